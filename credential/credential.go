@@ -1,0 +1,133 @@
+// Package credential holds what every credential format in LianZheng shares: the typed
+// verification error with its stable reason code, and the bilingual messages a window clerk
+// sees. The formats live in sub-packages, one job each:
+//
+//   - sdjwt:          RFC 9901 SD-JWT (issue, present, key binding, verify)
+//   - sdjwtvc:        the SD-JWT VC profile (typ dc+sd-jwt, vct, cnf, status)
+//   - dataintegrity:  W3C VC 2.0 with Data Integrity proofs (eddsa-rdfc-2022, eddsa-jcs-2022)
+//   - statuslist:     revocation/suspension bitstrings (W3C Bitstring Status List, IETF Token Status List)
+//
+// Verification is strict by construction: every path that does not positively establish a
+// valid signature by the right key returns an *Error; nothing is accepted by default.
+package credential
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code is a stable, machine-readable reason for rejecting a credential or presentation.
+// Codes never change meaning once released; the UI and logs key on them.
+type Code string
+
+// Reason codes. Keep in sync with docs/wire-formats.md and the message table below.
+const (
+	CodeMalformed         Code = "malformed"            // cannot be parsed at all
+	CodeOversized         Code = "oversized"            // input exceeds a size/depth limit
+	CodeUnsigned          Code = "unsigned"             // no signature present
+	CodeAlgNone           Code = "alg_none"             // alg "none" or an algorithm we refuse
+	CodeUnsupportedAlg    Code = "unsupported_alg"      // algorithm not in the allow-list
+	CodeBadSignature      Code = "bad_signature"        // signature does not verify
+	CodeUnknownCrit       Code = "unknown_crit"         // a critical header we do not understand
+	CodeWrongType         Code = "wrong_type"           // typ header is not what the format requires
+	CodeIssuerKeyMismatch Code = "issuer_key_mismatch"  // signing key is not the claimed issuer's
+	CodeExpired           Code = "expired"              // exp in the past
+	CodeNotYetValid       Code = "not_yet_valid"        // nbf/iat in the future
+	CodeDisclosureUnbound Code = "disclosure_not_in_sd" // disclosure digest not committed in _sd
+	CodeDuplicateDisc     Code = "duplicate_disclosure" // same disclosure or claim twice
+	CodeMissingKB         Code = "missing_kb_jwt"       // holder binding required but absent
+	CodeBadKB             Code = "bad_kb_jwt"           // KB-JWT signature/typ/format wrong
+	CodeNonceMismatch     Code = "nonce_mismatch"       // KB-JWT nonce is not ours
+	CodeAudienceMismatch  Code = "audience_mismatch"    // KB-JWT aud is not us
+	CodeSDHashMismatch    Code = "sd_hash_mismatch"     // KB-JWT sd_hash does not cover what was presented
+	CodeMissingClaim      Code = "missing_claim"        // a required claim is absent
+	CodeRevoked           Code = "revoked"              // status list says revoked
+	CodeSuspended         Code = "suspended"            // status list says suspended
+	CodeBadProof          Code = "bad_proof"            // Data Integrity proof invalid
+)
+
+// messages gives each code a message in Simplified Chinese and English that a clerk can act on.
+var messages = map[Code][2]string{
+	CodeMalformed:         {"凭证格式无法识别，请让办事人重新出示", "The credential could not be read; ask the citizen to show it again"},
+	CodeOversized:         {"数据过大或层级过深，已拒绝", "The data is too large or too deeply nested and was refused"},
+	CodeUnsigned:          {"凭证没有签名，不可信", "The credential is not signed and cannot be trusted"},
+	CodeAlgNone:           {"凭证使用了不允许的“无签名”算法", "The credential claims to need no signature (alg none)"},
+	CodeUnsupportedAlg:    {"凭证的签名算法不被接受", "The credential's signature algorithm is not accepted"},
+	CodeBadSignature:      {"签名校验失败，凭证可能被篡改", "The signature does not match; the credential may have been altered"},
+	CodeUnknownCrit:       {"凭证含有无法理解的关键扩展", "The credential has a critical extension we do not understand"},
+	CodeWrongType:         {"凭证类型标记不正确", "The credential's type marker is wrong"},
+	CodeIssuerKeyMismatch: {"签名密钥不属于声称的签发部门", "The signing key does not belong to the stated issuing department"},
+	CodeExpired:           {"凭证已过有效期", "The credential has expired"},
+	CodeNotYetValid:       {"凭证尚未生效", "The credential is not valid yet"},
+	CodeDisclosureUnbound: {"披露的信息不在签发内容中，可能被伪造", "A disclosed field was not part of what the department signed"},
+	CodeDuplicateDisc:     {"同一信息被重复披露", "The same field was disclosed twice"},
+	CodeMissingKB:         {"缺少持有人确认签名，无法确认是本人出示", "The holder's confirmation signature is missing"},
+	CodeBadKB:             {"持有人确认签名无效", "The holder's confirmation signature is invalid"},
+	CodeNonceMismatch:     {"出示内容不是针对本次请求生成的", "The presentation was not made for this request (nonce)"},
+	CodeAudienceMismatch:  {"出示内容是给其他窗口的", "The presentation was made for a different window"},
+	CodeSDHashMismatch:    {"持有人签名与出示内容不一致", "The holder's signature does not cover what was shown"},
+	CodeMissingClaim:      {"凭证缺少必要字段", "The credential lacks a required field"},
+	CodeRevoked:           {"凭证已被签发部门撤销", "The issuing department has revoked this credential"},
+	CodeSuspended:         {"凭证已被签发部门暂停使用", "The issuing department has suspended this credential"},
+	CodeBadProof:          {"数据完整性证明校验失败", "The data integrity proof does not verify"},
+}
+
+// Message returns the clerk-facing message for a code in "zh" (default) or "en".
+func Message(c Code, lang string) string {
+	m, ok := messages[c]
+	if !ok {
+		if lang == "en" {
+			return "Verification failed (" + string(c) + ")"
+		}
+		return "核验未通过（" + string(c) + "）"
+	}
+	if lang == "en" {
+		return m[1]
+	}
+	return m[0]
+}
+
+// Codes lists every defined code, for tests that check each has a message and a test.
+func Codes() []Code {
+	out := make([]Code, 0, len(messages))
+	for c := range messages {
+		out = append(out, c)
+	}
+	return out
+}
+
+// Error is a verification failure with a stable code. Detail is for engineers (English, no
+// personal data); Message(Code, lang) is for people.
+type Error struct {
+	Code   Code
+	Detail string
+	Err    error
+}
+
+func (e *Error) Error() string {
+	s := string(e.Code)
+	if e.Detail != "" {
+		s += ": " + e.Detail
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf builds an *Error with a formatted detail. A %w verb wraps as usual.
+func Errorf(c Code, format string, args ...any) *Error {
+	err := fmt.Errorf(format, args...)
+	return &Error{Code: c, Detail: err.Error(), Err: errors.Unwrap(err)}
+}
+
+// CodeOf returns the code of the first *Error in err's chain, or "" if there is none.
+func CodeOf(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
