@@ -106,10 +106,10 @@ type Error struct {
 
 func (e *Error) Error() string {
 	s := string(e.Code)
-	if e.Detail != "" {
+	switch {
+	case e.Detail != "": // Errorf's detail already includes any wrapped error's text
 		s += ": " + e.Detail
-	}
-	if e.Err != nil {
+	case e.Err != nil:
 		s += ": " + e.Err.Error()
 	}
 	return s
