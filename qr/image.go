@@ -1,0 +1,332 @@
+package qr
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+
+	"github.com/makiuchi-d/gozxing"
+	zxqr "github.com/makiuchi-d/gozxing/qrcode"
+	qrcode "github.com/skip2/go-qrcode"
+)
+
+// MaxImageDim bounds both the width and the height of an untrusted image
+// accepted by DecodeImage and DecodePNG, and of an image RenderPNG produces.
+const MaxImageDim = 4096
+
+// MaxPNGLen bounds the size of an untrusted PNG accepted by DecodePNG.
+const MaxPNGLen = 32 << 20
+
+// DefaultModulePixels is the module size RenderPNG uses when size <= 0.
+const DefaultModulePixels = 4
+
+// IsAlphanumeric reports whether text is made only of the QR alphanumeric
+// characters (0-9 A-Z space $ % * + - . / :), the set a payload from Encode uses.
+// Such text is rendered in alphanumeric mode (5.5 bits per character) rather
+// than byte mode (8 bits).
+func IsAlphanumeric(text string) bool {
+	for i := 0; i < len(text); i++ {
+		if base45Value[text[i]] < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Version returns the QR code version (1-40) that RenderPNG uses for text at
+// error-correction level M. For example 861 alphanumeric characters fit version
+// 20, 600 version 15 and 1,500 version 26.
+func Version(text string) (int, error) {
+	q, err := qrcode.New(text, qrcode.Medium)
+	if err != nil {
+		return 0, tooLarge("render", "%d characters do not fit a QR code at level M: %v", len(text), err)
+	}
+	return q.VersionNumber, nil
+}
+
+// RenderPNG renders text as a QR code at error-correction level M with the
+// standard four-module quiet zone, as a black-on-white PNG about size pixels
+// wide. Text in the QR alphanumeric set (everything Encode produces) is encoded
+// in alphanumeric mode, or numeric mode for long runs of digits, never byte mode.
+//
+// Every module is a whole number of pixels — uneven modules are a main cause of
+// misreads — so the code is drawn at size/modules pixels per module (at least
+// one) and centred on a white square of size pixels, which may therefore have a
+// slightly wider quiet zone; if size is smaller than the code needs, the image is
+// as large as the code at one pixel per module. size <= 0 means
+// DefaultModulePixels per module. Images larger than MaxImageDim are refused.
+func RenderPNG(text string, size int) ([]byte, error) {
+	img, err := renderImage(text, size)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return nil, fmt.Errorf("qr: render: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func renderImage(text string, size int) (*image.Paletted, error) {
+	if size > MaxImageDim {
+		return nil, tooLarge("render", "image size %d exceeds %d pixels", size, MaxImageDim)
+	}
+	q, err := qrcode.New(text, qrcode.Medium)
+	if err != nil {
+		return nil, tooLarge("render", "%d characters do not fit a QR code at level M: %v", len(text), err)
+	}
+	bits := q.Bitmap() // includes the quiet zone
+	modules := len(bits)
+	ppm := DefaultModulePixels
+	if size > 0 {
+		ppm = size / modules
+		if ppm < 1 {
+			ppm = 1
+		}
+	}
+	side := modules * ppm
+	if size > side {
+		side = size
+	}
+	if side > MaxImageDim {
+		return nil, tooLarge("render", "%d modules at %d pixels each exceed %d pixels", modules, ppm, MaxImageDim)
+	}
+	img := image.NewPaletted(image.Rect(0, 0, side, side), color.Palette{color.White, color.Black})
+	off := (side - modules*ppm) / 2
+	for y, row := range bits {
+		for x, black := range row {
+			if !black {
+				continue
+			}
+			for dy := 0; dy < ppm; dy++ {
+				p := img.PixOffset(off+x*ppm, off+y*ppm+dy)
+				for dx := 0; dx < ppm; dx++ {
+					img.Pix[p+dx] = 1
+				}
+			}
+		}
+	}
+	return img, nil
+}
+
+// DecodePNG decodes a PNG of untrusted origin and reads the QR code in it (see
+// DecodeImage). It refuses data longer than MaxPNGLen and images larger than
+// MaxImageDim in either direction before decoding pixels, and also an image whose
+// declared dimensions its compressed data could not possibly fill (deflate
+// expands at most ~1032:1), so that a small file cannot make it allocate a large
+// image.
+func DecodePNG(data []byte) (string, error) {
+	if len(data) > MaxPNGLen {
+		return "", tooLarge("image", "PNG is %d bytes, more than the %d accepted", len(data), MaxPNGLen)
+	}
+	cfg, err := png.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return "", malformed("image", "not a PNG: %v", err)
+	}
+	if err := checkDims(cfg.Width, cfg.Height); err != nil {
+		return "", err
+	}
+	// Even at one bit per pixel the image needs w*h/8 bytes of filtered data,
+	// which deflate cannot have squeezed into less than 1/1032 of that.
+	if pixels := int64(cfg.Width) * int64(cfg.Height); pixels > 8*1100*int64(len(data))+1<<16 {
+		return "", malformed("image", "PNG declares %dx%d pixels but holds only %d bytes", cfg.Width, cfg.Height, len(data))
+	}
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		return "", malformed("image", "corrupt PNG: %v", err)
+	}
+	return DecodeImage(img)
+}
+
+func checkDims(w, h int) error {
+	if w <= 0 || h <= 0 {
+		return malformed("image", "empty image (%dx%d)", w, h)
+	}
+	if w > MaxImageDim || h > MaxImageDim {
+		return tooLarge("image", "image is %dx%d, larger than %dx%d", w, h, MaxImageDim, MaxImageDim)
+	}
+	return nil
+}
+
+// maxDecodeAttempts bounds the work DecodeImage does on an image without a
+// readable code.
+const maxDecodeAttempts = 16
+
+// DecodeImage reads the QR code in img and returns its text. Images larger than
+// MaxImageDim in either direction are refused.
+//
+// gozxing v0.1.1 misses a few percent of perfectly clean codes on a single try,
+// so DecodeImage tries, in order and for at most maxDecodeAttempts attempts:
+// the image as is with TRY_HARDER, with the PURE_BARCODE hint (exact for rendered
+// codes), with a global-histogram binariser; then the same on the image rescaled
+// (halved, or doubled if small) and rotated by 90 and 180 degrees. A panic inside
+// the decoder library on hostile input is turned into an error. It returns an
+// error wrapping ErrNoCode if no attempt succeeds.
+func DecodeImage(img image.Image) (string, error) {
+	if img == nil {
+		return "", malformed("image", "nil image")
+	}
+	b := img.Bounds()
+	if err := checkDims(b.Dx(), b.Dy()); err != nil {
+		return "", err
+	}
+	gray := toGray(img)
+	attempts := 0
+	var lastErr error
+	try := func(g *image.Gray, rotate int) (string, bool) {
+		for _, mode := range []int{modeHybridTryHarder, modePure, modeGlobal} {
+			if attempts >= maxDecodeAttempts {
+				return "", false
+			}
+			attempts++
+			text, err := decodeOnce(g, rotate, mode)
+			if err == nil {
+				return text, true
+			}
+			lastErr = err
+		}
+		return "", false
+	}
+	if t, ok := try(gray, 0); ok {
+		return t, nil
+	}
+	var scaled *image.Gray
+	if w, h := gray.Rect.Dx(), gray.Rect.Dy(); w >= 400 || h >= 400 {
+		scaled = halve(gray)
+	} else {
+		scaled = double(gray)
+	}
+	if t, ok := try(scaled, 0); ok {
+		return t, nil
+	}
+	if t, ok := try(gray, 1); ok {
+		return t, nil
+	}
+	if t, ok := try(gray, 2); ok {
+		return t, nil
+	}
+	if t, ok := try(scaled, 1); ok {
+		return t, nil
+	}
+	return "", &Error{Kind: ErrNoCode, Op: "image", Detail: fmt.Sprintf("%d attempts failed, last: %v", attempts, lastErr)}
+}
+
+const (
+	modeHybridTryHarder = iota
+	modePure
+	modeGlobal
+)
+
+func decodeOnce(g *image.Gray, rotate, mode int) (text string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			text, err = "", fmt.Errorf("decoder panic: %v", r)
+		}
+	}()
+	var src gozxing.LuminanceSource = gozxing.NewLuminanceSourceFromImage(g)
+	for i := 0; i < rotate; i++ {
+		if src, err = src.RotateCounterClockwise(); err != nil {
+			return "", err
+		}
+	}
+	var bin gozxing.Binarizer
+	hints := map[gozxing.DecodeHintType]interface{}{}
+	switch mode {
+	case modeHybridTryHarder:
+		bin = gozxing.NewHybridBinarizer(src)
+		hints[gozxing.DecodeHintType_TRY_HARDER] = true
+	case modePure:
+		bin = gozxing.NewHybridBinarizer(src)
+		hints[gozxing.DecodeHintType_PURE_BARCODE] = true
+	default:
+		bin = gozxing.NewGlobalHistgramBinarizer(src)
+		hints[gozxing.DecodeHintType_TRY_HARDER] = true
+	}
+	bmp, err := gozxing.NewBinaryBitmap(bin)
+	if err != nil {
+		return "", err
+	}
+	res, err := zxqr.NewQRCodeReader().Decode(bmp, hints)
+	if err != nil {
+		return "", err
+	}
+	return res.GetText(), nil
+}
+
+// toGray converts img to an 8-bit grey image with origin (0, 0), compositing
+// transparency over white (a transparent background is the usual way a QR code
+// is drawn over a page).
+func toGray(img image.Image) *image.Gray {
+	b := img.Bounds()
+	g := image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
+	if src, ok := img.(*image.Gray); ok {
+		for y := 0; y < b.Dy(); y++ {
+			copy(g.Pix[y*g.Stride:y*g.Stride+b.Dx()], src.Pix[src.PixOffset(b.Min.X, b.Min.Y+y):])
+		}
+		return g
+	}
+	if p, ok := img.(*image.Paletted); ok {
+		lut := make([]uint8, 256)
+		for i := range lut {
+			lut[i] = 255
+		}
+		for i, c := range p.Palette {
+			lut[i] = lumaOverWhite(c)
+		}
+		for y := 0; y < b.Dy(); y++ {
+			row := p.Pix[p.PixOffset(b.Min.X, b.Min.Y+y):]
+			for x := 0; x < b.Dx(); x++ {
+				g.Pix[y*g.Stride+x] = lut[row[x]]
+			}
+		}
+		return g
+	}
+	for y := 0; y < b.Dy(); y++ {
+		for x := 0; x < b.Dx(); x++ {
+			g.Pix[y*g.Stride+x] = lumaOverWhite(img.At(b.Min.X+x, b.Min.Y+y))
+		}
+	}
+	return g
+}
+
+func lumaOverWhite(c color.Color) uint8 {
+	r, gg, bb, a := c.RGBA() // premultiplied, 16 bit
+	// Composite over white: add (1-a) of white to each channel.
+	w := 0xFFFF - a
+	r, gg, bb = r+w, gg+w, bb+w
+	y := (19595*r + 38470*gg + 7471*bb + 1<<15) >> 24
+	return uint8(y)
+}
+
+// halve downsamples g by two with a 2x2 box filter.
+func halve(g *image.Gray) *image.Gray {
+	w, h := g.Rect.Dx()/2, g.Rect.Dy()/2
+	if w == 0 || h == 0 {
+		return g
+	}
+	out := image.NewGray(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			s := int(g.Pix[2*y*g.Stride+2*x]) + int(g.Pix[2*y*g.Stride+2*x+1]) +
+				int(g.Pix[(2*y+1)*g.Stride+2*x]) + int(g.Pix[(2*y+1)*g.Stride+2*x+1])
+			out.Pix[y*out.Stride+x] = uint8((s + 2) / 4)
+		}
+	}
+	return out
+}
+
+// double upsamples g by two (nearest neighbour), for codes whose modules are
+// only a pixel or two wide.
+func double(g *image.Gray) *image.Gray {
+	w, h := g.Rect.Dx(), g.Rect.Dy()
+	out := image.NewGray(image.Rect(0, 0, 2*w, 2*h))
+	for y := 0; y < 2*h; y++ {
+		for x := 0; x < 2*w; x++ {
+			out.Pix[y*out.Stride+x] = g.Pix[(y/2)*g.Stride+x/2]
+		}
+	}
+	return out
+}
+
