@@ -329,4 +329,3 @@ func double(g *image.Gray) *image.Gray {
 	}
 	return out
 }
-
