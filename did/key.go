@@ -46,7 +46,7 @@ type PublicKey struct {
 	Key crypto.PublicKey
 }
 
-// NewPublicKey validates k (ed25519.PublicKey, *ecdsa.PublicKey on P-256, or a PublicKey)
+// NewPublicKey validates k (ed25519.PublicKey, *ecdsa.PublicKey on P-256, PublicKey or JWK)
 // and returns it with its algorithm. The key material is copied.
 func NewPublicKey(k crypto.PublicKey) (PublicKey, error) {
 	switch k := k.(type) {
@@ -54,7 +54,7 @@ func NewPublicKey(k crypto.PublicKey) (PublicKey, error) {
 		if len(k) != ed25519KeyLen {
 			return PublicKey{}, fmt.Errorf("%w: Ed25519 public key is %d bytes, want %d", ErrInvalidDID, len(k), ed25519KeyLen)
 		}
-		return PublicKey{Alg: Ed25519, Key: bytes.Clone(k)}, nil
+		return PublicKey{Alg: Ed25519, Key: ed25519.PublicKey(bytes.Clone(k))}, nil
 	case *ecdsa.PublicKey:
 		if k == nil || k.Curve != elliptic.P256() {
 			return PublicKey{}, fmt.Errorf("%w: ECDSA public key is not on P-256", ErrInvalidDID)
@@ -69,24 +69,35 @@ func NewPublicKey(k crypto.PublicKey) (PublicKey, error) {
 		}
 		return PublicKey{Alg: P256, Key: pub}, nil
 	case PublicKey:
-		return NewPublicKey(k.Key)
+		n, err := NewPublicKey(k.Key)
+		if err == nil && n.Alg != k.Alg {
+			err = fmt.Errorf("%w: PublicKey says %s but holds %s", ErrInvalidDID, q(string(k.Alg)), n.Alg)
+		}
+		return n, err
 	case *PublicKey:
 		if k == nil {
 			return PublicKey{}, fmt.Errorf("%w: nil public key", ErrInvalidDID)
 		}
-		return NewPublicKey(k.Key)
+		return NewPublicKey(*k)
+	case JWK:
+		return k.PublicKey()
 	default:
 		return PublicKey{}, fmt.Errorf("%w: unsupported public key type %T", ErrInvalidDID, k)
 	}
 }
 
 // Bytes returns the raw key: 32 bytes for Ed25519, the 33-byte compressed point for P-256.
+// It panics on a PublicKey that was not built by this package and holds an invalid key.
 func (k PublicKey) Bytes() []byte {
-	switch k.Alg {
-	case Ed25519:
-		return bytes.Clone(k.Key.(ed25519.PublicKey))
-	case P256:
-		raw, err := k.Key.(*ecdsa.PublicKey).Bytes()
+	n, err := NewPublicKey(k)
+	if err != nil {
+		panic("did: invalid PublicKey")
+	}
+	switch key := n.Key.(type) {
+	case ed25519.PublicKey:
+		return key
+	case *ecdsa.PublicKey:
+		raw, err := key.Bytes()
 		if err != nil || len(raw) != 65 {
 			panic("did: invalid P-256 key in PublicKey")
 		}
@@ -95,7 +106,7 @@ func (k PublicKey) Bytes() []byte {
 		copy(out[1:], raw[1:33])
 		return out
 	}
-	panic("did: PublicKey with unknown algorithm " + string(k.Alg))
+	panic("did: invalid PublicKey")
 }
 
 // Multikey returns the Multikey publicKeyMultibase value: 'z' + base58btc(multicodec || key).
@@ -128,18 +139,15 @@ func (k PublicKey) JWSAlg() string {
 // Equal reports whether x is the same key. x may be an ed25519.PublicKey, a *ecdsa.PublicKey,
 // a PublicKey, a *PublicKey or a JWK.
 func (k PublicKey) Equal(x crypto.PublicKey) bool {
-	if j, ok := x.(JWK); ok {
-		p, err := j.PublicKey()
-		if err != nil {
-			return false
-		}
-		x = p
-	}
 	o, err := NewPublicKey(x)
-	if err != nil || o.Alg != k.Alg || k.Key == nil {
+	if err != nil {
 		return false
 	}
-	return bytes.Equal(o.Bytes(), k.Bytes())
+	n, err := NewPublicKey(k)
+	if err != nil || o.Alg != n.Alg {
+		return false
+	}
+	return bytes.Equal(o.Bytes(), n.Bytes())
 }
 
 // KeyFromEd25519 returns the did:key DID of an Ed25519 public key. It panics if pub is not
