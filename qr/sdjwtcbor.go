@@ -1,0 +1,794 @@
+package qr
+
+// Compact CBOR form of SD-JWT presentations (the body of a response QR).
+//
+// An SD-JWT+KB is text: base64url of JSON, separated by '.' and '~'. Sent as is, a 4-of-10
+// claim driving licence needs ~1,900 Base45 characters; QR version 20-M holds 861. The
+// compact form re-encodes the same presentation losslessly — DecodeSDJWT rebuilds the exact
+// original string, which the verifier then checks with the standard SD-JWT verifier — and
+// leaves out what the verifier knows or can recompute:
+//
+//   - base64url and JSON are replaced by CBOR: signatures, salts and digests travel as bytes,
+//     and well-known claim names and values ("iss", "_sd", "EdDSA", ...) as small integers;
+//   - a digest in _sd (or "...") that belongs to a presented disclosure travels as the
+//     disclosure's index, since the verifier recomputes it; a sorted _sd array travels as one
+//     byte string of the hidden digests plus those indices;
+//   - strings the verifier holds (issuer DIDs, key ids, credential types, status-list URIs,
+//     claim names — CompactContext.Known) travel as a short SHA-256 prefix;
+//   - a KB-JWT in our canonical form travels as its iat and signature only: nonce and audience
+//     are the verifier's own and sd_hash is recomputed.
+//
+// Every JSON segment is re-encoded structurally only when the canonical JSON serialisation
+// (sorted keys, no whitespace, no HTML escaping — what LianZheng issuers produce) reproduces
+// it byte for byte; anything else travels as raw bytes. So the form is lossless for any valid
+// SD-JWT, and compact for ours. EncodeSDJWT checks its own output by decoding it.
+//
+// CDDL (version 1):
+//
+//	Response     = [1, [+ Presentation]]
+//	Presentation = [IssuerHeader: JSONSeg, IssuerPayload: JSONSeg, IssuerSig: bstr,
+//	                Disclosures: [* JSONSeg], KB: KB / null]
+//	JSONSeg      = bstr (raw JSON) / Value
+//	KB           = [Header: uint (0 EdDSA, 1 ES256) / bstr, Payload: uint (iat) / bstr, Sig: bstr]
+//	Value        = tstr / bstr (base64url string) / int / float / bool / null / [* Value] /
+//	               {* Key => Value} / #6.6(bstr .size (2..8)) (known string by SHA-256 prefix) /
+//	               #6.7(uint) (static value dictionary) / #6.10([bstr, * uint]) (sorted _sd)
+//	Key          = tstr / uint (static key dictionary)
+//
+// Inside an _sd array or as the value of "...", a uint is the index of the presented
+// disclosure whose digest stands there.
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/fxamacker/cbor/v2"
+)
+
+// CompactVersion is the version number of the compact form.
+const CompactVersion = 1
+
+// Limits of the compact form, enforced while decoding untrusted input.
+const (
+	MaxCompactPresentations = 8
+	maxCompactDepth         = 48
+	maxCompactOutput        = 256 << 10
+)
+
+const (
+	tagKnown  = 6
+	tagDict   = 7
+	tagSorted = 10
+	digestLen = sha256.Size
+)
+
+// CompactContext is what wallet and verifier both know, so it need not travel.
+type CompactContext struct {
+	Nonce    string   // the request's nonce
+	Audience string   // the window's DID
+	Known    []string // strings the verifier holds: DIDs, key ids, vcts, status URIs, claim names
+}
+
+var keyDict = []string{"iss", "vct", "iat", "exp", "nbf", "cnf", "jwk", "kty", "crv", "x", "y",
+	"status", "status_list", "idx", "uri", "_sd", "_sd_alg", "...", "alg", "typ", "kid", "sub"}
+
+var valueDict = []string{"sha-256", "EdDSA", "ES256", "dc+sd-jwt", "kb+jwt", "OKP", "Ed25519", "EC", "P-256"}
+
+var kbAlgs = []string{"EdDSA", "ES256"}
+
+func indexOf(list []string, s string) int {
+	for i, v := range list {
+		if v == s {
+			return i
+		}
+	}
+	return -1
+}
+
+var b64 = base64.RawURLEncoding.Strict()
+
+func digestB64(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return b64.EncodeToString(h[:])
+}
+
+// canonicalJSON is the serialisation LianZheng issuers sign: encoding/json without HTML
+// escaping (map keys sorted).
+func canonicalJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// known indexes Known strings by SHA-256.
+type known struct {
+	hashes map[string][32]byte
+	list   []string
+}
+
+func newKnown(list []string) *known {
+	k := &known{hashes: make(map[string][32]byte, len(list))}
+	for _, s := range list {
+		if _, dup := k.hashes[s]; !dup {
+			k.hashes[s] = sha256.Sum256([]byte(s))
+			k.list = append(k.list, s)
+		}
+	}
+	return k
+}
+
+// ref returns the shortest unambiguous hash prefix (2..8 bytes) of s, or nil.
+func (k *known) ref(s string) []byte {
+	h, ok := k.hashes[s]
+	if !ok {
+		return nil
+	}
+	for n := 2; n <= 8; n++ {
+		unique := true
+		for _, o := range k.list {
+			if o != s {
+				oh := k.hashes[o]
+				if bytes.Equal(oh[:n], h[:n]) {
+					unique = false
+					break
+				}
+			}
+		}
+		if unique {
+			return h[:n]
+		}
+	}
+	return nil
+}
+
+func (k *known) lookup(ref []byte) (string, error) {
+	if len(ref) < 2 || len(ref) > 8 {
+		return "", malformed("compact", "known-string reference of %d bytes", len(ref))
+	}
+	found, n := "", 0
+	for _, s := range k.list {
+		h := k.hashes[s]
+		if bytes.Equal(h[:len(ref)], ref) {
+			found, n = s, n+1
+		}
+	}
+	switch n {
+	case 0:
+		return "", malformed("compact", "reference %x names no string this verifier knows (trust data out of date?)", ref)
+	case 1:
+		return found, nil
+	default:
+		return "", malformed("compact", "reference %x is ambiguous", ref)
+	}
+}
+
+// ---- encoding ----
+
+type encoder struct {
+	ctx     *CompactContext
+	known   *known
+	discIdx map[string]int // digest -> disclosure index
+}
+
+func (e *encoder) str(s string) any {
+	if i := indexOf(valueDict, s); i >= 0 {
+		return cbor.Tag{Number: tagDict, Content: uint64(i)}
+	}
+	if r := e.known.ref(s); r != nil && len(r)+2 < len(s)+1 {
+		return cbor.Tag{Number: tagKnown, Content: r}
+	}
+	if len(s) >= 8 {
+		if b, err := b64.DecodeString(s); err == nil {
+			return b
+		}
+	}
+	return s
+}
+
+func (e *encoder) digest(s string) any {
+	if i, ok := e.discIdx[s]; ok {
+		return uint64(i)
+	}
+	if b, err := b64.DecodeString(s); err == nil && len(b) == digestLen {
+		return b
+	}
+	return e.str(s)
+}
+
+func (e *encoder) value(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		out := make(map[any]any, len(t))
+		for k, val := range t {
+			var key any = k
+			if i := indexOf(keyDict, k); i >= 0 {
+				key = uint64(i)
+			}
+			switch {
+			case k == "_sd":
+				out[key] = e.sd(val)
+			case k == "...":
+				if s, ok := val.(string); ok {
+					out[key] = e.digest(s)
+				} else {
+					out[key] = e.value(val)
+				}
+			default:
+				out[key] = e.value(val)
+			}
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, x := range t {
+			out[i] = e.value(x)
+		}
+		return out
+	case string:
+		return e.str(t)
+	case json.Number:
+		if i, err := strconv.ParseInt(string(t), 10, 64); err == nil {
+			return i
+		}
+		if u, err := strconv.ParseUint(string(t), 10, 64); err == nil {
+			return u
+		}
+		f, _ := strconv.ParseFloat(string(t), 64)
+		return f
+	default: // bool, nil
+		return t
+	}
+}
+
+// sd encodes an _sd array; a sorted array of 32-byte digests gets the #6.10 form.
+func (e *encoder) sd(v any) any {
+	list, ok := v.([]any)
+	if !ok {
+		return e.value(v)
+	}
+	strs := make([]string, len(list))
+	sorted := true
+	for i, x := range list {
+		s, ok := x.(string)
+		if !ok {
+			return e.value(v)
+		}
+		if b, err := b64.DecodeString(s); err != nil || len(b) != digestLen {
+			sorted = false
+		}
+		strs[i] = s
+	}
+	if sorted && sort.StringsAreSorted(strs) {
+		var hidden []byte
+		form := []any{nil}
+		for _, s := range strs {
+			if i, ok := e.discIdx[s]; ok {
+				form = append(form, uint64(i))
+			} else {
+				b, _ := b64.DecodeString(s)
+				hidden = append(hidden, b...)
+			}
+		}
+		form[0] = hidden
+		if hidden == nil {
+			form[0] = []byte{}
+		}
+		return cbor.Tag{Number: tagSorted, Content: form}
+	}
+	out := make([]any, len(strs))
+	for i, s := range strs {
+		out[i] = e.digest(s)
+	}
+	return out
+}
+
+// jsonSeg encodes one JSON segment structurally if that is lossless, else as raw bytes.
+func (e *encoder) jsonSeg(raw []byte, digests []string) any {
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil || d.More() {
+		return raw
+	}
+	c := e.value(v)
+	// Check through a real CBOR round trip with the real decoder.
+	b, err := encMode.Marshal(c)
+	if err != nil {
+		return raw
+	}
+	var back any
+	if err := decMode.Unmarshal(b, &back); err != nil {
+		return raw
+	}
+	dec := &decoder{known: e.known, digests: digests}
+	got, err := dec.jsonSeg(back)
+	if err != nil || !bytes.Equal(got, raw) {
+		return raw
+	}
+	return c
+}
+
+var encMode, decMode = func() (cbor.EncMode, cbor.DecMode) {
+	em, err := cbor.EncOptions{Sort: cbor.SortCoreDeterministic, ShortestFloat: cbor.ShortestFloatNone}.EncMode()
+	if err != nil {
+		panic(err)
+	}
+	dm, err := cbor.DecOptions{
+		MaxNestedLevels:  maxCompactDepth,
+		MaxArrayElements: 4096,
+		MaxMapPairs:      1024,
+		IndefLength:      cbor.IndefLengthForbidden,
+		DupMapKey:        cbor.DupMapKeyEnforcedAPF,
+		DefaultMapType:   reflect.TypeOf(map[any]any(nil)),
+		UTF8:             cbor.UTF8RejectInvalid,
+		TagsMd:           cbor.TagsAllowed,
+	}.DecMode()
+	if err != nil {
+		panic(err)
+	}
+	return em, dm
+}()
+
+func splitJWT(s string) (h, p, sig []byte, ok bool) {
+	parts := strings.Split(s, ".")
+	if len(parts) != 3 {
+		return nil, nil, nil, false
+	}
+	var err1, err2, err3 error
+	h, err1 = b64.DecodeString(parts[0])
+	p, err2 = b64.DecodeString(parts[1])
+	sig, err3 = b64.DecodeString(parts[2])
+	return h, p, sig, err1 == nil && err2 == nil && err3 == nil
+}
+
+// EncodeSDJWT encodes presentations (each an SD-JWT or SD-JWT+KB text) in the compact
+// form. ctx may be nil (then nothing is elided but the structure).
+func EncodeSDJWT(presentations []string, ctx *CompactContext) ([]byte, error) {
+	if ctx == nil {
+		ctx = &CompactContext{}
+	}
+	if len(presentations) == 0 || len(presentations) > MaxCompactPresentations {
+		return nil, fmt.Errorf("qr: compact: %d presentations", len(presentations))
+	}
+	kn := newKnown(ctx.Known)
+	var out []any
+	for n, text := range presentations {
+		p, err := encodeOne(text, ctx, kn)
+		if err != nil {
+			return nil, fmt.Errorf("qr: compact: presentation %d: %w", n, err)
+		}
+		out = append(out, p)
+	}
+	b, err := encMode.Marshal([]any{uint64(CompactVersion), out})
+	if err != nil {
+		return nil, fmt.Errorf("qr: compact: %w", err)
+	}
+	back, err := DecodeSDJWT(b, ctx)
+	if err != nil {
+		return nil, fmt.Errorf("qr: compact: self-check: %w", err)
+	}
+	for i := range back {
+		if back[i] != presentations[i] {
+			return nil, fmt.Errorf("qr: compact: self-check: presentation %d does not round-trip", i)
+		}
+	}
+	return b, nil
+}
+
+func encodeOne(text string, ctx *CompactContext, kn *known) (any, error) {
+	parts := strings.Split(text, "~")
+	if len(parts) < 2 {
+		return nil, fmt.Errorf("not an SD-JWT")
+	}
+	h, p, sig, ok := splitJWT(parts[0])
+	if !ok {
+		return nil, fmt.Errorf("issuer JWT is not a compact JWS")
+	}
+	discTexts := parts[1 : len(parts)-1]
+	e := &encoder{ctx: ctx, known: kn, discIdx: map[string]int{}}
+	digests := make([]string, len(discTexts))
+	for i, d := range discTexts {
+		digests[i] = digestB64(d)
+		if _, dup := e.discIdx[digests[i]]; !dup {
+			e.discIdx[digests[i]] = i
+		}
+	}
+	discs := make([]any, len(discTexts))
+	for i, d := range discTexts {
+		raw, err := b64.DecodeString(d)
+		if err != nil {
+			return nil, fmt.Errorf("disclosure %d is not base64url", i)
+		}
+		discs[i] = e.jsonSeg(raw, digests)
+	}
+	var kb any
+	if kbText := parts[len(parts)-1]; kbText != "" {
+		kh, kp, ksig, ok := splitJWT(kbText)
+		if !ok {
+			return nil, fmt.Errorf("KB-JWT is not a compact JWS")
+		}
+		var hv, pv any = kh, kp
+		for i, alg := range kbAlgs {
+			if c, _ := canonicalJSON(map[string]any{"alg": alg, "typ": "kb+jwt"}); bytes.Equal(c, kh) {
+				hv = uint64(i)
+			}
+		}
+		var claims struct {
+			Iat json.Number `json:"iat"`
+		}
+		if json.Unmarshal(kp, &claims) == nil {
+			if iat, err := strconv.ParseUint(string(claims.Iat), 10, 64); err == nil {
+				prefix := strings.TrimSuffix(text, kbText)
+				c, _ := canonicalJSON(kbPayload(ctx, iat, prefix))
+				if bytes.Equal(c, kp) {
+					pv = iat
+				}
+			}
+		}
+		kb = []any{hv, pv, ksig}
+	}
+	return []any{e.jsonSeg(h, digests), e.jsonSeg(p, digests), sig, discs, kb}, nil
+}
+
+func kbPayload(ctx *CompactContext, iat uint64, prefix string) map[string]any {
+	return map[string]any{"aud": ctx.Audience, "iat": iat, "nonce": ctx.Nonce, "sd_hash": digestB64(prefix)}
+}
+
+// ---- decoding ----
+
+type decoder struct {
+	known   *known
+	digests []string // digest of each disclosure, in order
+	depth   int
+}
+
+func (d *decoder) ref(v any) (string, bool) {
+	u, ok := v.(uint64)
+	if !ok {
+		return "", false
+	}
+	if u >= uint64(len(d.digests)) || d.digests[u] == "" {
+		return "", false
+	}
+	return d.digests[u], true
+}
+
+func (d *decoder) jsonSeg(v any) ([]byte, error) {
+	if b, ok := v.([]byte); ok {
+		return b, nil
+	}
+	j, err := d.value(v, 0)
+	if err != nil {
+		return nil, err
+	}
+	b, err := canonicalJSON(j)
+	if err != nil {
+		return nil, malformed("compact", "cannot serialise: %v", err)
+	}
+	return b, nil
+}
+
+func (d *decoder) str(v any) (string, bool, error) {
+	switch t := v.(type) {
+	case string:
+		return t, true, nil
+	case []byte:
+		return b64.EncodeToString(t), true, nil
+	case cbor.Tag:
+		switch t.Number {
+		case tagDict:
+			u, ok := t.Content.(uint64)
+			if !ok || u >= uint64(len(valueDict)) {
+				return "", false, malformed("compact", "bad dictionary value")
+			}
+			return valueDict[u], true, nil
+		case tagKnown:
+			r, ok := t.Content.([]byte)
+			if !ok {
+				return "", false, malformed("compact", "bad known-string reference")
+			}
+			s, err := d.known.lookup(r)
+			return s, true, err
+		}
+	}
+	return "", false, nil
+}
+
+func (d *decoder) digest(v any) (string, error) {
+	if s, ok := d.ref(v); ok {
+		return s, nil
+	}
+	if _, isUint := v.(uint64); isUint {
+		return "", malformed("compact", "digest reference %v out of range", v)
+	}
+	s, ok, err := d.str(v)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", malformed("compact", "digest of type %T", v)
+	}
+	return s, nil
+}
+
+func (d *decoder) value(v any, depth int) (any, error) {
+	if depth > maxCompactDepth {
+		return nil, tooLarge("compact", "nested deeper than %d", maxCompactDepth)
+	}
+	if s, ok, err := d.str(v); err != nil || ok {
+		return s, err
+	}
+	switch t := v.(type) {
+	case uint64:
+		return json.Number(strconv.FormatUint(t, 10)), nil
+	case int64:
+		return json.Number(strconv.FormatInt(t, 10)), nil
+	case float64:
+		if math.IsNaN(t) || math.IsInf(t, 0) {
+			return nil, malformed("compact", "non-finite number")
+		}
+		return t, nil
+	case float32:
+		return nil, malformed("compact", "float32 is not used")
+	case bool, nil:
+		return t, nil
+	case []any:
+		out := make([]any, len(t))
+		for i, x := range t {
+			var err error
+			if out[i], err = d.value(x, depth+1); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	case map[any]any:
+		out := make(map[string]any, len(t))
+		for k, x := range t {
+			var key string
+			switch kt := k.(type) {
+			case string:
+				key = kt
+			case uint64:
+				if kt >= uint64(len(keyDict)) {
+					return nil, malformed("compact", "bad dictionary key %d", kt)
+				}
+				key = keyDict[kt]
+			default:
+				return nil, malformed("compact", "map key of type %T", k)
+			}
+			if _, dup := out[key]; dup {
+				return nil, malformed("compact", "duplicate key %q", key)
+			}
+			var err error
+			switch key {
+			case "_sd":
+				out[key], err = d.sd(x, depth+1)
+			case "...":
+				out[key], err = d.digest(x)
+			default:
+				out[key], err = d.value(x, depth+1)
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	case cbor.Tag:
+		return nil, malformed("compact", "unexpected tag %d", t.Number)
+	default:
+		return nil, malformed("compact", "unexpected CBOR item %T", v)
+	}
+}
+
+func (d *decoder) sd(v any, depth int) (any, error) {
+	if t, ok := v.(cbor.Tag); ok && t.Number == tagSorted {
+		form, ok := t.Content.([]any)
+		if !ok || len(form) < 1 {
+			return nil, malformed("compact", "bad sorted _sd form")
+		}
+		hidden, ok := form[0].([]byte)
+		if !ok || len(hidden)%digestLen != 0 {
+			return nil, malformed("compact", "bad hidden digests")
+		}
+		var strs []string
+		for i := 0; i < len(hidden); i += digestLen {
+			strs = append(strs, b64.EncodeToString(hidden[i:i+digestLen]))
+		}
+		for _, r := range form[1:] {
+			s, ok := d.ref(r)
+			if !ok {
+				return nil, malformed("compact", "bad disclosure reference in _sd")
+			}
+			strs = append(strs, s)
+		}
+		sort.Strings(strs)
+		out := make([]any, len(strs))
+		for i, s := range strs {
+			out[i] = s
+		}
+		return out, nil
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return d.value(v, depth)
+	}
+	out := make([]any, len(list))
+	for i, x := range list {
+		var err error
+		if out[i], err = d.digest(x); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// DecodeSDJWT rebuilds the exact presentation texts from the compact form. ctx must hold the
+// nonce and audience of the request and the strings the verifier knows.
+func DecodeSDJWT(data []byte, ctx *CompactContext) ([]string, error) {
+	if ctx == nil {
+		ctx = &CompactContext{}
+	}
+	var top []any
+	if err := decMode.Unmarshal(data, &top); err != nil {
+		return nil, malformed("compact", "CBOR: %v", err)
+	}
+	if len(top) != 2 {
+		return nil, malformed("compact", "top level has %d items", len(top))
+	}
+	if v, ok := top[0].(uint64); !ok || v != CompactVersion {
+		return nil, malformed("compact", "unsupported version %v", top[0])
+	}
+	list, ok := top[1].([]any)
+	if !ok || len(list) == 0 || len(list) > MaxCompactPresentations {
+		return nil, malformed("compact", "bad presentation list")
+	}
+	kn := newKnown(ctx.Known)
+	out := make([]string, len(list))
+	total := 0
+	for i, p := range list {
+		s, err := decodeOne(p, ctx, kn)
+		if err != nil {
+			return nil, fmt.Errorf("presentation %d: %w", i, err)
+		}
+		if total += len(s); total > maxCompactOutput {
+			return nil, tooLarge("compact", "rebuilt presentations exceed %d bytes", maxCompactOutput)
+		}
+		out[i] = s
+	}
+	return out, nil
+}
+
+func decodeOne(v any, ctx *CompactContext, kn *known) (string, error) {
+	p, ok := v.([]any)
+	if !ok || len(p) != 5 {
+		return "", malformed("compact", "presentation is not a 5-item array")
+	}
+	sig, ok1 := p[2].([]byte)
+	discs, ok2 := p[3].([]any)
+	if !ok1 || !ok2 {
+		return "", malformed("compact", "bad signature or disclosure list")
+	}
+	// Disclosures may reference each other's digests (nested selective disclosure):
+	// resolve them in dependency order, refusing cycles.
+	d := &decoder{known: kn, digests: make([]string, len(discs))}
+	texts := make([]string, len(discs))
+	state := make([]byte, len(discs)) // 0 todo, 1 in progress, 2 done
+	var resolve func(i int) error
+	resolve = func(i int) error {
+		switch state[i] {
+		case 2:
+			return nil
+		case 1:
+			return malformed("compact", "disclosures reference each other in a cycle")
+		}
+		state[i] = 1
+		for _, j := range refsIn(discs[i]) {
+			if j < len(discs) && j != i {
+				if err := resolve(j); err != nil {
+					return err
+				}
+			}
+		}
+		raw, err := d.jsonSeg(discs[i])
+		if err != nil {
+			return err
+		}
+		texts[i] = b64.EncodeToString(raw)
+		d.digests[i] = digestB64(texts[i])
+		state[i] = 2
+		return nil
+	}
+	for i := range discs {
+		if err := resolve(i); err != nil {
+			return "", err
+		}
+	}
+	h, err := d.jsonSeg(p[0])
+	if err != nil {
+		return "", err
+	}
+	pl, err := d.jsonSeg(p[1])
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	b.WriteString(b64.EncodeToString(h) + "." + b64.EncodeToString(pl) + "." + b64.EncodeToString(sig) + "~")
+	for _, t := range texts {
+		b.WriteString(t + "~")
+	}
+	if p[4] == nil {
+		return b.String(), nil
+	}
+	kb, ok := p[4].([]any)
+	if !ok || len(kb) != 3 {
+		return "", malformed("compact", "bad KB-JWT form")
+	}
+	var kh, kp []byte
+	switch t := kb[0].(type) {
+	case uint64:
+		if t >= uint64(len(kbAlgs)) {
+			return "", malformed("compact", "bad KB-JWT alg %d", t)
+		}
+		kh, _ = canonicalJSON(map[string]any{"alg": kbAlgs[t], "typ": "kb+jwt"})
+	case []byte:
+		kh = t
+	default:
+		return "", malformed("compact", "bad KB-JWT header")
+	}
+	switch t := kb[1].(type) {
+	case uint64:
+		kp, _ = canonicalJSON(kbPayload(ctx, t, b.String()))
+	case []byte:
+		kp = t
+	default:
+		return "", malformed("compact", "bad KB-JWT payload")
+	}
+	ksig, ok := kb[2].([]byte)
+	if !ok {
+		return "", malformed("compact", "bad KB-JWT signature")
+	}
+	b.WriteString(b64.EncodeToString(kh) + "." + b64.EncodeToString(kp) + "." + b64.EncodeToString(ksig))
+	return b.String(), nil
+}
+
+// refsIn lists disclosure indices referenced from _sd arrays and "..." values inside v.
+func refsIn(v any) []int {
+	var out []int
+	var walk func(v any, sd bool)
+	walk = func(v any, sd bool) {
+		switch t := v.(type) {
+		case uint64:
+			if sd && t < math.MaxInt32 {
+				out = append(out, int(t))
+			}
+		case []any:
+			for _, x := range t {
+				walk(x, sd)
+			}
+		case cbor.Tag:
+			if t.Number == tagSorted {
+				walk(t.Content, true)
+			}
+		case map[any]any:
+			for k, x := range t {
+				isSD := k == uint64(indexOf(keyDict, "_sd")) || k == "_sd" ||
+					k == uint64(indexOf(keyDict, "...")) || k == "..."
+				walk(x, isSD)
+			}
+		}
+	}
+	walk(v, false)
+	return out
+}
