@@ -14,8 +14,9 @@
 // zlib (RFC 1950) and encoded in Base45 (RFC 9285). Every character of the result
 // — prefix, colon and Base45 alphabet — belongs to the QR alphanumeric set
 // (0-9 A-Z space $ % * + - . / :), so the code is rendered in alphanumeric mode
-// at 5.5 bits per character: a payload of 861 characters fits QR version 20 at
-// error-correction level M. Base45 costs 1.5 characters per byte, which in
+// at 5.5 bits per character: version 20 at error-correction level M holds 970
+// characters (a payload of 861 characters already fits version 19-M; see
+// Version). Base45 costs 1.5 characters per byte, which in
 // alphanumeric mode is 8.25 bits per byte, against 10.7 for base64 in byte mode.
 //
 // # Why Base45 survives a keyboard-wedge scanner

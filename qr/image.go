@@ -36,8 +36,10 @@ func IsAlphanumeric(text string) bool {
 }
 
 // Version returns the QR code version (1-40) that RenderPNG uses for text at
-// error-correction level M. For example 861 alphanumeric characters fit version
-// 20, 600 version 15 and 1,500 version 26.
+// error-correction level M: the smallest version that holds it. Alphanumeric
+// capacities at level M (ISO/IEC 18004 table 7) are, for example, 600
+// characters for version 15, 909 for 19, 970 for 20, 1,542 for 26 and 3,391 for
+// 40; so 861 characters give version 19 and 1,500 give 26.
 func Version(text string) (int, error) {
 	q, err := qrcode.New(text, qrcode.Medium)
 	if err != nil {

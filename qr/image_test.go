@@ -415,3 +415,75 @@ func areaResample(g *image.Gray, f float64) *image.Gray {
 	}
 	return out
 }
+
+func FuzzDecodePNG(f *testing.F) {
+	small := Must(RenderPNG("LZ1Q:"+Base45Encode([]byte("fuzz")), 1))
+	f.Add(small)
+	f.Add(Must(RenderPNG("LZ1R:ABC", 0)))
+	f.Add(withDims(f, small, 4000, 4000))
+	f.Add(withDims(f, small, 1, 1))
+	f.Add(small[:len(small)/2])
+	f.Add([]byte("\x89PNG\r\n\x1a\n"))
+	var buf bytes.Buffer
+	png.Encode(&buf, noise(toGray(mustPNG(f, small)), rand.New(rand.NewSource(1)), 100))
+	f.Add(buf.Bytes())
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 16<<10 {
+			return // keep the fuzzer on small inputs; the bounds are tested above
+		}
+		_, err := DecodePNG(data)
+		if err != nil && !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrTooLarge) && !errors.Is(err, ErrNoCode) {
+			t.Fatalf("untyped error %v", err)
+		}
+	})
+}
+
+func mustPNG(t testing.TB, b []byte) image.Image {
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+func benchPayload() string {
+	return randomPayload(rand.New(rand.NewSource(860)), 860)
+}
+
+func BenchmarkRenderPNG860(b *testing.B) {
+	text := benchPayload()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := RenderPNG(text, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecodePNG860(b *testing.B) {
+	text := benchPayload()
+	p, err := RenderPNG(text, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if s, err := DecodePNG(p); err != nil || s != text {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkRenderDecodePNG860(b *testing.B) {
+	text := benchPayload()
+	b.ReportAllocs()
+	for b.Loop() {
+		p, err := RenderPNG(text, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if s, err := DecodePNG(p); err != nil || s != text {
+			b.Fatal(err)
+		}
+	}
+}

@@ -192,3 +192,24 @@ func FuzzDecodePayload(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkEncodePayload600(b *testing.B) {
+	body := make([]byte, 600)
+	rand.New(rand.NewSource(1)).Read(body)
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = Encode("LZ1R", body)
+	}
+}
+
+func BenchmarkDecodePayload600(b *testing.B) {
+	body := make([]byte, 600)
+	rand.New(rand.NewSource(1)).Read(body)
+	s := Encode("LZ1R", body) + "\r\n"
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := Decode(s, 4096); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
