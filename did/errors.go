@@ -3,6 +3,7 @@ package did
 import (
 	"errors"
 	"strconv"
+	"strings"
 )
 
 // Sentinel errors; every error returned by this package wraps one of them (test with errors.Is).
@@ -28,4 +29,18 @@ func q(s string) string {
 		return strconv.Quote(s[:maxQuoted]) + "…"
 	}
 	return strconv.Quote(s)
+}
+
+// show returns s as is when it is short and made of DID characters only, else quoted.
+func show(s string) string {
+	if len(s) > maxQuoted {
+		return q(s)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(":.-_~#%", c) >= 0) {
+			return q(s)
+		}
+	}
+	return s
 }

@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -38,15 +39,15 @@ type KeyResolver struct{}
 // Resolve implements Resolver for did:key.
 func (KeyResolver) Resolve(ctx context.Context, did string) (*Resolution, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("resolve %s: %w", q(did), err)
+		return nil, fmt.Errorf("resolve %s: %w", show(did), err)
 	}
 	h, err := KeyHistory(did)
 	if err != nil {
-		return nil, fmt.Errorf("resolve %s: %w", q(did), err)
+		return nil, fmt.Errorf("resolve %s: %w", show(did), err)
 	}
 	doc, err := h.Document(h.Created)
 	if err != nil {
-		return nil, fmt.Errorf("resolve %s: %w", q(did), err)
+		return nil, fmt.Errorf("resolve %s: %w", show(did), err)
 	}
 	return &Resolution{Document: doc, History: h}, nil
 }
@@ -61,7 +62,7 @@ type MultiResolver struct {
 func (m MultiResolver) Resolve(ctx context.Context, did string) (*Resolution, error) {
 	method, err := ParseDID(did)
 	if err != nil {
-		return nil, fmt.Errorf("resolve %s: %w", q(did), err)
+		return nil, fmt.Errorf("resolve %s: %w", show(did), err)
 	}
 	var res *Resolution
 	switch method {
@@ -75,15 +76,15 @@ func (m MultiResolver) Resolve(ctx context.Context, did string) (*Resolution, er
 			return nil, fmt.Errorf("resolve %s: no did:lz resolver: %w", did, ErrUnsupportedMethod)
 		}
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("resolve %s: %w", did, err)
+			return nil, fmt.Errorf("resolve %s: %w", show(did), err)
 		}
 		res, err = m.LZ.Resolve(ctx, did)
 		if err != nil {
-			return nil, fmt.Errorf("resolve %s: %w", did, err)
+			return nil, fmt.Errorf("resolve %s: %w", show(did), err)
 		}
 	}
 	if err := checkResolution(did, res); err != nil {
-		return nil, fmt.Errorf("resolve %s: %w", did, err)
+		return nil, fmt.Errorf("resolve %s: %w", show(did), err)
 	}
 	return res, nil
 }
@@ -133,10 +134,10 @@ func AssertionKeyAt(ctx context.Context, r Resolver, didURL string, t time.Time)
 	}
 	rec, err := h.KeyAt(u.Fragment, t)
 	if err != nil {
-		return PublicKey{}, fmt.Errorf("key %s: %w", didURL, err)
+		return PublicKey{}, err // names the DID and key already
 	}
 	if !rec.HasPurpose(PurposeAssertion) {
-		return PublicKey{}, fmt.Errorf("key %s: %w: not an assertion method", didURL, ErrKeyNotValid)
+		return PublicKey{}, fmt.Errorf("%w: %s is not an assertion method", ErrKeyNotValid, didURL)
 	}
 	k, err := rec.PublicKey()
 	if err != nil {
@@ -151,10 +152,13 @@ func resolveHistory(ctx context.Context, r Resolver, did string) (*History, erro
 		return nil, fmt.Errorf("resolve %s: nil resolver: %w", did, ErrUnsupportedMethod)
 	}
 	res, err := r.Resolve(ctx, did)
-	if err == nil {
-		err = checkResolution(did, res)
-	}
 	if err != nil {
+		if strings.HasPrefix(err.Error(), "resolve "+did+":") { // MultiResolver, KeyResolver
+			return nil, err
+		}
+		return nil, fmt.Errorf("resolve %s: %w", did, err)
+	}
+	if err := checkResolution(did, res); err != nil {
 		return nil, fmt.Errorf("resolve %s: %w", did, err)
 	}
 	if res.Metadata.Deactivated || res.History.Deactivated != nil {
@@ -172,7 +176,7 @@ func CheckAssertionKey(ctx context.Context, r Resolver, didURL string, key crypt
 		return err
 	}
 	if !k.Equal(key) {
-		return fmt.Errorf("key %s: %w: a different key was presented", didURL, ErrKeyNotValid)
+		return fmt.Errorf("%w: %s names a different key", ErrKeyNotValid, didURL)
 	}
 	return nil
 }

@@ -310,3 +310,20 @@ func TestStaticResolverConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestErrorMessages(t *testing.T) {
+	ctx := context.Background()
+	r := newTestResolver(t, tEnd, rotatedHistory())
+	for _, c := range []struct{ url, want string }{
+		{"did:lz:nobody#key-1", "resolve did:lz:nobody: did: not found: did:lz:nobody"},
+		{"did:lz:gaj-beijing#key-1", "did: key not valid: did:lz:gaj-beijing#key-1 not valid at 2026-06-30T00:00:00Z"},
+		{"did:lz:gaj-beijing#key-auth", "did: key not valid: did:lz:gaj-beijing#key-auth is not an assertion method"},
+		{"did:lz:gaj beijing#k", `did: invalid: "did:lz:gaj beijing": id must be 1-64 characters of [a-z0-9-], not starting or ending with '-'`},
+		{"did:lz:gaj#k 1", `did: invalid: DID URL "did:lz:gaj#k 1": fragment must be 1-128 characters of [A-Za-z0-9._~-]`},
+	} {
+		_, err := AssertionKeyAt(ctx, r, c.url, tEnd)
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%s: error %q, want %q", c.url, err, c.want)
+		}
+	}
+}
