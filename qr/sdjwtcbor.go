@@ -32,7 +32,11 @@ package qr
 //	KB           = [Header: uint (0 EdDSA, 1 ES256) / bstr, Payload: uint (iat) / bstr, Sig: bstr]
 //	Value        = tstr / bstr (base64url string) / int / float / bool / null / [* Value] /
 //	               {* Key => Value} / #6.6(bstr .size (2..8)) (known string by SHA-256 prefix) /
-//	               #6.7(uint) (static value dictionary) / #6.10([bstr, * uint]) (sorted _sd)
+//	               #6.7(uint) (static value dictionary) / #6.10([bstr, * uint]) (sorted _sd) /
+//	               #6.11(bstr / [bstr, bstr]) (Ed25519 / P-256 JWK) /
+//	               #6.12(Value) ({"alg":"EdDSA","kid":Value,"typ":"dc+sd-jwt"}) /
+//	               #6.14([uint, Value]) ({"status_list":{"idx":uint,"uri":Value}}) /
+//	               #6.100(int) ("YYYY-MM-DD" as days since 1970-01-01, RFC 8943)
 //	Key          = tstr / uint (static key dictionary)
 //
 // Inside an _sd array or as the value of "...", a uint is the index of the presented
@@ -49,6 +53,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/fxamacker/cbor/v2"
 )
@@ -64,10 +69,16 @@ const (
 )
 
 const (
-	tagKnown  = 6
-	tagDict   = 7
-	tagSorted = 10
-	digestLen = sha256.Size
+	tagKnown     = 6   // #6.6(bstr): a string the verifier knows, by SHA-256 prefix
+	tagDict      = 7   // #6.7(uint): a string from valueDict
+	tagSorted    = 10  // #6.10([bstr, * uint]): a sorted _sd array
+	tagJWK       = 11  // #6.11(bstr .size 32 / [x, y]): an Ed25519 or P-256 public JWK
+	tagJOSE      = 12  // #6.12(Value): {"alg":"EdDSA","kid":Value,"typ":"dc+sd-jwt"}
+	tagStatus    = 14  // #6.14([uint, Value]): {"status_list":{"idx":uint,"uri":Value}}
+	tagDays      = 100 // #6.100(int): "YYYY-MM-DD" as days since 1970-01-01 (RFC 8943)
+	digestLen    = sha256.Size
+	dateLayout   = "2006-01-02"
+	secondsInDay = 86400
 )
 
 // CompactContext is what wallet and verifier both know, so it need not travel.
@@ -189,6 +200,11 @@ func (e *encoder) str(s string) any {
 	if r := e.known.ref(s); r != nil && len(r)+2 < len(s)+1 {
 		return cbor.Tag{Number: tagKnown, Content: r}
 	}
+	if len(s) == len(dateLayout) {
+		if t, err := time.Parse(dateLayout, s); err == nil && t.Format(dateLayout) == s {
+			return cbor.Tag{Number: tagDays, Content: t.Unix() / secondsInDay}
+		}
+	}
 	if len(s) >= 8 {
 		if b, err := b64.DecodeString(s); err == nil {
 			return b
@@ -196,6 +212,37 @@ func (e *encoder) str(s string) any {
 	}
 	return s
 }
+
+// special encodes the fixed shapes that recur in every LianZheng credential in a few bytes;
+// it returns nil for anything else. jsonSeg's round-trip check guards exactness.
+func (e *encoder) special(m map[string]any) any {
+	str := func(k string) string { s, _ := m[k].(string); return s }
+	switch {
+	case len(m) == 3 && str("kty") == "OKP" && str("crv") == "Ed25519":
+		if x, err := b64.DecodeString(str("x")); err == nil && len(x) == 32 {
+			return cbor.Tag{Number: tagJWK, Content: x}
+		}
+	case len(m) == 4 && str("kty") == "EC" && str("crv") == "P-256":
+		x, err1 := b64.DecodeString(str("x"))
+		y, err2 := b64.DecodeString(str("y"))
+		if err1 == nil && err2 == nil && len(x) == 32 && len(y) == 32 {
+			return cbor.Tag{Number: tagJWK, Content: []any{x, y}}
+		}
+	case len(m) == 3 && str("alg") == "EdDSA" && str("typ") == "dc+sd-jwt" && str("kid") != "":
+		return cbor.Tag{Number: tagJOSE, Content: e.str(str("kid"))}
+	case len(m) == 1:
+		sl, _ := m["status_list"].(map[string]any)
+		n, _ := sl["idx"].(json.Number)
+		if len(sl) == 2 && str2(sl, "uri") != "" {
+			if idx, err := strconv.ParseUint(string(n), 10, 64); err == nil {
+				return cbor.Tag{Number: tagStatus, Content: []any{idx, e.str(str2(sl, "uri"))}}
+			}
+		}
+	}
+	return nil
+}
+
+func str2(m map[string]any, k string) string { s, _ := m[k].(string); return s }
 
 func (e *encoder) digest(s string) any {
 	if i, ok := e.discIdx[s]; ok {
@@ -210,6 +257,9 @@ func (e *encoder) digest(s string) any {
 func (e *encoder) value(v any) any {
 	switch t := v.(type) {
 	case map[string]any:
+		if sp := e.special(t); sp != nil {
+			return sp
+		}
 		out := make(map[any]any, len(t))
 		for k, val := range t {
 			var key any = k
@@ -501,6 +551,20 @@ func (d *decoder) str(v any) (string, bool, error) {
 			}
 			s, err := d.known.lookup(r)
 			return s, true, err
+		case tagDays:
+			var days int64
+			switch n := t.Content.(type) {
+			case uint64:
+				days = int64(min(n, 1<<32))
+			case int64:
+				days = n
+			default:
+				return "", false, malformed("compact", "bad date")
+			}
+			if days < -1<<20 || days > 1<<22 {
+				return "", false, malformed("compact", "date out of range")
+			}
+			return time.Unix(days*secondsInDay, 0).UTC().Format(dateLayout), true, nil
 		}
 	}
 	return "", false, nil
@@ -586,10 +650,53 @@ func (d *decoder) value(v any, depth int) (any, error) {
 		}
 		return out, nil
 	case cbor.Tag:
-		return nil, malformed("compact", "unexpected tag %d", t.Number)
+		return d.special(t, depth)
 	default:
 		return nil, malformed("compact", "unexpected CBOR item %T", v)
 	}
+}
+
+func (d *decoder) special(t cbor.Tag, depth int) (any, error) {
+	switch t.Number {
+	case tagJWK:
+		switch c := t.Content.(type) {
+		case []byte:
+			if len(c) == 32 {
+				return map[string]any{"kty": "OKP", "crv": "Ed25519", "x": b64.EncodeToString(c)}, nil
+			}
+		case []any:
+			x, ok1 := c[0].([]byte)
+			y, ok2 := c[len(c)-1].([]byte)
+			if len(c) == 2 && ok1 && ok2 && len(x) == 32 && len(y) == 32 {
+				return map[string]any{"kty": "EC", "crv": "P-256", "x": b64.EncodeToString(x), "y": b64.EncodeToString(y)}, nil
+			}
+		}
+		return nil, malformed("compact", "bad JWK form")
+	case tagJOSE:
+		kid, ok, err := d.str(t.Content)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, malformed("compact", "bad header form")
+		}
+		return map[string]any{"alg": "EdDSA", "kid": kid, "typ": "dc+sd-jwt"}, nil
+	case tagStatus:
+		c, ok := t.Content.([]any)
+		if !ok || len(c) != 2 {
+			return nil, malformed("compact", "bad status form")
+		}
+		idx, ok := c[0].(uint64)
+		uri, isStr, err := d.str(c[1])
+		if err != nil {
+			return nil, err
+		}
+		if !ok || !isStr {
+			return nil, malformed("compact", "bad status form")
+		}
+		return map[string]any{"status_list": map[string]any{"idx": json.Number(strconv.FormatUint(idx, 10)), "uri": uri}}, nil
+	}
+	return nil, malformed("compact", "unexpected tag %d", t.Number)
 }
 
 func (d *decoder) sd(v any, depth int) (any, error) {

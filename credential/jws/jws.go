@@ -54,8 +54,8 @@ type ed25519Signer struct{ k ed25519.PrivateKey }
 // NewEd25519Signer signs with EdDSA.
 func NewEd25519Signer(k ed25519.PrivateKey) Signer { return ed25519Signer{k} }
 
-func (s ed25519Signer) Alg() string                     { return AlgEdDSA }
-func (s ed25519Signer) Public() crypto.PublicKey         { return s.k.Public() }
+func (s ed25519Signer) Alg() string                    { return AlgEdDSA }
+func (s ed25519Signer) Public() crypto.PublicKey       { return s.k.Public() }
 func (s ed25519Signer) Sign(in []byte) ([]byte, error) { return ed25519.Sign(s.k, in), nil }
 
 type es256Signer struct{ k *ecdsa.PrivateKey }
@@ -68,7 +68,7 @@ func NewES256Signer(k *ecdsa.PrivateKey) (Signer, error) {
 	return es256Signer{k}, nil
 }
 
-func (s es256Signer) Alg() string             { return AlgES256 }
+func (s es256Signer) Alg() string              { return AlgES256 }
 func (s es256Signer) Public() crypto.PublicKey { return &s.k.PublicKey }
 func (s es256Signer) Sign(in []byte) ([]byte, error) {
 	h := sha256.Sum256(in)
@@ -82,9 +82,24 @@ func (s es256Signer) Sign(in []byte) ([]byte, error) {
 	return out, nil
 }
 
-// Marshal encodes v as compact JSON without HTML escaping; map keys are sorted, so the
-// output is deterministic. This is the canonical JSON form LianZheng issuers produce.
+// Marshal encodes v in the canonical JSON form LianZheng issuers produce: compact, no HTML
+// escaping, object keys sorted at every level (structs included: v is first turned into
+// generic JSON values), numbers as written. The compact QR form relies on this.
 func Marshal(v any) ([]byte, error) {
+	b, err := marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var g any
+	if err := d.Decode(&g); err != nil {
+		return nil, err
+	}
+	return marshal(g)
+}
+
+func marshal(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
