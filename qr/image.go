@@ -182,13 +182,17 @@ func DecodeImage(img image.Image) (string, error) {
 	gray := toGray(img)
 	attempts := 0
 	var lastErr error
-	try := func(g *image.Gray, rotate int) (string, bool) {
+	try := func(g *image.Gray) (string, bool) {
+		if attempts >= maxDecodeAttempts {
+			return "", false
+		}
+		src := gozxing.NewLuminanceSourceFromImage(g) // shared by the modes
 		for _, mode := range []int{modeHybridTryHarder, modePure, modeGlobal} {
 			if attempts >= maxDecodeAttempts {
 				return "", false
 			}
 			attempts++
-			text, err := decodeOnce(g, rotate, mode)
+			text, err := decodeOnce(src, mode)
 			if err == nil {
 				return text, true
 			}
@@ -196,7 +200,7 @@ func DecodeImage(img image.Image) (string, error) {
 		}
 		return "", false
 	}
-	if t, ok := try(gray, 0); ok {
+	if t, ok := try(gray); ok {
 		return t, nil
 	}
 	// Small modules (2-3 pixels, a code photographed from afar or shrunk in a
@@ -214,12 +218,20 @@ func DecodeImage(img image.Image) (string, error) {
 		variants = append(variants, halve(gray))
 	}
 	for _, v := range variants {
-		if t, ok := try(v, 0); ok {
+		if t, ok := try(v); ok {
 			return t, nil
 		}
 	}
-	for _, rot := range []int{1, 2} {
-		if t, ok := try(gray, rot); ok {
+	// Rotation rarely matters (the finder patterns fix the orientation) but
+	// changes the binariser's blocks and the detector's scan order. Rotate the
+	// halved image when the original is large, to bound the cost.
+	work := gray
+	if side > maxUpscaledSide {
+		work = variants[len(variants)-1]
+	}
+	r90 := rotateCCW(work)
+	for _, v := range []*image.Gray{r90, rotateCCW(r90)} {
+		if t, ok := try(v); ok {
 			return t, nil
 		}
 	}
@@ -232,18 +244,12 @@ const (
 	modeGlobal
 )
 
-func decodeOnce(g *image.Gray, rotate, mode int) (text string, err error) {
+func decodeOnce(src gozxing.LuminanceSource, mode int) (text string, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			text, err = "", fmt.Errorf("decoder panic: %v", r)
 		}
 	}()
-	var src gozxing.LuminanceSource = gozxing.NewLuminanceSourceFromImage(g)
-	for i := 0; i < rotate; i++ {
-		if src, err = src.RotateCounterClockwise(); err != nil {
-			return "", err
-		}
-	}
 	var bin gozxing.Binarizer
 	hints := map[gozxing.DecodeHintType]interface{}{}
 	switch mode {
@@ -356,6 +362,19 @@ func scaleBilinear(g *image.Gray, f int) *image.Gray {
 			top := int(r0[x0])*(d-fx) + int(r0[x1])*fx
 			bot := int(r1[x0])*(d-fx) + int(r1[x1])*fx
 			out.Pix[y*out.Stride+x] = uint8((top*(d-fy) + bot*fy + d*d/2) / (d * d))
+		}
+	}
+	return out
+}
+
+// rotateCCW rotates g by 90 degrees counter-clockwise.
+func rotateCCW(g *image.Gray) *image.Gray {
+	w, h := g.Rect.Dx(), g.Rect.Dy()
+	out := image.NewGray(image.Rect(0, 0, h, w))
+	for y := 0; y < h; y++ {
+		row := g.Pix[y*g.Stride:]
+		for x := 0; x < w; x++ {
+			out.Pix[(w-1-x)*out.Stride+y] = row[x]
 		}
 	}
 	return out

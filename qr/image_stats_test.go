@@ -6,6 +6,8 @@ import (
 	"math/rand"
 	"os"
 	"testing"
+
+	"github.com/makiuchi-d/gozxing"
 )
 
 // TestDecodeFirstTryMissRate measures how often a single gozxing attempt misses
@@ -22,9 +24,9 @@ func TestDecodeFirstTryMissRate(t *testing.T) {
 		b, _ := RenderPNG(text, 0)
 		img, _ := png.Decode(bytes.NewReader(b))
 		g := toGray(img)
-		if s, err := decodeOnce(g, 0, modeHybridTryHarder); err != nil || s != text {
+		if s, err := decodeOnce(gozxing.NewLuminanceSourceFromImage(g), modeHybridTryHarder); err != nil || s != text {
 			miss++
-			if s, err := decodeOnce(g, 0, modePure); err != nil || s != text {
+			if s, err := decodeOnce(gozxing.NewLuminanceSourceFromImage(g), modePure); err != nil || s != text {
 				missPure++
 			}
 		}
