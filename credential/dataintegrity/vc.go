@@ -1,0 +1,119 @@
+package dataintegrity
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"lianzheng/credential/ldcontext"
+	"lianzheng/credential/statuslist"
+)
+
+// StatusEntry points a credential at its entry in a W3C Bitstring Status List.
+type StatusEntry struct {
+	// ListCredential is the URL of the BitstringStatusListCredential.
+	ListCredential string
+	// Index is the credential's entry in that list (drawn by statuslist.Allocator).
+	Index int
+	// Purpose is statuslist.PurposeRevocation or statuslist.PurposeSuspension.
+	Purpose string
+}
+
+// CredentialConfig describes a W3C VC 2.0 credential issued by a LianZheng department.
+type CredentialConfig struct {
+	// ID is optional (e.g. urn:uuid:...).
+	ID string
+	// Types follow "VerifiableCredential", e.g. "HouseholdRegisterCredential".
+	Types []string
+	// Issuer is the department's DID (did:lz:...).
+	Issuer string
+	// Holder is the holder's DID (did:key:..., a fresh key per credential): credentialSubject.id.
+	Holder string
+	// ValidFrom is required; ValidUntil is optional.
+	ValidFrom, ValidUntil time.Time
+	// Claims are the credentialSubject's claims. Their names are kept by the LianZheng
+	// context's @vocab; "id", "type" and names starting with "@" are reserved.
+	Claims map[string]any
+	// Status entries (revocation, suspension), optional.
+	Status []StatusEntry
+}
+
+// NewCredential returns the unsigned credential as a JSON object:
+// @context [credentials/v2, LianZheng v1], type, issuer, validFrom, validUntil,
+// credentialSubject {id: holder, claims...} and credentialStatus entries.
+func NewCredential(c CredentialConfig) (map[string]any, error) {
+	if !strings.HasPrefix(c.Issuer, "did:lz:") || len(c.Issuer) == len("did:lz:") {
+		return nil, fmt.Errorf("dataintegrity: issuer %q is not a did:lz DID", c.Issuer)
+	}
+	if !strings.HasPrefix(c.Holder, "did:key:") || len(c.Holder) == len("did:key:") {
+		return nil, fmt.Errorf("dataintegrity: holder %q is not a did:key DID", c.Holder)
+	}
+	if c.ValidFrom.IsZero() {
+		return nil, errors.New("dataintegrity: validFrom is required")
+	}
+	if !c.ValidUntil.IsZero() && !c.ValidUntil.After(c.ValidFrom) {
+		return nil, errors.New("dataintegrity: validUntil must be after validFrom")
+	}
+	types := []any{"VerifiableCredential"}
+	for _, t := range c.Types {
+		if t == "" || t == "VerifiableCredential" || strings.ContainsAny(t, ":/#@ ") {
+			return nil, fmt.Errorf("dataintegrity: credential type %q", t)
+		}
+		types = append(types, t)
+	}
+	subject := map[string]any{"id": c.Holder}
+	for k, v := range c.Claims {
+		if k == "" || k == "id" || k == "type" || strings.HasPrefix(k, "@") || strings.ContainsAny(k, ":/#") {
+			return nil, fmt.Errorf("dataintegrity: claim name %q is reserved or not a plain term", k)
+		}
+		subject[k] = v
+	}
+	cred := map[string]any{
+		"@context":          []any{ldcontext.CredentialsV2, ldcontext.LianZhengV1},
+		"type":              types,
+		"issuer":            c.Issuer,
+		"validFrom":         c.ValidFrom.UTC().Format(time.RFC3339),
+		"credentialSubject": subject,
+	}
+	if c.ID != "" {
+		cred["id"] = c.ID
+	}
+	if !c.ValidUntil.IsZero() {
+		cred["validUntil"] = c.ValidUntil.UTC().Format(time.RFC3339)
+	}
+	if len(c.Status) > 0 {
+		var entries []any
+		for _, s := range c.Status {
+			if s.Purpose != statuslist.PurposeRevocation && s.Purpose != statuslist.PurposeSuspension {
+				return nil, fmt.Errorf("dataintegrity: status purpose %q", s.Purpose)
+			}
+			if s.ListCredential == "" || s.Index < 0 {
+				return nil, errors.New("dataintegrity: status entry needs a list URL and a non-negative index")
+			}
+			entries = append(entries, statuslist.W3CEntry(s.ListCredential, s.Index, s.Purpose))
+		}
+		if len(entries) == 1 {
+			cred["credentialStatus"] = entries[0]
+		} else {
+			cred["credentialStatus"] = entries
+		}
+	}
+	// Fail now, not at signing, if anything would be dropped by JSON-LD.
+	if _, err := CanonicalizeRDFC(cred); err != nil {
+		return nil, err
+	}
+	return cred, nil
+}
+
+// SignCredential signs a credential with eddsa-rdfc-2022 and proof purpose assertionMethod.
+// verificationMethod is the issuer key's DID URL (did:lz:...#key-n).
+func SignCredential(cred map[string]any, verificationMethod string, key ed25519.PrivateKey, created time.Time) (map[string]any, error) {
+	return Sign(cred, ProofConfig{
+		Cryptosuite:        CryptosuiteRDFC,
+		VerificationMethod: verificationMethod,
+		ProofPurpose:       PurposeAssertion,
+		Created:            created,
+	}, key)
+}
