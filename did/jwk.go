@@ -64,6 +64,9 @@ func (j JWK) PublicKey() (PublicKey, error) {
 		if err != nil {
 			return PublicKey{}, err
 		}
+		if err := checkEd25519Point(x); err != nil {
+			return PublicKey{}, fmt.Errorf("%w: OKP JWK: %v", ErrInvalidDID, err)
+		}
 		return PublicKey{Alg: Ed25519, Key: ed25519.PublicKey(x)}, nil
 	case j.Kty == "EC" && j.Crv == "P-256":
 		x, err := decodeCoord("x", j.X, 32)

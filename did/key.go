@@ -54,6 +54,9 @@ func NewPublicKey(k crypto.PublicKey) (PublicKey, error) {
 		if len(k) != ed25519KeyLen {
 			return PublicKey{}, fmt.Errorf("%w: Ed25519 public key is %d bytes, want %d", ErrInvalidDID, len(k), ed25519KeyLen)
 		}
+		if err := checkEd25519Point(k); err != nil {
+			return PublicKey{}, fmt.Errorf("%w: %v", ErrInvalidDID, err)
+		}
 		return PublicKey{Alg: Ed25519, Key: ed25519.PublicKey(bytes.Clone(k))}, nil
 	case *ecdsa.PublicKey:
 		if k == nil || k.Curve != elliptic.P256() {
@@ -87,26 +90,38 @@ func NewPublicKey(k crypto.PublicKey) (PublicKey, error) {
 }
 
 // Bytes returns the raw key: 32 bytes for Ed25519, the 33-byte compressed point for P-256.
-// It panics on a PublicKey that was not built by this package and holds an invalid key.
+// It panics on a PublicKey whose Alg and Key do not match (not one built by this package).
 func (k PublicKey) Bytes() []byte {
-	n, err := NewPublicKey(k)
-	if err != nil {
+	b, ok := k.rawBytes()
+	if !ok {
 		panic("did: invalid PublicKey")
 	}
-	switch key := n.Key.(type) {
+	return b
+}
+
+// rawBytes is Bytes without the panic. It checks the shape of k, not the point (the
+// constructors did that).
+func (k PublicKey) rawBytes() ([]byte, bool) {
+	switch key := k.Key.(type) {
 	case ed25519.PublicKey:
-		return key
+		if k.Alg != Ed25519 || len(key) != ed25519KeyLen {
+			return nil, false
+		}
+		return bytes.Clone(key), true
 	case *ecdsa.PublicKey:
+		if k.Alg != P256 || key == nil || key.Curve != elliptic.P256() {
+			return nil, false
+		}
 		raw, err := key.Bytes()
 		if err != nil || len(raw) != 65 {
-			panic("did: invalid P-256 key in PublicKey")
+			return nil, false
 		}
 		out := make([]byte, p256KeyLen)
 		out[0] = 0x02 | raw[64]&1
 		copy(out[1:], raw[1:33])
-		return out
+		return out, true
 	}
-	panic("did: invalid PublicKey")
+	return nil, false
 }
 
 // Multikey returns the Multikey publicKeyMultibase value: 'z' + base58btc(multicodec || key).
@@ -143,11 +158,8 @@ func (k PublicKey) Equal(x crypto.PublicKey) bool {
 	if err != nil {
 		return false
 	}
-	n, err := NewPublicKey(k)
-	if err != nil || o.Alg != n.Alg {
-		return false
-	}
-	return bytes.Equal(o.Bytes(), n.Bytes())
+	a, ok := k.rawBytes()
+	return ok && o.Alg == k.Alg && bytes.Equal(a, o.Bytes())
 }
 
 // KeyFromEd25519 returns the did:key DID of an Ed25519 public key. It panics if pub is not
@@ -199,6 +211,9 @@ func DecodeMultikey(s string) (PublicKey, error) {
 		raw := data[len(codecEd25519):]
 		if len(raw) != ed25519KeyLen {
 			return PublicKey{}, fmt.Errorf("%w: multikey %s: Ed25519 key is %d bytes, want %d", ErrInvalidDID, q(s), len(raw), ed25519KeyLen)
+		}
+		if err := checkEd25519Point(raw); err != nil {
+			return PublicKey{}, fmt.Errorf("%w: multikey %s: %v", ErrInvalidDID, q(s), err)
 		}
 		k = PublicKey{Alg: Ed25519, Key: ed25519.PublicKey(bytes.Clone(raw))}
 	case bytes.HasPrefix(data, codecP256):
