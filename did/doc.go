@@ -18,8 +18,9 @@
 // Threats addressed: every parser here sees untrusted input (QR codes, issuer headers), so
 // inputs are length-capped before any super-linear decoding (base58), every accepted
 // encoding must re-encode to exactly the input (no second spelling of one key or DID, no
-// off-curve or wrong-length points, no lowercase/uppercase ambiguity) and every parser has a
-// fuzz target. A resolver's answer is checked against the DID that was asked for. The time T
+// lowercase/uppercase ambiguity), keys are checked when parsed (P-256 points on the curve;
+// Ed25519 encodings canonical, on the curve and not of small order, since anyone can forge
+// signatures for a small-order key) and every parser has a fuzz target. A resolver's answer is checked against the DID that was asked for. The time T
 // given to AssertionKeyAt is usually claimed by the signer (iat), so a compromised key could
 // backdate: a KeyRecord marked Compromised is never valid, and a deactivated DID yields no
 // assertion key at any time; callers that have a ledger-anchored time should pass that.

@@ -192,7 +192,8 @@ func EncodeMultikey(pub crypto.PublicKey) (string, error) {
 }
 
 // DecodeMultikey parses a Multikey publicKeyMultibase value. Only base58btc ('z') with the
-// ed25519-pub or p256-pub multicodec and the exact key length is accepted, and the input
+// ed25519-pub or p256-pub multicodec and the exact key length is accepted, the point must be
+// valid (on the curve; for Ed25519 also canonical and not of small order), and the input
 // must be the canonical encoding of the key it decodes to.
 func DecodeMultikey(s string) (PublicKey, error) {
 	if len(s) > maxMultikeyLen {
