@@ -163,7 +163,8 @@ func (k PublicKey) Equal(x crypto.PublicKey) bool {
 }
 
 // KeyFromEd25519 returns the did:key DID of an Ed25519 public key. It panics if pub is not
-// 32 bytes long (a programming error, as in crypto/ed25519).
+// a valid key (not 32 bytes, not a curve point, small order): keys from
+// ed25519.GenerateKey always are; use NewPublicKey for keys from elsewhere.
 func KeyFromEd25519(pub ed25519.PublicKey) string {
 	k, err := NewPublicKey(pub)
 	if err != nil {
