@@ -1,0 +1,41 @@
+// Command lz is LianZheng's headless command line: every action of the app is scriptable
+// here. It builds with CGO_ENABLED=0.
+//
+//	lz demo [--out DIR] [--lang zh|en]   run the real-estate scenario on the credential core
+//
+// The ledger, issuer, wallet and verifier commands arrive with their packages.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func usage() {
+	fmt.Fprintln(os.Stderr, `用法 / usage: lz <command> [flags]
+
+  demo     运行不动产登记演示（凭证核心，无界面） / run the real-estate demo headless`)
+}
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "demo":
+		err = cmdDemo(os.Args[2:])
+	case "-h", "--help", "help":
+		usage()
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "lz: unknown command %q\n", os.Args[1])
+		usage()
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "lz:", err)
+		os.Exit(1)
+	}
+}
