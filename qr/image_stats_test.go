@@ -2,6 +2,7 @@ package qr
 
 import (
 	"bytes"
+	"image"
 	"image/png"
 	"math/rand"
 	"os"
@@ -35,4 +36,41 @@ func TestDecodeFirstTryMissRate(t *testing.T) {
 		}
 	}
 	t.Logf("%d clean codes: single TRY_HARDER attempt missed %d, then PURE_BARCODE still missed %d, DecodeImage missed %d", n, miss, missPure, missAll)
+}
+
+// TestDecodeDegradedRates measures DecodeImage's success on degraded renderings
+// of random payloads of 300 to 1,500 characters. Set LZ_QR_STATS=1.
+func TestDecodeDegradedRates(t *testing.T) {
+	if os.Getenv("LZ_QR_STATS") == "" {
+		t.Skip("set LZ_QR_STATS=1 to measure")
+	}
+	rng := rand.New(rand.NewSource(31))
+	degradations := []struct {
+		name string
+		f    func(g *image.Gray) image.Image
+	}{
+		{"noise ±40", func(g *image.Gray) image.Image { return noise(g, rng, 40) }},
+		{"blur", func(g *image.Gray) image.Image { return blur(g) }},
+		{"blur + noise ±30", func(g *image.Gray) image.Image { return noise(blur(g), rng, 30) }},
+		{"low contrast + noise ±20", func(g *image.Gray) image.Image { return noise(lowContrast(g), rng, 20) }},
+		{"area 75% (3 px/module)", func(g *image.Gray) image.Image { return areaResample(g, 0.75) }},
+		{"area 70% (2.8 px/module)", func(g *image.Gray) image.Image { return areaResample(g, 0.7) }},
+		{"area 60% (2.4 px/module)", func(g *image.Gray) image.Image { return areaResample(g, 0.6) }},
+		{"bilinear 65% (2.6 px/module)", func(g *image.Gray) image.Image { return resample(g, 0.65) }},
+		{"JPEG q40 of 80% + noise", func(g *image.Gray) image.Image { return viaJPEG(t, noise(resample(g, 0.8), rng, 15), 40) }},
+	}
+	const n = 40
+	fails := make([]int, len(degradations))
+	for i := 0; i < n; i++ {
+		text := randomPayload(rng, 300+rng.Intn(1201))
+		base := renderGray(t, text, DefaultModulePixels)
+		for j, d := range degradations {
+			if s, err := DecodeImage(d.f(base)); err != nil || s != text {
+				fails[j]++
+			}
+		}
+	}
+	for j, d := range degradations {
+		t.Logf("%-30s %d/%d decoded", d.name, n-fails[j], n)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"hash/crc32"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"image/png"
 	"math"
 	"math/rand"
@@ -253,11 +254,14 @@ func TestDecodeDegraded(t *testing.T) {
 			{"3x3 blur", blur(base)},
 			{"scaled to 75%", resample(base, 0.75)},
 			{"area-scaled to 60% (2.4 px/module)", areaResample(base, 0.6)},
+			{"area-scaled to 70% (2.8 px/module)", areaResample(base, 0.7)},
 			{"blur + noise", noise(blur(base), rng, 30)},
 			{"low contrast + noise", noise(lowContrast(base), rng, 20)},
 			{"upscaled 1.7x", resample(base, 1.7)},
 			{"rotated 90", rotate90(base)},
 			{"as RGBA", toRGBA(base)},
+			{"JPEG quality 40", viaJPEG(t, noise(resample(base, 0.8), rng, 15), 40)},
+			{"sub-image with offset", toRGBA(base).SubImage(image.Rect(3, 5, base.Rect.Dx()-2, base.Rect.Dy()-1))},
 		}
 		for _, c := range cases {
 			got, err := DecodeImage(c.img)
@@ -504,5 +508,66 @@ func TestDecodeImageWorstCase(t *testing.T) {
 	}
 	if elapsed > 60*time.Second { // ~1.5 s normally; generous for -race on a busy machine
 		t.Errorf("took %v", elapsed)
+	}
+}
+
+func viaJPEG(t testing.TB, img image.Image, q int) image.Image {
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: q}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := jpeg.Decode(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := out.(*image.Gray); !ok {
+		// Grey JPEGs decode to *image.Gray; make it a YCbCr to exercise that path.
+		return out
+	}
+	rgba := toRGBA(out.(*image.Gray))
+	buf.Reset()
+	jpeg.Encode(&buf, rgba, &jpeg.Options{Quality: q})
+	out, err = jpeg.Decode(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestToGrayFastPaths(t *testing.T) {
+	rng := rand.New(rand.NewSource(4))
+	g := image.NewGray(image.Rect(0, 0, 37, 23))
+	rng.Read(g.Pix)
+	rgba := toRGBA(g)
+	nrgba := image.NewNRGBA(g.Rect)
+	for i := range g.Pix {
+		nrgba.Pix[4*i], nrgba.Pix[4*i+1], nrgba.Pix[4*i+2] = g.Pix[i], g.Pix[i], g.Pix[i]
+		nrgba.Pix[4*i+3] = uint8(rng.Intn(256))
+	}
+	ycc := image.NewYCbCr(g.Rect, image.YCbCrSubsampleRatio420)
+	copy(ycc.Y, g.Pix)
+	sub := image.Rect(5, 3, 30, 20)
+	for _, tc := range []struct {
+		name string
+		img  image.Image
+	}{
+		{"RGBA", rgba}, {"RGBA sub-image", rgba.SubImage(sub)},
+		{"NRGBA", nrgba}, {"NRGBA sub-image", nrgba.SubImage(sub)},
+		{"YCbCr", ycc}, {"YCbCr sub-image", ycc.SubImage(sub)},
+		{"Gray sub-image", g.SubImage(sub)},
+	} {
+		got := toGray(tc.img)
+		b := tc.img.Bounds()
+		for y := 0; y < b.Dy(); y++ {
+			for x := 0; x < b.Dx(); x++ {
+				want := lumaOverWhite(tc.img.At(b.Min.X+x, b.Min.Y+y))
+				if _, ok := tc.img.(*image.YCbCr); ok || tc.name == "YCbCr sub-image" {
+					want = tc.img.(*image.YCbCr).Y[tc.img.(*image.YCbCr).YOffset(b.Min.X+x, b.Min.Y+y)]
+				}
+				if d := int(got.GrayAt(x, y).Y) - int(want); d < -1 || d > 1 {
+					t.Fatalf("%s: (%d,%d) = %d, want %d", tc.name, x, y, got.GrayAt(x, y).Y, want)
+				}
+			}
+		}
 	}
 }
