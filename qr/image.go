@@ -167,11 +167,14 @@ const maxUpscaledSide = 2400
 // so DecodeImage tries, in order and for at most maxDecodeAttempts attempts:
 // the image as is with TRY_HARDER, with the PURE_BARCODE hint (exact for rendered
 // codes), and with a global-histogram binariser; then the same on the image
-// smoothed with a 3x3 box filter (against sensor noise) and rescaled (enlarged
-// 3, 2.5 and 2 times with bilinear interpolation if it is small, halved if it
-// is large), and rotated by 90 and 180 degrees. A panic inside
-// the decoder library on hostile input is turned into an error. It returns an
-// error wrapping ErrNoCode if no attempt succeeds.
+// smoothed with a 3x3 box filter (against sensor noise), rescaled (enlarged 3,
+// 2.5 and 2 times with bilinear interpolation if it is small, halved if it is
+// large), and rotated by 90 and 180 degrees. Measured on random payloads of 10
+// to 1,500 characters: a single attempt misses ~2.7 % of clean codes, DecodeImage
+// none, and it reads codes with noise, blur, JPEG artefacts, low contrast and
+// modules of 2.4 to 3 pixels. An image with no code costs at most ~2 s (4096x4096
+// noise). A panic inside the decoder library on hostile input is turned into
+// an error. It returns an error wrapping ErrNoCode if no attempt succeeds.
 func DecodeImage(img image.Image) (string, error) {
 	if img == nil {
 		return "", malformed("image", "nil image")
@@ -204,41 +207,59 @@ func DecodeImage(img image.Image) (string, error) {
 	if t, ok := try(gray); ok {
 		return t, nil
 	}
-	// Small modules (2-3 pixels, a code photographed from afar or shrunk in a
-	// screenshot) are the commonest failure: interpolating the image up helps
-	// the binariser more than anything else. Large images are halved instead,
-	// which removes sensor noise and speeds the detector up.
+	// Then transformed copies, made only when needed:
+	//   - a 3x3 box filter: sensor noise on a slightly blurred code defeats
+	//     the binariser (halving does the same for large images);
+	//   - bilinear enlargements: small modules (2-3 pixels, a code photographed
+	//     from afar or shrunk in a screenshot) are the commonest failure. Several
+	//     factors, because a module of a fractional number of pixels can defeat
+	//     one and not another: on 2.6-2.8 pixel modules, x3 and x2 leave ~20 %
+	//     unread and x2.5 reads nearly all of those;
+	//   - halving, for large images: less noise, and a faster detector;
+	//   - rotations by 90 and 180 degrees (of the halved image when the
+	//     original is large, to bound the cost): the finder patterns fix the
+	//     orientation, but rotating changes the binariser's blocks and the
+	//     detector's scan order.
 	side := max(gray.Rect.Dx(), gray.Rect.Dy())
-	var variants []*image.Gray
-	// Sensor noise on a slightly blurred code defeats the binariser; a 3x3
-	// box filter removes it (halving does the same for large images).
+	var half *image.Gray
+	halved := func() *image.Gray {
+		if half == nil {
+			half = halve(gray)
+		}
+		return half
+	}
+	var variants []func() *image.Gray
 	switch {
 	case side <= maxUpscaledSide/3:
-		// Several factors, because a module of a fractional number of pixels
-		// (2.6, 2.8) can defeat one factor and not another: measured on
-		// 2.6-2.8 pixel modules, x3 and x2 leave ~20 % unread, x2.5 rescues
-		// nearly all of those.
-		variants = append(variants, smooth(gray), scaleBilinear(gray, 3, 1), scaleBilinear(gray, 5, 2), scaleBilinear(gray, 2, 1))
-	case side <= maxUpscaledSide/2:
-		variants = append(variants, smooth(gray), scaleBilinear(gray, 2, 1), halve(gray))
-	default:
-		variants = append(variants, halve(gray))
-	}
-	for _, v := range variants {
-		if t, ok := try(v); ok {
-			return t, nil
+		variants = []func() *image.Gray{
+			func() *image.Gray { return smooth(gray) },
+			func() *image.Gray { return scaleBilinear(gray, 3, 1) },
+			func() *image.Gray { return scaleBilinear(gray, 5, 2) },
+			func() *image.Gray { return scaleBilinear(gray, 2, 1) },
 		}
+	case side <= maxUpscaledSide/2:
+		variants = []func() *image.Gray{
+			func() *image.Gray { return smooth(gray) },
+			func() *image.Gray { return scaleBilinear(gray, 2, 1) },
+			halved,
+		}
+	default:
+		variants = []func() *image.Gray{halved}
 	}
-	// Rotation rarely matters (the finder patterns fix the orientation) but
-	// changes the binariser's blocks and the detector's scan order. Rotate the
-	// halved image when the original is large, to bound the cost.
-	work := gray
+	work := func() *image.Gray { return gray }
 	if side > maxUpscaledSide {
-		work = variants[len(variants)-1]
+		work = halved
 	}
-	r90 := rotateCCW(work)
-	for _, v := range []*image.Gray{r90, rotateCCW(r90)} {
-		if t, ok := try(v); ok {
+	var r90 *image.Gray
+	variants = append(variants,
+		func() *image.Gray { r90 = rotateCCW(work()); return r90 },
+		func() *image.Gray { return rotateCCW(r90) },
+	)
+	for _, v := range variants {
+		if attempts >= maxDecodeAttempts {
+			break
+		}
+		if t, ok := try(v()); ok {
 			return t, nil
 		}
 	}

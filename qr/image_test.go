@@ -571,3 +571,49 @@ func TestToGrayFastPaths(t *testing.T) {
 		}
 	}
 }
+
+func TestImageHelpers(t *testing.T) {
+	g := image.NewGray(image.Rect(0, 0, 7, 5))
+	for i := range g.Pix {
+		g.Pix[i] = 77
+	}
+	for _, tc := range []struct {
+		name string
+		out  *image.Gray
+		w, h int
+	}{
+		{"x3", scaleBilinear(g, 3, 1), 21, 15},
+		{"x2.5", scaleBilinear(g, 5, 2), 17, 12},
+		{"x2", scaleBilinear(g, 2, 1), 14, 10},
+		{"smooth", smooth(g), 7, 5},
+		{"halve", halve(g), 3, 2},
+		{"rotate", rotateCCW(g), 5, 7},
+	} {
+		if tc.out.Rect.Dx() != tc.w || tc.out.Rect.Dy() != tc.h {
+			t.Errorf("%s: %v, want %dx%d", tc.name, tc.out.Rect, tc.w, tc.h)
+		}
+		for i, v := range tc.out.Pix {
+			if v != 77 {
+				t.Fatalf("%s: pixel %d = %d, want 77 (a flat image stays flat)", tc.name, i, v)
+			}
+		}
+	}
+	// A step edge stays monotonic and keeps its ends when enlarged.
+	e := image.NewGray(image.Rect(0, 0, 4, 1))
+	copy(e.Pix, []uint8{0, 0, 255, 255})
+	s := scaleBilinear(e, 5, 2)
+	for x := 1; x < len(s.Pix); x++ {
+		if s.Pix[x] < s.Pix[x-1] {
+			t.Fatalf("not monotonic: %v", s.Pix)
+		}
+	}
+	if s.Pix[0] != 0 || s.Pix[len(s.Pix)-1] != 255 {
+		t.Fatalf("ends moved: %v", s.Pix)
+	}
+	// rotateCCW: the top-right pixel goes to the top-left.
+	r := image.NewGray(image.Rect(0, 0, 3, 2))
+	r.Pix[2] = 9
+	if rotateCCW(r).Pix[0] != 9 {
+		t.Fatalf("rotateCCW wrong: %v", rotateCCW(r).Pix)
+	}
+}
