@@ -21,7 +21,7 @@ func TestDecodeFirstTryMissRate(t *testing.T) {
 	const n = 300
 	miss, missPure, missAll := 0, 0, 0
 	for i := 0; i < n; i++ {
-		text := randomPayload(rng, 10+rng.Intn(1491))
+		text := randomQRText(rng, 10+rng.Intn(1491))
 		b, _ := RenderPNG(text, 0)
 		img, _ := png.Decode(bytes.NewReader(b))
 		g := toGray(img)
@@ -49,21 +49,21 @@ func TestDecodeDegradedRates(t *testing.T) {
 		name string
 		f    func(g *image.Gray) image.Image
 	}{
-		{"noise ±40", func(g *image.Gray) image.Image { return noise(g, rng, 40) }},
-		{"blur", func(g *image.Gray) image.Image { return blur(g) }},
-		{"blur + noise ±30", func(g *image.Gray) image.Image { return noise(blur(g), rng, 30) }},
-		{"low contrast + noise ±20", func(g *image.Gray) image.Image { return noise(lowContrast(g), rng, 20) }},
-		{"area 75% (3 px/module)", func(g *image.Gray) image.Image { return areaResample(g, 0.75) }},
-		{"area 70% (2.8 px/module)", func(g *image.Gray) image.Image { return areaResample(g, 0.7) }},
-		{"area 60% (2.4 px/module)", func(g *image.Gray) image.Image { return areaResample(g, 0.6) }},
-		{"bilinear 65% (2.6 px/module)", func(g *image.Gray) image.Image { return resample(g, 0.65) }},
-		{"JPEG q40 of 80% + noise", func(g *image.Gray) image.Image { return viaJPEG(t, noise(resample(g, 0.8), rng, 15), 40) }},
+		{"noise ±40", func(g *image.Gray) image.Image { return imgNoise(g, rng, 40) }},
+		{"blur", func(g *image.Gray) image.Image { return imgBlur(g) }},
+		{"blur + noise ±30", func(g *image.Gray) image.Image { return imgNoise(imgBlur(g), rng, 30) }},
+		{"low contrast + noise ±20", func(g *image.Gray) image.Image { return imgNoise(imgLowContrast(g), rng, 20) }},
+		{"area 75% (3 px/module)", func(g *image.Gray) image.Image { return imgAreaResample(g, 0.75) }},
+		{"area 70% (2.8 px/module)", func(g *image.Gray) image.Image { return imgAreaResample(g, 0.7) }},
+		{"area 60% (2.4 px/module)", func(g *image.Gray) image.Image { return imgAreaResample(g, 0.6) }},
+		{"bilinear 65% (2.6 px/module)", func(g *image.Gray) image.Image { return imgResample(g, 0.65) }},
+		{"JPEG q40 of 80% + noise", func(g *image.Gray) image.Image { return imgViaJPEG(t, imgNoise(imgResample(g, 0.8), rng, 15), 40) }},
 	}
 	const n = 40
 	fails := make([]int, len(degradations))
 	for i := 0; i < n; i++ {
-		text := randomPayload(rng, 300+rng.Intn(1201))
-		base := renderGray(t, text, DefaultModulePixels)
+		text := randomQRText(rng, 300+rng.Intn(1201))
+		base := renderTestGray(t, text, DefaultModulePixels)
 		for j, d := range degradations {
 			if s, err := DecodeImage(d.f(base)); err != nil || s != text {
 				fails[j]++

@@ -17,7 +17,7 @@ import (
 
 // randomAlnum returns n random characters of the QR alphanumeric set that could
 // be a payload: a prefix, a colon and Base45 that does not end in a space.
-func randomPayload(rng *rand.Rand, n int) string {
+func randomQRText(rng *rand.Rand, n int) string {
 	if n < 7 {
 		n = 7
 	}
@@ -66,7 +66,7 @@ func TestVersionKnownLengths(t *testing.T) {
 	}
 	// A real payload of 861 characters (random Base45, few digit runs) too.
 	rng := rand.New(rand.NewSource(20))
-	if v, err := Version(randomPayload(rng, 861)); err != nil || v != 19 {
+	if v, err := Version(randomQRText(rng, 861)); err != nil || v != 19 {
 		t.Errorf("861-character payload: version %d, %v", v, err)
 	}
 	if _, err := Version(strings.Repeat("A", 3392)); !errors.Is(err, ErrTooLarge) {
@@ -113,7 +113,7 @@ func TestRenderDecodeRoundTrip(t *testing.T) {
 		lengths = lengths[:12]
 	}
 	for i, n := range lengths {
-		text := randomPayload(rng, n)
+		text := randomQRText(rng, n)
 		sizes := []int{0, 600}
 		b, err := RenderPNG(text, sizes[i%2])
 		if err != nil {
@@ -161,7 +161,7 @@ func mustVersion(t *testing.T, s string) int {
 	return v
 }
 
-func renderGray(t testing.TB, text string, ppm int) *image.Gray {
+func renderTestGray(t testing.TB, text string, ppm int) *image.Gray {
 	b, err := RenderPNG(text, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -174,12 +174,12 @@ func renderGray(t testing.TB, text string, ppm int) *image.Gray {
 	if ppm == DefaultModulePixels {
 		return g
 	}
-	return resample(g, float64(ppm)/DefaultModulePixels)
+	return imgResample(g, float64(ppm)/DefaultModulePixels)
 }
 
 // resample scales g by f with bilinear interpolation (like a camera or a
 // screenshot would), which produces grey module edges.
-func resample(g *image.Gray, f float64) *image.Gray {
+func imgResample(g *image.Gray, f float64) *image.Gray {
 	w, h := int(float64(g.Rect.Dx())*f), int(float64(g.Rect.Dy())*f)
 	out := image.NewGray(image.Rect(0, 0, w, h))
 	for y := 0; y < h; y++ {
@@ -202,7 +202,7 @@ func resample(g *image.Gray, f float64) *image.Gray {
 	return out
 }
 
-func blur(g *image.Gray) *image.Gray {
+func imgBlur(g *image.Gray) *image.Gray {
 	w, h := g.Rect.Dx(), g.Rect.Dy()
 	out := image.NewGray(g.Rect)
 	for y := 0; y < h; y++ {
@@ -222,7 +222,7 @@ func blur(g *image.Gray) *image.Gray {
 	return out
 }
 
-func noise(g *image.Gray, rng *rand.Rand, amp int) *image.Gray {
+func imgNoise(g *image.Gray, rng *rand.Rand, amp int) *image.Gray {
 	out := image.NewGray(g.Rect)
 	for i, v := range g.Pix {
 		n := int(v) + rng.Intn(2*amp+1) - amp
@@ -233,7 +233,7 @@ func noise(g *image.Gray, rng *rand.Rand, amp int) *image.Gray {
 
 // lowContrast maps black to dark grey and white to light grey, like a phone
 // screen photographed under window lighting.
-func lowContrast(g *image.Gray) *image.Gray {
+func imgLowContrast(g *image.Gray) *image.Gray {
 	out := image.NewGray(g.Rect)
 	for i, v := range g.Pix {
 		out.Pix[i] = uint8(60 + int(v)*130/255)
@@ -244,24 +244,24 @@ func lowContrast(g *image.Gray) *image.Gray {
 func TestDecodeDegraded(t *testing.T) {
 	rng := rand.New(rand.NewSource(99))
 	for _, n := range []int{100, 600, 861} {
-		text := randomPayload(rng, n)
-		base := renderGray(t, text, DefaultModulePixels)
+		text := randomQRText(rng, n)
+		base := renderTestGray(t, text, DefaultModulePixels)
 		cases := []struct {
 			name string
 			img  image.Image
 		}{
-			{"noise ±40", noise(base, rng, 40)},
-			{"3x3 blur", blur(base)},
-			{"scaled to 75%", resample(base, 0.75)},
-			{"area-scaled to 60% (2.4 px/module)", areaResample(base, 0.6)},
-			{"area-scaled to 70% (2.8 px/module)", areaResample(base, 0.7)},
-			{"blur + noise", noise(blur(base), rng, 30)},
-			{"low contrast + noise", noise(lowContrast(base), rng, 20)},
-			{"upscaled 1.7x", resample(base, 1.7)},
-			{"rotated 90", rotate90(base)},
-			{"as RGBA", toRGBA(base)},
-			{"JPEG quality 40", viaJPEG(t, noise(resample(base, 0.8), rng, 15), 40)},
-			{"sub-image with offset", toRGBA(base).SubImage(image.Rect(3, 5, base.Rect.Dx()-2, base.Rect.Dy()-1))},
+			{"noise ±40", imgNoise(base, rng, 40)},
+			{"3x3 blur", imgBlur(base)},
+			{"scaled to 75%", imgResample(base, 0.75)},
+			{"area-scaled to 60% (2.4 px/module)", imgAreaResample(base, 0.6)},
+			{"area-scaled to 70% (2.8 px/module)", imgAreaResample(base, 0.7)},
+			{"blur + noise", imgNoise(imgBlur(base), rng, 30)},
+			{"low contrast + noise", imgNoise(imgLowContrast(base), rng, 20)},
+			{"upscaled 1.7x", imgResample(base, 1.7)},
+			{"rotated 90", imgRotate90(base)},
+			{"as RGBA", imgToRGBA(base)},
+			{"JPEG quality 40", imgViaJPEG(t, imgNoise(imgResample(base, 0.8), rng, 15), 40)},
+			{"sub-image with offset", imgToRGBA(base).SubImage(image.Rect(3, 5, base.Rect.Dx()-2, base.Rect.Dy()-1))},
 		}
 		for _, c := range cases {
 			got, err := DecodeImage(c.img)
@@ -282,7 +282,7 @@ func TestDecodeDegraded(t *testing.T) {
 	}
 }
 
-func rotate90(g *image.Gray) *image.Gray {
+func imgRotate90(g *image.Gray) *image.Gray {
 	w, h := g.Rect.Dx(), g.Rect.Dy()
 	out := image.NewGray(image.Rect(0, 0, h, w))
 	for y := 0; y < h; y++ {
@@ -293,7 +293,7 @@ func rotate90(g *image.Gray) *image.Gray {
 	return out
 }
 
-func toRGBA(g *image.Gray) *image.RGBA {
+func imgToRGBA(g *image.Gray) *image.RGBA {
 	out := image.NewRGBA(g.Rect)
 	for y := 0; y < g.Rect.Dy(); y++ {
 		for x := 0; x < g.Rect.Dx(); x++ {
@@ -321,12 +321,12 @@ func TestDecodeImageRejects(t *testing.T) {
 		t.Errorf("blank: %v", err)
 	}
 	rng := rand.New(rand.NewSource(1))
-	if _, err := DecodeImage(noise(blank, rng, 255)); !errors.Is(err, ErrNoCode) {
+	if _, err := DecodeImage(imgNoise(blank, rng, 255)); !errors.Is(err, ErrNoCode) {
 		t.Errorf("noise: %v", err)
 	}
 	// A transparent background counts as white.
 	text := "LZ1Q:" + Base45Encode([]byte("transparent"))
-	g := renderGray(t, text, 4)
+	g := renderTestGray(t, text, 4)
 	nrgba := image.NewNRGBA(g.Rect)
 	for y := 0; y < g.Rect.Dy(); y++ {
 		for x := 0; x < g.Rect.Dx(); x++ {
@@ -359,22 +359,22 @@ func TestDecodePNGRejects(t *testing.T) {
 	if _, err := DecodePNG(big); !errors.Is(err, ErrNoCode) {
 		t.Errorf("honest blank 1500x1500 (highly compressed): %v, want ErrNoCode", err)
 	}
-	liar := withDims(t, Must(RenderPNG("LZ1Q:AB", 0)), 4000, 4000)
+	liar := pngWithDims(t, qrMust(RenderPNG("LZ1Q:AB", 0)), 4000, 4000)
 	if _, err := DecodePNG(liar); !errors.Is(err, ErrMalformed) {
 		t.Errorf("small PNG declaring 4000x4000: %v", err)
 	}
-	huge := withDims(t, Must(RenderPNG("LZ1Q:AB", 0)), 5000, 10)
+	huge := pngWithDims(t, qrMust(RenderPNG("LZ1Q:AB", 0)), 5000, 10)
 	if _, err := DecodePNG(huge); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("PNG declaring 5000 wide: %v", err)
 	}
 	// Truncated PNG.
-	good := Must(RenderPNG("LZ1Q:AB", 0))
+	good := qrMust(RenderPNG("LZ1Q:AB", 0))
 	if _, err := DecodePNG(good[:len(good)/2]); !errors.Is(err, ErrMalformed) {
 		t.Errorf("truncated: %v", err)
 	}
 }
 
-func Must(b []byte, err error) []byte {
+func qrMust(b []byte, err error) []byte {
 	if err != nil {
 		panic(err)
 	}
@@ -382,7 +382,7 @@ func Must(b []byte, err error) []byte {
 }
 
 // withDims rewrites the IHDR width and height of a PNG (fixing its CRC).
-func withDims(t testing.TB, p []byte, w, h uint32) []byte {
+func pngWithDims(t testing.TB, p []byte, w, h uint32) []byte {
 	p = bytes.Clone(p)
 	// signature (8) + length (4) + "IHDR" (4) + width (4) + height (4)
 	be := func(off int, v uint32) {
@@ -390,16 +390,16 @@ func withDims(t testing.TB, p []byte, w, h uint32) []byte {
 	}
 	be(16, w)
 	be(20, h)
-	crc := crc32IEEE(p[12 : 16+13])
+	crc := pngCRC(p[12 : 16+13])
 	be(16+13, crc)
 	return p
 }
 
-func crc32IEEE(b []byte) uint32 { return crc32.ChecksumIEEE(b) }
+func pngCRC(b []byte) uint32 { return crc32.ChecksumIEEE(b) }
 
 // areaResample scales g by f < 1 averaging the source area each output pixel
 // covers, as a camera sensor does.
-func areaResample(g *image.Gray, f float64) *image.Gray {
+func imgAreaResample(g *image.Gray, f float64) *image.Gray {
 	w, h := int(float64(g.Rect.Dx())*f), int(float64(g.Rect.Dy())*f)
 	out := image.NewGray(image.Rect(0, 0, w, h))
 	for y := 0; y < h; y++ {
@@ -422,15 +422,15 @@ func areaResample(g *image.Gray, f float64) *image.Gray {
 }
 
 func FuzzDecodePNG(f *testing.F) {
-	small := Must(RenderPNG("LZ1Q:"+Base45Encode([]byte("fuzz")), 1))
+	small := qrMust(RenderPNG("LZ1Q:"+Base45Encode([]byte("fuzz")), 1))
 	f.Add(small)
-	f.Add(Must(RenderPNG("LZ1R:ABC", 0)))
-	f.Add(withDims(f, small, 4000, 4000))
-	f.Add(withDims(f, small, 1, 1))
+	f.Add(qrMust(RenderPNG("LZ1R:ABC", 0)))
+	f.Add(pngWithDims(f, small, 4000, 4000))
+	f.Add(pngWithDims(f, small, 1, 1))
 	f.Add(small[:len(small)/2])
 	f.Add([]byte("\x89PNG\r\n\x1a\n"))
 	var buf bytes.Buffer
-	png.Encode(&buf, noise(toGray(mustPNG(f, small)), rand.New(rand.NewSource(1)), 100))
+	png.Encode(&buf, imgNoise(toGray(pngMustDecode(f, small)), rand.New(rand.NewSource(1)), 100))
 	f.Add(buf.Bytes())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 16<<10 {
@@ -443,7 +443,7 @@ func FuzzDecodePNG(f *testing.F) {
 	})
 }
 
-func mustPNG(t testing.TB, b []byte) image.Image {
+func pngMustDecode(t testing.TB, b []byte) image.Image {
 	img, err := png.Decode(bytes.NewReader(b))
 	if err != nil {
 		t.Fatal(err)
@@ -452,7 +452,7 @@ func mustPNG(t testing.TB, b []byte) image.Image {
 }
 
 func benchPayload() string {
-	return randomPayload(rand.New(rand.NewSource(860)), 860)
+	return randomQRText(rand.New(rand.NewSource(860)), 860)
 }
 
 func BenchmarkRenderPNG860(b *testing.B) {
@@ -515,7 +515,7 @@ func TestDecodeImageWorstCase(t *testing.T) {
 	}
 }
 
-func viaJPEG(t testing.TB, img image.Image, q int) image.Image {
+func imgViaJPEG(t testing.TB, img image.Image, q int) image.Image {
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: q}); err != nil {
 		t.Fatal(err)
@@ -528,7 +528,7 @@ func viaJPEG(t testing.TB, img image.Image, q int) image.Image {
 		// Grey JPEGs decode to *image.Gray; make it a YCbCr to exercise that path.
 		return out
 	}
-	rgba := toRGBA(out.(*image.Gray))
+	rgba := imgToRGBA(out.(*image.Gray))
 	buf.Reset()
 	jpeg.Encode(&buf, rgba, &jpeg.Options{Quality: q})
 	out, err = jpeg.Decode(&buf)
@@ -542,7 +542,7 @@ func TestToGrayFastPaths(t *testing.T) {
 	rng := rand.New(rand.NewSource(4))
 	g := image.NewGray(image.Rect(0, 0, 37, 23))
 	rng.Read(g.Pix)
-	rgba := toRGBA(g)
+	rgba := imgToRGBA(g)
 	nrgba := image.NewNRGBA(g.Rect)
 	for i := range g.Pix {
 		nrgba.Pix[4*i], nrgba.Pix[4*i+1], nrgba.Pix[4*i+2] = g.Pix[i], g.Pix[i], g.Pix[i]

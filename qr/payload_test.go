@@ -10,7 +10,7 @@ import (
 
 // toFullWidth maps printable ASCII to its full-width form, as a Chinese input
 // method in full-width mode types it; space becomes the ideographic space.
-func toFullWidth(s string) string {
+func scanFullWidth(s string) string {
 	var b strings.Builder
 	for _, r := range s {
 		switch {
@@ -90,10 +90,10 @@ func TestDecodeScannerNormalisation(t *testing.T) {
 		{"full-width colon", "LZ1Q：" + data, nil},
 		{"full-width prefix and colon", "ＬＺ１Ｑ：" + data, nil},
 		{"full-width lower-case prefix", "ｌｚ１ｑ：" + data, nil},
-		{"everything full-width", toFullWidth(canon), nil},
+		{"everything full-width", scanFullWidth(canon), nil},
 		{"ideographic spaces around", "\u3000" + canon + "\u3000\r\n", nil},
 		{"tricky canonical", tricky, special},
-		{"tricky full-width", toFullWidth(tricky), special},
+		{"tricky full-width", scanFullWidth(tricky), special},
 		{"tricky ideographic full stop", strings.ReplaceAll(tricky, ".", "。"), special},
 		{"tricky yuan sign", strings.ReplaceAll(tricky, "$", "￥"), special},
 		{"tricky full-width colon in data", strings.ReplaceAll(tricky, ":", "："), special},
@@ -167,7 +167,7 @@ func TestDecodeScannerNormalisation(t *testing.T) {
 func FuzzDecodePayload(f *testing.F) {
 	canon := Encode("LZ1Q", []byte("seed body"))
 	for _, s := range []string{
-		canon, canon + "\r\n", strings.ToLower(canon), toFullWidth(canon),
+		canon, canon + "\r\n", strings.ToLower(canon), scanFullWidth(canon),
 		"LZ1Q：" + canon[5:], "LZ1Q:", ":", "", "LZ1Q:GGW", "\u3000",
 		Encode("LZ1R", make([]byte, 5000)),
 	} {
