@@ -1,11 +1,14 @@
 // Package strictjson parses untrusted JSON the way a verifier must: duplicate object keys are
-// an error (RFC 7515 §5.2 and RFC 9901 require rejecting or not trusting them), nesting is
-// bounded, and numbers are kept as json.Number so nothing is rounded.
+// an error (RFC 7515 §5.2 and RFC 9901 require rejecting or not trusting them), invalid
+// UTF-8 is an error, nesting is bounded, and numbers are kept as json.Number so nothing is
+// rounded. It is a single pass over encoding/json/jsontext's token stream (which enforces
+// unique names and valid UTF-8 itself).
 package strictjson
 
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/json/jsontext"
 	"errors"
 	"fmt"
 	"io"
@@ -14,16 +17,15 @@ import (
 // MaxDepth bounds nesting of arrays and objects.
 const MaxDepth = 32
 
-// Value parses any JSON value strictly.
+// Value parses one JSON value strictly; trailing data is an error.
 func Value(b []byte) (any, error) {
-	if err := check(b); err != nil {
+	d := jsontext.NewDecoder(bytes.NewReader(b))
+	v, err := read(d, 0)
+	if err != nil {
 		return nil, err
 	}
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	var v any
-	if err := d.Decode(&v); err != nil {
-		return nil, err
+	if _, err := d.ReadToken(); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("trailing data after JSON value")
 	}
 	return v, nil
 }
@@ -54,74 +56,60 @@ func Array(b []byte) ([]any, error) {
 	return a, nil
 }
 
-type frame struct {
-	obj    bool
-	keys   map[string]struct{}
-	expKey bool
-}
-
-// check walks the token stream: one value, no trailing data, no duplicate keys, bounded depth.
-func check(b []byte) error {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	var stack []*frame
-	values := 0
-	for {
-		tok, err := d.Token()
+func read(d *jsontext.Decoder, depth int) (any, error) {
+	tok, err := d.ReadToken()
+	if err != nil {
 		if errors.Is(err, io.EOF) {
-			break
+			return nil, fmt.Errorf("no JSON value")
 		}
-		if err != nil {
-			return err
-		}
-		var top *frame
-		if len(stack) > 0 {
-			top = stack[len(stack)-1]
-		}
-		if top != nil && top.obj && top.expKey {
-			if dl, ok := tok.(json.Delim); ok && dl == '}' {
-				stack = stack[:len(stack)-1]
-				continue
-			}
-			k, ok := tok.(string)
-			if !ok {
-				return fmt.Errorf("object key is not a string")
-			}
-			if _, dup := top.keys[k]; dup {
-				return fmt.Errorf("duplicate key %q", k)
-			}
-			top.keys[k] = struct{}{}
-			top.expKey = false
-			continue
-		}
-		if top == nil {
-			values++
-			if values > 1 {
-				return fmt.Errorf("trailing data after JSON value")
-			}
-		}
-		if dl, ok := tok.(json.Delim); ok {
-			switch dl {
-			case '{', '[':
-				if len(stack) >= MaxDepth {
-					return fmt.Errorf("JSON nested deeper than %d", MaxDepth)
-				}
-				if top != nil && top.obj {
-					top.expKey = true
-				}
-				stack = append(stack, &frame{obj: dl == '{', keys: map[string]struct{}{}, expKey: dl == '{'})
-				continue
-			case ']':
-				stack = stack[:len(stack)-1]
-				continue
-			}
-		}
-		if top != nil && top.obj {
-			top.expKey = true
-		}
+		return nil, err
 	}
-	if values != 1 {
-		return fmt.Errorf("no JSON value")
+	switch tok.Kind() {
+	case '{':
+		if depth >= MaxDepth {
+			return nil, fmt.Errorf("JSON nested deeper than %d", MaxDepth)
+		}
+		m := map[string]any{}
+		for d.PeekKind() != '}' {
+			kt, err := d.ReadToken()
+			if err != nil {
+				return nil, err
+			}
+			k := kt.String() // the token is only valid until the next decoder call
+			v, err := read(d, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			m[k] = v
+		}
+		if _, err := d.ReadToken(); err != nil {
+			return nil, err
+		}
+		return m, nil
+	case '[':
+		if depth >= MaxDepth {
+			return nil, fmt.Errorf("JSON nested deeper than %d", MaxDepth)
+		}
+		a := []any{}
+		for d.PeekKind() != ']' {
+			v, err := read(d, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			a = append(a, v)
+		}
+		if _, err := d.ReadToken(); err != nil {
+			return nil, err
+		}
+		return a, nil
+	case '"':
+		return tok.String(), nil
+	case '0':
+		return json.Number(tok.String()), nil
+	case 't', 'f':
+		return tok.Bool(), nil
+	case 'n':
+		return nil, nil
 	}
-	return nil
+	return nil, fmt.Errorf("unexpected JSON token %v", tok.Kind())
 }
