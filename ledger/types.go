@@ -301,6 +301,7 @@ const (
 	CodeNotFound     uint32 = 5 // referenced object does not exist
 	CodeInvalid      uint32 = 6 // body fails validation
 	CodeConflict     uint32 = 7 // already exists / already approved / wrong state
+	CodeInternal     uint32 = 8 // storage failure or a handler fault; the transaction changed nothing
 )
 
 // Codespace of our result codes.
