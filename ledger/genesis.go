@@ -28,7 +28,9 @@ func validID(s string) bool {
 	return true
 }
 
-func validText(t Text) bool { return (t.Zh != "" || t.En != "") && len(t.Zh) <= 256 && len(t.En) <= 256 }
+func validText(t Text) bool {
+	return (t.Zh != "" || t.En != "") && len(t.Zh) <= 256 && len(t.En) <= 256
+}
 
 // ParseValidatorKey decodes a Member.Validator value (standard base64 of a 32-byte Ed25519
 // key).

@@ -71,14 +71,14 @@ func testGenesis() *GenesisState {
 }
 
 type harness struct {
-	t      testing.TB
-	app    *App
-	db     dbm.DB
-	height int64
-	now    time.Time
-	keys   map[string]ed25519.PrivateKey // DID URL -> key
-	nonce  int
-	hashes [][]byte
+	t        testing.TB
+	app      *App
+	db       dbm.DB
+	height   int64
+	now      time.Time
+	keys     map[string]ed25519.PrivateKey // DID URL -> key
+	nonce    int
+	hashes   [][]byte
 	lastVals []abci.ValidatorUpdate
 }
 
