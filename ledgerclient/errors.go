@@ -17,8 +17,6 @@ var (
 	ErrNotFound = errors.New("ledgerclient: not found on the ledger")
 	// ErrBeforeTrustRoot: the height asked for precedes the pinned trust root.
 	ErrBeforeTrustRoot = errors.New("ledgerclient: height precedes the trust root")
-	// ErrIncomplete: a key listing returned by a node is missing keys (its gaps are proven).
-	ErrIncomplete = errors.New("ledgerclient: node returned an incomplete listing")
 	// ErrBadState: proven ledger state that cannot be decoded (a ledger bug, not forgery).
 	ErrBadState = errors.New("ledgerclient: malformed ledger state")
 
@@ -46,6 +44,7 @@ var (
 	ErrTxNotFound     = fmt.Errorf("%w: referenced object does not exist", ErrTxRejected)
 	ErrTxInvalid      = fmt.Errorf("%w: body fails validation", ErrTxRejected)
 	ErrTxConflict     = fmt.Errorf("%w: conflict (already exists, already approved or wrong state)", ErrTxRejected)
+	ErrTxInternal     = fmt.Errorf("%w: ledger internal error (nothing changed; retry later)", ErrTxRejected)
 )
 
 // codeErr maps a ledger result code to its sentinel.
@@ -65,6 +64,8 @@ func codeErr(code uint32) error {
 		return ErrTxInvalid
 	case ledger.CodeConflict:
 		return ErrTxConflict
+	case ledger.CodeInternal:
+		return ErrTxInternal
 	}
 	return ErrTxRejected
 }
