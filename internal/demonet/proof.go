@@ -1,0 +1,92 @@
+package demonet
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	cmttypes "github.com/cometbft/cometbft/types"
+
+	"lianzheng/ledger"
+)
+
+// ProvedValue is a value read from the ledger with its proof checked.
+type ProvedValue struct {
+	Key    []byte
+	Value  []byte // nil: proven absent
+	Height int64  // state version read
+	// Header is header Height+1, whose AppHash the proof was checked against and whose
+	// commit was checked to carry more than 2/3 of the voting power of the validator set.
+	Header *cmttypes.Header
+}
+
+// QueryProved reads key at height (0: latest) with an ICS23 proof and checks it against the
+// AppHash of header Height+1, after checking that header's commit against the validator set
+// the node reports for that height. (A verifier that does not trust the node gets the
+// validator set from a light client instead; here the node is ours.) It waits for block
+// Height+1 if it is not committed yet.
+func QueryProved(ctx context.Context, c *rpchttp.HTTP, chainID string, key []byte, height int64) (*ProvedValue, error) {
+	res, err := c.ABCIQueryWithOptions(ctx, ledger.QueryKey, key, rpcclient.ABCIQueryOptions{Height: height, Prove: true})
+	if err != nil {
+		return nil, fmt.Errorf("demonet: query: %w", err)
+	}
+	r := res.Response
+	if r.Code != ledger.CodeOK {
+		return nil, fmt.Errorf("demonet: query %q: code %d: %s", key, r.Code, r.Log)
+	}
+	if !bytes.Equal(r.Key, key) {
+		return nil, errors.New("demonet: query answered for another key")
+	}
+	h1 := r.Height + 1
+	if err := WaitForHeight(ctx, c, h1); err != nil {
+		return nil, err
+	}
+	hdr, err := VerifiedHeader(ctx, c, chainID, h1)
+	if err != nil {
+		return nil, err
+	}
+	if err := ledger.VerifyProofOps(hdr.AppHash, key, r.Value, r.ProofOps); err != nil {
+		return nil, err
+	}
+	pv := &ProvedValue{Key: key, Height: r.Height, Header: hdr}
+	if len(r.Value) > 0 {
+		pv.Value = r.Value
+	}
+	return pv, nil
+}
+
+// VerifiedHeader fetches header h and checks its commit: the header hashes to the committed
+// block id, and validators holding more than 2/3 of the power of the set at h signed it.
+func VerifiedHeader(ctx context.Context, c *rpchttp.HTTP, chainID string, h int64) (*cmttypes.Header, error) {
+	cm, err := c.Commit(ctx, &h)
+	if err != nil {
+		return nil, fmt.Errorf("demonet: commit %d: %w", h, err)
+	}
+	sh := cm.SignedHeader
+	if err := sh.ValidateBasic(chainID); err != nil {
+		return nil, fmt.Errorf("demonet: header %d: %w", h, err)
+	}
+	var vals []*cmttypes.Validator
+	for page := 1; ; page++ {
+		p, pp := page, 100
+		vs, err := c.Validators(ctx, &h, &p, &pp)
+		if err != nil {
+			return nil, fmt.Errorf("demonet: validators %d: %w", h, err)
+		}
+		vals = append(vals, vs.Validators...)
+		if len(vals) >= vs.Total || len(vs.Validators) == 0 {
+			break
+		}
+	}
+	set := cmttypes.NewValidatorSet(vals)
+	if !bytes.Equal(set.Hash(), sh.ValidatorsHash) {
+		return nil, fmt.Errorf("demonet: header %d: validator set does not match the header", h)
+	}
+	if err := set.VerifyCommitLight(chainID, sh.Commit.BlockID, h, sh.Commit); err != nil {
+		return nil, fmt.Errorf("demonet: header %d: %w", h, err)
+	}
+	return sh.Header, nil
+}

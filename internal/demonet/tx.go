@@ -1,0 +1,121 @@
+package demonet
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	coretypes "github.com/cometbft/cometbft/rpc/core/types"
+
+	"lianzheng/ledger"
+)
+
+// NewTx builds and signs a ledger transaction of k's DID key with a fresh random nonce.
+func NewTx(chainID string, k *DemoKey, typ string, body any) ([]byte, error) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	var n [16]byte
+	if _, err := rand.Read(n[:]); err != nil {
+		return nil, err
+	}
+	env := &ledger.Envelope{V: ledger.TxVersion, Chain: chainID, Type: typ, Signer: k.KeyID,
+		Nonce: base64.RawURLEncoding.EncodeToString(n[:]), Body: b}
+	if err := env.Sign(k.PrivateKey()); err != nil {
+		return nil, err
+	}
+	return env.Bytes()
+}
+
+// TxError is a transaction the ledger refused (in CheckTx or in its block).
+type TxError struct {
+	Code  uint32
+	Log   string
+	Phase string // "check" or "deliver"
+}
+
+func (e *TxError) Error() string {
+	return fmt.Sprintf("ledger refused the transaction (%s, code %d): %s", e.Phase, e.Code, e.Log)
+}
+
+// SubmitOptions tune Submit.
+type SubmitOptions struct {
+	Poll     time.Duration // how often to look the hash up (default 50 ms)
+	Resubmit time.Duration // resubmit when not committed after this long (default 3 s)
+}
+
+// Submit sends tx with broadcast_tx_sync and confirms it by hash: broadcast_tx_sync only
+// reports CheckTx, and under burst load the mempool may later drop a transaction it
+// accepted (DESIGN §4), so Submit polls /tx until the transaction is in a block and
+// resubmits it when it has not appeared after a while. A transaction refused in CheckTx or
+// in its block is a *TxError. A replay refusal on resubmission means the first submission
+// was committed meanwhile: Submit then keeps looking it up.
+func Submit(ctx context.Context, c *rpchttp.HTTP, tx []byte, opt SubmitOptions) (*coretypes.ResultTx, error) {
+	if opt.Poll <= 0 {
+		opt.Poll = 50 * time.Millisecond
+	}
+	if opt.Resubmit <= 0 {
+		opt.Resubmit = 3 * time.Second
+	}
+	hash, _ := hex.DecodeString(ledger.TxHash(tx))
+	submitted := false
+	for {
+		res, err := c.BroadcastTxSync(ctx, tx)
+		switch {
+		case err != nil && strings.Contains(err.Error(), "tx already exists in cache"):
+			// still in the mempool (or was recently): wait for it
+		case err != nil:
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			// transient RPC error (node restarting, mempool full): retry after a pause
+		case res.Code == ledger.CodeReplay && submitted:
+			// committed meanwhile; find it below
+		case res.Code != ledger.CodeOK:
+			return nil, &TxError{Code: res.Code, Log: res.Log, Phase: "check"}
+		}
+		submitted = true
+		deadline := time.Now().Add(opt.Resubmit)
+		for time.Now().Before(deadline) {
+			r, err := c.Tx(ctx, hash, false)
+			if err == nil {
+				if r.TxResult.Code != ledger.CodeOK {
+					return r, &TxError{Code: r.TxResult.Code, Log: r.TxResult.Log, Phase: "deliver"}
+				}
+				return r, nil
+			}
+			// "not found" (not yet in a block) or RPC trouble: keep polling until the deadline
+			select {
+			case <-ctx.Done():
+				return nil, fmt.Errorf("demonet: tx %X not committed: %w", hash, ctx.Err())
+			case <-time.After(opt.Poll):
+			}
+		}
+	}
+}
+
+// WaitForHeight polls the node's /status until it has committed block h.
+func WaitForHeight(ctx context.Context, c *rpchttp.HTTP, h int64) error {
+	for {
+		st, err := c.Status(ctx)
+		if err == nil && st.SyncInfo.LatestBlockHeight >= h {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			if err == nil {
+				err = errors.New("too slow")
+			}
+			return fmt.Errorf("demonet: waiting for height %d: %w (%v)", h, ctx.Err(), err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
