@@ -3,6 +3,7 @@ package ledgerclient
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"testing"
@@ -82,3 +83,15 @@ func newTestClient(t testing.TB, nvals int, st *testState) (*fakeChain, *Client)
 	}
 	return c, cl
 }
+
+func ed25519Key() (ed25519.PublicKey, ed25519.PublicKey, ed25519.PrivateKey) {
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	return pub, pub, priv
+}
+
+func ed25519Verify(priv ed25519.PrivateKey, msg []byte, sig string) bool {
+	b, err := base64.RawURLEncoding.DecodeString(sig)
+	return err == nil && ed25519.Verify(priv.Public().(ed25519.PublicKey), msg, b)
+}
+
+func fmtX(b []byte) string { return fmt.Sprintf("%X", b) }
