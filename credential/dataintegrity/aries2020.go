@@ -73,7 +73,12 @@ func (r ariesKeyResolver) Resolve(id string) (*verifier.PublicKey, error) {
 // this wrapper also insists on one proof of that type with proof purpose assertionMethod.
 // Failures are *credential.Error with CodeBadProof (CodeUnsigned if there is no proof,
 // CodeUnsupportedAlg for another proof type).
-func VerifyEd25519Signature2020(doc []byte, resolve KeyResolver) error {
+func VerifyEd25519Signature2020(doc []byte, resolve KeyResolver) (err error) {
+	defer func() { // aries/json-gold can panic on hostile JSON-LD (see canonicalizeRDFC)
+		if r := recover(); r != nil {
+			err = credential.Errorf(credential.CodeMalformed, "aries JSON-LD processor failed on this input")
+		}
+	}()
 	if resolve == nil {
 		return credential.Errorf(credential.CodeBadProof, "no key resolver")
 	}

@@ -44,7 +44,14 @@ func CanonicalizeRDFC(doc any) ([]byte, error) {
 	return canonicalizeRDFC(m)
 }
 
-func canonicalizeRDFC(doc map[string]any) ([]byte, error) {
+func canonicalizeRDFC(doc map[string]any) (out []byte, err error) {
+	// json-gold v0.4.2 panics on some hostile input (for example "@context": "%": it
+	// ignores a url.Parse error and dereferences nil). Never let that reach a verifier.
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, credential.Errorf(credential.CodeMalformed, "json-ld: processor failed on this input")
+		}
+	}()
 	if err := checkKeywords(doc); err != nil {
 		return nil, credential.Errorf(credential.CodeMalformed, "json-ld: %w", err)
 	}
@@ -61,7 +68,7 @@ func canonicalizeRDFC(doc map[string]any) ([]byte, error) {
 	default:
 		d["@context"] = []any{strictContext, ctx}
 	}
-	out, err := rdfc.GetCanonicalDocument(d,
+	out, err = rdfc.GetCanonicalDocument(d,
 		jsonld.WithDocumentLoader(ldcontext.NewDocumentLoader()),
 		jsonld.WithValidateRDF())
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"lianzheng/credential"
+	"lianzheng/credential/ldcontext"
 )
 
 // Limits on untrusted JSON input.
@@ -189,6 +190,9 @@ func checkKeywords(v any) error {
 				return fmt.Errorf("unknown JSON-LD keyword %q would be ignored", k)
 			}
 			if k == "@context" {
+				if err := checkContextRefs(e); err != nil {
+					return err
+				}
 				continue
 			}
 			if err := checkKeywords(e); err != nil {
@@ -203,4 +207,46 @@ func checkKeywords(v any) error {
 		}
 	}
 	return nil
+}
+
+// checkContextRefs requires every context referenced by URL (anywhere inside an @context
+// value, including scoped contexts) to be one we embed, before the JSON-LD processor sees it.
+func checkContextRefs(v any) error {
+	switch t := v.(type) {
+	case string:
+		if _, ok := ldcontext.Raw(t); !ok {
+			return fmt.Errorf("context %q is not embedded", shortString(t))
+		}
+	case []any:
+		for _, e := range t {
+			if err := checkContextRefs(e); err != nil {
+				return err
+			}
+		}
+	case map[string]any:
+		for k, e := range t {
+			switch k {
+			case "@context", "@import":
+				if err := checkContextRefs(e); err != nil {
+					return err
+				}
+			default:
+				if m, ok := e.(map[string]any); ok {
+					if c, ok := m["@context"]; ok {
+						if err := checkContextRefs(c); err != nil {
+							return err
+						}
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func shortString(s string) string {
+	if r := []rune(s); len(r) > 64 {
+		return string(r[:64]) + "…"
+	}
+	return s
 }
