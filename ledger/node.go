@@ -99,7 +99,7 @@ func StartNode(ctx context.Context, home string, app abci.Application, logger lo
 		dbs.closeAll()
 		return nil, fmt.Errorf("ledger: start node: %w", err)
 	}
-	return &Node{cfg: c, node: n, rpc: rpcURL(c.RPC.ListenAddress), dbs: dbs}, nil
+	return &Node{cfg: c, node: n, rpc: RPCURL(c.RPC.ListenAddress), dbs: dbs}, nil
 }
 
 // newNode wraps node.NewNodeWithContext: CometBFT panics on some malformed files.
@@ -121,9 +121,9 @@ func newNode(ctx context.Context, c *cfg.Config, pv *privval.FilePV, nk *p2p.Nod
 	return n, nil
 }
 
-// rpcURL turns "tcp://127.0.0.1:26657" into "http://127.0.0.1:26657"; a wildcard host is
+// RPCURL turns "tcp://127.0.0.1:26657" into "http://127.0.0.1:26657"; a wildcard host is
 // reached on loopback.
-func rpcURL(listen string) string {
+func RPCURL(listen string) string {
 	addr := strings.TrimPrefix(strings.TrimPrefix(listen, "tcp://"), "http://")
 	if host, port, err := net.SplitHostPort(addr); err == nil {
 		if host == "" || host == "0.0.0.0" || host == "::" {

@@ -68,6 +68,9 @@ func ParseTiming(s string) (Timing, error) {
 	return 0, fmt.Errorf("ledger: unknown timing profile %q (embedded, loopback, wan)", s)
 }
 
+// DefaultLogLevel logs start-up, peers and one line per committed block, and errors.
+const DefaultLogLevel = "main:info,p2p:info,state:info,*:error"
+
 // HomeOptions configure a new node home.
 type HomeOptions struct {
 	Moniker string // node name in logs and /status; default: the home directory's base name
@@ -86,7 +89,7 @@ type HomeOptions struct {
 	// Loopback relaxes the p2p address checks for several nodes on one host
 	// (addr_book_strict = false, allow_duplicate_ip = true).
 	Loopback bool
-	LogLevel string // CometBFT log_level; default "info"
+	LogLevel string // CometBFT log_level; default DefaultLogLevel
 }
 
 // HomeInfo is what InitHome generated.
@@ -202,7 +205,7 @@ func InitHome(home string, opt HomeOptions) (*HomeInfo, error) {
 	}
 	c.LogLevel = opt.LogLevel
 	if c.LogLevel == "" {
-		c.LogLevel = "info"
+		c.LogLevel = DefaultLogLevel
 	}
 	c.DBBackend = "goleveldb" // pure Go: lz builds with CGO_ENABLED=0
 	c.ProxyApp = "lianzheng-embedded"

@@ -2,6 +2,7 @@
 // here. It builds with CGO_ENABLED=0.
 //
 //	lz demo [--out DIR] [--lang zh|en]   run the real-estate scenario on the credential core
+//	lz ledger init|start|status|testnet  run the consortium ledger (see docs/consortium.md)
 //
 // The ledger, issuer, wallet and verifier commands arrive with their packages.
 package main
@@ -14,7 +15,8 @@ import (
 func usage() {
 	fmt.Fprintln(os.Stderr, `用法 / usage: lz <command> [flags]
 
-  demo     运行不动产登记演示（凭证核心，无界面） / run the real-estate demo headless`)
+  demo     运行不动产登记演示（凭证核心，无界面） / run the real-estate demo headless
+  ledger   联盟链节点：init、start、status、testnet init / consortium ledger node (lz ledger help)`)
 }
 
 func main() {
@@ -26,6 +28,8 @@ func main() {
 	switch os.Args[1] {
 	case "demo":
 		err = cmdDemo(os.Args[2:])
+	case "ledger":
+		err = cmdLedger(os.Args[2:])
 	case "-h", "--help", "help":
 		usage()
 		return

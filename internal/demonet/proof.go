@@ -5,6 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
 
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
@@ -27,13 +30,30 @@ type ProvedValue struct {
 // AppHash of header Height+1, after checking that header's commit against the validator set
 // the node reports for that height. (A verifier that does not trust the node gets the
 // validator set from a light client instead; here the node is ours.) It waits for block
-// Height+1 if it is not committed yet.
+// Height+1 (and for block height) if the node has not committed it yet.
 func QueryProved(ctx context.Context, c *rpchttp.HTTP, chainID string, key []byte, height int64) (*ProvedValue, error) {
-	res, err := c.ABCIQueryWithOptions(ctx, ledger.QueryKey, key, rpcclient.ABCIQueryOptions{Height: height, Prove: true})
-	if err != nil {
-		return nil, fmt.Errorf("demonet: query: %w", err)
+	if height > 0 { // another node may not have committed that block yet
+		if err := WaitForHeight(ctx, c, height); err != nil {
+			return nil, err
+		}
 	}
-	r := res.Response
+	var r abci.ResponseQuery
+	for {
+		res, err := c.ABCIQueryWithOptions(ctx, ledger.QueryKey, key, rpcclient.ABCIQueryOptions{Height: height, Prove: true})
+		if err != nil {
+			return nil, fmt.Errorf("demonet: query: %w", err)
+		}
+		r = res.Response
+		// The block store runs a few milliseconds ahead of the application's commit.
+		if r.Code != ledger.CodeNotFound || height == 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("demonet: query %q at %d: %s: %w", key, height, r.Log, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 	if r.Code != ledger.CodeOK {
 		return nil, fmt.Errorf("demonet: query %q: code %d: %s", key, r.Code, r.Log)
 	}
