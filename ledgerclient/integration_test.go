@@ -120,6 +120,67 @@ func TestEmbeddedNode(t *testing.T) {
 		t.Fatalf("revoked key: %v", err)
 	}
 
+	// anchor.post by the window's key; k-of-n governance (params.set needs 3 of 5).
+	win, err := demonet.LoadKey(keys, "realestate-window-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root64 := "5d5b09f6dcb2d53a5fffc60c4ac0d55fabdf556069d6631545f42aa6e3500f2e"
+	if _, err := cl.AnchorPost(ctx, ledgerclient.Signer{KeyID: win.KeyID, Key: win.PrivateKey()}, root64, 7); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := cl.AnchorSeq(ctx, win.DID); err != nil || n != 1 {
+		t.Fatalf("anchor seq %d %v", n, err)
+	}
+	if a, err := cl.Anchor(ctx, win.DID, 1); err != nil || a.Root != root64 || a.Count != 7 {
+		t.Fatalf("anchor %+v %v", a, err)
+	}
+	if _, err := cl.AnchorPost(ctx, k2Signer, root64, 1); !errors.Is(err, ledgerclient.ErrTxUnauthorized) {
+		t.Fatalf("anchor by a department: %v", err)
+	}
+	pr, err := cl.ProposalCreate(ctx, k2Signer, ledger.ActionParamsSet, ledger.Params{Approvals: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"civil-affairs", "market-regulation"} {
+		k, _ := demonet.LoadKey(keys, id)
+		if _, err := cl.ProposalApprove(ctx, ledgerclient.Signer{KeyID: k.KeyID, Key: k.PrivateKey()}, pr.ProposalID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p, err := cl.Proposal(ctx, pr.ProposalID); err != nil || p.Status != "applied" || len(p.Approvals) != 3 {
+		t.Fatalf("proposal %+v %v", p, err)
+	}
+	if p, err := cl.Params(ctx); err != nil || p.Approvals != 2 {
+		t.Fatalf("params %+v %v", p, err)
+	}
+	if _, err := cl.ProposalApprove(ctx, ca2(t, keys), pr.ProposalID); !errors.Is(err, ledgerclient.ErrTxRejected) {
+		t.Fatalf("approve applied proposal: %v", err)
+	}
+
+	// did.create by a department (the controller), then did.deactivate.
+	re, _ := demonet.LoadKey(keys, "realestate")
+	reS := ledgerclient.Signer{KeyID: re.KeyID, Key: re.PrivateKey()}
+	nk, err := demonet.NewDemoKey("realestate-window-02")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.DIDCreate(ctx, reS, nk.DID, []did.KeyRecord{nk.Record(time.Now())}); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := mr.Resolve(ctx, nk.DID); err != nil || r.History.Controller != re.DID || r.Document == nil {
+		t.Fatalf("created DID: %+v %v", r, err)
+	}
+	if _, err := cl.DIDCreate(ctx, reS, nk.DID, []did.KeyRecord{nk.Record(time.Now())}); !errors.Is(err, ledgerclient.ErrTxConflict) {
+		t.Fatalf("create twice: %v", err)
+	}
+	if _, err := cl.DIDDeactivate(ctx, reS, nk.DID); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := mr.Resolve(ctx, nk.DID); err != nil || !r.Metadata.Deactivated || r.Document != nil {
+		t.Fatalf("deactivated DID: %+v %v", r, err)
+	}
+
 	// Revoke 2000 with the new key, export, then revoke 3000 after the snapshot.
 	if _, err := cl.StatusSet(ctx, k2Signer, 0, ledger.StatusUpdate{Index: 2000, Value: ledger.StatusSuspended}); err != nil {
 		t.Fatal(err)
@@ -162,4 +223,12 @@ func TestEmbeddedNode(t *testing.T) {
 	if _, err := ledgerclient.VerifySnapshotFile(snapPath, root, s.Time().Add(2*time.Hour), time.Hour); !errors.Is(err, ledgerclient.ErrSnapshotStale) {
 		t.Fatalf("stale: %v", err)
 	}
+}
+
+func ca2(t *testing.T, keys string) ledgerclient.Signer {
+	k, err := demonet.LoadKey(keys, "vehicle-admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ledgerclient.Signer{KeyID: k.KeyID, Key: k.PrivateKey()}
 }
