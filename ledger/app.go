@@ -51,6 +51,11 @@ type App struct {
 	committed reader    // state at the last commit (CheckTx)
 	genesis   mapReader // state after InitChain, before the first commit
 
+	// pendingNonces: nonce keys of transactions CheckTx accepted since the last commit, with
+	// their hashes, so a second, different transaction reusing a nonce is refused before it
+	// reaches a block (FinalizeBlock would refuse it anyway).
+	pendingNonces map[string]string
+
 	// the block between FinalizeBlock and Commit
 	pending    bool
 	blockMeta  meta
@@ -273,6 +278,19 @@ func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (resp *abci.R
 		return &abci.ResponseCheckTx{Code: CodeInternal, Codespace: Codespace, Log: "the ledger has no state yet (InitChain has not run)"}, nil
 	}
 	res, _ := execTx(view, req.Tx, a.meta.ChainID, a.meta.Height+1, a.meta.Time, newValUpdates(), false)
+	if res.code == CodeOK && req.Type == abci.CheckTxType_New {
+		if e, err := DecodeEnvelope(req.Tx); err == nil {
+			k, hash := string(KeyNonce(e.Signer, e.Nonce)), TxHash(req.Tx)
+			if prev, ok := a.pendingNonces[k]; ok && prev != hash {
+				res = txResult{code: CodeReplay, log: fmt.Sprintf("nonce %s of %s is already used by pending transaction %s", e.Nonce, e.Signer, prev)}
+			} else {
+				if a.pendingNonces == nil {
+					a.pendingNonces = map[string]string{}
+				}
+				a.pendingNonces[k] = hash
+			}
+		}
+	}
 	out := &abci.ResponseCheckTx{Code: res.code, Log: res.log, GasWanted: 1}
 	if res.code != CodeOK {
 		out.Codespace = Codespace
@@ -375,6 +393,7 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (resp *abci.ResponseC
 	a.meta = a.blockMeta
 	a.meta.Height = version
 	a.pending = false
+	a.pendingNonces = nil
 	return &abci.ResponseCommit{}, nil
 }
 

@@ -133,3 +133,33 @@ func TestProposalChecks(t *testing.T) {
 		t.Error("Commit without FinalizeBlock accepted")
 	}
 }
+
+func TestInitialHeight(t *testing.T) {
+	app, _ := NewApp(dbm.NewMemDB())
+	b, _ := json.Marshal(testGenesis())
+	ctx := context.Background()
+	init, err := app.InitChain(ctx, &abci.RequestInitChain{ChainId: testChain, Time: genesisTime, AppStateBytes: b, InitialHeight: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.FinalizeBlock(ctx, &abci.RequestFinalizeBlock{Height: 1, Time: genesisTime}); err == nil {
+		t.Fatal("height 1 accepted on a chain starting at 10")
+	}
+	res, err := app.FinalizeBlock(ctx, &abci.RequestFinalizeBlock{Height: 10, Time: genesisTime.Add(time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(res.AppHash) != string(init.AppHash) {
+		t.Error("empty first block changed the genesis app hash")
+	}
+	if _, err := app.Commit(ctx, &abci.RequestCommit{}); err != nil {
+		t.Fatal(err)
+	}
+	if h, _, _ := app.LastCommit(); h != 10 {
+		t.Fatalf("height %d", h)
+	}
+	if r, _ := app.Query(ctx, &abci.RequestQuery{Path: QueryKey, Data: KeyParams(), Prove: true}); r.Height != 10 ||
+		VerifyProofOps(res.AppHash, KeyParams(), r.Value, r.ProofOps) != nil {
+		t.Fatalf("query at 10: %d %s", r.Height, r.Log)
+	}
+}

@@ -100,8 +100,24 @@ func TestEnvelopeRejections(t *testing.T) {
 	}
 	// The same nonce with another body is a replay too.
 	reuse := h.tx(gaj, TxStatusSet, statusBody(4, 1), func(e *Envelope) { e.Nonce = "nonce-000000000001" })
-	if r := h.check(reuse); r.Code != CodeReplay && r.Code != CodeOK {
+	if r := h.check(reuse); r.Code != CodeReplay {
 		t.Errorf("nonce reuse: %d %s", r.Code, r.Log)
+	}
+	// Two different pending transactions with one nonce: the second is refused by CheckTx;
+	// the same transaction again is not (CometBFT's cache handles that).
+	p1 := h.tx(gaj, TxStatusSet, statusBody(5, 1), func(e *Envelope) { e.Nonce = "pending-nonce-0001" })
+	p2 := h.tx(gaj, TxStatusSet, statusBody(6, 1), func(e *Envelope) { e.Nonce = "pending-nonce-0001" })
+	if r := h.check(p1); r.Code != CodeOK {
+		t.Fatalf("p1: %d %s", r.Code, r.Log)
+	}
+	if r := h.check(p1); r.Code != CodeOK {
+		t.Fatalf("p1 again: %d %s", r.Code, r.Log)
+	}
+	if r := h.check(p2); r.Code != CodeReplay {
+		t.Fatalf("p2: %d %s", r.Code, r.Log)
+	}
+	if res := h.block(p2, p1); res[0].Code != CodeOK || res[1].Code != CodeReplay {
+		t.Fatalf("block: %d %d", res[0].Code, res[1].Code)
 	}
 }
 
