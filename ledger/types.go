@@ -19,7 +19,8 @@ import (
 // TxVersion is the envelope version.
 const TxVersion = 1
 
-// MaxTxBytes bounds a transaction (a full status-list chunk update fits comfortably).
+// MaxTxBytes bounds a transaction. As JSON it holds about 2,500 status updates; a bulk
+// status encoding would be a new wire format.
 const MaxTxBytes = 64 << 10
 
 // Transaction types.
