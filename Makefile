@@ -34,6 +34,10 @@ bench: deps
 fuzz: deps
 	@bash scripts/fuzz.sh $(FUZZTIME)
 
+## consortium: 4 validators on loopback in .lz/consortium (made once), status every 3 s; Ctrl-C stops all
+consortium: deps
+	@bash scripts/consortium.sh
+
 ## lint: go vet plus gofmt
 lint: deps
 	$(GO) vet ./...
