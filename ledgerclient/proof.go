@@ -96,13 +96,81 @@ type gap struct {
 	Left, Right *ics23.ExistenceProof
 }
 
-// verifyGap verifies a non-existence proof of probe against appHash.
-func verifyGap(appHash, probe []byte, p *ics23.CommitmentProof) (gap, error) {
-	if err := verifyDecoded(appHash, probe, nil, p); err != nil {
-		return gap{}, err
-	}
+// verifyGap verifies a non-existence proof of probe against appHash. It is
+// ics23.NonExistenceProof.Verify, except that a neighbour identical to known (an existence
+// proof already verified against the same root, e.g. the right neighbour of the previous
+// gap in a range) is not hashed again.
+func verifyGap(appHash, probe []byte, p *ics23.CommitmentProof, known *ics23.ExistenceProof) (gap, error) {
 	ne := p.GetNonexist()
+	if ne == nil {
+		return gap{}, fmt.Errorf("%w: %q: no absence proof", ErrUnverified, probe)
+	}
+	if len(appHash) == 0 {
+		return gap{}, fmt.Errorf("%w: empty app hash", ErrUnverified)
+	}
+	if !bytes.Equal(ne.Key, probe) {
+		return gap{}, fmt.Errorf("%w: absence proof is for another key", ErrUnverified)
+	}
+	if ne.Left == nil && ne.Right == nil {
+		return gap{}, fmt.Errorf("%w: absence proof of %q has no neighbours", ErrUnverified, probe)
+	}
+	spec := ics23.IavlSpec
+	for _, ex := range []*ics23.ExistenceProof{ne.Left, ne.Right} {
+		if ex == nil || (known != nil && sameExistence(ex, known)) {
+			continue
+		}
+		if err := ex.Verify(spec, appHash, ex.Key, ex.Value); err != nil {
+			return gap{}, fmt.Errorf("%w: absence proof of %q: neighbour: %v", ErrUnverified, probe, err)
+		}
+	}
+	// IAVL compares raw keys (no prehash before comparison).
+	if ne.Right != nil && bytes.Compare(probe, ne.Right.Key) >= 0 {
+		return gap{}, fmt.Errorf("%w: absence proof of %q: key is not left of its right neighbour", ErrUnverified, probe)
+	}
+	if ne.Left != nil && bytes.Compare(probe, ne.Left.Key) <= 0 {
+		return gap{}, fmt.Errorf("%w: absence proof of %q: key is not right of its left neighbour", ErrUnverified, probe)
+	}
+	switch {
+	case ne.Left == nil:
+		if !ics23.IsLeftMost(spec.InnerSpec, ne.Right.Path) {
+			return gap{}, fmt.Errorf("%w: absence proof of %q: right neighbour is not left-most", ErrUnverified, probe)
+		}
+	case ne.Right == nil:
+		if !ics23.IsRightMost(spec.InnerSpec, ne.Left.Path) {
+			return gap{}, fmt.Errorf("%w: absence proof of %q: left neighbour is not right-most", ErrUnverified, probe)
+		}
+	default:
+		if !ics23.IsLeftNeighbor(spec.InnerSpec, ne.Left.Path, ne.Right.Path) {
+			return gap{}, fmt.Errorf("%w: absence proof of %q: neighbours are not adjacent", ErrUnverified, probe)
+		}
+	}
 	return gap{Left: ne.Left, Right: ne.Right}, nil
+}
+
+// sameExistence reports whether two existence proofs are identical in every field that
+// enters the root computation.
+func sameExistence(a, b *ics23.ExistenceProof) bool {
+	if !bytes.Equal(a.Key, b.Key) || !bytes.Equal(a.Value, b.Value) || len(a.Path) != len(b.Path) {
+		return false
+	}
+	la, lb := a.Leaf, b.Leaf
+	if (la == nil) != (lb == nil) {
+		return false
+	}
+	if la != nil && (la.Hash != lb.Hash || la.PrehashKey != lb.PrehashKey || la.PrehashValue != lb.PrehashValue ||
+		la.Length != lb.Length || !bytes.Equal(la.Prefix, lb.Prefix)) {
+		return false
+	}
+	for i := range a.Path {
+		x, y := a.Path[i], b.Path[i]
+		if (x == nil) != (y == nil) {
+			return false
+		}
+		if x != nil && (x.Hash != y.Hash || !bytes.Equal(x.Prefix, y.Prefix) || !bytes.Equal(x.Suffix, y.Suffix)) {
+			return false
+		}
+	}
+	return true
 }
 
 // successor is the smallest key greater than k: k followed by a zero byte.
@@ -124,6 +192,7 @@ type rangeWalker struct {
 	keys    [][]byte
 	values  [][]byte
 	done    bool
+	last    *ics23.ExistenceProof // the verified right neighbour of the previous gap
 }
 
 func newRangeWalker(appHash []byte, prefix string) *rangeWalker {
@@ -143,7 +212,7 @@ func (w *rangeWalker) add(p *ics23.CommitmentProof) error {
 	if w.done {
 		return fmt.Errorf("%w: extra proof after the end of %q", ErrUnverified, w.prefix)
 	}
-	g, err := verifyGap(w.appHash, w.next, p)
+	g, err := verifyGap(w.appHash, w.next, p, w.last)
 	if err != nil {
 		return err
 	}
@@ -159,6 +228,7 @@ func (w *rangeWalker) add(p *ics23.CommitmentProof) error {
 	if len(g.Right.Value) == 0 {
 		return fmt.Errorf("%w: empty value under %q", ErrUnverified, g.Right.Key)
 	}
+	w.last = g.Right
 	w.keys = append(w.keys, g.Right.Key)
 	w.values = append(w.values, g.Right.Value)
 	w.next = successor(g.Right.Key)
