@@ -336,3 +336,31 @@ func TestEnvelope(t *testing.T) {
 		t.Fatal("missing key accepted")
 	}
 }
+
+// Reads, resolution and writes from many goroutines at once (run with -race).
+func TestConcurrentUse(t *testing.T) {
+	st := newTestState(t, 4)
+	_, cl := newTestClient(t, 4, st)
+	errs := make(chan error, 32)
+	for g := 0; g < 8; g++ {
+		go func() {
+			var err error
+			switch g % 4 {
+			case 0:
+				_, err = cl.Members(bg)
+			case 1:
+				_, err = did.MultiResolver{LZ: cl}.Resolve(bg, "did:lz:"+deptID(g%4))
+			case 2:
+				_, err = cl.StatusSet(bg, signer(st, deptID(g%4)), 0, ledger.StatusUpdate{Index: g, Value: 1})
+			case 3:
+				_, err = cl.StatusList(bg, deptID(1), 0)
+			}
+			errs <- err
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
