@@ -1,0 +1,113 @@
+package demonet
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+
+	"lianzheng/internal/benchfloor"
+	"lianzheng/ledger"
+)
+
+// benchTxs is the load of one benchmark iteration.
+const benchTxs = 2000
+
+// reportLoad prints the figures of a load run: committed signed tx/s, commit latency p50
+// and p90, and each beside its floor measured or configured in the same run — tx time as a
+// multiple of the Ed25519 work the ledger cannot avoid per transaction (one verification in
+// CheckTx, one in FinalizeBlock), latency as a multiple of the configured timeout_commit
+// (the pause between blocks; no commit can be seen sooner on average).
+func reportLoad(b *testing.B, r *LoadResult, timeoutCommit time.Duration) {
+	_, verify := benchfloor.Ed25519()
+	perTx := float64(r.Elapsed.Nanoseconds()) / float64(r.Txs)
+	b.ReportMetric(r.TxPerSecond(), "tx/s")
+	b.ReportMetric(float64(r.Percentile(50).Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(r.Percentile(90).Microseconds())/1000, "p90-ms")
+	b.ReportMetric(perTx/(2*verify), "tx-x-floor")
+	b.ReportMetric(float64(r.Percentile(50))/float64(timeoutCommit), "p50-x-timeout_commit")
+	b.ReportMetric(float64(r.Resubmits), "resubmits")
+	b.ReportMetric(float64(r.Txs)/float64(max(r.Blocks, 1)), "tx/block")
+}
+
+func runBench(b *testing.B, chainID string, keys []*DemoKey, clients []*rpchttp.HTTP, timeoutCommit time.Duration) {
+	b.Helper()
+	var total LoadResult
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		txs, err := StatusLoad(chainID, keys, benchTxs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		r, err := RunLoad(ctx, clients, clients[0], txs, 8, 1000, 5*time.Second)
+		cancel()
+		if err != nil {
+			b.Fatal(err)
+		}
+		total.Txs += r.Txs
+		total.Elapsed += r.Elapsed
+		total.Latencies = append(total.Latencies, r.Latencies...)
+		total.Resubmits += r.Resubmits
+		total.Blocks += r.Blocks
+	}
+	b.StopTimer()
+	slices.Sort(total.Latencies)
+	reportLoad(b, &total, timeoutCommit)
+}
+
+// BenchmarkEmbeddedSignedTx: 2,000 signed status.set transactions per iteration from 8
+// goroutines through broadcast_tx_sync on the embedded demo node, confirmed by hash.
+func BenchmarkEmbeddedSignedTx(b *testing.B) {
+	c, n, cl, _ := startEmbedded(b)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := n.WaitForHeight(ctx, 2); err != nil {
+		b.Fatal(err)
+	}
+	runBench(b, c.ChainID, departmentKeys(c), []*rpchttp.HTTP{cl}, n.Config().Consensus.TimeoutCommit)
+}
+
+// BenchmarkLoopbackTestnetSignedTx: the same load on 4 validators on loopback (in this
+// process), submitted round-robin to the four nodes.
+func BenchmarkLoopbackTestnetSignedTx(b *testing.B) {
+	tn, err := InitTestnet(b.TempDir(), TestnetOptions{Validators: 4})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var clients []*rpchttp.HTTP
+	var timeoutCommit time.Duration
+	for _, nd := range tn.Nodes {
+		n, err := ledger.StartHomeNode(ctx, nd.Home, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { n.Stop() })
+		cl, err := n.Client()
+		if err != nil {
+			b.Fatal(err)
+		}
+		clients = append(clients, cl)
+		timeoutCommit = n.Config().Consensus.TimeoutCommit
+	}
+	for _, cl := range clients {
+		if err := WaitForHeight(ctx, cl, 2); err != nil {
+			b.Fatal(err)
+		}
+	}
+	runBench(b, tn.ChainID, departmentKeys(tn.Consortium), clients, timeoutCommit)
+}
+
+func departmentKeys(c *Consortium) []*DemoKey {
+	var ks []*DemoKey
+	for _, m := range c.State.Members {
+		ks = append(ks, c.Key(m.ID))
+	}
+	return ks
+}
