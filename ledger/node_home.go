@@ -171,7 +171,8 @@ func ApplyTiming(c *cfg.Config, t Timing) {
 }
 
 // InitHome creates a node home: config.toml, node key and validator key (kept if they
-// already exist, so a department can generate its keys first and receive config later).
+// already exist, so a department can generate its keys first and receive config later; the
+// listen addresses, peers and moniker of an existing config.toml are kept unless given).
 // It does not write genesis.json (WriteGenesis does, once every validator key is known).
 func InitHome(home string, opt HomeOptions) (*HomeInfo, error) {
 	home, err := filepath.Abs(home)
@@ -181,6 +182,21 @@ func InitHome(home string, opt HomeOptions) (*HomeInfo, error) {
 	for _, d := range []string{home, filepath.Join(home, cfg.DefaultConfigDir), filepath.Join(home, cfg.DefaultDataDir)} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, fmt.Errorf("ledger: init home: %w", err)
+		}
+	}
+	// Re-running on an existing home keeps the addresses and peers not given again.
+	if old, err := LoadConfig(home); err == nil {
+		if opt.RPCListen == "" {
+			opt.RPCListen = strings.TrimPrefix(old.RPC.ListenAddress, "tcp://")
+		}
+		if opt.P2PListen == "" {
+			opt.P2PListen = strings.TrimPrefix(old.P2P.ListenAddress, "tcp://")
+		}
+		if opt.PersistentPeers == nil && old.P2P.PersistentPeers != "" {
+			opt.PersistentPeers = strings.Split(old.P2P.PersistentPeers, ",")
+		}
+		if opt.Moniker == "" {
+			opt.Moniker = old.Moniker
 		}
 	}
 	rpcAddr, err := resolveListen(opt.RPCListen)

@@ -68,6 +68,9 @@ func TestNodeHomeFiles(t *testing.T) {
 	if again.NodeID != info.NodeID || again.ValidatorKeyBase64() != info.ValidatorKeyBase64() {
 		t.Error("InitHome replaced existing keys")
 	}
+	if again.P2PAddress != info.P2PAddress || again.RPCAddress != info.RPCAddress {
+		t.Errorf("InitHome moved the ports: %+v vs %+v", again, info)
+	}
 	_, st, err := ReadGenesis(dir)
 	if err != nil || len(st.Members) != 1 || st.Members[0].Validator != info.ValidatorKeyBase64() {
 		t.Fatalf("genesis read back: %v %+v", err, st)

@@ -352,4 +352,32 @@ func TestLedgerInitDemo(t *testing.T) {
 	if err := p.interrupt(); err != nil {
 		t.Fatal(err)
 	}
+
+	// A consortium genesis from an app_state, installed into a member's fresh home.
+	doc, _, err := ledger.ReadGenesis(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	state := filepath.Join(dir, "app_state.json")
+	if err := os.WriteFile(state, doc.AppState, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	gen := filepath.Join(dir, "genesis.json")
+	runLZ(t, "ledger", "genesis", "--chain-id", "lz-prod-test", "--state", state, "--out", gen)
+	out = runLZ(t, "ledger", "init", "--home", filepath.Join(dir, "member"), "--genesis", gen, "--chain-id", "lz-prod-test")
+	var info struct {
+		NodeID    string `json:"node_id"`
+		Validator string `json:"validator"`
+	}
+	if err := json.Unmarshal([]byte(out), &info); err != nil || len(info.NodeID) != 40 {
+		t.Fatalf("init printed %q: %v", out, err)
+	}
+	got, _, err := ledger.ReadGenesis(filepath.Join(dir, "member"))
+	if err != nil || got.ChainID != "lz-prod-test" || len(got.Validators) != 1 {
+		t.Fatalf("installed genesis: %v %+v", err, got)
+	}
+	if err := exec.Command(lzBin, "ledger", "init", "--home", filepath.Join(dir, "x"), "--genesis", gen, "--chain-id", "other").Run(); err == nil {
+		t.Fatal("installed a genesis of another chain")
+	}
 }
