@@ -179,7 +179,7 @@ func (c *txCtx) authenticate() *txError {
 	if err != nil {
 		return reject(CodeMalformed, "envelope: %v", err)
 	}
-	if !ed25519.Verify(edk, msg, sig) {
+	if !verifiedSigs.verify(edk, msg, sig) {
 		return reject(CodeBadSignature, "signature does not verify with %s", c.env.Signer)
 	}
 	m, e := c.st.memberByDID(u.DID)
