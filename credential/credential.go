@@ -44,6 +44,20 @@ const (
 	CodeRevoked           Code = "revoked"              // status list says revoked
 	CodeSuspended         Code = "suspended"            // status list says suspended
 	CodeBadProof          Code = "bad_proof"            // Data Integrity proof invalid
+
+	// Window-level reasons (verifier package).
+	CodeUnknownType         Code = "unknown_type"          // vct not in the ledger catalogue
+	CodeIssuerNotAuthorised Code = "issuer_not_authorised" // issuer not listed for the credential type
+	CodeOverDisclosure      Code = "over_disclosure"       // disclosed fields beyond the request or registration
+	CodeOverRequest         Code = "over_request"          // request asks beyond the service item's registration
+	CodeReplayed            Code = "replayed"              // presentation or nonce already used
+	CodeRequestExpired      Code = "request_expired"       // the window request the answer is bound to has expired
+	CodeNoRequest           Code = "no_open_request"       // the answer matches no request of this window
+	CodeStaleSnapshot       Code = "stale_snapshot"        // trust data older than the policy's maximum age
+	CodeForgedSnapshot      Code = "forged_snapshot"       // trust snapshot fails verification
+	CodeTrustUnavailable    Code = "trust_unavailable"     // ledger unreachable and no valid snapshot
+	CodeClockSkew           Code = "clock_skew"            // presentation time too far from the window clock
+	CodeStatusUnknown       Code = "status_unknown"        // status list reference not the issuer's or out of range
 )
 
 // messages gives each code a message in Simplified Chinese and English that a clerk can act on.
@@ -70,6 +84,19 @@ var messages = map[Code][2]string{
 	CodeRevoked:           {"凭证已被签发部门撤销", "The issuing department has revoked this credential"},
 	CodeSuspended:         {"凭证已被签发部门暂停使用", "The issuing department has suspended this credential"},
 	CodeBadProof:          {"数据完整性证明校验失败", "The data integrity proof does not verify"},
+
+	CodeUnknownType:         {"凭证类型不在联盟链目录中", "This credential type is not in the ledger catalogue"},
+	CodeIssuerNotAuthorised: {"签发部门无权签发此类凭证", "The issuing department is not authorised for this credential type"},
+	CodeOverDisclosure:      {"出示了本事项不需要的信息，已拒绝", "More fields were shown than this service item may see; refused"},
+	CodeOverRequest:         {"本窗口请求的信息超出其登记范围", "The window's request exceeds what its service item is registered for"},
+	CodeReplayed:            {"该出示内容已被使用过，请让办事人重新出示", "This presentation was already used; ask the citizen to present again"},
+	CodeRequestExpired:      {"本次请求已过期，请重新生成请求二维码", "The request has expired; show a new request QR code"},
+	CodeNoRequest:           {"出示内容与本窗口的请求不匹配，请重新扫码", "The answer does not match any request of this window; scan again"},
+	CodeStaleSnapshot:       {"信任数据过旧，请联网或更新信任快照后再核验", "Trust data is too old; go online or refresh the trust snapshot"},
+	CodeForgedSnapshot:      {"信任快照校验失败，可能被篡改，已停止核验", "The trust snapshot failed verification and may be forged; verification stopped"},
+	CodeTrustUnavailable:    {"无法获取联盟链信任数据，暂不能核验", "Ledger trust data is unavailable; cannot verify now"},
+	CodeClockSkew:           {"本机时间与出示时间相差过大，请检查窗口电脑时间", "The presentation time is far from this computer's clock; check the clock"},
+	CodeStatusUnknown:       {"无法确认凭证状态（状态列表不符）", "The credential's status could not be established"},
 }
 
 // Message returns the clerk-facing message for a code in "zh" (default) or "en".
