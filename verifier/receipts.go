@@ -1,0 +1,231 @@
+package verifier
+
+import (
+	"context"
+	"crypto"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"lianzheng/credential/receipt"
+	"lianzheng/did"
+	"lianzheng/ledgerclient"
+	"lianzheng/qr"
+)
+
+// PrefixReceipt is the QR prefix of a receipt bundle handed to the citizen.
+const PrefixReceipt = "LZ1E"
+
+// sign makes the receipt of a verdict: who (window, department), which service item and
+// purpose, which types and field names (never values), when, result, reasons, and the
+// presentation hash. It is stored for the next anchor batch.
+func (v *Verifier) sign(vd *Verdict, item string) error {
+	if item == "" {
+		item = vd.Item
+	}
+	r := &receipt.Receipt{ID: receipt.NewID(), Window: v.cfg.Window, Item: item, Time: vd.Time.Unix(),
+		Result: receipt.ResultRejected, PresentationHash: vd.Hash, Fields: map[string][]string{}}
+	if view, err := v.cfg.Trust.Current(context.Background()); err == nil {
+		if w, ok := view.Window(v.cfg.Window); ok {
+			r.Department = w.Department
+			for _, si := range w.ServiceItems {
+				if si.ID == item {
+					r.Purpose = si.Purpose.Zh
+				}
+			}
+		}
+	}
+	if vd.OK {
+		r.Result = receipt.ResultAccepted
+	} else {
+		r.Reasons = []string{string(vd.Code)}
+	}
+	for _, c := range vd.Credentials {
+		if c.Type == "" {
+			continue
+		}
+		r.Types = append(r.Types, c.Type)
+		if c.OK {
+			r.Fields[c.Type] = append([]string{}, c.names...)
+		}
+		if !c.OK && c.Code != vd.Code {
+			r.Reasons = append(r.Reasons, string(c.Code))
+		}
+	}
+	tok, err := receipt.Sign(r, v.cfg.KeyID, v.cfg.Key)
+	if err != nil {
+		return err
+	}
+	vd.Receipt, vd.ReceiptID = tok, r.ID
+	v.store.mu.Lock()
+	defer v.store.mu.Unlock()
+	v.store.st.Receipts = append(v.store.st.Receipts, &storedReceipt{ID: r.ID, JWS: tok, Time: r.Time})
+	return v.store.save()
+}
+
+// AnchorPoster posts a batch root (ledgerclient.Client implements it).
+type AnchorPoster interface {
+	AnchorPost(ctx context.Context, s ledgerclient.Signer, root string, count int) (*ledgerclient.TxResult, error)
+}
+
+// Pending is the number of receipts not yet anchored.
+func (v *Verifier) Pending() int {
+	v.store.mu.Lock()
+	defer v.store.mu.Unlock()
+	n := 0
+	for _, r := range v.store.st.Receipts {
+		if r.Anchor == 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// Anchor posts the Merkle root of every receipt not yet anchored (anchor.post, signed by
+// the window key) and records the batch. It returns nil, nil when nothing is pending.
+func (v *Verifier) Anchor(ctx context.Context, p AnchorPoster) (*Anchor, error) {
+	v.store.mu.Lock()
+	var batch []*storedReceipt
+	for _, r := range v.store.st.Receipts {
+		if r.Anchor == 0 {
+			batch = append(batch, r)
+		}
+	}
+	v.store.mu.Unlock()
+	if len(batch) == 0 {
+		return nil, nil
+	}
+	leaves := make([][32]byte, len(batch))
+	ids := make([]string, len(batch))
+	for i, r := range batch {
+		leaves[i], ids[i] = receipt.LeafHash(r.JWS), r.ID
+	}
+	root, err := receipt.RootHex(leaves)
+	if err != nil {
+		return nil, err
+	}
+	res, err := p.AnchorPost(ctx, ledgerclient.Signer{KeyID: v.cfg.KeyID, Key: v.cfg.Key}, root, len(batch))
+	if err != nil {
+		return nil, fmt.Errorf("verifier: anchor.post: %w", err)
+	}
+	a := &Anchor{Root: root, Count: len(batch), Height: res.Height, TxHash: res.Hash, Time: v.cfg.Now().UTC(), Receipts: ids}
+	if c, ok := p.(*ledgerclient.Client); ok {
+		if seq, err := c.AnchorSeq(ctx, v.cfg.Window); err == nil {
+			a.Seq = seq
+		}
+	}
+	v.store.mu.Lock()
+	defer v.store.mu.Unlock()
+	v.store.st.Anchors = append(v.store.st.Anchors, a)
+	for _, r := range batch {
+		r.Anchor = len(v.store.st.Anchors)
+	}
+	if err := v.store.save(); err != nil {
+		return nil, err
+	}
+	v.log.Info("anchor", "root", root, "count", len(batch), "height", res.Height)
+	return a, nil
+}
+
+// ReceiptBundle is what the citizen gets: the signed receipt, and once anchored the
+// inclusion proof and the anchor (root, ledger height, sequence number).
+type ReceiptBundle struct {
+	Receipt string         `json:"receipt"`
+	Window  string         `json:"window"`
+	Proof   *receipt.Proof `json:"proof,omitempty"`
+	Anchor  *Anchor        `json:"anchor,omitempty"`
+}
+
+// ErrNoReceipt: no receipt with that id.
+var ErrNoReceipt = errors.New("verifier: no such receipt")
+
+// Receipt returns the bundle of a receipt id (the proof once anchored).
+func (v *Verifier) Receipt(id string) (*ReceiptBundle, error) {
+	v.store.mu.Lock()
+	defer v.store.mu.Unlock()
+	for _, r := range v.store.st.Receipts {
+		if r.ID != id {
+			continue
+		}
+		b := &ReceiptBundle{Receipt: r.JWS, Window: v.cfg.Window}
+		if r.Anchor > 0 {
+			a := v.store.st.Anchors[r.Anchor-1]
+			var leaves [][32]byte
+			idx := -1
+			for _, rid := range a.Receipts {
+				for _, x := range v.store.st.Receipts {
+					if x.ID == rid {
+						if rid == id {
+							idx = len(leaves)
+						}
+						leaves = append(leaves, receipt.LeafHash(x.JWS))
+					}
+				}
+			}
+			p, err := receipt.Prove(leaves, idx)
+			if err != nil {
+				return nil, err
+			}
+			ac := *a
+			ac.Receipts = nil
+			b.Proof, b.Anchor = p, &ac
+		}
+		return b, nil
+	}
+	return nil, ErrNoReceipt
+}
+
+// Text is the bundle as a QR text (LZ1E:Base45(zlib(JSON))).
+func (b *ReceiptBundle) Text() (string, error) {
+	j, err := json.Marshal(b)
+	if err != nil {
+		return "", err
+	}
+	return qr.Encode(PrefixReceipt, j), nil
+}
+
+// ParseReceiptBundle reads a bundle from its QR text or JSON.
+func ParseReceiptBundle(s string) (*ReceiptBundle, error) {
+	var j []byte
+	if t := strings.TrimSpace(s); strings.HasPrefix(t, "{") {
+		j = []byte(t)
+	} else {
+		p, body, err := qr.Decode(s, 64<<10)
+		if err != nil {
+			return nil, err
+		}
+		if p != PrefixReceipt {
+			return nil, fmt.Errorf("verifier: not a receipt (%s)", p)
+		}
+		j = body
+	}
+	var b ReceiptBundle
+	if err := json.Unmarshal(j, &b); err != nil {
+		return nil, err
+	}
+	return &b, nil
+}
+
+// CheckReceipt is the citizen's check: the receipt's signature by the window key valid at
+// its time (from the trust view), and its inclusion under the anchored root.
+func CheckReceipt(ctx context.Context, b *ReceiptBundle, t Trust, anchoredRoot string) (*receipt.Receipt, error) {
+	view, err := t.Current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := receipt.Verify(b.Receipt, func(kid string, at time.Time) (crypto.PublicKey, error) {
+		k, err := did.AssertionKeyAt(ctx, view, kid, at)
+		return k.Key, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if anchoredRoot != "" {
+		if err := receipt.VerifyInclusion(b.Receipt, b.Proof, anchoredRoot); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}

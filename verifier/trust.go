@@ -1,0 +1,290 @@
+package verifier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"lianzheng/credential"
+	"lianzheng/did"
+	"lianzheng/ledger"
+	"lianzheng/ledgerclient"
+)
+
+// Trust supplies verified ledger state. Online (NewOnlineTrust: a proof-checking
+// ledgerclient.Client behind a warm cache) or offline (NewSnapshotTrust: a verified trust
+// snapshot file). Current never returns unverified data.
+type Trust interface {
+	Current(ctx context.Context) (*View, error)
+}
+
+// View is verified ledger state at one height, indexed for the window: the catalogue, the
+// members, the windows, and caches of DID histories and status lists. Safe for concurrent use.
+type View struct {
+	Source string // "online" or "snapshot"
+	Height int64
+	Time   time.Time // time of the signed header proving the state
+
+	tv      ledgerclient.TrustView
+	types   []ledger.CredentialType
+	byVCT   map[string]*ledger.CredentialType
+	members map[string]*ledger.Member
+	windows map[string]*ledger.Window
+	known   []string
+
+	mu     sync.Mutex
+	res    map[string]*did.Resolution
+	status map[string][]byte
+}
+
+var _ did.Resolver = (*View)(nil)
+
+func newView(ctx context.Context, tv ledgerclient.TrustView, source string, types []ledger.CredentialType,
+	members []ledger.Member, windows []ledger.Window, statusURIs []string) (*View, error) {
+	v := &View{Source: source, Height: tv.Height(), Time: tv.Time(), tv: tv, types: types,
+		byVCT: map[string]*ledger.CredentialType{}, members: map[string]*ledger.Member{},
+		windows: map[string]*ledger.Window{}, res: map[string]*did.Resolution{}, status: map[string][]byte{}}
+	for i := range types {
+		v.byVCT[types[i].VCT] = &types[i]
+	}
+	for i := range members {
+		v.members[members[i].ID] = &members[i]
+	}
+	for i := range windows {
+		v.windows[windows[i].DID] = &windows[i]
+	}
+	// Known strings for the compact response (qr.CompactContext.Known): department and
+	// window DIDs and their key ids, vcts, status-list URIs, claim names.
+	seen := map[string]bool{}
+	add := func(s string) {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			v.known = append(v.known, s)
+		}
+	}
+	var dids []string
+	for _, m := range members {
+		dids = append(dids, m.DID)
+		for l := 0; l < 2; l++ {
+			add(ledger.StatusListURI(m.ID, l))
+		}
+	}
+	for _, w := range windows {
+		dids = append(dids, w.DID)
+	}
+	sort.Strings(dids)
+	for _, d := range dids {
+		add(d)
+		if r, err := v.Resolve(ctx, d); err == nil && r.History != nil {
+			for _, k := range r.History.Keys {
+				add(d + "#" + k.ID)
+			}
+		}
+	}
+	for _, u := range statusURIs {
+		add(u)
+	}
+	for _, t := range types {
+		add(t.VCT)
+		for _, c := range t.Claims {
+			add(c.Name)
+		}
+	}
+	return v, nil
+}
+
+// Known returns the strings the compact response may reference (see docs/wire-formats.md).
+// A wallet must use the same list (KnownStrings) so that references resolve.
+func (v *View) Known() []string { return slices.Clone(v.known) }
+
+// Age of the view at now.
+func (v *View) Age(now time.Time) time.Duration {
+	if a := now.Sub(v.Time); a > 0 {
+		return a
+	}
+	return 0
+}
+
+// Resolve implements did.Resolver with a cache (histories do not change within one view).
+func (v *View) Resolve(ctx context.Context, d string) (*did.Resolution, error) {
+	v.mu.Lock()
+	r, ok := v.res[d]
+	v.mu.Unlock()
+	if ok {
+		return r, nil
+	}
+	r, err := v.tv.Resolve(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	v.mu.Lock()
+	v.res[d] = r
+	v.mu.Unlock()
+	return r, nil
+}
+
+// TypeByVCT returns the catalogue type with that vct.
+func (v *View) TypeByVCT(vct string) (*ledger.CredentialType, bool) {
+	t, ok := v.byVCT[vct]
+	return t, ok
+}
+
+// Type returns a catalogue type by id.
+func (v *View) Type(id string) (*ledger.CredentialType, bool) {
+	for i := range v.types {
+		if v.types[i].ID == id {
+			return &v.types[i], true
+		}
+	}
+	return nil, false
+}
+
+// Member returns a consortium member by id.
+func (v *View) Member(id string) (*ledger.Member, bool) {
+	m, ok := v.members[id]
+	return m, ok
+}
+
+// Window returns a registered window.
+func (v *View) Window(d string) (*ledger.Window, bool) {
+	w, ok := v.windows[d]
+	return w, ok
+}
+
+// StatusList returns a member's status list (cached).
+func (v *View) StatusList(ctx context.Context, member string, list int) ([]byte, error) {
+	k := ledger.StatusListURI(member, list)
+	v.mu.Lock()
+	b, ok := v.status[k]
+	v.mu.Unlock()
+	if ok {
+		return b, nil
+	}
+	b, err := v.tv.StatusList(ctx, member, list)
+	if err != nil {
+		return nil, err
+	}
+	v.mu.Lock()
+	v.status[k] = b
+	v.mu.Unlock()
+	return b, nil
+}
+
+// OnlineTrust reads the ledger through a proof-checking client and keeps a warm cache: the
+// verified view is reused for TTL (default 30 s), then refreshed.
+type OnlineTrust struct {
+	Client *ledgerclient.Client
+	TTL    time.Duration
+	Now    func() time.Time
+
+	mu      sync.Mutex
+	cur     *View
+	fetched time.Time
+}
+
+// NewOnlineTrust wraps a client.
+func NewOnlineTrust(c *ledgerclient.Client, ttl time.Duration) *OnlineTrust {
+	return &OnlineTrust{Client: c, TTL: ttl}
+}
+
+// Invalidate drops the cache (e.g. after the window learns of a status change).
+func (o *OnlineTrust) Invalidate() {
+	o.mu.Lock()
+	o.cur = nil
+	o.mu.Unlock()
+}
+
+// Current returns the cached view, refreshing it when older than TTL.
+func (o *OnlineTrust) Current(ctx context.Context) (*View, error) {
+	now := time.Now()
+	if o.Now != nil {
+		now = o.Now()
+	}
+	ttl := o.TTL
+	if ttl == 0 {
+		ttl = 30 * time.Second
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.cur != nil && now.Sub(o.fetched) < ttl {
+		return o.cur, nil
+	}
+	sv, err := o.Client.View(ctx)
+	if err != nil {
+		return nil, credential.Errorf(credential.CodeTrustUnavailable, "ledger view: %w", err)
+	}
+	ts, err := sv.Types(ctx)
+	if err != nil {
+		return nil, credential.Errorf(credential.CodeTrustUnavailable, "catalogue: %w", err)
+	}
+	ms, err := sv.Members(ctx)
+	if err != nil {
+		return nil, credential.Errorf(credential.CodeTrustUnavailable, "members: %w", err)
+	}
+	ws, err := sv.Windows(ctx)
+	if err != nil {
+		return nil, credential.Errorf(credential.CodeTrustUnavailable, "windows: %w", err)
+	}
+	v, err := newView(ctx, sv, "online", ts, ms, ws, nil)
+	if err != nil {
+		return nil, err
+	}
+	o.cur, o.fetched = v, now
+	return v, nil
+}
+
+// SnapshotTrust serves a verified trust snapshot (offline window).
+type SnapshotTrust struct {
+	Snapshot *ledgerclient.Snapshot
+	view     *View
+}
+
+// NewSnapshotTrust indexes a verified snapshot.
+func NewSnapshotTrust(s *ledgerclient.Snapshot) (*SnapshotTrust, error) {
+	v, err := newView(context.Background(), s, "snapshot", s.Types(), s.Members(), s.Windows(), s.StatusLists())
+	if err != nil {
+		return nil, err
+	}
+	return &SnapshotTrust{Snapshot: s, view: v}, nil
+}
+
+// Current returns the snapshot's view (its age is checked by the verifier on every use).
+func (s *SnapshotTrust) Current(context.Context) (*View, error) { return s.view, nil }
+
+// LoadSnapshot verifies a snapshot file against the trust root and returns it as Trust.
+// A forged or corrupt file is a credential.Error with CodeForgedSnapshot; one older than
+// maxAge (if > 0) CodeStaleSnapshot — the window fails closed either way.
+func LoadSnapshot(path string, root ledgerclient.TrustRoot, now time.Time, maxAge time.Duration) (*SnapshotTrust, error) {
+	s, err := ledgerclient.VerifySnapshotFile(path, root, now, maxAge)
+	switch {
+	case errors.Is(err, ledgerclient.ErrSnapshotStale):
+		return nil, credential.Errorf(credential.CodeStaleSnapshot, "%w", err)
+	case errors.Is(err, ledgerclient.ErrSnapshotForged):
+		return nil, credential.Errorf(credential.CodeForgedSnapshot, "%w", err)
+	case err != nil:
+		return nil, credential.Errorf(credential.CodeTrustUnavailable, "%w", err)
+	}
+	return NewSnapshotTrust(s)
+}
+
+// KnownStrings returns the compact-response dictionary of a trust view, for wallets.
+func KnownStrings(ctx context.Context, t Trust) ([]string, error) {
+	v, err := t.Current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return v.Known(), nil
+}
+
+func errCode(err error, def credential.Code) credential.Code {
+	if c := credential.CodeOf(err); c != "" {
+		return c
+	}
+	return def
+}
+
+var _ = fmt.Sprintf

@@ -1,0 +1,703 @@
+// Package verifier is the window's core (窗口核验), headless: it makes the signed request QR
+// for a registered service item, verifies the citizen's answer in one call from the text a
+// scanner typed (or a QR image) to a structured verdict, trusts only the ledger (online
+// through a proof-checking client with a warm cache, or offline from a verified trust
+// snapshot whose age is part of every verdict), signs a receipt for every verification and
+// anchors batches of receipts on the ledger.
+//
+// Verification of an answer (LZ1R, bound to one of the window's requests; or the weaker
+// one-way LZ1W) checks, in order: trust age (fail closed past the policy maximum), the
+// scanned text (size, Base45, zlib cap), replay (presentation hash, request nonce), the
+// request's expiry and registration, then for each credential: the SD-JWT VC signature by
+// the issuer key valid at iat on the ledger, the holder's KB-JWT (nonce, audience, sd_hash,
+// age), the credential type in the ledger catalogue, the issuer authorised for it, the
+// status list entry, and that the disclosed fields stay within what the request (and the
+// registration) asks. Every rejection has a stable credential.Code (docs/reason-codes.md).
+//
+// No personal value is logged; disclosed values live only in the Verdict, and CloseSession
+// wipes them unless a retention policy is configured. See docs/verifier.md.
+package verifier
+
+import (
+	"context"
+	"crypto"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fxamacker/cbor/v2"
+
+	"lianzheng/credential"
+	"lianzheng/credential/jws"
+	"lianzheng/credential/request"
+	"lianzheng/credential/sdjwtvc"
+	"lianzheng/did"
+	"lianzheng/ledger"
+	"lianzheng/ledgerclient"
+	"lianzheng/qr"
+)
+
+// Defaults of the window policy.
+const (
+	DefaultMaxTrustAge     = 24 * time.Hour
+	DefaultRequestValidity = 3 * time.Minute
+	DefaultSkew            = 2 * time.Minute
+	// SkewNote: a KB-JWT iat further than this from the window clock (but within the
+	// tolerance) is reported in the verdict as a clock-skew note.
+	SkewNote = 30 * time.Second
+	// OneWayAudience and OneWayValidity define the wallet-initiated mode (LZ1W).
+	OneWayAudience = "urn:lz:one-way"
+	OneWayValidity = 60 * time.Second
+	// MaxBody caps the inflated QR body (zlib bombs cost at most this).
+	MaxBody = 64 << 10
+	// keepRequests: how long after expiry an answered/expired request is still recognised.
+	keepRequests = 24 * time.Hour
+)
+
+// Config configures a Verifier.
+type Config struct {
+	Trust  Trust
+	Window string             // window DID (did:lz:...)
+	KeyID  string             // DID URL of the window key (signs requests and receipts)
+	Key    ed25519.PrivateKey // the window key
+	Dir    string             // state directory (requests, replay hashes, receipts); "" = memory only
+
+	MaxTrustAge     time.Duration // policy maximum trust age (default 24 h)
+	RequestValidity time.Duration // request expiry (default 3 min)
+	Skew            time.Duration // clock tolerance (default 2 min)
+	OneWayItem      string        // service item the one-way mode is judged against (default: the first)
+	// Retain keeps disclosed values after CloseSession (a retention policy must say so).
+	Retain bool
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// Verifier is one window. Safe for concurrent use.
+type Verifier struct {
+	cfg   Config
+	log   *slog.Logger
+	store *store
+
+	mu      sync.Mutex
+	session []*Verdict
+}
+
+// New makes a verifier.
+func New(cfg Config) (*Verifier, error) {
+	if cfg.Trust == nil || cfg.Window == "" || len(cfg.Key) != ed25519.PrivateKeySize {
+		return nil, errors.New("verifier: trust, window DID and window key are required")
+	}
+	if !strings.HasPrefix(cfg.KeyID, cfg.Window+"#") {
+		return nil, fmt.Errorf("verifier: key id %q is not a key of %s", cfg.KeyID, cfg.Window)
+	}
+	if cfg.MaxTrustAge == 0 {
+		cfg.MaxTrustAge = DefaultMaxTrustAge
+	}
+	if cfg.RequestValidity == 0 {
+		cfg.RequestValidity = DefaultRequestValidity
+	}
+	if cfg.Skew == 0 {
+		cfg.Skew = DefaultSkew
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	st, err := openStore(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Verifier{cfg: cfg, log: cfg.Logger, store: st}, nil
+}
+
+// Text is a message in both languages.
+type Text struct {
+	Zh string `json:"zh"`
+	En string `json:"en"`
+}
+
+func msg(c credential.Code) Text {
+	return Text{Zh: credential.Message(c, "zh"), En: credential.Message(c, "en")}
+}
+
+// Field is one disclosed field, labelled from the catalogue.
+type Field struct {
+	Name  string `json:"name"`
+	Label Text   `json:"label"`
+	Value string `json:"value"`
+}
+
+// CredentialVerdict is the finding on one presented credential.
+type CredentialVerdict struct {
+	Type     string          `json:"type,omitempty"` // catalogue type id
+	TypeName Text            `json:"type_name"`
+	Issuer   string          `json:"issuer,omitempty"`
+	OK       bool            `json:"ok"`
+	Code     credential.Code `json:"code,omitempty"`
+	Message  Text            `json:"message"`
+	Fields   []Field         `json:"fields,omitempty"`
+	Hidden   int             `json:"hidden"` // disclosable claims the citizen did not show
+	Detail   string          `json:"-"`      // engineer detail (no personal data)
+	names    []string
+}
+
+// Verdict is the window's finding on one scan.
+type Verdict struct {
+	OK          bool                `json:"ok"`
+	Code        credential.Code     `json:"code,omitempty"` // first reason when not OK
+	Message     Text                `json:"message"`
+	Mode        string              `json:"mode"` // "request", "one-way" (weaker) or "" (unreadable)
+	Item        string              `json:"item,omitempty"`
+	ItemName    Text                `json:"item_name"`
+	Purpose     Text                `json:"purpose"`
+	Credentials []CredentialVerdict `json:"credentials"`
+	Trust       TrustInfo           `json:"trust"`
+	ClockSkew   time.Duration       `json:"clock_skew_ns"`
+	SkewNote    string              `json:"skew_note,omitempty"`
+	Receipt     string              `json:"receipt,omitempty"` // JWS signed by the window key
+	ReceiptID   string              `json:"receipt_id,omitempty"`
+	Hash        string              `json:"presentation_hash,omitempty"`
+	Time        time.Time           `json:"time"`
+	Detail      string              `json:"-"`
+}
+
+// TrustInfo says what the verdict's trust rests on.
+type TrustInfo struct {
+	Source string        `json:"source"`
+	Height int64         `json:"height"`
+	Time   time.Time     `json:"time"`
+	Age    time.Duration `json:"age_ns"`
+	MaxAge time.Duration `json:"max_age_ns"`
+}
+
+// Request is a signed window request.
+type Request struct {
+	Request *request.Request
+	Text    string // LZ1Q:...
+	Item    ledger.ServiceItem
+}
+
+// PNG renders the request QR.
+func (r *Request) PNG() ([]byte, error) { return qr.RenderPNG(r.Text, 0) }
+
+// NewRequest makes the signed request for a service item registered for this window on the
+// ledger: its fields and purpose come from the registration, the nonce is fresh, the expiry
+// short. The verifier remembers it until it expires (and recognises it a day longer).
+func (v *Verifier) NewRequest(ctx context.Context, item string) (*Request, error) {
+	view, err := v.cfg.Trust.Current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := v.cfg.Now()
+	if age := view.Age(now); age > v.cfg.MaxTrustAge {
+		return nil, credential.Errorf(credential.CodeStaleSnapshot, "trust is %s old (max %s)", age.Round(time.Second), v.cfg.MaxTrustAge)
+	}
+	w, ok := view.Window(v.cfg.Window)
+	if !ok {
+		return nil, fmt.Errorf("verifier: window %s is not registered on the ledger", v.cfg.Window)
+	}
+	var si *ledger.ServiceItem
+	for i := range w.ServiceItems {
+		if w.ServiceItems[i].ID == item || item == "" {
+			si = &w.ServiceItems[i]
+			break
+		}
+	}
+	if si == nil {
+		return nil, fmt.Errorf("verifier: service item %q is not registered for %s", item, v.cfg.Window)
+	}
+	var frs []request.FieldRequest
+	for _, fr := range si.Requests {
+		frs = append(frs, request.FieldRequest{Type: fr.Type, Fields: slices.Clone(fr.Fields)})
+	}
+	r, err := request.New(v.cfg.Window, v.cfg.KeyID, si.ID, frs, now, v.cfg.RequestValidity)
+	if err != nil {
+		return nil, err
+	}
+	body, err := r.Sign(v.cfg.Key)
+	if err != nil {
+		return nil, err
+	}
+	text := qr.Encode(request.PrefixRequest, body)
+	v.store.mu.Lock()
+	v.store.prune(now, keepRequests)
+	sr := &storedRequest{Nonce: r.NonceString(), Text: text, Item: si.ID, Expires: r.Expires}
+	v.store.st.Requests = append(v.store.st.Requests, sr)
+	v.store.st.byNonce[sr.Nonce] = sr
+	err = v.store.save()
+	v.store.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	v.log.Info("request", "item", si.ID, "expires", r.Expires)
+	return &Request{Request: r, Text: text, Item: *si}, nil
+}
+
+// VerifyPNG reads a QR image and verifies it.
+func (v *Verifier) VerifyPNG(ctx context.Context, png []byte) *Verdict {
+	text, err := qr.DecodePNG(png)
+	if err != nil {
+		code := credential.CodeMalformed
+		if errors.Is(err, qr.ErrTooLarge) {
+			code = credential.CodeOversized
+		}
+		return v.finish(ctx, &Verdict{Time: v.cfg.Now(), Code: code, Detail: err.Error()}, nil, "")
+	}
+	return v.Verify(ctx, text)
+}
+
+// Verify verifies what the scanner typed (or any QR text) and returns the verdict. It never
+// panics on hostile input and always yields a signed receipt.
+func (v *Verifier) Verify(ctx context.Context, scanned string) (out *Verdict) {
+	now := v.cfg.Now()
+	vd := &Verdict{Time: now}
+	defer func() {
+		if p := recover(); p != nil { // defence in depth: a parser bug must not take the window down
+			vd.Code, vd.Detail = credential.CodeMalformed, "internal error while verifying"
+			out = v.finish(ctx, vd, nil, "")
+		}
+	}()
+	view, err := v.cfg.Trust.Current(ctx)
+	if err != nil {
+		vd.Code, vd.Detail = errCode(err, credential.CodeTrustUnavailable), err.Error()
+		return v.finish(ctx, vd, nil, "")
+	}
+	vd.Trust = TrustInfo{Source: view.Source, Height: view.Height, Time: view.Time, Age: view.Age(now), MaxAge: v.cfg.MaxTrustAge}
+	if vd.Trust.Age > v.cfg.MaxTrustAge {
+		vd.Code = credential.CodeStaleSnapshot
+		vd.Detail = fmt.Sprintf("trust %s old, policy max %s", vd.Trust.Age.Round(time.Second), v.cfg.MaxTrustAge)
+		return v.finish(ctx, vd, nil, "")
+	}
+	prefix, body, err := qr.Decode(scanned, MaxBody)
+	if err != nil {
+		vd.Code, vd.Detail = credential.CodeMalformed, err.Error()
+		if errors.Is(err, qr.ErrTooLarge) {
+			vd.Code = credential.CodeOversized
+		}
+		return v.finish(ctx, vd, nil, "")
+	}
+	h := sha256.Sum256(append([]byte(prefix+"\x00"), body...))
+	vd.Hash = jws.B64.EncodeToString(h[:])
+	v.store.mu.Lock()
+	_, seen := v.store.st.Seen[vd.Hash]
+	v.store.mu.Unlock()
+	if seen {
+		vd.Code, vd.Detail = credential.CodeReplayed, "presentation already verified"
+		return v.finish(ctx, vd, nil, "")
+	}
+	switch prefix {
+	case request.PrefixResponse:
+		return v.verifyResponse(ctx, vd, view, body, now)
+	case request.PrefixOneWay:
+		return v.verifyOneWay(ctx, vd, view, body, now)
+	default:
+		vd.Code, vd.Detail = credential.CodeMalformed, "not an answer QR (prefix "+prefix+")"
+		return v.finish(ctx, vd, nil, "")
+	}
+}
+
+// binding is what a presentation must be bound to.
+type binding struct {
+	nonce, aud string
+	item       string
+	allowed    map[string][]string // type → fields the request asked (within the registration)
+	maxKBAge   time.Duration
+}
+
+func (v *Verifier) verifyResponse(ctx context.Context, vd *Verdict, view *View, body []byte, now time.Time) *Verdict {
+	vd.Mode = "request"
+	v.store.mu.Lock()
+	cands := slices.Clone(v.store.st.Requests)
+	v.store.mu.Unlock()
+	if len(cands) == 0 {
+		vd.Code, vd.Detail = credential.CodeNoRequest, "no request issued by this window"
+		return v.finish(ctx, vd, nil, "")
+	}
+	// Most recent first; the KB-JWT binding decides which request the answer is for.
+	slices.Reverse(cands)
+	var firstErr *Verdict
+	for _, sr := range cands {
+		b, reqItems, err := v.bindingOf(sr, view)
+		if err != nil {
+			continue
+		}
+		texts, err := qr.DecodeSDJWT(body, &qr.CompactContext{Nonce: b.nonce, Audience: b.aud, Known: view.known})
+		if err != nil {
+			vd.Code, vd.Detail = credential.CodeMalformed, err.Error()
+			if errors.Is(err, qr.ErrTooLarge) {
+				vd.Code = credential.CodeOversized
+			}
+			return v.finish(ctx, vd, nil, "")
+		}
+		if len(texts) == 0 {
+			vd.Code = credential.CodeMalformed
+			return v.finish(ctx, vd, nil, "")
+		}
+		// Does the first presentation's KB-JWT bind to this request?
+		_, err = v.verifyOne(ctx, texts[0], b, view, now)
+		if c := credential.CodeOf(err); c == credential.CodeBadKB || c == credential.CodeNonceMismatch {
+			if firstErr == nil {
+				firstErr = &Verdict{Code: c, Detail: err.Error()}
+			}
+			continue
+		}
+		// Bound to sr.
+		vd.Item = sr.Item
+		v.describeItem(vd, view, sr.Item)
+		v.store.mu.Lock()
+		used := sr.Used
+		sr.Used = true
+		v.store.st.Seen[vd.Hash] = now.Unix()
+		err = v.store.save()
+		v.store.mu.Unlock()
+		if err != nil {
+			v.log.Error("state not saved", "err", err.Error())
+		}
+		switch {
+		case used:
+			vd.Code, vd.Detail = credential.CodeReplayed, "request already answered"
+			return v.finish(ctx, vd, nil, sr.Item)
+		case !now.Before(time.Unix(sr.Expires, 0).Add(v.cfg.Skew)):
+			vd.Code, vd.Detail = credential.CodeRequestExpired, "request expired"
+			return v.finish(ctx, vd, nil, sr.Item)
+		}
+		if over := request.OverAsk(&request.Request{Requests: reqItems}, registered(view, v.cfg.Window, sr.Item)); len(over) > 0 {
+			vd.Code, vd.Detail = credential.CodeOverRequest, fmt.Sprintf("request exceeds registration: %v", over)
+			return v.finish(ctx, vd, nil, sr.Item)
+		}
+		return v.verifyAll(ctx, vd, view, texts, b, now)
+	}
+	vd.Code = credential.CodeNoRequest
+	if firstErr != nil {
+		vd.Code, vd.Detail = firstErr.Code, firstErr.Detail
+	}
+	return v.finish(ctx, vd, nil, "")
+}
+
+// bindingOf parses a stored request (signed by this window) into its binding.
+func (v *Verifier) bindingOf(sr *storedRequest, view *View) (*binding, []request.FieldRequest, error) {
+	_, body, err := qr.Decode(sr.Text, 8<<10)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, _, _, err := request.Parse(body)
+	if err != nil {
+		return nil, nil, err
+	}
+	b := &binding{nonce: r.NonceString(), aud: r.Audience(), item: r.Item, allowed: map[string][]string{},
+		maxKBAge: time.Duration(r.Expires-r.IssuedAt)*time.Second + v.cfg.Skew}
+	reg := registered(view, v.cfg.Window, r.Item)
+	for _, fr := range r.Requests {
+		for _, f := range fr.Fields {
+			if slices.Contains(reg[fr.Type], f) {
+				b.allowed[fr.Type] = append(b.allowed[fr.Type], f)
+			}
+		}
+	}
+	return b, r.Requests, nil
+}
+
+func registered(view *View, window, item string) map[string][]string {
+	out := map[string][]string{}
+	w, ok := view.Window(window)
+	if !ok {
+		return out
+	}
+	for _, si := range w.ServiceItems {
+		if si.ID == item {
+			for _, fr := range si.Requests {
+				out[fr.Type] = fr.Fields
+			}
+		}
+	}
+	return out
+}
+
+func (v *Verifier) describeItem(vd *Verdict, view *View, item string) {
+	if w, ok := view.Window(v.cfg.Window); ok {
+		for _, si := range w.ServiceItems {
+			if si.ID == item {
+				vd.ItemName, vd.Purpose = Text(si.Name), Text(si.Purpose)
+			}
+		}
+	}
+}
+
+// OneWay is the body of a wallet-initiated answer (LZ1W): CBOR [nonce bstr(16), iat int,
+// compact response bytes]. KB-JWTs are bound to base64url(nonce) and OneWayAudience.
+type OneWay struct {
+	_        struct{} `cbor:",toarray"`
+	Nonce    []byte
+	IssuedAt int64
+	Response []byte
+}
+
+var oneWayDec, _ = cbor.DecOptions{MaxNestedLevels: 4, MaxArrayElements: 8, IndefLength: cbor.IndefLengthForbidden}.DecMode()
+
+// EncodeOneWay makes the LZ1W text (for wallets and tests).
+func EncodeOneWay(nonce []byte, iat time.Time, compact []byte) (string, error) {
+	b, err := cbor.Marshal(OneWay{Nonce: nonce, IssuedAt: iat.Unix(), Response: compact})
+	if err != nil {
+		return "", err
+	}
+	return qr.Encode(request.PrefixOneWay, b), nil
+}
+
+func (v *Verifier) verifyOneWay(ctx context.Context, vd *Verdict, view *View, body []byte, now time.Time) *Verdict {
+	vd.Mode = "one-way"
+	var ow OneWay
+	if err := oneWayDec.Unmarshal(body, &ow); err != nil || len(ow.Nonce) != 16 {
+		vd.Code, vd.Detail = credential.CodeMalformed, "one-way body"
+		return v.finish(ctx, vd, nil, "")
+	}
+	iat := time.Unix(ow.IssuedAt, 0)
+	switch {
+	case iat.After(now.Add(v.cfg.Skew)):
+		vd.Code, vd.Detail = credential.CodeClockSkew, "one-way answer dated in the future"
+		return v.finish(ctx, vd, nil, "")
+	case !now.Before(iat.Add(OneWayValidity + v.cfg.Skew)):
+		vd.Code, vd.Detail = credential.CodeExpired, "one-way answer older than 60 s"
+		return v.finish(ctx, vd, nil, "")
+	}
+	nonce := jws.B64.EncodeToString(ow.Nonce)
+	v.store.mu.Lock()
+	_, replay := v.store.st.OneWay[nonce]
+	if !replay {
+		v.store.st.OneWay[nonce] = now.Unix()
+		v.store.st.Seen[vd.Hash] = now.Unix()
+		_ = v.store.save()
+	}
+	v.store.mu.Unlock()
+	if replay {
+		vd.Code, vd.Detail = credential.CodeReplayed, "one-way nonce already used"
+		return v.finish(ctx, vd, nil, "")
+	}
+	item := v.cfg.OneWayItem
+	if w, ok := view.Window(v.cfg.Window); ok && item == "" && len(w.ServiceItems) > 0 {
+		item = w.ServiceItems[0].ID
+	}
+	vd.Item = item
+	v.describeItem(vd, view, item)
+	b := &binding{nonce: nonce, aud: OneWayAudience, item: item, allowed: registered(view, v.cfg.Window, item),
+		maxKBAge: OneWayValidity + v.cfg.Skew}
+	texts, err := qr.DecodeSDJWT(ow.Response, &qr.CompactContext{Nonce: b.nonce, Audience: b.aud, Known: view.known})
+	if err != nil || len(texts) == 0 {
+		vd.Code = credential.CodeMalformed
+		if errors.Is(err, qr.ErrTooLarge) {
+			vd.Code = credential.CodeOversized
+		}
+		return v.finish(ctx, vd, nil, item)
+	}
+	return v.verifyAll(ctx, vd, view, texts, b, now)
+}
+
+func (v *Verifier) verifyAll(ctx context.Context, vd *Verdict, view *View, texts []string, b *binding, now time.Time) *Verdict {
+	present := map[string]bool{}
+	for _, t := range texts {
+		cv, _ := v.verifyOne(ctx, t, b, view, now)
+		if cv.Type != "" {
+			present[cv.Type] = true
+		}
+		vd.Credentials = append(vd.Credentials, *cv)
+	}
+	for _, c := range vd.Credentials {
+		if !c.OK && vd.Code == "" {
+			vd.Code, vd.Detail = c.Code, c.Detail
+		}
+	}
+	if vd.Code == "" && vd.Mode == "request" {
+		var missing []string
+		for typ := range b.allowed {
+			if !present[typ] {
+				missing = append(missing, typ)
+			}
+		}
+		if len(missing) > 0 {
+			sort.Strings(missing)
+			vd.Code, vd.Detail = credential.CodeMissingCredential, "not presented: "+strings.Join(missing, ",")
+		}
+	}
+	// Clock skew note from the KB-JWTs.
+	return v.finish(ctx, vd, nil, b.item)
+}
+
+// verifyOne verifies one SD-JWT VC presentation against the binding and the trust view.
+func (v *Verifier) verifyOne(ctx context.Context, text string, b *binding, view *View, now time.Time) (*CredentialVerdict, error) {
+	cv := &CredentialVerdict{}
+	fail := func(c credential.Code, err error) (*CredentialVerdict, error) {
+		cv.OK, cv.Code, cv.Message = false, c, msg(c)
+		if err != nil {
+			cv.Detail = err.Error()
+		}
+		cv.Fields = nil
+		if err == nil {
+			err = credential.Errorf(c, "%s", c)
+		}
+		return cv, err
+	}
+	vc, err := sdjwtvc.Verify(text, sdjwtvc.VerifyOptions{
+		IssuerKeyAt: func(kid string, at time.Time) (crypto.PublicKey, error) {
+			k, err := did.AssertionKeyAt(ctx, view, kid, at)
+			if err != nil {
+				return nil, err
+			}
+			return k.Key, nil
+		},
+		Nonce: b.nonce, Audience: b.aud, Now: now, Skew: v.cfg.Skew, MaxKBAge: b.maxKBAge,
+	})
+	if err != nil {
+		c := errCode(err, credential.CodeMalformed)
+		if c == credential.CodeNotYetValid && strings.Contains(err.Error(), "KB-JWT") {
+			c = credential.CodeClockSkew
+		}
+		return fail(c, err)
+	}
+	if vc.KB != nil {
+		if d := now.Sub(vc.KB.IssuedAt); d > SkewNote && d > b.maxKBAge/2 || d < -SkewNote {
+			cv.Detail = fmt.Sprintf("clock skew %s", d.Round(time.Second))
+		}
+	}
+	typ, ok := view.TypeByVCT(vc.VCT)
+	if !ok {
+		return fail(credential.CodeUnknownType, fmt.Errorf("vct %q not in the catalogue", vc.VCT))
+	}
+	cv.Type, cv.TypeName, cv.Issuer = typ.ID, Text(typ.Name), vc.Issuer
+	member := strings.TrimPrefix(vc.Issuer, "did:lz:")
+	if m, ok := view.Member(member); !ok || m.DID != vc.Issuer || !slices.Contains(typ.Issuers, member) {
+		return fail(credential.CodeIssuerNotAuthorised, fmt.Errorf("%s may not issue %s", vc.Issuer, typ.ID))
+	}
+	if vc.Status == nil {
+		return fail(credential.CodeMissingClaim, errors.New("no status reference"))
+	}
+	list, ok := parseStatusURI(vc.Status.URI, member)
+	if !ok {
+		return fail(credential.CodeStatusUnknown, fmt.Errorf("status uri %q is not a list of %s", vc.Status.URI, member))
+	}
+	sl, err := view.StatusList(ctx, member, list)
+	if err != nil {
+		return fail(credential.CodeTrustUnavailable, err)
+	}
+	switch ledgerclient.StatusAt(sl, vc.Status.Index) {
+	case ledger.StatusValid:
+	case ledger.StatusRevoked:
+		return fail(credential.CodeRevoked, nil)
+	case ledger.StatusSuspended:
+		return fail(credential.CodeSuspended, nil)
+	default:
+		return fail(credential.CodeStatusUnknown, fmt.Errorf("status entry %d", vc.Status.Index))
+	}
+	allowed, asked := b.allowed[typ.ID]
+	if !asked {
+		return fail(credential.CodeOverDisclosure, fmt.Errorf("type %s not requested", typ.ID))
+	}
+	for _, p := range vc.Disclosed {
+		top := strings.SplitN(p, ".", 2)[0]
+		if !slices.Contains(allowed, top) {
+			return fail(credential.CodeOverDisclosure, fmt.Errorf("field %s of %s not requested", top, typ.ID))
+		}
+		cv.names = append(cv.names, top)
+	}
+	for _, c := range typ.Claims {
+		if val, ok := vc.Claims[c.Name]; ok {
+			cv.Fields = append(cv.Fields, Field{Name: c.Name, Label: Text(c.Label), Value: show(val)})
+		}
+	}
+	cv.Hidden = len(typ.Disclosable) - len(vc.Disclosed)
+	if cv.Hidden < 0 {
+		cv.Hidden = 0
+	}
+	cv.OK, cv.Message = true, Text{Zh: "核验通过", En: "Valid"}
+	return cv, nil
+}
+
+func show(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case json.Number:
+		return x.String()
+	case bool:
+		return strconv.FormatBool(x)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// parseStatusURI reads urn:lz:status:<member>:<list> and checks the member.
+func parseStatusURI(uri, member string) (int, bool) {
+	rest, ok := strings.CutPrefix(uri, "urn:lz:status:"+member+":")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.Atoi(rest)
+	if err != nil || n < 0 || n > 1<<20 || strconv.Itoa(n) != rest {
+		return 0, false
+	}
+	return n, true
+}
+
+// finish completes a verdict: overall result and message, skew note, receipt, log line.
+func (v *Verifier) finish(ctx context.Context, vd *Verdict, _ error, item string) *Verdict {
+	if vd.Code == "" {
+		vd.OK = len(vd.Credentials) > 0
+		if !vd.OK {
+			vd.Code = credential.CodeMalformed
+		}
+	}
+	if vd.OK {
+		vd.Message = Text{Zh: "核验通过", En: "Verified"}
+	} else {
+		vd.Message = msg(vd.Code)
+	}
+	for _, c := range vd.Credentials {
+		if strings.HasPrefix(c.Detail, "clock skew") {
+			vd.SkewNote = c.Detail
+		}
+	}
+	if vd.SkewNote != "" || vd.Code == credential.CodeClockSkew {
+		if vd.SkewNote == "" {
+			vd.SkewNote = "clock skew beyond tolerance"
+		}
+	}
+	if err := v.sign(vd, item); err != nil {
+		v.log.Error("receipt not signed", "err", err.Error())
+	}
+	v.mu.Lock()
+	v.session = append(v.session, vd)
+	v.mu.Unlock()
+	// The log line carries codes, ids and hashes only — never a disclosed value.
+	v.log.Info("verify", "ok", vd.OK, "code", string(vd.Code), "mode", vd.Mode, "item", vd.Item,
+		"receipt", vd.ReceiptID, "presentation_hash", vd.Hash, "trust_height", vd.Trust.Height,
+		"trust_age_s", int64(vd.Trust.Age/time.Second), "credentials", len(vd.Credentials))
+	return vd
+}
+
+// CloseSession ends the clerk's session: the disclosed values of every verdict made since
+// the last close are wiped, unless the retention policy (Config.Retain) keeps them.
+func (v *Verifier) CloseSession() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if !v.cfg.Retain {
+		for _, vd := range v.session {
+			for i := range vd.Credentials {
+				for j := range vd.Credentials[i].Fields {
+					vd.Credentials[i].Fields[j].Value = ""
+				}
+				vd.Credentials[i].Fields = nil
+			}
+		}
+	}
+	v.session = nil
+}
