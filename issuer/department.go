@@ -1,0 +1,476 @@
+// Package issuer is a department's issuing core: credential types from the ledger's
+// catalogue (only those the catalogue authorises the department for), input validated
+// against the type's schema with field-level errors, credentials issued as SD-JWT VC
+// (bound to the holder's key) and as the same W3C VC 2.0 with an eddsa-rdfc-2022 proof,
+// a random never-reused status index per credential, issuance records in SQLite (no claim
+// values), and suspension, resumption and revocation written to the ledger's status list.
+//
+// The OpenID4VCI service over it is the sub-package oid4vci.
+package issuer
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"lianzheng/credential/dataintegrity"
+	"lianzheng/credential/jws"
+	"lianzheng/credential/sdjwtvc"
+	"lianzheng/credential/statuslist"
+	"lianzheng/did"
+	"lianzheng/ledger"
+	"lianzheng/ledgerclient"
+)
+
+// Ledger is what the department needs of the consortium ledger; *ledgerclient.Client is
+// the implementation (verified reads, confirmed writes).
+type Ledger interface {
+	Type(ctx context.Context, id string) (*ledger.CredentialType, error)
+	Types(ctx context.Context) ([]ledger.CredentialType, error)
+	History(ctx context.Context, d string) (*did.History, error)
+	StatusSet(ctx context.Context, s ledgerclient.Signer, list int, updates ...ledger.StatusUpdate) (*ledgerclient.TxResult, error)
+}
+
+var _ Ledger = (*ledgerclient.Client)(nil)
+
+// StatusList is the department's status list that credentials are issued against.
+const StatusList = 0
+
+// Errors (match with errors.Is).
+var (
+	ErrUnknownType    = errors.New("issuer: credential type not in the ledger catalogue")
+	ErrNotAuthorised  = errors.New("issuer: department not authorised by the catalogue to issue this type")
+	ErrBadTransition  = errors.New("issuer: status change not allowed from the record's state")
+	ErrKeyNotOnLedger = errors.New("issuer: signing key is not a valid assertion key of the department's DID on the ledger")
+)
+
+// NotAuthorisedError says which department may not issue which type.
+type NotAuthorisedError struct {
+	Department string
+	Type       string
+	Issuers    []string // who may
+}
+
+func (e *NotAuthorisedError) Error() string {
+	return fmt.Sprintf("issuer: %s is not authorised by the catalogue to issue %s (issuers: %s)", e.Department, e.Type, strings.Join(e.Issuers, ", "))
+}
+
+// Unwrap makes errors.Is(err, ErrNotAuthorised) hold.
+func (e *NotAuthorisedError) Unwrap() error { return ErrNotAuthorised }
+
+// Config opens a Department.
+type Config struct {
+	ID     string             // member id, e.g. "civil-affairs"
+	Key    ed25519.PrivateKey // the department's signing key (registered in its did:lz history)
+	KeyID  string             // optional: expected DID URL of Key; found from the ledger if empty
+	Ledger Ledger
+	DBPath string           // SQLite file for records, offers and the status allocator
+	Now    func() time.Time // default time.Now
+}
+
+// Department issues credentials for one consortium member.
+type Department struct {
+	ID, DID, KeyID string
+
+	key    ed25519.PrivateKey
+	signer jws.Signer
+	ledger Ledger
+	db     *sql.DB
+	now    func() time.Time
+
+	mu    sync.Mutex // allocator + its persistence
+	alloc *statuslist.Allocator
+}
+
+// Open checks the key against the department's DID history on the ledger (it must be an
+// assertion method valid now) and opens the department's database.
+func Open(ctx context.Context, c Config) (*Department, error) {
+	if !did.ValidLZID(c.ID) {
+		return nil, fmt.Errorf("issuer: invalid department id %q", c.ID)
+	}
+	if len(c.Key) != ed25519.PrivateKeySize || c.Ledger == nil || c.DBPath == "" {
+		return nil, errors.New("issuer: Config needs Key, Ledger and DBPath")
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	d := &Department{ID: c.ID, DID: "did:lz:" + c.ID, key: c.Key, signer: jws.NewEd25519Signer(c.Key), ledger: c.Ledger, now: c.Now}
+	kid, err := d.findKey(ctx, c.KeyID)
+	if err != nil {
+		return nil, err
+	}
+	d.KeyID = kid
+	if d.db, err = openDB(c.DBPath); err != nil {
+		return nil, err
+	}
+	if err := d.loadAllocator(ctx); err != nil {
+		d.db.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// Close closes the database.
+func (d *Department) Close() error { return d.db.Close() }
+
+func (d *Department) findKey(ctx context.Context, want string) (string, error) {
+	h, err := d.ledger.History(ctx, d.DID)
+	if err != nil {
+		return "", fmt.Errorf("issuer: DID %s on the ledger: %w", d.DID, err)
+	}
+	pub := d.key.Public().(ed25519.PublicKey)
+	now := d.now()
+	for _, r := range h.Keys {
+		pk, err := r.PublicKey()
+		if err != nil || !pk.Equal(pub) {
+			continue
+		}
+		kid := d.DID + "#" + r.ID
+		if want != "" && want != kid {
+			continue
+		}
+		if !r.ValidAt(now) || !r.HasPurpose(did.PurposeAssertion) || h.DeactivatedAt(now) {
+			return "", fmt.Errorf("%w: %s (not valid now, or not an assertion method)", ErrKeyNotOnLedger, kid)
+		}
+		return kid, nil
+	}
+	return "", fmt.Errorf("%w: %s", ErrKeyNotOnLedger, d.DID)
+}
+
+func (d *Department) loadAllocator(ctx context.Context) error {
+	a, err := statuslist.NewAllocator(ledger.StatusListSize)
+	if err != nil {
+		return err
+	}
+	var b []byte
+	switch err := d.db.QueryRowContext(ctx, `SELECT v FROM meta WHERE k = 'allocator'`).Scan(&b); {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return err
+	default:
+		if err := a.UnmarshalBinary(b); err != nil {
+			return fmt.Errorf("issuer: allocator state: %w", err)
+		}
+		if a.Size() != ledger.StatusListSize {
+			return fmt.Errorf("issuer: allocator state has size %d", a.Size())
+		}
+	}
+	// Belt and braces: every recorded index is used even if the state lagged.
+	rows, err := d.db.QueryContext(ctx, `SELECT status_index FROM records`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var i int
+		if err := rows.Scan(&i); err != nil {
+			return err
+		}
+		if !a.Used(i) {
+			if err := a.MarkUsed(i); err != nil {
+				return err
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	d.alloc = a
+	return nil
+}
+
+// StatusURI is the status list URI the department's credentials reference.
+func (d *Department) StatusURI() string { return ledger.StatusListURI(d.ID, StatusList) }
+
+// Types returns the catalogue types the department is authorised to issue.
+func (d *Department) Types(ctx context.Context) ([]ledger.CredentialType, error) {
+	all, err := d.ledger.Types(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("issuer: catalogue: %w", err)
+	}
+	var out []ledger.CredentialType
+	for _, t := range all {
+		if slices.Contains(t.Issuers, d.ID) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// Type returns a catalogue type the department may issue, or ErrUnknownType /
+// *NotAuthorisedError.
+func (d *Department) Type(ctx context.Context, id string) (*ledger.CredentialType, error) {
+	t, err := d.ledger.Type(ctx, id)
+	if errors.Is(err, ledgerclient.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownType, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("issuer: catalogue: %w", err)
+	}
+	if !slices.Contains(t.Issuers, d.ID) {
+		return nil, &NotAuthorisedError{Department: d.ID, Type: id, Issuers: t.Issuers}
+	}
+	return t, nil
+}
+
+// Request is one credential to issue.
+type Request struct {
+	Type   string         // catalogue type id
+	Claims map[string]any // claim values (typed, or strings as from a form or CSV)
+	// ValidUntil: zero means the type's maximum validity; later than that is refused.
+	ValidUntil time.Time
+	Holder     did.PublicKey // the wallet's key (from its proof of possession)
+}
+
+// Issued is one issued credential in both forms.
+type Issued struct {
+	Record Record
+	SDJWT  string         // SD-JWT VC, every disclosure attached, no KB-JWT
+	W3C    map[string]any // the same credential as a W3C VC 2.0 with an eddsa-rdfc-2022 proof
+}
+
+// prepared is a validated request.
+type prepared struct {
+	t          *ledger.CredentialType
+	claims     map[string]any
+	validUntil time.Time
+	holder     did.PublicKey
+}
+
+// Check validates a request without issuing: authorisation, schema and validity.
+func (d *Department) Check(ctx context.Context, r Request) error {
+	_, err := d.prepare(ctx, r, d.now(), false)
+	return err
+}
+
+func (d *Department) prepare(ctx context.Context, r Request, now time.Time, needHolder bool) (*prepared, error) {
+	t, err := d.Type(ctx, r.Type)
+	if err != nil {
+		return nil, err
+	}
+	return d.prepareType(t, r, now, needHolder)
+}
+
+func (d *Department) prepareType(t *ledger.CredentialType, r Request, now time.Time, needHolder bool) (*prepared, error) {
+	claims, err := ValidateClaims(t, r.Claims)
+	if err != nil {
+		return nil, err
+	}
+	until := r.ValidUntil
+	if t.MaxValidityDays > 0 {
+		max := now.AddDate(0, 0, t.MaxValidityDays)
+		if until.IsZero() {
+			until = max
+		} else if until.After(max) || !until.After(now) {
+			return nil, &ValidationError{Type: t.ID, Fields: []FieldError{{Field: "valid_until", Code: "validity",
+				Zh: fmt.Sprintf("有效期须晚于现在且不超过 %d 天", t.MaxValidityDays),
+				En: fmt.Sprintf("validity must end after now and within %d days", t.MaxValidityDays)}}}
+		}
+	}
+	if needHolder && r.Holder.Key == nil {
+		return nil, errors.New("issuer: the holder's key is required")
+	}
+	return &prepared{t: t, claims: claims, validUntil: until.UTC().Truncate(time.Second), holder: r.Holder}, nil
+}
+
+func randomID() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	b[6] = b[6]&0x0f | 0x40 // UUID v4
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b)
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// W3CType maps a catalogue id to a W3C VC type name: "household-register" →
+// "HouseholdRegisterCredential".
+func W3CType(id string) string {
+	var b strings.Builder
+	up := true
+	for _, r := range id {
+		if r == '-' || r == '_' || r == '.' {
+			up = true
+			continue
+		}
+		if up {
+			r = unicode.ToUpper(r)
+			up = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String() + "Credential"
+}
+
+// sign produces both forms for a prepared request with status index idx.
+func (d *Department) sign(p *prepared, idx int, now time.Time, offerID string) (*Issued, error) {
+	id := randomID()
+	iat := now.UTC().Truncate(time.Second)
+	sd, err := sdjwtvc.Issue(sdjwtvc.Credential{
+		Issuer: d.DID, KeyID: d.KeyID, VCT: p.t.VCT, IssuedAt: iat, Expires: p.validUntil,
+		Claims: p.claims, Disclosable: disclosable(p.t), Holder: p.holder,
+		Status: &sdjwtvc.Status{Index: idx, URI: d.StatusURI()},
+	}, d.signer)
+	if err != nil {
+		return nil, fmt.Errorf("issuer: SD-JWT VC: %w", err)
+	}
+	vc, err := dataintegrity.NewCredential(dataintegrity.CredentialConfig{
+		ID: "urn:uuid:" + id, Types: []string{W3CType(p.t.ID)}, Issuer: d.DID, Holder: p.holder.DIDKey(),
+		ValidFrom: iat, ValidUntil: p.validUntil, Claims: p.claims,
+		Status: []dataintegrity.StatusEntry{
+			{ListCredential: d.StatusURI(), Index: idx, Purpose: statuslist.PurposeRevocation},
+			{ListCredential: d.StatusURI(), Index: idx, Purpose: statuslist.PurposeSuspension},
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("issuer: W3C VC: %w", err)
+	}
+	signed, err := dataintegrity.SignCredential(vc, d.KeyID, d.key, iat)
+	if err != nil {
+		return nil, fmt.Errorf("issuer: W3C VC proof: %w", err)
+	}
+	return &Issued{
+		Record: Record{ID: id, Type: p.t.ID, HolderThumbprint: p.holder.Thumbprint(), StatusIndex: idx,
+			IssuedAt: iat, ExpiresAt: p.validUntil, State: StateValid, UpdatedAt: iat, OfferID: offerID},
+		SDJWT: sd.String(),
+		W3C:   signed,
+	}, nil
+}
+
+// disclosable: every catalogue-disclosable claim, plus every schema claim (DESIGN: every
+// catalogue claim is selectively disclosable).
+func disclosable(t *ledger.CredentialType) []string {
+	out := append([]string(nil), t.Disclosable...)
+	for _, c := range t.Claims {
+		if !slices.Contains(out, c.Name) {
+			out = append(out, c.Name)
+		}
+	}
+	return out
+}
+
+// Issue validates r and issues it: nothing is issued (and no index used) if the
+// department is not authorised for the type or the input is invalid.
+func (d *Department) Issue(ctx context.Context, r Request) (*Issued, error) {
+	now := d.now()
+	p, err := d.prepare(ctx, r, now, true)
+	if err != nil {
+		return nil, err
+	}
+	out, err := d.issuePrepared(ctx, []*prepared{p}, now, []string{""})
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// issuePrepared allocates indices, signs, and commits every record and the allocator
+// state in one database transaction: all or nothing.
+func (d *Department) issuePrepared(ctx context.Context, ps []*prepared, now time.Time, offers []string) ([]*Issued, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.alloc.Remaining() < len(ps) {
+		return nil, fmt.Errorf("issuer: status list has %d free entries, %d needed", d.alloc.Remaining(), len(ps))
+	}
+	out := make([]*Issued, len(ps))
+	for i, p := range ps {
+		idx, err := d.alloc.Allocate()
+		if err != nil {
+			return nil, err
+		}
+		if out[i], err = d.sign(p, idx, now, offers[i]); err != nil {
+			return nil, err // indices drawn stay used in memory: never handed out, never reused
+		}
+	}
+	state, err := d.alloc.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	for _, is := range out {
+		if err := insertRecord(ctx, tx, &is.Record); err != nil {
+			return nil, fmt.Errorf("issuer: record: %w", err)
+		}
+		if is.Record.OfferID != "" {
+			if err := offerIssued(ctx, tx, is.Record.OfferID, is.Record.ID, now); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO meta (k, v) VALUES ('allocator', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v`, state); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("issuer: commit records: %w", err)
+	}
+	return out, nil
+}
+
+// Status actions.
+const (
+	ActionSuspend = "suspend"
+	ActionResume  = "resume"
+	ActionRevoke  = "revoke"
+)
+
+// SetStatus suspends, resumes or revokes a credential: the ledger status list entry is
+// written (and confirmed committed) first, then the record. Revocation is final.
+func (d *Department) SetStatus(ctx context.Context, recordID, action string) (*Record, *ledgerclient.TxResult, error) {
+	r, err := d.Record(ctx, recordID)
+	if err != nil {
+		return nil, nil, err
+	}
+	var value int
+	var next string
+	switch {
+	case action == ActionSuspend && r.State == StateValid:
+		value, next = ledger.StatusSuspended, StateSuspended
+	case action == ActionResume && r.State == StateSuspended:
+		value, next = ledger.StatusValid, StateValid
+	case action == ActionRevoke && r.State != StateRevoked:
+		value, next = ledger.StatusRevoked, StateRevoked
+	default:
+		return nil, nil, fmt.Errorf("%w: %s a %s credential", ErrBadTransition, action, r.State)
+	}
+	res, err := d.ledger.StatusSet(ctx, ledgerclient.Signer{KeyID: d.KeyID, Key: d.key}, StatusList,
+		ledger.StatusUpdate{Index: r.StatusIndex, Value: value})
+	if err != nil {
+		return nil, nil, fmt.Errorf("issuer: status.set on the ledger: %w", err)
+	}
+	now := d.now().UTC()
+	if _, err := d.db.ExecContext(ctx, `UPDATE records SET state = ?, updated_at = ?, status_height = ? WHERE id = ?`,
+		next, now.Unix(), res.Height, r.ID); err != nil {
+		return nil, res, fmt.Errorf("issuer: ledger updated (block %d) but the record was not: %w", res.Height, err)
+	}
+	r.State, r.UpdatedAt, r.StatusHeight = next, now.Truncate(time.Second), res.Height
+	return r, res, nil
+}
+
+// Suspend, Resume and Revoke are SetStatus shorthands.
+func (d *Department) Suspend(ctx context.Context, id string) (*Record, *ledgerclient.TxResult, error) {
+	return d.SetStatus(ctx, id, ActionSuspend)
+}
+
+// Resume lifts a suspension.
+func (d *Department) Resume(ctx context.Context, id string) (*Record, *ledgerclient.TxResult, error) {
+	return d.SetStatus(ctx, id, ActionResume)
+}
+
+// Revoke revokes for good.
+func (d *Department) Revoke(ctx context.Context, id string) (*Record, *ledgerclient.TxResult, error) {
+	return d.SetStatus(ctx, id, ActionRevoke)
+}

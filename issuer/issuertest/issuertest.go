@@ -1,0 +1,136 @@
+// Package issuertest is an in-memory stand-in for the ledger, for fast tests and
+// benchmarks of the issuer without a CometBFT node. It serves the demo catalogue and
+// did:lz histories and applies status.set to in-memory lists. The end-to-end tests use
+// the embedded ledger instead.
+package issuertest
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"lianzheng/assets"
+	"lianzheng/did"
+	"lianzheng/ledger"
+	"lianzheng/ledgerclient"
+)
+
+// Ledger is a fake ledger (issuer.Ledger and did.Resolver).
+type Ledger struct {
+	mu       sync.Mutex
+	types    []ledger.CredentialType
+	resolver *did.StaticResolver
+	hist     map[string]*did.History
+	lists    map[string][]byte
+	height   int64
+	Keys     map[string]ed25519.PrivateKey // department id → key-1
+	// FailStatus makes StatusSet fail (nothing written).
+	FailStatus error
+}
+
+// New returns a fake ledger with the demo catalogue and a fresh key-1 per department,
+// valid since created.
+func New(created time.Time) (*Ledger, error) {
+	cat, err := assets.DemoCatalogue()
+	if err != nil {
+		return nil, err
+	}
+	b, _ := json.Marshal(cat.Types)
+	l := &Ledger{resolver: &did.StaticResolver{}, hist: map[string]*did.History{}, lists: map[string][]byte{},
+		Keys: map[string]ed25519.PrivateKey{}, height: 1}
+	if err := json.Unmarshal(b, &l.types); err != nil {
+		return nil, err
+	}
+	for _, d := range cat.Departments {
+		_, k, _ := ed25519.GenerateKey(rand.Reader)
+		mk, err := did.EncodeMultikey(k.Public())
+		if err != nil {
+			return nil, err
+		}
+		h := &did.History{DID: d.DID, Created: created, Keys: []did.KeyRecord{{ID: "key-1", PublicKeyMultibase: mk,
+			ValidFrom: created, Purposes: []string{did.PurposeAuthentication, did.PurposeAssertion}}}}
+		if err := l.resolver.Put(h); err != nil {
+			return nil, err
+		}
+		l.hist[d.DID] = h
+		l.Keys[d.ID] = k
+	}
+	return l, nil
+}
+
+// Type implements issuer.Ledger.
+func (l *Ledger) Type(ctx context.Context, id string) (*ledger.CredentialType, error) {
+	for _, t := range l.types {
+		if t.ID == id {
+			c := t
+			return &c, nil
+		}
+	}
+	return nil, ledgerclient.ErrNotFound
+}
+
+// Types implements issuer.Ledger.
+func (l *Ledger) Types(ctx context.Context) ([]ledger.CredentialType, error) {
+	return append([]ledger.CredentialType(nil), l.types...), nil
+}
+
+// History implements issuer.Ledger.
+func (l *Ledger) History(ctx context.Context, d string) (*did.History, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	h, ok := l.hist[d]
+	if !ok {
+		return nil, ledgerclient.ErrNotFound
+	}
+	return h.Clone(), nil
+}
+
+// Resolve implements did.Resolver.
+func (l *Ledger) Resolve(ctx context.Context, d string) (*did.Resolution, error) {
+	return l.resolver.Resolve(ctx, d)
+}
+
+// StatusSet implements issuer.Ledger: the signer must be a key of a known department.
+func (l *Ledger) StatusSet(ctx context.Context, s ledgerclient.Signer, list int, ups ...ledger.StatusUpdate) (*ledgerclient.TxResult, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.FailStatus != nil {
+		return nil, l.FailStatus
+	}
+	for id, k := range l.Keys {
+		if "did:lz:"+id+"#key-1" == s.KeyID && k.Equal(s.Key) {
+			key := fmt.Sprintf("%s/%d", id, list)
+			b := l.lists[key]
+			if b == nil {
+				b = make([]byte, ledgerclient.StatusListBytes)
+				l.lists[key] = b
+			}
+			for _, u := range ups {
+				if u.Index < 0 || u.Index >= ledger.StatusListSize || u.Value < 0 || u.Value > 3 {
+					return nil, ledgerclient.ErrTxInvalid
+				}
+				sh := uint(6 - 2*(u.Index%4))
+				b[u.Index/4] = b[u.Index/4]&^(3<<sh) | byte(u.Value)<<sh
+			}
+			l.height++
+			return &ledgerclient.TxResult{Type: ledger.TxStatusSet, Height: l.height}, nil
+		}
+	}
+	return nil, errors.New("issuertest: signer is not a department key-1")
+}
+
+// StatusList returns a copy of a member's list (zeros if never written).
+func (l *Ledger) StatusList(ctx context.Context, member string, list int) ([]byte, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.lists[fmt.Sprintf("%s/%d", member, list)]
+	if b == nil {
+		return make([]byte, ledgerclient.StatusListBytes), nil
+	}
+	return append([]byte(nil), b...), nil
+}
