@@ -1,0 +1,531 @@
+package wallet
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/fxamacker/cbor/v2"
+
+	"lianzheng/credential/jws"
+	"lianzheng/credential/receipt"
+	"lianzheng/credential/request"
+	"lianzheng/credential/sdjwt"
+	"lianzheng/did"
+	"lianzheng/ledger"
+	"lianzheng/ledgerclient"
+	"lianzheng/qr"
+)
+
+// Status of a held credential.
+type Status string
+
+// Statuses.
+const (
+	StatusValid     Status = "valid"
+	StatusSuspended Status = "suspended"
+	StatusRevoked   Status = "revoked"
+	StatusExpired   Status = "expired"
+	StatusUnknown   Status = "unknown"
+)
+
+// Label is the status in Chinese and English.
+func (s Status) Label() Bilingual {
+	switch s {
+	case StatusValid:
+		return Bilingual{"有效", "valid"}
+	case StatusSuspended:
+		return Bilingual{"已暂停", "suspended"}
+	case StatusRevoked:
+		return Bilingual{"已撤销", "revoked"}
+	case StatusExpired:
+		return Bilingual{"已过期", "expired"}
+	}
+	return Bilingual{"未知（无法查询链上状态）", "unknown (ledger status unavailable)"}
+}
+
+// Item is a credential as listed: its catalogue labels and current status.
+type Item struct {
+	Credential
+	Name   Bilingual
+	Status Status
+	// Claims: every claim the credential holds, with the catalogue's labels (detail view).
+	Claims []Claim
+}
+
+// Claim is a labelled claim value (personal data: shown to the holder only).
+type Claim struct {
+	Name  string
+	Label Bilingual
+	Value any
+}
+
+// CheckStatus returns the credential's current status: expiry first, then the issuer's
+// status list on the ledger.
+func (w *Wallet) CheckStatus(ctx context.Context, c *Credential) (Status, error) {
+	if !c.Expires.IsZero() && !w.now().Before(c.Expires) {
+		return StatusExpired, nil
+	}
+	if c.StatusURI == "" {
+		return StatusValid, nil
+	}
+	l, err := w.ledger()
+	if err != nil {
+		return StatusUnknown, err
+	}
+	member, list, ok := parseStatusURI(c.StatusURI)
+	if !ok {
+		return StatusUnknown, fmt.Errorf("wallet: status list %q is not a ledger list", c.StatusURI)
+	}
+	bits, err := l.StatusList(ctx, member, list)
+	if err != nil {
+		return StatusUnknown, fmt.Errorf("wallet: status list: %w", err)
+	}
+	switch ledgerclient.StatusAt(bits, c.StatusIdx) {
+	case ledger.StatusValid:
+		return StatusValid, nil
+	case ledger.StatusRevoked:
+		return StatusRevoked, nil
+	case ledger.StatusSuspended:
+		return StatusSuspended, nil
+	}
+	return StatusUnknown, fmt.Errorf("wallet: status index %d out of range or undefined", c.StatusIdx)
+}
+
+// List returns every credential with labels and status (status errors leave StatusUnknown).
+func (w *Wallet) List(ctx context.Context) ([]Item, error) {
+	cs, err := w.Store.Credentials()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Item, 0, len(cs))
+	for _, c := range cs {
+		it := Item{Credential: c, Name: Bilingual{c.Type, c.Type}}
+		if w.Ledger != nil {
+			if t, err := w.Ledger.Type(ctx, c.Type); err == nil {
+				it.Name = Bilingual{t.Name.Zh, t.Name.En}
+			}
+		}
+		it.Status, _ = w.CheckStatus(ctx, &c)
+		out = append(out, it)
+	}
+	return out, nil
+}
+
+// Detail returns one credential with its labelled claims.
+func (w *Wallet) Detail(ctx context.Context, id string) (*Item, error) {
+	c, err := w.Store.Credential(id)
+	if err != nil {
+		return nil, err
+	}
+	it := &Item{Credential: *c, Name: Bilingual{c.Type, c.Type}}
+	sd, err := sdjwt.Parse(c.SDJWT)
+	if err != nil {
+		return nil, err
+	}
+	claims, err := sd.Resolve()
+	if err != nil {
+		return nil, err
+	}
+	var t *ledger.CredentialType
+	if w.Ledger != nil {
+		t, _ = w.Ledger.Type(ctx, c.Type)
+	}
+	if t != nil {
+		it.Name = Bilingual{t.Name.Zh, t.Name.En}
+		for _, cl := range t.Claims {
+			if v, ok := claims[cl.Name]; ok {
+				it.Claims = append(it.Claims, Claim{cl.Name, Bilingual{cl.Label.Zh, cl.Label.En}, v})
+			}
+		}
+	} else {
+		for k, v := range claims {
+			if !slices.Contains([]string{"iss", "vct", "iat", "exp", "cnf", "status", "nbf"}, k) {
+				it.Claims = append(it.Claims, Claim{k, Bilingual{k, k}, v})
+			}
+		}
+		sort.Slice(it.Claims, func(i, j int) bool { return it.Claims[i].Name < it.Claims[j].Name })
+	}
+	it.Status, _ = w.CheckStatus(ctx, c)
+	return it, nil
+}
+
+// Ask is what a verified request asks of one credential type, after the registration check.
+type Ask struct {
+	Type      string
+	TypeName  Bilingual
+	Requested []string // what the window asked
+	Allowed   []string // asked and registered: what may be disclosed
+	Refused   []string // asked but not registered for the service item: never disclosed
+	Labels    map[string]Bilingual
+	// Candidates: held credentials of this type, presentable ones first; Chosen is the
+	// default pick (a valid one), "" if none.
+	Candidates []Item
+	Chosen     string
+}
+
+// Plan is a verified request with what the wallet proposes to present.
+type Plan struct {
+	Request    *request.Request
+	Window     *ledger.Window
+	Item       *ledger.ServiceItem
+	WindowName Bilingual
+	ItemName   Bilingual
+	Purpose    Bilingual
+	Department string
+	Asks       []Ask
+	// OverAsk is true when the window asked for fields beyond its registration.
+	OverAsk bool
+	Warning Bilingual
+}
+
+// maxRequestQR caps the inflated request body.
+const maxRequestQR = 4096
+
+// ParseRequestQR decodes a scanned request QR text to its signed body (no checks).
+func ParseRequestQR(text string) ([]byte, error) {
+	prefix, body, err := qr.Decode(text, maxRequestQR)
+	if err != nil {
+		return nil, refuse(CodeBadRequest, "无法读取请求二维码：%v", "cannot read the request QR: %v", err)
+	}
+	if prefix != request.PrefixRequest {
+		return nil, refuse(CodeBadRequest, "这不是窗口的请求二维码（前缀 %s）", "not a window request QR (prefix %s)", prefix)
+	}
+	if _, _, _, err := request.Parse(body); err != nil {
+		return nil, refuse(CodeBadRequest, "请求二维码格式错误：%v", "malformed request QR: %v", err)
+	}
+	return body, nil
+}
+
+// ParseRequestPNG reads a request QR image.
+func ParseRequestPNG(png []byte) (string, error) {
+	text, err := qr.DecodePNG(png)
+	if err != nil {
+		return "", refuse(CodeBadRequest, "无法识别二维码图片：%v", "cannot read the QR image: %v", err)
+	}
+	return text, nil
+}
+
+// PlanRequest verifies a scanned request (signature by the window key valid at its iat on
+// the ledger, validity, window registered, service item registered), computes per type
+// what may be disclosed (requested ∩ registered; the rest is refused with a warning) and
+// picks presentable credentials.
+func (w *Wallet) PlanRequest(ctx context.Context, text string) (*Plan, error) {
+	l, err := w.ledger()
+	if err != nil {
+		return nil, err
+	}
+	body, err := ParseRequestQR(text)
+	if err != nil {
+		return nil, err
+	}
+	r, err := request.Verify(body, func(kid string, at time.Time) (ed25519.PublicKey, error) {
+		k, err := did.AssertionKeyAt(ctx, resolver(l), kid, at)
+		if err != nil {
+			return nil, err
+		}
+		pk, ok := k.Key.(ed25519.PublicKey)
+		if !ok {
+			return nil, errors.New("not an Ed25519 key")
+		}
+		return pk, nil
+	}, w.now(), 0)
+	if err != nil {
+		return nil, refuse(CodeBadRequest, "请求二维码校验失败（签名、密钥或有效期）：%v", "the request QR does not verify (signature, key or validity): %v", err)
+	}
+	win, err := l.Window(ctx, r.Window)
+	if errors.Is(err, ledgerclient.ErrNotFound) {
+		return nil, refuse(CodeWindowUnregistered, "窗口 %s 未在链上登记，请勿出示", "window %s is not registered on the ledger; do not present", r.Window)
+	} else if err != nil {
+		return nil, fmt.Errorf("wallet: window: %w", err)
+	}
+	var item *ledger.ServiceItem
+	for i := range win.ServiceItems {
+		if win.ServiceItems[i].ID == r.Item {
+			item = &win.ServiceItems[i]
+		}
+	}
+	if item == nil {
+		return nil, refuse(CodeItemUnknown, "窗口未登记事项 %s，请勿出示", "the window has no registered service item %s; do not present", r.Item)
+	}
+	p := &Plan{Request: r, Window: win, Item: item, Department: win.Department,
+		WindowName: Bilingual{win.Name.Zh, win.Name.En}, ItemName: Bilingual{item.Name.Zh, item.Name.En},
+		Purpose: Bilingual{item.Purpose.Zh, item.Purpose.En}}
+	allowed := map[string][]string{}
+	for _, fr := range item.Requests {
+		allowed[fr.Type] = fr.Fields
+	}
+	over := map[string][]string{}
+	for _, fr := range request.OverAsk(r, allowed) {
+		over[fr.Type] = fr.Fields
+	}
+	items, err := w.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, fr := range r.Requests {
+		a := Ask{Type: fr.Type, TypeName: Bilingual{fr.Type, fr.Type}, Requested: fr.Fields, Refused: over[fr.Type],
+			Labels: map[string]Bilingual{}}
+		for _, f := range fr.Fields {
+			if !slices.Contains(a.Refused, f) {
+				a.Allowed = append(a.Allowed, f)
+			}
+		}
+		if t, err := l.Type(ctx, fr.Type); err == nil {
+			a.TypeName = Bilingual{t.Name.Zh, t.Name.En}
+			for _, c := range t.Claims {
+				a.Labels[c.Name] = Bilingual{c.Label.Zh, c.Label.En}
+			}
+		}
+		for _, it := range items {
+			if it.Type == fr.Type {
+				a.Candidates = append(a.Candidates, it)
+			}
+		}
+		sort.SliceStable(a.Candidates, func(i, j int) bool {
+			return a.Candidates[i].Status == StatusValid && a.Candidates[j].Status != StatusValid
+		})
+		if len(a.Candidates) > 0 && a.Candidates[0].Status == StatusValid {
+			a.Chosen = a.Candidates[0].ID
+		}
+		p.Asks = append(p.Asks, a)
+	}
+	if len(over) > 0 {
+		p.OverAsk = true
+		var zh, en string
+		for _, a := range p.Asks {
+			for _, f := range a.Refused {
+				lb := a.Labels[f]
+				if lb.Zh == "" {
+					lb = Bilingual{f, f}
+				}
+				zh += fmt.Sprintf("「%s·%s」", a.TypeName.Zh, lb.Zh)
+				en += fmt.Sprintf(" %s/%s", a.TypeName.En, lb.En)
+			}
+		}
+		p.Warning = Bilingual{
+			Zh: "警告：该窗口索要的信息超出其链上登记范围，以下字段不会出示：" + zh,
+			En: "Warning: this window asks for more than its ledger registration allows; these fields will not be disclosed:" + en,
+		}
+	}
+	return p, nil
+}
+
+// PresentOptions choose what to present.
+type PresentOptions struct {
+	// Choose overrides the credential picked per type id (credential id). A credential
+	// that is not valid is presented only with AllowInvalid.
+	Choose       map[string]string
+	AllowInvalid bool
+	// Omit leaves out fields the citizen declines to disclose (type id → field names).
+	Omit map[string][]string
+}
+
+// Response is a built response.
+type Response struct {
+	QR      string              // LZ1R:… (or LZ1W:… one-way)
+	Texts   []string            // the standard SD-JWT+KB texts it encodes
+	Fields  map[string][]string // type id → disclosed field names
+	History *HistoryEntry
+}
+
+// Present builds the LZ1R response for a plan: per type the chosen credential with exactly
+// the allowed (and not omitted) disclosures and a KB-JWT bound to the request's nonce and
+// the window DID, all in one QR; the presentation is recorded in the access history.
+func (w *Wallet) Present(ctx context.Context, p *Plan, o *PresentOptions) (*Response, error) {
+	if o == nil {
+		o = &PresentOptions{}
+	}
+	r := p.Request
+	var texts []string
+	var creds []*Credential
+	fields := map[string][]string{}
+	for _, a := range p.Asks {
+		id := a.Chosen
+		if c, ok := o.Choose[a.Type]; ok {
+			id = c
+		}
+		if id == "" {
+			continue
+		}
+		var it *Item
+		for i := range a.Candidates {
+			if a.Candidates[i].ID == id {
+				it = &a.Candidates[i]
+			}
+		}
+		if it == nil {
+			return nil, fmt.Errorf("wallet: credential %s is not a %s held by this wallet", id, a.Type)
+		}
+		if it.Status != StatusValid && !o.AllowInvalid {
+			return nil, refuseText(CodeNothingToPresent,
+				fmt.Sprintf("凭证“%s”状态为%s，默认不出示", a.TypeName.Zh, it.Status.Label().Zh),
+				fmt.Sprintf("credential %q is %s and is not presented by default", a.TypeName.En, it.Status.Label().En))
+		}
+		var sel []string
+		for _, f := range a.Allowed { // never a refused (over-asked) field
+			if !slices.Contains(o.Omit[a.Type], f) {
+				sel = append(sel, f)
+			}
+		}
+		text, err := w.bind(&it.Credential, sel, r.NonceString(), r.Audience())
+		if err != nil {
+			return nil, err
+		}
+		texts = append(texts, text)
+		creds = append(creds, &it.Credential)
+		fields[a.Type] = sel
+	}
+	if len(texts) == 0 {
+		return nil, refuse(CodeNothingToPresent, "没有可出示的有效凭证", "no valid credential to present")
+	}
+	body, err := qr.EncodeSDJWT(texts, &qr.CompactContext{Nonce: r.NonceString(), Audience: r.Audience(), Known: Known(creds, r.Window, w.Ledger)})
+	if err != nil {
+		return nil, err
+	}
+	text := qr.Encode(request.PrefixResponse, body)
+	refused := map[string][]string{}
+	for _, a := range p.Asks {
+		if len(a.Refused) > 0 {
+			refused[a.Type] = a.Refused
+		}
+	}
+	h := &HistoryEntry{ID: newID(), Time: w.now().UTC(), Mode: "request", Window: r.Window, WindowName: p.WindowName.Zh,
+		Department: p.Department, Item: r.Item, ItemName: p.ItemName.Zh, Purpose: p.Purpose.Zh, Fields: fields,
+		Refused: refused, Result: "presented", PresentationHash: receipt.HashPresentation(text), Nonce: r.NonceString()}
+	if len(refused) == 0 {
+		h.Refused = nil
+	}
+	if err := w.Store.AddHistory(h); err != nil {
+		return nil, err
+	}
+	return &Response{QR: text, Texts: texts, Fields: fields, History: h}, nil
+}
+
+// bind selects the disclosures of fields and binds the result to nonce and aud with the
+// credential's holder key.
+func (w *Wallet) bind(c *Credential, fields []string, nonce, aud string) (string, error) {
+	sd, err := sdjwt.Parse(c.SDJWT)
+	if err != nil {
+		return "", err
+	}
+	if _, err := sd.Resolve(); err != nil {
+		return "", err
+	}
+	sub, err := sd.Select(fields...)
+	if err != nil {
+		return "", err
+	}
+	signer, err := w.Keys.Signer(c.HolderKID)
+	if err != nil {
+		return "", err
+	}
+	return sub.Bind(signer, nonce, aud, w.now())
+}
+
+// Known lists the strings a verifier holds from the ledger that the response may
+// reference by hash prefix: issuer DIDs and key ids, vcts, status-list URIs, the claim
+// names of the presented types, and the window DID.
+func Known(creds []*Credential, window string, l Ledger) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(s string) {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	add(window)
+	for _, c := range creds {
+		add(c.Issuer)
+		add(c.VCT)
+		add(c.StatusURI)
+		if sd, err := sdjwt.Parse(c.SDJWT); err == nil {
+			if j, err := jws.Parse(sd.IssuerJWT); err == nil {
+				if kid, ok := j.Header["kid"].(string); ok {
+					add(kid)
+				}
+			}
+		}
+		if l != nil {
+			if t, err := l.Type(context.Background(), c.Type); err == nil {
+				for _, cl := range t.Claims {
+					add(cl.Name)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// OneWayAudience is the KB-JWT aud of a one-way presentation.
+const OneWayAudience = "urn:lz:one-way"
+
+// OneWayValidity is how long a one-way presentation is valid.
+const OneWayValidity = 60 * time.Second
+
+// OneWay is the LZ1W body: [1, nonce, expires, compact response] (CBOR). See docs/wallet.md.
+type OneWay struct {
+	_        struct{} `cbor:",toarray"`
+	Version  int
+	Nonce    []byte
+	Expires  int64
+	Response []byte // qr.EncodeSDJWT body with Nonce = base64url(Nonce), Audience = OneWayAudience
+}
+
+// PresentOneWay builds a one-way presentation (no request QR): weaker — the window did not
+// choose the nonce, so it must detect replays itself; valid OneWayValidity.
+func (w *Wallet) PresentOneWay(ctx context.Context, picks map[string][]string) (*Response, error) {
+	n := make([]byte, 16)
+	_, _ = rand.Read(n)
+	nonce := base64.RawURLEncoding.EncodeToString(n)
+	var texts []string
+	var creds []*Credential
+	fields := map[string][]string{}
+	ids := make([]string, 0, len(picks))
+	for id := range picks {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		c, err := w.Store.Credential(id)
+		if err != nil {
+			return nil, err
+		}
+		st, err := w.CheckStatus(ctx, c)
+		if st != StatusValid {
+			return nil, refuseText(CodeNothingToPresent, fmt.Sprintf("凭证状态为%s，不出示（%v）", st.Label().Zh, err),
+				fmt.Sprintf("credential is %s; not presented (%v)", st.Label().En, err))
+		}
+		text, err := w.bind(c, picks[id], nonce, OneWayAudience)
+		if err != nil {
+			return nil, err
+		}
+		texts, creds = append(texts, text), append(creds, c)
+		fields[c.Type] = picks[id]
+	}
+	if len(texts) == 0 {
+		return nil, refuse(CodeNothingToPresent, "未选择凭证", "no credential chosen")
+	}
+	inner, err := qr.EncodeSDJWT(texts, &qr.CompactContext{Nonce: nonce, Audience: OneWayAudience, Known: Known(creds, "", w.Ledger)})
+	if err != nil {
+		return nil, err
+	}
+	body, err := cbor.Marshal(OneWay{Version: 1, Nonce: n, Expires: w.now().Add(OneWayValidity).Unix(), Response: inner})
+	if err != nil {
+		return nil, err
+	}
+	text := qr.Encode(request.PrefixOneWay, body)
+	h := &HistoryEntry{ID: newID(), Time: w.now().UTC(), Mode: "one-way", Fields: fields, Result: "presented (one-way, weaker)",
+		PresentationHash: receipt.HashPresentation(text), Nonce: nonce}
+	if err := w.Store.AddHistory(h); err != nil {
+		return nil, err
+	}
+	return &Response{QR: text, Texts: texts, Fields: fields, History: h}, nil
+}

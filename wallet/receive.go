@@ -1,0 +1,415 @@
+package wallet
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"lianzheng/credential/jws"
+	"lianzheng/credential/sdjwtvc"
+	"lianzheng/did"
+	"lianzheng/qr"
+)
+
+// OpenID4VCI constants.
+const (
+	OfferScheme       = "openid-credential-offer://"
+	GrantPreAuthCode  = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+	ProofTyp          = "openid4vci-proof+jwt"
+	maxOfferLen       = 8 << 10
+	maxHTTPBody       = 1 << 20
+	metadataWellKnown = "/.well-known/openid-credential-issuer"
+	asWellKnown       = "/.well-known/oauth-authorization-server"
+)
+
+// TxCode describes the transaction code (PIN) the offer needs.
+type TxCode struct {
+	InputMode   string `json:"input_mode,omitempty"`
+	Length      int    `json:"length,omitempty"`
+	Description string `json:"description,omitempty"`
+}
+
+// PreAuthGrant is the pre-authorised code grant of an offer.
+type PreAuthGrant struct {
+	Code   string  `json:"pre-authorized_code"`
+	TxCode *TxCode `json:"tx_code,omitempty"`
+}
+
+// Offer is an OpenID4VCI credential offer.
+type Offer struct {
+	CredentialIssuer string                     `json:"credential_issuer"`
+	ConfigurationIDs []string                   `json:"credential_configuration_ids"`
+	Grants           map[string]json.RawMessage `json:"grants"`
+	PreAuth          *PreAuthGrant              `json:"-"`
+}
+
+// ParseOffer reads an offer from the scanned text (openid-credential-offer://?credential_offer=…,
+// an https link with the same query, or the bare JSON). credential_offer_uri is fetched by
+// Receive, not here.
+func ParseOffer(text string) (*Offer, string, error) {
+	text = strings.TrimSpace(text)
+	if len(text) > maxOfferLen {
+		return nil, "", fmt.Errorf("wallet: offer of %d bytes is too large", len(text))
+	}
+	var raw string
+	var uri string
+	if strings.HasPrefix(text, "{") {
+		raw = text
+	} else {
+		u, err := url.Parse(text)
+		if err != nil {
+			return nil, "", fmt.Errorf("wallet: offer is not a URL: %w", err)
+		}
+		if u.Scheme != "openid-credential-offer" && u.Scheme != "https" && u.Scheme != "http" {
+			return nil, "", fmt.Errorf("wallet: not a credential offer (scheme %q)", u.Scheme)
+		}
+		q := u.Query()
+		raw, uri = q.Get("credential_offer"), q.Get("credential_offer_uri")
+		if raw == "" && uri == "" {
+			return nil, "", errors.New("wallet: offer has neither credential_offer nor credential_offer_uri")
+		}
+		if raw == "" {
+			return nil, uri, nil
+		}
+	}
+	o, err := decodeOffer([]byte(raw))
+	return o, "", err
+}
+
+func decodeOffer(b []byte) (*Offer, error) {
+	var o Offer
+	if err := json.Unmarshal(b, &o); err != nil {
+		return nil, fmt.Errorf("wallet: offer JSON: %w", err)
+	}
+	iu, err := url.Parse(o.CredentialIssuer)
+	if err != nil || (iu.Scheme != "https" && iu.Scheme != "http") || iu.Host == "" {
+		return nil, fmt.Errorf("wallet: offer: credential_issuer %q is not an https URL", o.CredentialIssuer)
+	}
+	if len(o.ConfigurationIDs) == 0 {
+		return nil, errors.New("wallet: offer names no credential configuration")
+	}
+	if g, ok := o.Grants[GrantPreAuthCode]; ok {
+		var p PreAuthGrant
+		if err := json.Unmarshal(g, &p); err != nil || p.Code == "" {
+			return nil, errors.New("wallet: offer: malformed pre-authorized_code grant")
+		}
+		o.PreAuth = &p
+	}
+	if o.PreAuth == nil {
+		return nil, errors.New("wallet: offer has no pre-authorised code grant (the only flow supported)")
+	}
+	return &o, nil
+}
+
+// ParseOfferPNG reads an offer from a QR image.
+func ParseOfferPNG(png []byte) (*Offer, string, error) {
+	text, err := qr.DecodePNG(png)
+	if err != nil {
+		return nil, "", fmt.Errorf("wallet: read offer QR: %w", err)
+	}
+	return ParseOffer(text)
+}
+
+// NeedsPIN reports whether the offer needs a transaction code.
+func (o *Offer) NeedsPIN() bool { return o.PreAuth != nil && o.PreAuth.TxCode != nil }
+
+// IssuerMetadata is the part of the credential issuer metadata the wallet uses.
+type IssuerMetadata struct {
+	CredentialIssuer     string                     `json:"credential_issuer"`
+	CredentialEndpoint   string                     `json:"credential_endpoint"`
+	NonceEndpoint        string                     `json:"nonce_endpoint,omitempty"`
+	TokenEndpoint        string                     `json:"token_endpoint,omitempty"` // non-standard shortcut
+	AuthorizationServers []string                   `json:"authorization_servers,omitempty"`
+	Configurations       map[string]json.RawMessage `json:"credential_configurations_supported"`
+	Display              json.RawMessage            `json:"display,omitempty"`
+}
+
+// ReceiveOptions tune Receive.
+type ReceiveOptions struct {
+	HTTP *http.Client // default: 30 s timeout
+	// InsecureHTTP allows http:// issuers (tests and loopback demos only).
+	InsecureHTTP bool
+}
+
+// Receive runs the OpenID4VCI pre-authorised code flow for every configuration of the offer:
+// metadata, token (with the PIN as tx_code), a key proof by a fresh holder key, the
+// credential; each credential is verified against the ledger before it is stored.
+func (w *Wallet) Receive(ctx context.Context, offerText, pin string, o *ReceiveOptions) ([]*Credential, error) {
+	if o == nil {
+		o = &ReceiveOptions{}
+	}
+	hc := o.HTTP
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	l, err := w.ledger()
+	if err != nil {
+		return nil, err
+	}
+	offer, uri, err := ParseOffer(offerText)
+	if err != nil {
+		return nil, err
+	}
+	if uri != "" {
+		var b json.RawMessage
+		if err := getJSON(ctx, hc, uri, o.InsecureHTTP, &b); err != nil {
+			return nil, fmt.Errorf("wallet: credential_offer_uri: %w", err)
+		}
+		if offer, err = decodeOffer(b); err != nil {
+			return nil, err
+		}
+	}
+	if offer.NeedsPIN() && pin == "" {
+		return nil, errors.New("wallet: this offer needs the PIN (tx_code) the department gave you")
+	}
+	if !o.InsecureHTTP && !strings.HasPrefix(offer.CredentialIssuer, "https://") {
+		return nil, fmt.Errorf("wallet: issuer %s is not https", offer.CredentialIssuer)
+	}
+	base := strings.TrimSuffix(offer.CredentialIssuer, "/")
+	var md IssuerMetadata
+	if err := getJSON(ctx, hc, base+metadataWellKnown, o.InsecureHTTP, &md); err != nil {
+		return nil, fmt.Errorf("wallet: issuer metadata: %w", err)
+	}
+	if strings.TrimSuffix(md.CredentialIssuer, "/") != base {
+		return nil, fmt.Errorf("wallet: metadata credential_issuer %q differs from the offer's %q", md.CredentialIssuer, offer.CredentialIssuer)
+	}
+	if md.CredentialEndpoint == "" {
+		return nil, errors.New("wallet: issuer metadata has no credential_endpoint")
+	}
+	tokenEP := md.TokenEndpoint
+	if tokenEP == "" {
+		as := base
+		if len(md.AuthorizationServers) > 0 {
+			as = strings.TrimSuffix(md.AuthorizationServers[0], "/")
+		}
+		var asm struct {
+			TokenEndpoint string `json:"token_endpoint"`
+		}
+		if err := getJSON(ctx, hc, as+asWellKnown, o.InsecureHTTP, &asm); err == nil && asm.TokenEndpoint != "" {
+			tokenEP = asm.TokenEndpoint
+		} else {
+			tokenEP = as + "/token"
+		}
+	}
+	form := url.Values{"grant_type": {GrantPreAuthCode}, "pre-authorized_code": {offer.PreAuth.Code}}
+	if offer.NeedsPIN() {
+		form.Set("tx_code", pin)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+		TokenType   string `json:"token_type"`
+		CNonce      string `json:"c_nonce"`
+	}
+	if err := postForm(ctx, hc, tokenEP, form, &tok); err != nil {
+		return nil, fmt.Errorf("wallet: token: %w", err)
+	}
+	if tok.AccessToken == "" {
+		return nil, errors.New("wallet: token response without access_token")
+	}
+	var out []*Credential
+	for _, cfgID := range offer.ConfigurationIDs {
+		nonce := tok.CNonce
+		if md.NonceEndpoint != "" {
+			var nr struct {
+				CNonce string `json:"c_nonce"`
+			}
+			if err := postJSON(ctx, hc, md.NonceEndpoint, "", nil, &nr); err != nil {
+				return out, fmt.Errorf("wallet: nonce: %w", err)
+			}
+			nonce = nr.CNonce
+		}
+		c, err := w.requestCredential(ctx, hc, l, &md, base, cfgID, tok.AccessToken, nonce)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func (w *Wallet) requestCredential(ctx context.Context, hc *http.Client, l Ledger, md *IssuerMetadata, issuerURL, cfgID, access, nonce string) (*Credential, error) {
+	kid, err := w.Keys.NewEd25519() // a fresh holder key for every credential
+	if err != nil {
+		return nil, err
+	}
+	signer, err := w.Keys.Signer(kid)
+	if err != nil {
+		return nil, err
+	}
+	hpub, _ := did.NewPublicKey(signer.Public())
+	claims := map[string]any{"aud": issuerURL, "iat": w.now().Unix()}
+	if nonce != "" {
+		claims["nonce"] = nonce
+	}
+	payload, _ := jws.Marshal(claims)
+	proof, err := jws.Sign(map[string]any{"typ": ProofTyp, "jwk": hpub.JWK()}, payload, signer)
+	if err != nil {
+		_ = w.Keys.Delete(kid)
+		return nil, err
+	}
+	req := map[string]any{"credential_configuration_id": cfgID}
+	if md.NonceEndpoint != "" { // OpenID4VCI 1.0
+		req["proofs"] = map[string]any{"jwt": []string{proof}}
+	} else { // draft 13 issuers (c_nonce in the token response)
+		req["proof"] = map[string]any{"proof_type": "jwt", "jwt": proof}
+	}
+	var resp struct {
+		Credentials []struct {
+			Credential json.RawMessage `json:"credential"`
+		} `json:"credentials"`
+		Credential json.RawMessage `json:"credential"`
+		W3C        json.RawMessage `json:"w3c_vc,omitempty"`
+	}
+	if err := postJSON(ctx, hc, md.CredentialEndpoint, access, req, &resp); err != nil {
+		_ = w.Keys.Delete(kid)
+		return nil, fmt.Errorf("wallet: credential: %w", err)
+	}
+	raw := resp.Credential
+	if len(resp.Credentials) > 0 {
+		raw = resp.Credentials[0].Credential
+	}
+	var text string
+	if err := json.Unmarshal(raw, &text); err != nil || text == "" {
+		_ = w.Keys.Delete(kid)
+		return nil, errors.New("wallet: credential response has no SD-JWT VC string")
+	}
+	c, err := w.Accept(ctx, l, text, kid)
+	if err != nil {
+		_ = w.Keys.Delete(kid)
+		return nil, err
+	}
+	if len(resp.W3C) > 0 {
+		c.W3CVC = string(resp.W3C)
+		_ = w.Store.PutCredential(c)
+	}
+	return c, nil
+}
+
+// Accept verifies an SD-JWT VC for the holder key kid against the ledger (issuer key at
+// iat, issuer authorised for the type) and stores it.
+func (w *Wallet) Accept(ctx context.Context, l Ledger, text, kid string) (*Credential, error) {
+	v, err := sdjwtvc.Verify(text, sdjwtvc.VerifyOptions{
+		IssuerKeyAt: func(k string, at time.Time) (crypto.PublicKey, error) {
+			pk, err := did.AssertionKeyAt(ctx, resolver(l), k, at)
+			return pk.Key, err
+		},
+		AllowNoKB: true,
+		Now:       w.now(),
+	})
+	if err != nil {
+		return nil, refuse(CodeInvalidCredential, "凭证校验失败：%v", "the credential does not verify: %v", err)
+	}
+	t, err := checkAuthorised(ctx, l, v.VCT, v.Issuer)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := w.Keys.Public(kid)
+	if err != nil {
+		return nil, err
+	}
+	if hk, ok := v.Holder.Key.(ed25519.PublicKey); !ok || !hk.Equal(pub) {
+		return nil, refuse(CodeWrongHolderKey, "凭证未绑定到本钱包的密钥", "the credential is not bound to this wallet's key")
+	}
+	c := &Credential{ID: newID(), SDJWT: text, Type: t.ID, VCT: v.VCT, Issuer: v.Issuer, HolderKID: kid,
+		Received: w.now().UTC(), IssuedAt: v.IssuedAt.UTC(), Expires: v.Expires.UTC()}
+	if v.Expires.IsZero() {
+		c.Expires = time.Time{}
+	}
+	if v.Status != nil {
+		c.StatusURI, c.StatusIdx = v.Status.URI, v.Status.Index
+	}
+	if err := w.Store.PutCredential(c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func checkURL(u string, insecure bool) error {
+	p, err := url.Parse(u)
+	if err != nil || p.Host == "" || (p.Scheme != "https" && !(insecure && p.Scheme == "http")) {
+		return fmt.Errorf("endpoint %q is not an https URL", u)
+	}
+	return nil
+}
+
+func getJSON(ctx context.Context, hc *http.Client, u string, insecure bool, out any) error {
+	if err := checkURL(u, insecure); err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/json")
+	return do(hc, req, out)
+}
+
+func postForm(ctx context.Context, hc *http.Client, u string, form url.Values, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(form.Encode()))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return do(hc, req, out)
+}
+
+func postJSON(ctx context.Context, hc *http.Client, u, bearer string, body, out any) error {
+	var r io.Reader = http.NoBody
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, r)
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	return do(hc, req, out)
+}
+
+func do(hc *http.Client, req *http.Request, out any) error {
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxHTTPBody+1))
+	if err != nil {
+		return err
+	}
+	if len(b) > maxHTTPBody {
+		return errors.New("response too large")
+	}
+	if resp.StatusCode/100 != 2 {
+		var e struct {
+			Error string `json:"error"`
+			Desc  string `json:"error_description"`
+		}
+		_ = json.Unmarshal(b, &e)
+		if e.Error != "" {
+			return fmt.Errorf("%s: HTTP %d %s: %s", req.URL.Path, resp.StatusCode, e.Error, e.Desc)
+		}
+		return fmt.Errorf("%s: HTTP %d", req.URL.Path, resp.StatusCode)
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("%s: JSON: %w", req.URL.Path, err)
+	}
+	return nil
+}

@@ -1,0 +1,199 @@
+package wallet
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// StoreFile is the bbolt file of credentials, history and settings in a wallet home.
+const StoreFile = "wallet.db"
+
+var (
+	bucketCreds    = []byte("credentials")
+	bucketHistory  = []byte("history")
+	bucketSettings = []byte("settings")
+)
+
+// Credential is a held credential. It holds personal data: it never leaves the wallet
+// except as chosen disclosures (and in the encrypted backup).
+type Credential struct {
+	ID        string    `json:"id"`     // wallet-local id
+	SDJWT     string    `json:"sd_jwt"` // issuer-signed SD-JWT with every disclosure
+	Type      string    `json:"type"`   // catalogue type id
+	VCT       string    `json:"vct"`
+	Issuer    string    `json:"issuer"`     // did:lz of the department
+	HolderKID string    `json:"holder_kid"` // key id in the keystore
+	Received  time.Time `json:"received"`
+	IssuedAt  time.Time `json:"issued_at"`
+	Expires   time.Time `json:"expires,omitzero"`
+	StatusURI string    `json:"status_uri,omitempty"`
+	StatusIdx int       `json:"status_idx"`
+	W3CVC     string    `json:"w3c_vc,omitempty"` // the W3C VC 2.0 JSON, if the issuer gave one
+}
+
+// HistoryEntry records one presentation: names, never values.
+type HistoryEntry struct {
+	ID         string              `json:"id"`
+	Time       time.Time           `json:"time"`
+	Mode       string              `json:"mode"` // "request" or "one-way"
+	Window     string              `json:"window,omitempty"`
+	WindowName string              `json:"window_name,omitempty"`
+	Department string              `json:"department,omitempty"`
+	Item       string              `json:"item,omitempty"`
+	ItemName   string              `json:"item_name,omitempty"`
+	Purpose    string              `json:"purpose,omitempty"` // from the ledger
+	Fields     map[string][]string `json:"fields"`            // type id → disclosed field names
+	Refused    map[string][]string `json:"refused,omitempty"` // over-asked fields not disclosed
+	Result     string              `json:"result"`            // "presented", or the window's receipt result
+	// PresentationHash is receipt.HashPresentation of the response text, to match receipts.
+	PresentationHash string `json:"presentation_hash"`
+	Nonce            string `json:"nonce,omitempty"`
+	// Receipt, once imported: the window's signed receipt and whether its Merkle proof
+	// matched an anchor of that window on the ledger.
+	Receipt        string `json:"receipt,omitempty"`
+	ReceiptID      string `json:"receipt_id,omitempty"`
+	AnchorSeq      uint64 `json:"anchor_seq,omitempty"`
+	AnchorHeight   int64  `json:"anchor_height,omitempty"`
+	VerifiedLedger bool   `json:"verified_on_ledger"`
+}
+
+// Store is the wallet's credential store (bbolt: every write is one fsynced transaction,
+// so a crash leaves either the old or the new state and every acknowledged write survives).
+type Store struct {
+	db *bolt.DB
+}
+
+// OpenStore opens (creating if needed) the store in dir.
+func OpenStore(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	db, err := bolt.Open(filepath.Join(dir, StoreFile), 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("wallet: open store: %w", err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketCreds, bucketHistory, bucketSettings} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &Store{db: db}, nil
+}
+
+// Close closes the store.
+func (s *Store) Close() error { return s.db.Close() }
+
+// ErrNoCredential: no credential with that id.
+var ErrNoCredential = errors.New("wallet: no such credential")
+
+func put(s *Store, bucket []byte, id string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucket).Put([]byte(id), b) })
+}
+
+// PutCredential stores c; it is durable when PutCredential returns nil.
+func (s *Store) PutCredential(c *Credential) error {
+	if c.ID == "" {
+		return errors.New("wallet: credential without id")
+	}
+	return put(s, bucketCreds, c.ID, c)
+}
+
+// DeleteCredential removes a credential.
+func (s *Store) DeleteCredential(id string) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketCreds).Delete([]byte(id)) })
+}
+
+// Credential returns one credential.
+func (s *Store) Credential(id string) (*Credential, error) {
+	var c Credential
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketCreds).Get([]byte(id))
+		if b == nil {
+			return ErrNoCredential
+		}
+		return json.Unmarshal(b, &c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// Credentials lists every credential, newest received first.
+func (s *Store) Credentials() ([]Credential, error) {
+	var out []Credential
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCreds).ForEach(func(_, v []byte) error {
+			var c Credential
+			if err := json.Unmarshal(v, &c); err != nil {
+				return err
+			}
+			out = append(out, c)
+			return nil
+		})
+	})
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Received.After(out[j].Received) })
+	return out, err
+}
+
+// AddHistory records a presentation.
+func (s *Store) AddHistory(h *HistoryEntry) error { return put(s, bucketHistory, h.ID, h) }
+
+// History lists the access history, newest first.
+func (s *Store) History() ([]HistoryEntry, error) {
+	var out []HistoryEntry
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketHistory).ForEach(func(_, v []byte) error {
+			var h HistoryEntry
+			if err := json.Unmarshal(v, &h); err != nil {
+				return err
+			}
+			out = append(out, h)
+			return nil
+		})
+	})
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.After(out[j].Time) })
+	return out, err
+}
+
+// Setting reads a setting ("" if unset).
+func (s *Store) Setting(k string) string {
+	var v string
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		v = string(tx.Bucket(bucketSettings).Get([]byte(k)))
+		return nil
+	})
+	return v
+}
+
+// SetSetting writes a setting.
+func (s *Store) SetSetting(k, v string) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketSettings).Put([]byte(k), []byte(v)) })
+}
+
+// writeTo writes a consistent copy of the store file (backups).
+func (s *Store) writeTo(w io.Writer) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		_, err := tx.WriteTo(w)
+		return err
+	})
+}

@@ -1,0 +1,200 @@
+// Package wallet is the citizen's side, headless: sealed keys (internal/keystore), a
+// crash-safe credential store, OpenID4VCI receiving, status checks against the ledger,
+// consented in-person presentation (LZ1Q request → LZ1R response, or one-way LZ1W),
+// the access history with ledger-anchored receipts, and encrypted backups. See
+// docs/wallet.md.
+package wallet
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"lianzheng/did"
+	"lianzheng/internal/keystore"
+	"lianzheng/ledger"
+	"lianzheng/ledgerclient"
+)
+
+// Ledger is what the wallet reads from the consortium ledger: verified state (the online
+// client or a verified trust snapshot).
+type Ledger = ledgerclient.TrustView
+
+// Anchors reads a window's receipt anchors (the online ledgerclient.Client has them).
+type Anchors interface {
+	AnchorSeq(ctx context.Context, window string) (uint64, error)
+	Anchor(ctx context.Context, window string, seq uint64) (*ledger.Anchor, error)
+}
+
+// Wallet is an opened wallet home.
+type Wallet struct {
+	Home  string
+	Keys  *keystore.Store
+	Store *Store
+	// Ledger must be set before receiving, checking status or presenting.
+	Ledger Ledger
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Options for Init/Open.
+type Options struct {
+	Keystore *keystore.Options
+}
+
+func keyDir(home string) string { return filepath.Join(home, "keys") }
+
+// Init creates a wallet in home sealed with pin (6 digits or a passphrase) and returns it
+// unlocked.
+func Init(home, pin string, o *Options) (*Wallet, error) {
+	if o == nil {
+		o = &Options{}
+	}
+	if keystore.Exists(keyDir(home)) {
+		return nil, fmt.Errorf("wallet: %s already holds a wallet", home)
+	}
+	ks, err := keystore.Init(keyDir(home), pin, o.Keystore)
+	if err != nil {
+		return nil, err
+	}
+	st, err := OpenStore(home)
+	if err != nil {
+		ks.Close()
+		return nil, err
+	}
+	return &Wallet{Home: home, Keys: ks, Store: st, Now: time.Now}, nil
+}
+
+// Open opens the wallet in home, locked (call Unlock).
+func Open(home string, o *Options) (*Wallet, error) {
+	if o == nil {
+		o = &Options{}
+	}
+	ks, err := keystore.Open(keyDir(home), o.Keystore)
+	if err != nil {
+		return nil, fmt.Errorf("wallet: %s: no wallet (run lz wallet init): %w", home, err)
+	}
+	st, err := OpenStore(home)
+	if err != nil {
+		ks.Close()
+		return nil, err
+	}
+	return &Wallet{Home: home, Keys: ks, Store: st, Now: time.Now}, nil
+}
+
+// Unlock unlocks the keystore.
+func (w *Wallet) Unlock(pin string) error { return w.Keys.Unlock(pin) }
+
+// Close locks and closes the wallet.
+func (w *Wallet) Close() error {
+	err := w.Store.Close()
+	if e := w.Keys.Close(); err == nil {
+		err = e
+	}
+	return err
+}
+
+func (w *Wallet) now() time.Time {
+	if w.Now == nil {
+		return time.Now()
+	}
+	return w.Now()
+}
+
+func (w *Wallet) ledger() (Ledger, error) {
+	if w.Ledger == nil {
+		return nil, errors.New("wallet: no ledger connection (needed to check issuers, windows and status)")
+	}
+	return w.Ledger, nil
+}
+
+func newID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Bilingual is a message in Chinese and English.
+type Bilingual struct{ Zh, En string }
+
+func (b Bilingual) String() string { return b.Zh + " / " + b.En }
+
+// Refusal is an error the citizen sees, in both languages.
+type Refusal struct {
+	Code string
+	Msg  Bilingual
+}
+
+func (r *Refusal) Error() string { return "wallet: " + r.Code + ": " + r.Msg.String() }
+
+func refuse(code, zh, en string, args ...any) *Refusal {
+	return &Refusal{Code: code, Msg: Bilingual{Zh: fmt.Sprintf(zh, args...), En: fmt.Sprintf(en, args...)}}
+}
+
+// Refusal codes.
+const (
+	CodeIssuerNotAuthorised = "issuer_not_authorised"
+	CodeUnknownType         = "unknown_type"
+	CodeInvalidCredential   = "invalid_credential"
+	CodeWrongHolderKey      = "wrong_holder_key"
+	CodeBadRequest          = "bad_request"
+	CodeWindowUnregistered  = "window_unregistered"
+	CodeItemUnknown         = "service_item_unknown"
+	CodeNothingToPresent    = "nothing_to_present"
+)
+
+func refuseText(code, zh, en string) *Refusal {
+	return &Refusal{Code: code, Msg: Bilingual{Zh: zh, En: en}}
+}
+
+// resolver is the DID resolver over the ledger (did:lz) and did:key.
+func resolver(l Ledger) did.Resolver { return did.MultiResolver{LZ: l} }
+
+// checkAuthorised refuses a credential whose issuer is not authorised on the ledger
+// catalogue for its vct; it returns the catalogue type.
+func checkAuthorised(ctx context.Context, l Ledger, vct, iss string) (*ledger.CredentialType, error) {
+	t, err := l.TypeByVCT(ctx, vct)
+	if errors.Is(err, ledgerclient.ErrNotFound) {
+		return nil, refuse(CodeUnknownType, "凭证类型 %s 不在链上目录中，已拒收", "credential type %s is not in the ledger catalogue; refused", vct)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("wallet: catalogue: %w", err)
+	}
+	for _, id := range t.Issuers {
+		if m, err := l.Member(ctx, id); err == nil && m.DID == iss {
+			return t, nil
+		}
+	}
+	return nil, refuseText(CodeIssuerNotAuthorised,
+		fmt.Sprintf("签发机构 %s 未获链上目录授权签发“%s”，已拒收", iss, t.Name.Zh),
+		fmt.Sprintf("issuer %s is not authorised on the ledger catalogue to issue %q; refused", iss, t.Name.En))
+}
+
+// parseStatusURI splits urn:lz:status:<member>:<list>.
+func parseStatusURI(uri string) (string, int, bool) {
+	rest, ok := strings.CutPrefix(uri, "urn:lz:status:")
+	if !ok {
+		return "", 0, false
+	}
+	i := strings.LastIndexByte(rest, ':')
+	if i <= 0 {
+		return "", 0, false
+	}
+	n, err := strconv.Atoi(rest[i+1:])
+	if err != nil || n < 0 {
+		return "", 0, false
+	}
+	return rest[:i], n, true
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
