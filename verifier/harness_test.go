@@ -144,6 +144,7 @@ type issueOpt struct {
 	kid       string
 	iat, exp  time.Time
 	statusURI string
+	vct       string
 }
 
 func randIndex() int {
@@ -182,7 +183,11 @@ func (n *net) issue(t testing.TB, typ string, o issueOpt) *held {
 	for c := range demoClaims[typ] {
 		disclosable = append(disclosable, c)
 	}
-	sd, err := sdjwtvc.Issue(sdjwtvc.Credential{Issuer: "did:lz:" + member, KeyID: kid, VCT: "urn:lz:vct:" + typ,
+	vct := o.vct
+	if vct == "" {
+		vct = "urn:lz:vct:" + typ
+	}
+	sd, err := sdjwtvc.Issue(sdjwtvc.Credential{Issuer: "did:lz:" + member, KeyID: kid, VCT: vct,
 		IssuedAt: o.iat, Expires: o.exp, Claims: demoClaims[typ], Disclosable: disclosable, Holder: hpub,
 		Status: &sdjwtvc.Status{Index: idx, URI: o.statusURI}}, jws.NewEd25519Signer(key))
 	if err != nil {

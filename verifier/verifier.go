@@ -444,7 +444,13 @@ type OneWay struct {
 	Response []byte
 }
 
-var oneWayDec, _ = cbor.DecOptions{MaxNestedLevels: 4, MaxArrayElements: 8, IndefLength: cbor.IndefLengthForbidden}.DecMode()
+var oneWayDec = func() cbor.DecMode {
+	dm, err := cbor.DecOptions{MaxNestedLevels: 4, MaxArrayElements: 16, MaxMapPairs: 16, IndefLength: cbor.IndefLengthForbidden}.DecMode()
+	if err != nil {
+		panic(err)
+	}
+	return dm
+}()
 
 // EncodeOneWay makes the LZ1W text (for wallets and tests).
 func EncodeOneWay(nonce []byte, iat time.Time, compact []byte) (string, error) {
