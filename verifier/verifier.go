@@ -435,12 +435,15 @@ func (v *Verifier) describeItem(vd *Verdict, view *View, item string) {
 	}
 }
 
-// OneWay is the body of a wallet-initiated answer (LZ1W): CBOR [nonce bstr(16), iat int,
-// compact response bytes]. KB-JWTs are bound to base64url(nonce) and OneWayAudience.
+// OneWay is the body of a wallet-initiated answer (LZ1W), as the wallet defines it
+// (docs/wallet.md): CBOR [1, nonce bstr(16), expires int, compact response bytes]. KB-JWTs
+// are bound to base64url(nonce) and OneWayAudience; expires is at most OneWayValidity
+// after the wallet made it.
 type OneWay struct {
 	_        struct{} `cbor:",toarray"`
+	Version  int
 	Nonce    []byte
-	IssuedAt int64
+	Expires  int64
 	Response []byte
 }
 
@@ -452,9 +455,9 @@ var oneWayDec = func() cbor.DecMode {
 	return dm
 }()
 
-// EncodeOneWay makes the LZ1W text (for wallets and tests).
+// EncodeOneWay makes the LZ1W text of a one-way answer made at iat (for tests and tools).
 func EncodeOneWay(nonce []byte, iat time.Time, compact []byte) (string, error) {
-	b, err := cbor.Marshal(OneWay{Nonce: nonce, IssuedAt: iat.Unix(), Response: compact})
+	b, err := cbor.Marshal(OneWay{Version: 1, Nonce: nonce, Expires: iat.Add(OneWayValidity).Unix(), Response: compact})
 	if err != nil {
 		return "", err
 	}
@@ -464,16 +467,16 @@ func EncodeOneWay(nonce []byte, iat time.Time, compact []byte) (string, error) {
 func (v *Verifier) verifyOneWay(ctx context.Context, vd *Verdict, view *View, body []byte, now time.Time) *Verdict {
 	vd.Mode = "one-way"
 	var ow OneWay
-	if err := oneWayDec.Unmarshal(body, &ow); err != nil || len(ow.Nonce) != 16 {
+	if err := oneWayDec.Unmarshal(body, &ow); err != nil || ow.Version != 1 || len(ow.Nonce) != 16 {
 		vd.Code, vd.Detail = credential.CodeMalformed, "one-way body"
 		return v.finish(ctx, vd, nil, "")
 	}
-	iat := time.Unix(ow.IssuedAt, 0)
+	exp := time.Unix(ow.Expires, 0)
 	switch {
-	case iat.After(now.Add(v.cfg.Skew)):
-		vd.Code, vd.Detail = credential.CodeClockSkew, "one-way answer dated in the future"
+	case exp.After(now.Add(OneWayValidity + v.cfg.Skew)):
+		vd.Code, vd.Detail = credential.CodeClockSkew, "one-way answer valid longer than 60 s from now"
 		return v.finish(ctx, vd, nil, "")
-	case !now.Before(iat.Add(OneWayValidity + v.cfg.Skew)):
+	case !now.Before(exp.Add(v.cfg.Skew)):
 		vd.Code, vd.Detail = credential.CodeExpired, "one-way answer older than 60 s"
 		return v.finish(ctx, vd, nil, "")
 	}

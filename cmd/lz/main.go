@@ -16,7 +16,8 @@ func usage() {
 	fmt.Fprintln(os.Stderr, `用法 / usage: lz <command> [flags]
 
   demo     运行不动产登记演示（凭证核心，无界面） / run the real-estate demo headless
-  ledger   联盟链节点：init、start、status、testnet init / consortium ledger node (lz ledger help)`)
+  ledger   联盟链节点：init、start、status、testnet init / consortium ledger node (lz ledger help)
+  verify   窗口核验：request、check、snapshot、anchor、receipt / window verifier (lz verify help)`)
 }
 
 func main() {
@@ -30,6 +31,8 @@ func main() {
 		err = cmdDemo(os.Args[2:])
 	case "ledger":
 		err = cmdLedger(os.Args[2:])
+	case "verify":
+		err = cmdVerify(os.Args[2:])
 	case "-h", "--help", "help":
 		usage()
 		return
