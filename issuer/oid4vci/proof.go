@@ -1,0 +1,178 @@
+package oid4vci
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"lianzheng/credential/jws"
+	"lianzheng/did"
+)
+
+// ProofTyp is the JOSE typ of an OpenID4VCI key proof JWT.
+const ProofTyp = "openid4vci-proof+jwt"
+
+// MaxRequestBytes bounds a credential request body.
+const MaxRequestBytes = 32 << 10
+
+// CredentialRequest is the part of an OpenID4VCI credential request we act on.
+type CredentialRequest struct {
+	ConfigurationID string `json:"credential_configuration_id,omitempty"`
+	Format          string `json:"format,omitempty"` // draft 13 style, with vct
+	VCT             string `json:"vct,omitempty"`
+	Proof           *struct {
+		ProofType string `json:"proof_type"`
+		JWT       string `json:"jwt"`
+	} `json:"proof,omitempty"`
+	Proofs *struct {
+		JWT []string `json:"jwt"`
+	} `json:"proofs,omitempty"`
+	Encryption json.RawMessage `json:"credential_response_encryption,omitempty"`
+}
+
+// Error is an OAuth/OpenID4VCI error response.
+type Error struct {
+	Status      int    `json:"-"`
+	Code        string `json:"error"`
+	Description string `json:"error_description,omitempty"`
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Description }
+
+func errf(status int, code, format string, a ...any) *Error {
+	return &Error{Status: status, Code: code, Description: fmt.Sprintf(format, a...)}
+}
+
+// ParseCredentialRequest decodes a credential request body and returns it with its one
+// proof JWT. Bodies over MaxRequestBytes, malformed JSON, no or several proofs, and
+// proof types other than jwt are errors (invalid_request / invalid_proof).
+func ParseCredentialRequest(body []byte) (*CredentialRequest, string, error) {
+	if len(body) > MaxRequestBytes {
+		return nil, "", errf(413, "invalid_request", "request body too large")
+	}
+	var r CredentialRequest
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&r); err != nil {
+		return nil, "", errf(400, "invalid_request", "request body is not a JSON credential request")
+	}
+	if dec.More() {
+		return nil, "", errf(400, "invalid_request", "trailing data after the JSON object")
+	}
+	if len(r.Encryption) > 0 && string(r.Encryption) != "null" {
+		return nil, "", errf(400, "invalid_encryption_parameters", "credential response encryption is not supported")
+	}
+	if r.ConfigurationID == "" && r.Format == "" {
+		return nil, "", errf(400, "invalid_request", "credential_configuration_id is required")
+	}
+	switch {
+	case r.Proof != nil && r.Proofs != nil:
+		return nil, "", errf(400, "invalid_request", "both proof and proofs given")
+	case r.Proof != nil:
+		if r.Proof.ProofType != "jwt" {
+			return nil, "", errf(400, "invalid_proof", "proof_type must be jwt")
+		}
+		if r.Proof.JWT == "" {
+			return nil, "", errf(400, "invalid_proof", "proof jwt missing")
+		}
+		return &r, r.Proof.JWT, nil
+	case r.Proofs != nil:
+		if len(r.Proofs.JWT) != 1 || r.Proofs.JWT[0] == "" {
+			return nil, "", errf(400, "invalid_proof", "exactly one jwt proof is accepted (no batch issuance)")
+		}
+		return &r, r.Proofs.JWT[0], nil
+	}
+	return nil, "", errf(400, "invalid_proof", "a key proof is required")
+}
+
+// ProofCheck is what a key proof must match.
+type ProofCheck struct {
+	Audience string // the credential issuer identifier
+	Nonce    string // the c_nonce handed out
+	Now      time.Time
+	MaxAge   time.Duration // iat not older than this (default 5 min)
+	Skew     time.Duration // iat not further in the future (default 30 s)
+}
+
+// ErrNonce marks a proof whose nonce is missing or not the current c_nonce.
+var ErrNonce = errors.New("oid4vci: proof nonce is not the current c_nonce")
+
+// VerifyProof checks a key proof JWT strictly: typ openid4vci-proof+jwt, an allowed
+// algorithm (no none), the holder key as a public jwk header (no kid, no x5c), a valid
+// signature by that key, aud = the issuer, a fresh iat, nonce = c_nonce. It returns the
+// proven holder key. Nonce problems are *Error with code invalid_nonce, the rest invalid_proof.
+func VerifyProof(proof string, c ProofCheck) (did.PublicKey, error) {
+	if c.MaxAge <= 0 {
+		c.MaxAge = 5 * time.Minute
+	}
+	if c.Skew <= 0 {
+		c.Skew = 30 * time.Second
+	}
+	bad := func(format string, a ...any) (did.PublicKey, error) {
+		return did.PublicKey{}, errf(400, "invalid_proof", format, a...)
+	}
+	p, err := jws.Parse(proof)
+	if err != nil {
+		return bad("proof jwt: %v", err)
+	}
+	if typ, _ := p.Header["typ"].(string); typ != ProofTyp {
+		return bad("proof typ must be %s", ProofTyp)
+	}
+	for _, h := range []string{"kid", "x5c", "trust_chain", "key_attestation"} {
+		if _, ok := p.Header[h]; ok {
+			return bad("proof header %s is not accepted: send the key as jwk", h)
+		}
+	}
+	jm, ok := p.Header["jwk"].(map[string]any)
+	if !ok {
+		return bad("proof header needs the holder key as jwk")
+	}
+	if _, priv := jm["d"]; priv {
+		return bad("proof jwk contains a private key")
+	}
+	jb, _ := json.Marshal(jm)
+	key, err := did.ParseJWKJSON(jb)
+	if err != nil {
+		return bad("proof jwk: %v", err)
+	}
+	if key.JWSAlg() != p.Alg && !(p.Alg == jws.AlgEd25519 && key.JWSAlg() == jws.AlgEdDSA) {
+		return bad("proof alg %s does not suit the jwk", p.Alg)
+	}
+	if err := p.Verify(key.Key); err != nil {
+		return bad("proof signature does not verify")
+	}
+	var claims struct {
+		Aud   any    `json:"aud"`
+		Iat   *int64 `json:"iat"`
+		Nonce string `json:"nonce"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(p.Payload))
+	if err := dec.Decode(&claims); err != nil {
+		return bad("proof payload is not a JSON object with numeric iat")
+	}
+	audOK := false
+	switch a := claims.Aud.(type) {
+	case string:
+		audOK = a == c.Audience
+	case []any:
+		audOK = len(a) == 1 && a[0] == c.Audience
+	}
+	if !audOK || c.Audience == "" {
+		return bad("proof aud must be the credential issuer %s", c.Audience)
+	}
+	if claims.Iat == nil {
+		return bad("proof iat missing")
+	}
+	iat := time.Unix(*claims.Iat, 0)
+	if iat.Before(c.Now.Add(-c.MaxAge)) {
+		return bad("proof is stale (iat too old)")
+	}
+	if iat.After(c.Now.Add(c.Skew)) {
+		return bad("proof iat is in the future")
+	}
+	if claims.Nonce == "" || c.Nonce == "" || claims.Nonce != c.Nonce {
+		return did.PublicKey{}, &Error{Status: 400, Code: "invalid_nonce", Description: ErrNonce.Error()}
+	}
+	return key, nil
+}

@@ -1,0 +1,412 @@
+// Package oid4vci is the department's OpenID for Verifiable Credential Issuance service
+// (pre-authorised code flow with a transaction PIN): issuer metadata, credential offers as
+// text and QR, token endpoint, c_nonce, and the credential endpoint taking a key-proof JWT.
+// Offers live in the department's database (so `lz issuer offer` and `lz serve issuer` may
+// be different processes); access tokens and nonces live in the server's memory.
+package oid4vci
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"lianzheng/issuer"
+	"lianzheng/ledger"
+	"lianzheng/qr"
+)
+
+// GrantPreAuth is the pre-authorised code grant type.
+const GrantPreAuth = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+
+// FormatSDJWTVC is the OpenID4VCI format identifier of SD-JWT VC.
+const FormatSDJWTVC = "dc+sd-jwt"
+
+// Server serves one department's issuance endpoints.
+type Server struct {
+	Dept *issuer.Department
+	// IssuerURL is the credential issuer identifier (https://…, or http://127.0.0.1:… in
+	// tests); proofs must name it as aud.
+	IssuerURL      string
+	OfferTTL       time.Duration // default issuer.DefaultOfferTTL
+	MaxPINAttempts int           // default issuer.DefaultPINAttempts
+	TokenTTL       time.Duration // default 5 min
+	NonceTTL       time.Duration // default 5 min
+	ProofMaxAge    time.Duration // default 5 min
+	Now            func() time.Time
+	Log            *slog.Logger // never given personal data, codes, PINs or tokens
+
+	mu       sync.Mutex
+	sessions map[string]*session // key: SHA-256 of the access token
+}
+
+type session struct {
+	offerID, typ string
+	expires      time.Time
+	nonce        string
+	nonceExp     time.Time
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Server) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+func dur(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// Handler returns the HTTP handler.
+func (s *Server) Handler() http.Handler {
+	m := http.NewServeMux()
+	m.HandleFunc("/.well-known/openid-credential-issuer", s.metadata)
+	m.HandleFunc("/.well-known/oauth-authorization-server", s.asMetadata)
+	m.HandleFunc("/token", s.token)
+	m.HandleFunc("/nonce", s.nonceEndpoint)
+	m.HandleFunc("/credential", s.credential)
+	return m
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeErr(w http.ResponseWriter, e *Error) {
+	if e.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer error="`+e.Code+`"`)
+	}
+	writeJSON(w, e.Status, e)
+}
+
+func randToken(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func tokenKey(t string) string {
+	h := sha256.Sum256([]byte(t))
+	return hex.EncodeToString(h[:])
+}
+
+// Metadata builds the credential issuer metadata: one dc+sd-jwt configuration per type
+// the department is authorised for (id = the catalogue type id).
+func (s *Server) Metadata(ctx context.Context) (map[string]any, error) {
+	ts, err := s.Dept.Types(ctx)
+	if err != nil {
+		return nil, err
+	}
+	confs := map[string]any{}
+	for _, t := range ts {
+		confs[t.ID] = configuration(t)
+	}
+	return map[string]any{
+		"credential_issuer":                   s.IssuerURL,
+		"credential_endpoint":                 s.IssuerURL + "/credential",
+		"nonce_endpoint":                      s.IssuerURL + "/nonce",
+		"token_endpoint":                      s.IssuerURL + "/token",
+		"display":                             []any{map[string]any{"name": s.Dept.ID, "locale": "zh-CN"}, map[string]any{"name": s.Dept.ID, "locale": "en"}},
+		"credential_configurations_supported": confs,
+	}, nil
+}
+
+func configuration(t ledger.CredentialType) map[string]any {
+	var claims []any
+	for _, c := range t.Claims {
+		claims = append(claims, map[string]any{
+			"path":       []any{c.Name},
+			"mandatory":  c.Required,
+			"display":    []any{map[string]any{"name": c.Label.Zh, "locale": "zh-CN"}, map[string]any{"name": c.Label.En, "locale": "en"}},
+			"value_type": c.Type,
+		})
+	}
+	return map[string]any{
+		"format": FormatSDJWTVC,
+		"vct":    t.VCT,
+		"scope":  t.ID,
+		"cryptographic_binding_methods_supported": []any{"jwk"},
+		"credential_signing_alg_values_supported": []any{"EdDSA"},
+		"proof_types_supported":                   map[string]any{"jwt": map[string]any{"proof_signing_alg_values_supported": []any{"EdDSA", "ES256"}}},
+		"display":                                 []any{map[string]any{"name": t.Name.Zh, "locale": "zh-CN"}, map[string]any{"name": t.Name.En, "locale": "en"}},
+		"claims":                                  claims,
+		"max_validity_days":                       t.MaxValidityDays,
+	}
+}
+
+func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		writeErr(w, errf(405, "invalid_request", "GET only"))
+		return
+	}
+	m, err := s.Metadata(r.Context())
+	if err != nil {
+		s.log().Error("metadata", "err", err)
+		writeErr(w, errf(500, "server_error", "catalogue unavailable"))
+		return
+	}
+	writeJSON(w, 200, m)
+}
+
+func (s *Server) asMetadata(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, 200, map[string]any{
+		"issuer":                s.IssuerURL,
+		"token_endpoint":        s.IssuerURL + "/token",
+		"grant_types_supported": []any{GrantPreAuth},
+		"pre-authorized_grant_anonymous_access_supported": true,
+	})
+}
+
+// OfferURI renders an offer as openid-credential-offer://?credential_offer=… (by value).
+func (s *Server) OfferURI(o *issuer.Offer) string { return OfferURI(s.IssuerURL, o) }
+
+// OfferURI renders an offer of issuerURL by value.
+func OfferURI(issuerURL string, o *issuer.Offer) string {
+	b, _ := json.Marshal(map[string]any{
+		"credential_issuer":            issuerURL,
+		"credential_configuration_ids": []string{o.Type},
+		"grants": map[string]any{GrantPreAuth: map[string]any{
+			"pre-authorized_code": o.Code,
+			"tx_code": map[string]any{"input_mode": "numeric", "length": issuer.PINDigits,
+				"description": "请输入窗口提供的 6 位数字码 / Enter the 6-digit code given at the counter"},
+		}},
+	})
+	return "openid-credential-offer://?credential_offer=" + url.QueryEscape(string(b))
+}
+
+// OfferQR renders the offer URI as a QR PNG (byte mode: the URI is not Base45).
+func OfferQR(issuerURL string, o *issuer.Offer) ([]byte, error) {
+	return qr.RenderPNG(OfferURI(issuerURL, o), 0)
+}
+
+func (s *Server) newNonce(ss *session, now time.Time) {
+	ss.nonce = randToken(16)
+	ss.nonceExp = now.Add(dur(s.NonceTTL, 5*time.Minute))
+}
+
+func (s *Server) token(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		writeErr(w, errf(405, "invalid_request", "POST only"))
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	if err := r.ParseForm(); err != nil || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		writeErr(w, errf(400, "invalid_request", "form-encoded body required"))
+		return
+	}
+	f := r.PostForm
+	for k, v := range f {
+		if len(v) != 1 {
+			writeErr(w, errf(400, "invalid_request", "parameter %s repeated", k))
+			return
+		}
+	}
+	if f.Get("grant_type") != GrantPreAuth {
+		writeErr(w, errf(400, "unsupported_grant_type", "only the pre-authorized_code grant is supported"))
+		return
+	}
+	code, pin := f.Get("pre-authorized_code"), f.Get("tx_code")
+	if code == "" {
+		writeErr(w, errf(400, "invalid_request", "pre-authorized_code missing"))
+		return
+	}
+	if pin == "" {
+		writeErr(w, errf(400, "invalid_request", "tx_code required"))
+		return
+	}
+	red, err := s.Dept.RedeemOffer(r.Context(), code, pin, s.MaxPINAttempts)
+	if err != nil {
+		var desc string
+		switch {
+		case errors.Is(err, issuer.ErrWrongPIN):
+			desc = "wrong tx_code" + strings.TrimPrefix(err.Error(), issuer.ErrWrongPIN.Error())
+		case errors.Is(err, issuer.ErrOfferBurned):
+			desc = "offer blocked after too many wrong tx_code attempts"
+		case errors.Is(err, issuer.ErrOfferExpired):
+			desc = "offer expired"
+		case errors.Is(err, issuer.ErrOfferUsed):
+			desc = "offer already used"
+		case errors.Is(err, issuer.ErrOfferUnknown):
+			desc = "unknown pre-authorized_code"
+		default:
+			s.log().Error("token", "err", err)
+			writeErr(w, errf(500, "server_error", "try again later"))
+			return
+		}
+		s.log().Info("token refused", "reason", desc)
+		writeErr(w, errf(400, "invalid_grant", "%s", desc))
+		return
+	}
+	now := s.now()
+	tok := randToken(32)
+	ss := &session{offerID: red.OfferID, typ: red.Type, expires: now.Add(dur(s.TokenTTL, 5*time.Minute))}
+	s.newNonce(ss, now)
+	s.mu.Lock()
+	if s.sessions == nil {
+		s.sessions = map[string]*session{}
+	}
+	for k, v := range s.sessions {
+		if now.After(v.expires) {
+			delete(s.sessions, k)
+		}
+	}
+	s.sessions[tokenKey(tok)] = ss
+	nonce, nexp := ss.nonce, ss.nonceExp
+	s.mu.Unlock()
+	s.log().Info("token issued", "offer", red.OfferID, "type", red.Type)
+	writeJSON(w, 200, map[string]any{
+		"access_token": tok, "token_type": "Bearer", "expires_in": int(dur(s.TokenTTL, 5*time.Minute).Seconds()),
+		"c_nonce": nonce, "c_nonce_expires_in": int(nexp.Sub(now).Seconds()),
+		"authorization_details": []any{map[string]any{"type": "openid_credential", "credential_configuration_id": red.Type}},
+	})
+}
+
+func (s *Server) bearer(r *http.Request) (string, *session, *Error) {
+	h := r.Header.Get("Authorization")
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || tok == "" {
+		return "", nil, errf(401, "invalid_token", "Bearer access token required")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss := s.sessions[tokenKey(tok)]
+	if ss == nil || s.now().After(ss.expires) {
+		return "", nil, errf(401, "invalid_token", "access token unknown, used or expired")
+	}
+	return tokenKey(tok), ss, nil
+}
+
+// nonceEndpoint hands out a fresh c_nonce for the bearer's session (OpenID4VCI 1.0 §7).
+func (s *Server) nonceEndpoint(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		writeErr(w, errf(405, "invalid_request", "POST only"))
+		return
+	}
+	_, ss, e := s.bearer(r)
+	if e != nil {
+		writeErr(w, e)
+		return
+	}
+	s.mu.Lock()
+	s.newNonce(ss, s.now())
+	n := ss.nonce
+	s.mu.Unlock()
+	writeJSON(w, 200, map[string]any{"c_nonce": n})
+}
+
+func (s *Server) credential(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		writeErr(w, errf(405, "invalid_request", "POST only"))
+		return
+	}
+	key, ss, e := s.bearer(r)
+	if e != nil {
+		writeErr(w, e)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBytes+1))
+	if err != nil {
+		writeErr(w, errf(400, "invalid_request", "cannot read body"))
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		writeErr(w, errf(400, "invalid_request", "Content-Type must be application/json"))
+		return
+	}
+	req, proof, err := ParseCredentialRequest(body)
+	if err != nil {
+		writeErr(w, err.(*Error))
+		return
+	}
+	t, err := s.Dept.Type(r.Context(), ss.typ)
+	if err != nil {
+		s.log().Warn("credential: type no longer issuable", "offer", ss.offerID, "type", ss.typ, "err", err)
+		writeErr(w, errf(400, "unsupported_credential_type", "this department may not issue %s", ss.typ))
+		return
+	}
+	if (req.ConfigurationID != "" && req.ConfigurationID != ss.typ) ||
+		(req.ConfigurationID == "" && (req.Format != FormatSDJWTVC || req.VCT != t.VCT)) {
+		writeErr(w, errf(400, "unsupported_credential_type", "the access token grants %s", ss.typ))
+		return
+	}
+	now := s.now()
+	s.mu.Lock()
+	nonce := ss.nonce
+	if now.After(ss.nonceExp) {
+		nonce = ""
+	}
+	s.mu.Unlock()
+	holder, err := VerifyProof(proof, ProofCheck{Audience: s.IssuerURL, Nonce: nonce, Now: now, MaxAge: s.ProofMaxAge})
+	if err != nil {
+		pe := err.(*Error)
+		if pe.Code == "invalid_nonce" {
+			s.mu.Lock()
+			s.newNonce(ss, now)
+			resp := map[string]any{"error": pe.Code, "error_description": pe.Description, "c_nonce": ss.nonce,
+				"c_nonce_expires_in": int(ss.nonceExp.Sub(now).Seconds())}
+			s.mu.Unlock()
+			writeJSON(w, 400, resp)
+			return
+		}
+		s.log().Info("credential: proof refused", "offer", ss.offerID, "code", pe.Code)
+		writeErr(w, pe)
+		return
+	}
+	// Single use: the token dies before issuing, so two concurrent requests cannot both issue.
+	s.mu.Lock()
+	if s.sessions[key] != ss {
+		s.mu.Unlock()
+		writeErr(w, errf(401, "invalid_token", "access token already used"))
+		return
+	}
+	delete(s.sessions, key)
+	s.mu.Unlock()
+	is, err := s.Dept.IssueOffer(r.Context(), ss.offerID, holder)
+	if err != nil {
+		s.log().Error("credential: issuance failed", "offer", ss.offerID, "type", ss.typ, "err_kind", errKind(err))
+		writeErr(w, errf(500, "server_error", "issuance failed; ask the department for a new offer"))
+		return
+	}
+	s.log().Info("credential issued", "offer", ss.offerID, "record", is.Record.ID, "type", is.Record.Type)
+	writeJSON(w, 200, map[string]any{"credentials": []any{map[string]any{"credential": is.SDJWT}}})
+}
+
+// errKind names an error without its text (which could carry input).
+func errKind(err error) string {
+	var ve *issuer.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		return "validation"
+	case errors.Is(err, issuer.ErrNotAuthorised):
+		return "not_authorised"
+	case errors.Is(err, issuer.ErrOfferUsed):
+		return "offer_used"
+	}
+	return "internal"
+}

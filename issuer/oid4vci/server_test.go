@@ -1,0 +1,288 @@
+package oid4vci_test
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"image/png"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"lianzheng/credential/jws"
+	"lianzheng/credential/sdjwtvc"
+	"lianzheng/did"
+	"lianzheng/issuer"
+	"lianzheng/issuer/issuertest"
+	"lianzheng/issuer/oid4vci"
+)
+
+func marriage() map[string]any {
+	return map[string]any{
+		"holder_name": "测试用户甲", "spouse_name": "测试用户乙", "spouse_id_number": "TEST00000000000002",
+		"registration_date": "2018-05-20", "certificate_number": "TEST-J-2018-0001", "registry": "示例市民政局婚姻登记处",
+	}
+}
+
+type env struct {
+	dept *issuer.Department
+	l    *issuertest.Ledger
+	srv  *oid4vci.Server
+	url  string
+	skew atomic.Int64
+}
+
+func newEnv(t *testing.T) *env {
+	e := &env{}
+	l, err := issuertest.New(time.Now().Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := func() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) }
+	d, err := issuer.Open(context.Background(), issuer.Config{ID: "civil-affairs", Key: l.Keys["civil-affairs"], Ledger: l,
+		DBPath: filepath.Join(t.TempDir(), "i.db"), Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	e.dept, e.l = d, l
+	e.srv = &oid4vci.Server{Dept: d, MaxPINAttempts: 3, Now: now}
+	hs := httptest.NewServer(e.srv.Handler())
+	t.Cleanup(hs.Close)
+	e.srv.IssuerURL, e.url = hs.URL, hs.URL
+	return e
+}
+
+func (e *env) offer(t *testing.T) (*issuer.Offer, *testWallet) {
+	o, err := e.dept.CreateOffer(context.Background(), issuer.Request{Type: "marriage-certificate", Claims: marriage()}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o, newWallet(t, e.srv.OfferURI(o))
+}
+
+func (e *env) records(t *testing.T) int {
+	n, err := e.dept.CountRecords(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestFlow(t *testing.T) {
+	e := newEnv(t)
+	o, w := e.offer(t)
+	png1, err := oid4vci.OfferQR(e.url, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := png.Decode(bytes.NewReader(png1)); err != nil {
+		t.Fatal(err)
+	}
+	text := w.fetch(o.PIN)
+	v, err := sdjwtvc.Verify(text, sdjwtvc.VerifyOptions{AllowNoKB: true, IssuerKeyAt: func(kid string, at time.Time) (crypto.PublicKey, error) {
+		k, err := did.AssertionKeyAt(context.Background(), e.l, kid, at)
+		return k.Key, err
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.Holder.Equal(w.pub.Key) || v.Issuer != "did:lz:civil-affairs" || v.Claims["holder_name"] != "测试用户甲" {
+		t.Fatalf("%+v", v)
+	}
+	if st, _, _ := e.dept.OfferState(context.Background(), o.ID); st != issuer.OfferIssued || e.records(t) != 1 {
+		t.Fatal(st)
+	}
+	// Reused offer, reused token.
+	if st, m := w.tokenReq(o.PIN); st != 400 || m["error"] != "invalid_grant" {
+		t.Fatal(st, m)
+	}
+	if st, m, h := w.credentialReq(w.requestBody(w.proof(proofOpt{}))); st != 401 || m["error"] != "invalid_token" || h.Get("WWW-Authenticate") == "" {
+		t.Fatal(st, m)
+	}
+	if e.records(t) != 1 {
+		t.Fatal("issued twice")
+	}
+}
+
+func TestMetadata(t *testing.T) {
+	e := newEnv(t)
+	resp, err := http.Get(e.url + "/.well-known/openid-credential-issuer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m struct {
+		Issuer string `json:"credential_issuer"`
+		Confs  map[string]struct {
+			Format string `json:"format"`
+			VCT    string `json:"vct"`
+			Claims []struct {
+				Path    []string `json:"path"`
+				Display []struct{ Name, Locale string }
+			} `json:"claims"`
+		} `json:"credential_configurations_supported"`
+	}
+	if err := jsonDecode(resp, &m); err != nil {
+		t.Fatal(err)
+	}
+	c, ok := m.Confs["marriage-certificate"]
+	if m.Issuer != e.url || len(m.Confs) != 1 || !ok || c.Format != "dc+sd-jwt" || c.VCT != "urn:lz:vct:marriage-certificate" ||
+		len(c.Claims) != 6 || c.Claims[0].Display[0].Name != "持证人" || c.Claims[0].Display[1].Name != "Holder" {
+		t.Fatalf("%+v", m)
+	}
+}
+
+func TestPINAndExpiry(t *testing.T) {
+	e := newEnv(t)
+	o, w := e.offer(t)
+	wrong := "000000"
+	if o.PIN == wrong {
+		wrong = "111111"
+	}
+	for i := 0; i < 3; i++ {
+		if st, m := w.tokenReq(wrong); st != 400 || m["error"] != "invalid_grant" {
+			t.Fatal(st, m)
+		}
+	}
+	if st, m := w.tokenReq(o.PIN); st != 400 || m["error"] != "invalid_grant" {
+		t.Fatal("locked offer redeemed", st, m)
+	}
+	if st, _, _ := e.dept.OfferState(context.Background(), o.ID); st != issuer.OfferBurned {
+		t.Fatal(st)
+	}
+	// Expired.
+	o2, w2 := e.offer(t)
+	e.skew.Store(int64(2 * time.Minute))
+	if st, m := w2.tokenReq(o2.PIN); st != 400 || m["error"] != "invalid_grant" {
+		t.Fatal(st, m)
+	}
+	// Missing PIN, wrong grant, unknown code.
+	if st, m := w2.tokenReq(""); st != 400 || m["error"] != "invalid_request" {
+		t.Fatal(st, m)
+	}
+	if st, m, _ := post(t, e.url+"/token", "application/x-www-form-urlencoded", "", "grant_type=authorization_code&code=x"); st != 400 || m["error"] != "unsupported_grant_type" {
+		t.Fatal(st, m)
+	}
+	if st, m, _ := post(t, e.url+"/token", "application/json", "", `{}`); st != 400 || m["error"] != "invalid_request" {
+		t.Fatal(st, m)
+	}
+	w2.code = "unknown"
+	if st, m := w2.tokenReq("123456"); st != 400 || m["error"] != "invalid_grant" {
+		t.Fatal(st, m)
+	}
+	if e.records(t) != 0 {
+		t.Fatal("issued")
+	}
+}
+
+func TestBadProofs(t *testing.T) {
+	e := newEnv(t)
+	o, w := e.offer(t)
+	if st, m := w.tokenReq(o.PIN); st != 200 {
+		t.Fatal(st, m)
+	}
+	_, other, _ := ed25519.GenerateKey(rand.Reader)
+	wrongNonce := "not-the-nonce"
+	empty := ""
+	cases := []struct {
+		name string
+		body string
+		code string
+	}{
+		{"wrong aud", w.requestBody(w.proof(proofOpt{aud: "https://evil.example"})), "invalid_proof"},
+		{"aud list of two", w.requestBody(w.proof(proofOpt{aud: []any{w.issuer, "x"}})), "invalid_proof"},
+		{"stale", w.requestBody(w.proof(proofOpt{iat: time.Now().Add(-time.Hour)})), "invalid_proof"},
+		{"future", w.requestBody(w.proof(proofOpt{iat: time.Now().Add(time.Hour)})), "invalid_proof"},
+		{"no jwk", w.requestBody(w.proof(proofOpt{noJWK: true})), "invalid_proof"},
+		{"kid", w.requestBody(w.proof(proofOpt{header: map[string]any{"kid": "did:key:z#z"}})), "invalid_proof"},
+		{"typ", w.requestBody(w.proof(proofOpt{header: map[string]any{"typ": "JWT"}})), "invalid_proof"},
+		{"signed by another key", w.requestBody(w.proof(proofOpt{signer: jws.NewEd25519Signer(other)})), "invalid_proof"},
+		{"alg none", w.requestBody(algNone(w.proof(proofOpt{}))), "invalid_proof"},
+		{"no proof", `{"credential_configuration_id":"marriage-certificate"}`, "invalid_proof"},
+		{"proof type", `{"credential_configuration_id":"marriage-certificate","proof":{"proof_type":"ldp_vp","jwt":"x"}}`, "invalid_proof"},
+		{"garbage", `{"credential_configuration_id":`, "invalid_request"},
+		{"other type", `{"credential_configuration_id":"household-register","proof":{"proof_type":"jwt","jwt":"` + w.proof(proofOpt{}) + `"}}`, "unsupported_credential_type"},
+		{"encryption", `{"credential_configuration_id":"marriage-certificate","credential_response_encryption":{"alg":"x"}}`, "invalid_encryption_parameters"},
+		{"wrong nonce", w.requestBody(w.proof(proofOpt{nonce: &wrongNonce})), "invalid_nonce"},
+		{"empty nonce", w.requestBody(w.proof(proofOpt{nonce: &empty})), "invalid_nonce"},
+	}
+	for _, c := range cases {
+		st, m, _ := w.credentialReq(c.body)
+		if st != 400 || m["error"] != c.code {
+			t.Errorf("%s: %d %v", c.name, st, m)
+		}
+		if c.code == "invalid_nonce" {
+			if n, _ := m["c_nonce"].(string); n == "" || n == w.nonce {
+				t.Errorf("%s: no fresh c_nonce: %v", c.name, m)
+			} else {
+				w.nonce = n
+			}
+		}
+	}
+	if st, m, _ := post(t, e.url+"/credential", "application/json", "", w.requestBody(w.proof(proofOpt{}))); st != 401 || m["error"] != "invalid_token" {
+		t.Fatal(st, m)
+	}
+	if st, m, _ := post(t, e.url+"/credential", "application/json", "forged", w.requestBody(w.proof(proofOpt{}))); st != 401 || m["error"] != "invalid_token" {
+		t.Fatal(st, m)
+	}
+	if e.records(t) != 0 {
+		t.Fatal("a bad proof issued a credential")
+	}
+	// The token survives bad proofs; the fresh nonce works.
+	if st, m, _ := w.credentialReq(w.requestBody(w.proof(proofOpt{}))); st != 200 {
+		t.Fatal(st, m)
+	}
+	if e.records(t) != 1 {
+		t.Fatal(e.records(t))
+	}
+}
+
+func algNone(jwt string) string {
+	p, _ := jws.Parse(jwt)
+	h := map[string]any{}
+	for k, v := range p.Header {
+		h[k] = v
+	}
+	h["alg"] = "none"
+	hb, _ := jws.Marshal(h)
+	return jws.B64.EncodeToString(hb) + "." + jws.B64.EncodeToString(p.Payload) + "."
+}
+
+func TestNotAuthorisedAtIssuance(t *testing.T) {
+	// The catalogue may change between offer and issuance: authorisation is re-checked.
+	e := newEnv(t)
+	if _, err := e.dept.CreateOffer(context.Background(), issuer.Request{Type: "household-register", Claims: map[string]any{}}, 0); !errors.Is(err, issuer.ErrNotAuthorised) {
+		t.Fatal(err)
+	}
+}
+
+func FuzzCredentialRequest(f *testing.F) {
+	_, k, _ := ed25519.GenerateKey(rand.Reader)
+	pub, _ := did.NewPublicKey(k.Public())
+	pb, _ := jws.Marshal(map[string]any{"aud": "https://i", "iat": 1700000000, "nonce": "n"})
+	good, _ := jws.Sign(map[string]any{"typ": oid4vci.ProofTyp, "jwk": pub.JWK()}, pb, jws.NewEd25519Signer(k))
+	f.Add([]byte(`{"credential_configuration_id":"x","proof":{"proof_type":"jwt","jwt":"` + good + `"}}`))
+	f.Add([]byte(`{"format":"dc+sd-jwt","vct":"v","proofs":{"jwt":["a.b.c"]}}`))
+	f.Add([]byte(`{"credential_configuration_id":"x","proof":{"proof_type":"jwt","jwt":"eyJhbGciOiJub25lIn0.e30."}}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		_, proof, err := oid4vci.ParseCredentialRequest(body)
+		if err != nil {
+			var e *oid4vci.Error
+			if !errors.As(err, &e) || e.Status < 400 {
+				t.Fatalf("%T %v", err, err)
+			}
+			return
+		}
+		key, err := oid4vci.VerifyProof(proof, oid4vci.ProofCheck{Audience: "https://i", Nonce: "n", Now: time.Unix(1700000000, 0)})
+		if err == nil && key.Key == nil {
+			t.Fatal("accepted without a key")
+		}
+	})
+}
