@@ -85,10 +85,14 @@ func (d *Department) CreateOffer(ctx context.Context, r Request, ttl time.Durati
 	if err != nil {
 		return nil, err
 	}
-	return d.storeOffers(ctx, []*prepared{p}, now, ttl)
+	os, err := d.storeOffers(ctx, []*prepared{p}, now, ttl)
+	if err != nil {
+		return nil, err
+	}
+	return os[0], nil
 }
 
-func (d *Department) storeOffers(ctx context.Context, ps []*prepared, now time.Time, ttl time.Duration) (*Offer, error) {
+func (d *Department) storeOffers(ctx context.Context, ps []*prepared, now time.Time, ttl time.Duration) ([]*Offer, error) {
 	if ttl <= 0 {
 		ttl = DefaultOfferTTL
 	}
@@ -98,20 +102,18 @@ func (d *Department) storeOffers(ctx context.Context, ps []*prepared, now time.T
 		return nil, err
 	}
 	defer tx.Rollback()
-	var first *Offer
+	out := make([]*Offer, 0, len(ps))
 	for _, p := range ps {
 		o, err := insertOffer(ctx, tx, p, now, ttl)
 		if err != nil {
 			return nil, err
 		}
-		if first == nil {
-			first = o
-		}
+		out = append(out, o)
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
-	return first, nil
+	return out, nil
 }
 
 func insertOffer(ctx context.Context, tx *sql.Tx, p *prepared, now time.Time, ttl time.Duration) (*Offer, error) {
