@@ -17,7 +17,8 @@ func usage() {
 
   demo     运行不动产登记演示（凭证核心，无界面） / run the real-estate demo headless
   ledger   联盟链节点：init、start、status、testnet init / consortium ledger node (lz ledger help)
-  verify   窗口核验：request、check、snapshot、anchor、receipt / window verifier (lz verify help)`)
+  verify   窗口核验：request、check、snapshot、anchor、receipt / window verifier (lz verify help)
+  wallet   市民钱包：init、receive、list、show、status、present、history、backup、restore / citizen wallet (lz wallet help)`)
 }
 
 func main() {
@@ -33,6 +34,8 @@ func main() {
 		err = cmdLedger(os.Args[2:])
 	case "verify":
 		err = cmdVerify(os.Args[2:])
+	case "wallet":
+		err = cmdWallet(os.Args[2:])
 	case "-h", "--help", "help":
 		usage()
 		return

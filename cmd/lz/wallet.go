@@ -1,0 +1,421 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"lianzheng/ledger"
+	"lianzheng/ledgerclient"
+	"lianzheng/qr"
+	"lianzheng/wallet"
+)
+
+const walletUsage = `用法 / usage: lz wallet <command> --home DIR [flags]
+
+  init      新建钱包（PIN 为 6 位数字或 8 位以上口令） / create a wallet sealed with a PIN
+  receive   --offer TEXT | --offer-png FILE [--tx-code PIN]  领取凭证 (OpenID4VCI) / receive a credential
+  list      凭证列表及链上状态 / credentials with their ledger status
+  show      --id ID  凭证详情 / one credential's claims
+  status    --id ID  查询链上状态 / check one credential's status on the ledger
+  present   --request TEXT | --request-png FILE [--yes] [--allow-invalid] [--out-png FILE]
+            --one-way --id ID --fields a,b   出示凭证 / answer a window's request (or one-way)
+  history   [--receipt TEXT|FILE]  访问记录；导入窗口回执 / access history; import a window receipt
+  backup    --out FILE  加密备份 / encrypted backup (passphrase: --passphrase or LZ_BACKUP_PASSPHRASE)
+  restore   --in FILE   恢复到新目录 / restore into an empty --home
+
+PIN: --pin or the environment variable LZ_PIN. Ledger: --ledger-home DIR (genesis.json and
+the node's RPC address from its config) or --genesis FILE --node ADDR.`
+
+type walletFlags struct {
+	home, pin, ledgerHome, genesis, node string
+}
+
+func (f *walletFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.home, "home", "", "wallet directory")
+	fs.StringVar(&f.pin, "pin", "", "PIN or passphrase (default: $LZ_PIN)")
+	fs.StringVar(&f.ledgerHome, "ledger-home", "", "a ledger node home (trust root and RPC address)")
+	fs.StringVar(&f.genesis, "genesis", "", "consortium genesis.json (trust root)")
+	fs.StringVar(&f.node, "node", "", "ledger node RPC address")
+}
+
+func (f *walletFlags) secret() string {
+	if f.pin != "" {
+		return f.pin
+	}
+	return os.Getenv("LZ_PIN")
+}
+
+// ledgerClient connects to the ledger, or returns nil if no ledger flag was given.
+func (f *walletFlags) ledgerClient() (*ledgerclient.Client, error) {
+	gen, addr := f.genesis, f.node
+	if f.ledgerHome != "" {
+		if gen == "" {
+			gen = ledger.GenesisFile(f.ledgerHome)
+		}
+		if addr == "" {
+			c, err := ledger.LoadConfig(f.ledgerHome)
+			if err != nil {
+				return nil, err
+			}
+			addr = ledger.RPCURL(c.RPC.ListenAddress)
+		}
+	}
+	if gen == "" && addr == "" {
+		return nil, nil
+	}
+	if gen == "" || addr == "" {
+		return nil, errors.New("wallet: the ledger needs both a trust root (--genesis or --ledger-home) and a node (--node or --ledger-home)")
+	}
+	root, err := ledgerclient.GenesisRootFile(gen)
+	if err != nil {
+		return nil, err
+	}
+	return ledgerclient.Dial(rpcAddress(addr), root, ledgerclient.Config{})
+}
+
+// open opens and unlocks the wallet and connects the ledger if asked.
+func (f *walletFlags) open(needLedger bool) (*wallet.Wallet, *ledgerclient.Client, error) {
+	if f.home == "" {
+		return nil, nil, errors.New("wallet: --home is required")
+	}
+	w, err := wallet.Open(f.home, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := w.Unlock(f.secret()); err != nil {
+		w.Close()
+		return nil, nil, err
+	}
+	cl, err := f.ledgerClient()
+	if err != nil {
+		w.Close()
+		return nil, nil, err
+	}
+	if cl != nil {
+		w.Ledger = cl
+	} else if needLedger {
+		w.Close()
+		return nil, nil, errors.New("wallet: this command checks the ledger: give --ledger-home, or --genesis and --node")
+	}
+	return w, cl, nil
+}
+
+func cmdWallet(args []string) error { return runWallet(args, os.Stdout) }
+
+func runWallet(args []string, out io.Writer) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintln(os.Stderr, walletUsage)
+		if len(args) == 0 {
+			return errors.New("wallet: missing command")
+		}
+		return nil
+	}
+	fs := newFlags("wallet " + args[0])
+	var f walletFlags
+	f.register(fs)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	switch args[0] {
+	case "init":
+		if err := parseFlags(fs, args[1:]); err != nil {
+			return err
+		}
+		if f.home == "" {
+			return errors.New("wallet init: --home is required")
+		}
+		w, err := wallet.Init(f.home, f.secret(), nil)
+		if err != nil {
+			return err
+		}
+		defer w.Close()
+		p, _ := w.Keys.Params()
+		fmt.Fprintf(out, "钱包已创建 / wallet created: %s (Argon2id t=%d, %d MiB)\n", f.home, p.Time, p.Memory/1024)
+		return nil
+	case "receive":
+		offer := fs.String("offer", "", "the scanned credential offer (openid-credential-offer://…)")
+		offerPNG := fs.String("offer-png", "", "read the offer from this QR image")
+		tx := fs.String("tx-code", "", "the transaction PIN the department gave (default: $LZ_TX_CODE)")
+		insecure := fs.Bool("insecure-http", false, "allow an http:// issuer (loopback demos only)")
+		if err := parseFlags(fs, args[1:]); err != nil {
+			return err
+		}
+		text := *offer
+		if *offerPNG != "" {
+			b, err := os.ReadFile(*offerPNG)
+			if err != nil {
+				return err
+			}
+			if text, err = qr.DecodePNG(b); err != nil {
+				return err
+			}
+		}
+		if *tx == "" {
+			*tx = os.Getenv("LZ_TX_CODE")
+		}
+		w, _, err := f.open(true)
+		if err != nil {
+			return err
+		}
+		defer w.Close()
+		cs, err := w.Receive(ctx, text, *tx, &wallet.ReceiveOptions{InsecureHTTP: *insecure})
+		for _, c := range cs {
+			fmt.Fprintf(out, "已领取 / received %s  %s  from %s\n", c.ID, c.Type, c.Issuer)
+		}
+		var ref *wallet.Refusal
+		if errors.As(err, &ref) {
+			return fmt.Errorf("%s\n%s", ref.Msg.Zh, ref.Msg.En)
+		}
+		return err
+	case "list":
+		if err := parseFlags(fs, args[1:]); err != nil {
+			return err
+		}
+		w, _, err := f.open(false)
+		if err != nil {
+			return err
+		}
+		defer w.Close()
+		items, err := w.List(ctx)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			fmt.Fprintf(out, "%s  %s / %s  [%s]  %s  received %s\n", it.ID, it.Name.Zh, it.Name.En, it.Status.Label(),
+				it.Issuer, it.Received.Local().Format("2006-01-02 15:04"))
+		}
+		if len(items) == 0 {
+			fmt.Fprintln(out, "（无凭证 / no credentials）")
+		}
+		return nil
+	case "show", "status":
+		id := fs.String("id", "", "credential id (from lz wallet list)")
+		if err := parseFlags(fs, args[1:]); err != nil {
+			return err
+		}
+		w, _, err := f.open(args[0] == "status")
+		if err != nil {
+			return err
+		}
+		defer w.Close()
+		if args[0] == "status" {
+			c, err := w.Store.Credential(*id)
+			if err != nil {
+				return err
+			}
+			st, err := w.CheckStatus(ctx, c)
+			fmt.Fprintf(out, "%s  %s\n", c.ID, st.Label())
+			return err
+		}
+		it, err := w.Detail(ctx, *id)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "%s / %s  [%s]\n签发 / issuer: %s\n签发时间 / issued: %s\n有效期至 / expires: %s\n", it.Name.Zh, it.Name.En,
+			it.Status.Label(), it.Issuer, it.IssuedAt.Format(time.DateOnly), it.Expires.Format(time.DateOnly))
+		for _, c := range it.Claims {
+			fmt.Fprintf(out, "  %s / %s: %v\n", c.Label.Zh, c.Label.En, c.Value)
+		}
+		return nil
+	case "present":
+		return walletPresent(ctx, fs, &f, args[1:], out)
+	case "history":
+		rc := fs.String("receipt", "", "import a window receipt (LZ1E text, JSON, or a file holding either)")
+		if err := parseFlags(fs, args[1:]); err != nil {
+			return err
+		}
+		w, cl, err := f.open(*rc != "")
+		if err != nil {
+			return err
+		}
+		defer w.Close()
+		if *rc != "" {
+			data := []byte(*rc)
+			if b, err := os.ReadFile(*rc); err == nil {
+				data = b
+			}
+			b, err := wallet.ParseReceiptBundle(data)
+			if err != nil {
+				return err
+			}
+			h, err := w.ImportReceipt(ctx, b, cl)
+			if h != nil {
+				fmt.Fprintf(out, "回执已导入 / receipt imported: %s, 链上已验证 / verified on ledger: %v\n", h.ReceiptID, h.VerifiedLedger)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		hist, err := w.Store.History()
+		if err != nil {
+			return err
+		}
+		for _, h := range hist {
+			mark := ""
+			if h.VerifiedLedger {
+				mark = fmt.Sprintf("  ✓ 链上已验证 / verified on ledger (anchor %d, height %d)", h.AnchorSeq, h.AnchorHeight)
+			}
+			var types []string
+			for t, fs := range h.Fields {
+				types = append(types, t+": "+strings.Join(fs, ","))
+			}
+			sort.Strings(types)
+			fmt.Fprintf(out, "%s  %s  %s %s  %s  用途 / purpose: %s  [%s]%s\n    %s\n", h.Time.Local().Format("2006-01-02 15:04:05"),
+				h.Mode, h.WindowName, h.Window, h.ItemName, h.Purpose, h.Result, mark, strings.Join(types, "; "))
+		}
+		return nil
+	case "backup":
+		outFile := fs.String("out", "", "backup file to write")
+		pass := fs.String("passphrase", "", "backup passphrase (default: $LZ_BACKUP_PASSPHRASE)")
+		if err := parseFlags(fs, args[1:]); err != nil {
+			return err
+		}
+		if *pass == "" {
+			*pass = os.Getenv("LZ_BACKUP_PASSPHRASE")
+		}
+		w, _, err := f.open(false)
+		if err != nil {
+			return err
+		}
+		defer w.Close()
+		if err := w.Backup(*outFile, *pass); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "备份已写入 / backup written: %s\n", *outFile)
+		return nil
+	case "restore":
+		in := fs.String("in", "", "backup file")
+		pass := fs.String("passphrase", "", "backup passphrase (default: $LZ_BACKUP_PASSPHRASE)")
+		if err := parseFlags(fs, args[1:]); err != nil {
+			return err
+		}
+		if *pass == "" {
+			*pass = os.Getenv("LZ_BACKUP_PASSPHRASE")
+		}
+		if f.home == "" {
+			return errors.New("wallet restore: --home is required")
+		}
+		if err := wallet.Restore(*in, *pass, f.home); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "已恢复到 / restored into %s (unlock with the wallet's PIN)\n", f.home)
+		return nil
+	}
+	fmt.Fprintln(os.Stderr, walletUsage)
+	return fmt.Errorf("wallet: unknown command %q", args[0])
+}
+
+func walletPresent(ctx context.Context, fs *flag.FlagSet, f *walletFlags, args []string, out io.Writer) error {
+	reqText := fs.String("request", "", "the scanned request QR text (LZ1Q:…), or a file holding it")
+	reqPNG := fs.String("request-png", "", "read the request from this QR image")
+	yes := fs.Bool("yes", false, "consent: build the response (without it, only show what is asked)")
+	allowInvalid := fs.Bool("allow-invalid", false, "present a revoked/suspended/expired credential anyway")
+	oneWay := fs.Bool("one-way", false, "one-way mode without a request (weaker, valid 60 s)")
+	ids := fs.String("id", "", "one-way: credential ids, comma-separated")
+	fields := fs.String("fields", "", "one-way: field names to disclose, comma-separated")
+	png := fs.String("out-png", "", "also write the response QR as a PNG")
+	textOut := fs.String("out", "", "also write the response QR text to this file")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	w, _, err := f.open(true)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	var resp *wallet.Response
+	if *oneWay {
+		picks := map[string][]string{}
+		for _, id := range strings.Split(*ids, ",") {
+			if id = strings.TrimSpace(id); id != "" {
+				picks[id] = splitList(*fields)
+			}
+		}
+		fmt.Fprintln(out, "注意：单向出示未经窗口请求，安全性较弱，60 秒内有效 / note: one-way mode is weaker (no window request), valid 60 s")
+		if resp, err = w.PresentOneWay(ctx, picks); err != nil {
+			return err
+		}
+	} else {
+		text := *reqText
+		if b, err := os.ReadFile(text); err == nil && text != "" {
+			text = string(b)
+		}
+		if *reqPNG != "" {
+			b, err := os.ReadFile(*reqPNG)
+			if err != nil {
+				return err
+			}
+			if text, err = wallet.ParseRequestPNG(b); err != nil {
+				return err
+			}
+		}
+		plan, err := w.PlanRequest(ctx, text)
+		if err != nil {
+			var ref *wallet.Refusal
+			if errors.As(err, &ref) {
+				return fmt.Errorf("%s\n%s", ref.Msg.Zh, ref.Msg.En)
+			}
+			return err
+		}
+		fmt.Fprintf(out, "窗口 / window: %s / %s (%s)\n事项 / service: %s / %s\n用途 / purpose: %s / %s\n", plan.WindowName.Zh,
+			plan.WindowName.En, plan.Request.Window, plan.ItemName.Zh, plan.ItemName.En, plan.Purpose.Zh, plan.Purpose.En)
+		for _, a := range plan.Asks {
+			var labels []string
+			for _, fl := range a.Allowed {
+				labels = append(labels, a.Labels[fl].Zh+"("+fl+")")
+			}
+			pick := "（无有效凭证 / no valid credential）"
+			if a.Chosen != "" {
+				pick = a.Chosen
+			}
+			fmt.Fprintf(out, "  %s / %s: %s  → %s\n", a.TypeName.Zh, a.TypeName.En, strings.Join(labels, "、"), pick)
+		}
+		if plan.OverAsk {
+			fmt.Fprintf(out, "⚠ %s\n⚠ %s\n", plan.Warning.Zh, plan.Warning.En)
+		}
+		if !*yes {
+			fmt.Fprintln(out, "未出示：确认请加 --yes / not presented: add --yes to consent")
+			return nil
+		}
+		if resp, err = w.Present(ctx, plan, &wallet.PresentOptions{AllowInvalid: *allowInvalid}); err != nil {
+			return err
+		}
+	}
+	if *png != "" {
+		b, err := qr.RenderPNG(resp.QR, 0)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(*png, b, 0o600); err != nil {
+			return err
+		}
+	}
+	if *textOut != "" {
+		if err := os.WriteFile(*textOut, []byte(resp.QR), 0o600); err != nil {
+			return err
+		}
+	}
+	j, _ := json.Marshal(resp.Fields)
+	fmt.Fprintf(out, "已出示字段 / disclosed fields: %s\n%s\n", j, resp.QR)
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+var _ = filepath.Join
