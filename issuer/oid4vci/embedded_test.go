@@ -1,0 +1,121 @@
+package oid4vci_test
+
+import (
+	"context"
+	"crypto"
+	"errors"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"lianzheng/credential/sdjwtvc"
+	"lianzheng/did"
+	"lianzheng/internal/demonet"
+	"lianzheng/issuer"
+	"lianzheng/issuer/oid4vci"
+	"lianzheng/ledger"
+	"lianzheng/ledgerclient"
+)
+
+// TestEmbeddedLedger runs the department against a real embedded CometBFT node with the demo
+// consortium: offer → token → credential over HTTP on 127.0.0.1, verified with the ledger
+// as resolver; an unauthorised type refused; suspend, resume and revoke each observed by a
+// separate reader client.
+func TestEmbeddedLedger(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a CometBFT node")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	home := t.TempDir()
+	if _, _, err := demonet.InitEmbedded(home, demonet.EmbeddedOptions{EmptyBlocksInterval: 200 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	node, err := ledger.StartHomeNode(ctx, home, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer node.Stop()
+	root, err := ledgerclient.GenesisRootFile(ledger.GenesisFile(home))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dial := func() *ledgerclient.Client {
+		c, err := ledgerclient.Dial(node.RPCAddress(), root, ledgerclient.Config{PollInterval: 50 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	cl, reader := dial(), dial()
+	dk, err := demonet.LoadKey(demonet.KeyDir(home), "civil-affairs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := issuer.Open(ctx, issuer.Config{ID: "civil-affairs", Key: dk.PrivateKey(), Ledger: cl, DBPath: filepath.Join(t.TempDir(), "i.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if d.KeyID != dk.KeyID {
+		t.Fatal(d.KeyID)
+	}
+	srv := &oid4vci.Server{Dept: d}
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	srv.IssuerURL = hs.URL
+
+	// Not authorised for the household register: nothing issued.
+	if _, err := d.CreateOffer(ctx, issuer.Request{Type: "household-register", Claims: map[string]any{"name": "x"}}, 0); !errors.Is(err, issuer.ErrNotAuthorised) {
+		t.Fatal(err)
+	}
+
+	o, err := d.CreateOffer(ctx, issuer.Request{Type: "marriage-certificate", Claims: marriage()}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWallet(t, srv.OfferURI(o))
+	text := w.fetch(o.PIN)
+	v, err := sdjwtvc.Verify(text, sdjwtvc.VerifyOptions{AllowNoKB: true, IssuerKeyAt: func(kid string, at time.Time) (crypto.PublicKey, error) {
+		k, err := did.AssertionKeyAt(ctx, did.MultiResolver{LZ: reader}, kid, at)
+		return k.Key, err
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Status == nil || v.Status.URI != ledger.StatusListURI("civil-affairs", 0) || !v.Holder.Equal(w.pub.Key) {
+		t.Fatalf("%+v", v)
+	}
+	// The catalogue agrees the issuer is authorised for this vct.
+	if ty, err := reader.TypeByVCT(ctx, v.VCT); err != nil || ty.Issuers[0] != "civil-affairs" {
+		t.Fatal(ty, err)
+	}
+	rs, _ := d.Records(ctx, issuer.ListFilter{})
+	if len(rs) != 1 || rs[0].StatusIndex != v.Status.Index {
+		t.Fatalf("%+v", rs)
+	}
+	observe := func(want int) {
+		t.Helper()
+		list, err := reader.StatusList(ctx, "civil-affairs", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ledgerclient.StatusAt(list, v.Status.Index); got != want {
+			t.Fatalf("reader sees %d, want %d", got, want)
+		}
+	}
+	observe(ledger.StatusValid)
+	for _, step := range []struct {
+		f    func(context.Context, string) (*issuer.Record, *ledgerclient.TxResult, error)
+		want int
+	}{{d.Suspend, ledger.StatusSuspended}, {d.Resume, ledger.StatusValid}, {d.Revoke, ledger.StatusRevoked}} {
+		start := time.Now()
+		r, res, err := step.f(ctx, rs[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		observe(step.want)
+		t.Logf("%s: block %d, seen by the reader %s after the request", r.State, res.Height, time.Since(start).Round(time.Millisecond))
+	}
+}
