@@ -37,7 +37,9 @@ type Ledger interface {
 	Type(ctx context.Context, id string) (*ledger.CredentialType, error)
 	Types(ctx context.Context) ([]ledger.CredentialType, error)
 	History(ctx context.Context, d string) (*did.History, error)
-	StatusSet(ctx context.Context, s ledgerclient.Signer, list int, updates ...ledger.StatusUpdate) (*ledgerclient.TxResult, error)
+	ChainID() string
+	// SubmitRaw broadcasts a signed envelope and confirms it committed.
+	SubmitRaw(ctx context.Context, txType string, tx []byte) (*ledgerclient.TxResult, error)
 }
 
 var _ Ledger = (*ledgerclient.Client)(nil)
@@ -69,9 +71,12 @@ func (e *NotAuthorisedError) Unwrap() error { return ErrNotAuthorised }
 
 // Config opens a Department.
 type Config struct {
-	ID     string             // member id, e.g. "civil-affairs"
-	Key    ed25519.PrivateKey // the department's signing key (registered in its did:lz history)
-	KeyID  string             // optional: expected DID URL of Key; found from the ledger if empty
+	ID string // member id, e.g. "civil-affairs"
+	// Signer signs credentials and ledger transactions with the department's Ed25519 key
+	// (registered in its did:lz history): a sealed key store's signer
+	// (internal/keystore.Store.Signer) or jws.NewEd25519Signer.
+	Signer jws.Signer
+	KeyID  string // optional: expected DID URL of Key; found from the ledger if empty
 	Ledger Ledger
 	DBPath string           // SQLite file for records, offers and the status allocator
 	Now    func() time.Time // default time.Now
@@ -81,7 +86,6 @@ type Config struct {
 type Department struct {
 	ID, DID, KeyID string
 
-	key    ed25519.PrivateKey
 	signer jws.Signer
 	ledger Ledger
 	db     *sql.DB
@@ -97,13 +101,16 @@ func Open(ctx context.Context, c Config) (*Department, error) {
 	if !did.ValidLZID(c.ID) {
 		return nil, fmt.Errorf("issuer: invalid department id %q", c.ID)
 	}
-	if len(c.Key) != ed25519.PrivateKeySize || c.Ledger == nil || c.DBPath == "" {
-		return nil, errors.New("issuer: Config needs Key, Ledger and DBPath")
+	if c.Signer == nil || c.Ledger == nil || c.DBPath == "" {
+		return nil, errors.New("issuer: Config needs Signer, Ledger and DBPath")
+	}
+	if _, ok := c.Signer.Public().(ed25519.PublicKey); !ok || c.Signer.Alg() != jws.AlgEdDSA {
+		return nil, errors.New("issuer: the department signer must be Ed25519 (EdDSA)")
 	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	d := &Department{ID: c.ID, DID: "did:lz:" + c.ID, key: c.Key, signer: jws.NewEd25519Signer(c.Key), ledger: c.Ledger, now: c.Now}
+	d := &Department{ID: c.ID, DID: "did:lz:" + c.ID, signer: c.Signer, ledger: c.Ledger, now: c.Now}
 	kid, err := d.findKey(ctx, c.KeyID)
 	if err != nil {
 		return nil, err
@@ -127,7 +134,7 @@ func (d *Department) findKey(ctx context.Context, want string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("issuer: DID %s on the ledger: %w", d.DID, err)
 	}
-	pub := d.key.Public().(ed25519.PublicKey)
+	pub := d.signer.Public().(ed25519.PublicKey)
 	now := d.now()
 	for _, r := range h.Keys {
 		pk, err := r.PublicKey()
@@ -335,7 +342,7 @@ func (d *Department) sign(p *prepared, idx int, now time.Time, offerID string) (
 	if err != nil {
 		return nil, fmt.Errorf("issuer: W3C VC: %w", err)
 	}
-	signed, err := dataintegrity.SignCredential(vc, d.KeyID, d.key, iat)
+	signed, err := signW3C(vc, d.KeyID, d.signer, iat)
 	if err != nil {
 		return nil, fmt.Errorf("issuer: W3C VC proof: %w", err)
 	}
@@ -446,8 +453,8 @@ func (d *Department) SetStatus(ctx context.Context, recordID, action string) (*R
 	default:
 		return nil, nil, fmt.Errorf("%w: %s a %s credential", ErrBadTransition, action, r.State)
 	}
-	res, err := d.ledger.StatusSet(ctx, ledgerclient.Signer{KeyID: d.KeyID, Key: d.key}, StatusList,
-		ledger.StatusUpdate{Index: r.StatusIndex, Value: value})
+	res, err := d.submit(ctx, ledger.TxStatusSet, ledger.StatusSet{List: StatusList,
+		Updates: []ledger.StatusUpdate{{Index: r.StatusIndex, Value: value}}})
 	if err != nil {
 		return nil, nil, fmt.Errorf("issuer: status.set on the ledger: %w", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"lianzheng/credential/dataintegrity"
+	"lianzheng/credential/jws"
 	"lianzheng/credential/sdjwtvc"
 	"lianzheng/did"
 	"lianzheng/issuer"
@@ -52,7 +53,7 @@ func setup(t testing.TB, id string) (*issuer.Department, *issuertest.Ledger, *cl
 		t.Fatal(err)
 	}
 	dbp := filepath.Join(t.TempDir(), "issuer.db")
-	d, err := issuer.Open(context.Background(), issuer.Config{ID: id, Key: l.Keys[id], Ledger: l, DBPath: dbp, Now: clk.now})
+	d, err := issuer.Open(context.Background(), issuer.Config{ID: id, Signer: l.Signer(id), Ledger: l, DBPath: dbp, Now: clk.now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +245,7 @@ func TestIndicesNeverReused(t *testing.T) {
 		seen[is.Record.StatusIndex] = true
 	}
 	d.Close()
-	d2, err := issuer.Open(ctx, issuer.Config{ID: "civil-affairs", Key: l.Keys["civil-affairs"], Ledger: l, DBPath: dbp, Now: clk.now})
+	d2, err := issuer.Open(ctx, issuer.Config{ID: "civil-affairs", Signer: l.Signer("civil-affairs"), Ledger: l, DBPath: dbp, Now: clk.now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,12 +270,12 @@ func TestWrongKey(t *testing.T) {
 	clk := newClock(time.Now())
 	l, _ := issuertest.New(clk.now().Add(-time.Hour))
 	_, k, _ := ed25519.GenerateKey(rand.Reader)
-	_, err := issuer.Open(context.Background(), issuer.Config{ID: "civil-affairs", Key: k, Ledger: l, DBPath: filepath.Join(t.TempDir(), "x.db")})
+	_, err := issuer.Open(context.Background(), issuer.Config{ID: "civil-affairs", Signer: jws.NewEd25519Signer(k), Ledger: l, DBPath: filepath.Join(t.TempDir(), "x.db")})
 	if !errors.Is(err, issuer.ErrKeyNotOnLedger) {
 		t.Fatal(err)
 	}
 	// Another department's key.
-	_, err = issuer.Open(context.Background(), issuer.Config{ID: "civil-affairs", Key: l.Keys["public-security"], Ledger: l, DBPath: filepath.Join(t.TempDir(), "y.db")})
+	_, err = issuer.Open(context.Background(), issuer.Config{ID: "civil-affairs", Signer: l.Signer("public-security"), Ledger: l, DBPath: filepath.Join(t.TempDir(), "y.db")})
 	if !errors.Is(err, issuer.ErrKeyNotOnLedger) {
 		t.Fatal(err)
 	}
@@ -339,27 +340,5 @@ func TestOffers(t *testing.T) {
 	}
 	if n, _ := d.CountRecords(ctx); n != 1 {
 		t.Fatal(n)
-	}
-}
-
-func TestKeyFile(t *testing.T) {
-	_, k, _ := ed25519.GenerateKey(rand.Reader)
-	p := filepath.Join(t.TempDir(), "key.json")
-	if err := issuer.WriteKeyFile(p, "did:lz:civil-affairs#key-1", k, []byte("correct horse")); err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(p)
-	if bytes.Contains(b, k.Seed()) || bytes.Contains(b, []byte(strings.TrimRight(string(k.Seed()), "\x00"))) {
-		t.Fatal("raw seed in file")
-	}
-	kid, k2, err := issuer.ReadKeyFile(p, []byte("correct horse"))
-	if err != nil || kid != "did:lz:civil-affairs#key-1" || !k2.Equal(k) {
-		t.Fatal(err)
-	}
-	if _, _, err := issuer.ReadKeyFile(p, []byte("wrong horse")); !errors.Is(err, issuer.ErrWrongPassphrase) {
-		t.Fatal(err)
-	}
-	if err := issuer.WriteKeyFile(p, "x", k, []byte("correct horse")); err == nil {
-		t.Fatal("overwrote")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"lianzheng/assets"
+	"lianzheng/credential/jws"
 	"lianzheng/did"
 	"lianzheng/ledger"
 	"lianzheng/ledgerclient"
@@ -95,34 +97,58 @@ func (l *Ledger) Resolve(ctx context.Context, d string) (*did.Resolution, error)
 	return l.resolver.Resolve(ctx, d)
 }
 
-// StatusSet implements issuer.Ledger: the signer must be a key of a known department.
-func (l *Ledger) StatusSet(ctx context.Context, s ledgerclient.Signer, list int, ups ...ledger.StatusUpdate) (*ledgerclient.TxResult, error) {
+// ChainID implements issuer.Ledger.
+func (l *Ledger) ChainID() string { return "issuertest" }
+
+// SubmitRaw implements issuer.Ledger for status.set: the envelope must be signed by a
+// department's key-1 for this chain; the update is applied at once.
+func (l *Ledger) SubmitRaw(ctx context.Context, txType string, tx []byte) (*ledgerclient.TxResult, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.FailStatus != nil {
 		return nil, l.FailStatus
 	}
+	var env ledger.Envelope
+	if err := json.Unmarshal(tx, &env); err != nil || env.Type != txType || txType != ledger.TxStatusSet || env.Chain != "issuertest" {
+		return nil, ledgerclient.ErrTxMalformed
+	}
+	in, _ := env.SigningBytes()
+	sig, err := base64.RawURLEncoding.DecodeString(env.Sig)
+	if err != nil {
+		return nil, ledgerclient.ErrTxMalformed
+	}
 	for id, k := range l.Keys {
-		if "did:lz:"+id+"#key-1" == s.KeyID && k.Equal(s.Key) {
-			key := fmt.Sprintf("%s/%d", id, list)
-			b := l.lists[key]
-			if b == nil {
-				b = make([]byte, ledgerclient.StatusListBytes)
-				l.lists[key] = b
-			}
-			for _, u := range ups {
-				if u.Index < 0 || u.Index >= ledger.StatusListSize || u.Value < 0 || u.Value > 3 {
-					return nil, ledgerclient.ErrTxInvalid
-				}
-				sh := uint(6 - 2*(u.Index%4))
-				b[u.Index/4] = b[u.Index/4]&^(3<<sh) | byte(u.Value)<<sh
-			}
-			l.height++
-			return &ledgerclient.TxResult{Type: ledger.TxStatusSet, Height: l.height}, nil
+		if "did:lz:"+id+"#key-1" != env.Signer {
+			continue
 		}
+		if !ed25519.Verify(k.Public().(ed25519.PublicKey), in, sig) {
+			return nil, ledgerclient.ErrTxBadSignature
+		}
+		var body ledger.StatusSet
+		if err := json.Unmarshal(env.Body, &body); err != nil {
+			return nil, ledgerclient.ErrTxMalformed
+		}
+		key := fmt.Sprintf("%s/%d", id, body.List)
+		b := l.lists[key]
+		if b == nil {
+			b = make([]byte, ledgerclient.StatusListBytes)
+			l.lists[key] = b
+		}
+		for _, u := range body.Updates {
+			if u.Index < 0 || u.Index >= ledger.StatusListSize || u.Value < 0 || u.Value > 3 {
+				return nil, ledgerclient.ErrTxInvalid
+			}
+			sh := uint(6 - 2*(u.Index%4))
+			b[u.Index/4] = b[u.Index/4]&^(3<<sh) | byte(u.Value)<<sh
+		}
+		l.height++
+		return &ledgerclient.TxResult{Type: txType, Height: l.height, Hash: ledger.TxHash(tx)}, nil
 	}
 	return nil, errors.New("issuertest: signer is not a department key-1")
 }
+
+// Signer returns a department's key-1 signer.
+func (l *Ledger) Signer(id string) jws.Signer { return jws.NewEd25519Signer(l.Keys[id]) }
 
 // StatusList returns a copy of a member's list (zeros if never written).
 func (l *Ledger) StatusList(ctx context.Context, member string, list int) ([]byte, error) {

@@ -3,15 +3,18 @@ package oid4vci_test
 import (
 	"context"
 	"crypto"
+	"crypto/ed25519"
 	"errors"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"lianzheng/credential/dataintegrity"
 	"lianzheng/credential/sdjwtvc"
 	"lianzheng/did"
 	"lianzheng/internal/demonet"
+	"lianzheng/internal/keystore"
 	"lianzheng/issuer"
 	"lianzheng/issuer/oid4vci"
 	"lianzheng/ledger"
@@ -53,7 +56,21 @@ func TestEmbeddedLedger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := issuer.Open(ctx, issuer.Config{ID: "civil-affairs", Key: dk.PrivateKey(), Ledger: cl, DBPath: filepath.Join(t.TempDir(), "i.db")})
+	// The department key lives sealed in the key store; the department signs through it.
+	ks, err := keystore.Init(t.TempDir(), "department passphrase", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ks.Close()
+	kid, err := ks.ImportEd25519(dk.PrivateKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := ks.Signer(kid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := issuer.Open(ctx, issuer.Config{ID: "civil-affairs", Signer: signer, Ledger: cl, DBPath: filepath.Join(t.TempDir(), "i.db")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,8 +109,20 @@ func TestEmbeddedLedger(t *testing.T) {
 		t.Fatal(ty, err)
 	}
 	rs, _ := d.Records(ctx, issuer.ListFilter{})
-	if len(rs) != 1 || rs[0].StatusIndex != v.Status.Index {
+	if len(rs) != 1 || rs[0].StatusIndex != v.Status.Index || rs[0].OfferID != o.ID {
 		t.Fatalf("%+v", rs)
+	}
+	// The same department issues directly (W3C form verified against the ledger DID).
+	is, err := d.Issue(ctx, issuer.Request{Type: "marriage-certificate", Claims: marriage(), Holder: w.pub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dataintegrity.Verify(is.W3C, func(vm string) (ed25519.PublicKey, error) {
+		k, err := did.AssertionKeyAt(ctx, did.MultiResolver{LZ: reader}, vm, time.Now())
+		pk, _ := k.Key.(ed25519.PublicKey)
+		return pk, err
+	}); err != nil {
+		t.Fatal(err)
 	}
 	observe := func(want int) {
 		t.Helper()

@@ -45,7 +45,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	now := func() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) }
-	d, err := issuer.Open(context.Background(), issuer.Config{ID: "civil-affairs", Key: l.Keys["civil-affairs"], Ledger: l,
+	d, err := issuer.Open(context.Background(), issuer.Config{ID: "civil-affairs", Signer: l.Signer("civil-affairs"), Ledger: l,
 		DBPath: filepath.Join(t.TempDir(), "i.db"), Now: now})
 	if err != nil {
 		t.Fatal(err)
