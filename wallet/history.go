@@ -2,6 +2,8 @@ package wallet
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"crypto"
 	"encoding/json"
 	"errors"
@@ -10,6 +12,7 @@ import (
 
 	"lianzheng/credential/receipt"
 	"lianzheng/did"
+	"lianzheng/qr"
 )
 
 // ReceiptBundle is what a window hands the citizen (file or QR): its signed receipt and,
@@ -18,6 +21,20 @@ type ReceiptBundle struct {
 	Receipt string         `json:"receipt"`
 	Proof   *receipt.Proof `json:"proof,omitempty"`
 	Seq     uint64         `json:"seq,omitempty"`
+	// Anchor as the verifier hands it (only its seq is used; the root comes from the ledger).
+	Anchor *struct {
+		Seq uint64 `json:"seq"`
+	} `json:"anchor,omitempty"`
+}
+
+// bodyHash is base64url SHA-256(prefix 0x00 body) of a QR text we built.
+func bodyHash(text string) string {
+	p, body, err := qr.Decode(text, 1<<20)
+	if err != nil {
+		return ""
+	}
+	h := sha256.Sum256(append([]byte(p+"\x00"), body...))
+	return base64.RawURLEncoding.EncodeToString(h[:])
 }
 
 // maxAnchorScan bounds how many of a window's anchors are searched for the root.
@@ -45,7 +62,7 @@ func (w *Wallet) ImportReceipt(ctx context.Context, b ReceiptBundle, anchors Anc
 	}
 	var h *HistoryEntry
 	for i := range hist {
-		if hist[i].PresentationHash == rc.PresentationHash {
+		if hist[i].PresentationHash == rc.PresentationHash || (hist[i].BodyHash != "" && hist[i].BodyHash == rc.PresentationHash) {
 			h = &hist[i]
 		}
 	}
@@ -73,6 +90,9 @@ func findAnchor(ctx context.Context, anchors Anchors, window string, b ReceiptBu
 		a, err := anchors.Anchor(ctx, window, seq)
 		return err == nil && a.Count == b.Proof.Count && receipt.VerifyInclusion(b.Receipt, b.Proof, a.Root) == nil
 	}
+	if b.Seq == 0 && b.Anchor != nil {
+		b.Seq = b.Anchor.Seq
+	}
 	if b.Seq > 0 {
 		if try(b.Seq) {
 			return b.Seq, nil
@@ -91,9 +111,19 @@ func findAnchor(ctx context.Context, anchors Anchors, window string, b ReceiptBu
 	return 0, fmt.Errorf("wallet: no anchor of %s on the ledger has the receipt's root (not anchored yet?)", window)
 }
 
-// ParseReceiptBundle reads a receipt bundle (JSON) or a bare receipt token.
+// PrefixReceipt is the QR prefix of a window's receipt bundle (LZ1E:Base45(zlib(JSON))).
+const PrefixReceipt = "LZ1E"
+
+// ParseReceiptBundle reads a receipt bundle: its QR text (LZ1E:…), its JSON, or a bare
+// receipt token.
 func ParseReceiptBundle(data []byte) (ReceiptBundle, error) {
 	var b ReceiptBundle
+	if p, body, err := qr.Decode(string(data), 64<<10); err == nil {
+		if p != PrefixReceipt {
+			return b, fmt.Errorf("wallet: not a receipt QR (prefix %s)", p)
+		}
+		data = body
+	}
 	if err := json.Unmarshal(data, &b); err == nil && b.Receipt != "" {
 		return b, nil
 	}

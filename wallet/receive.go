@@ -222,7 +222,7 @@ func (w *Wallet) Receive(ctx context.Context, offerText, pin string, o *ReceiveO
 			var nr struct {
 				CNonce string `json:"c_nonce"`
 			}
-			if err := postJSON(ctx, hc, md.NonceEndpoint, "", nil, &nr); err != nil {
+			if err := postJSON(ctx, hc, md.NonceEndpoint, tok.AccessToken, nil, &nr); err != nil { // the bearer is harmless where not required
 				return out, fmt.Errorf("wallet: nonce: %w", err)
 			}
 			nonce = nr.CNonce

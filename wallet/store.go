@@ -55,6 +55,9 @@ type HistoryEntry struct {
 	Result     string              `json:"result"`            // "presented", or the window's receipt result
 	// PresentationHash is receipt.HashPresentation of the response text, to match receipts.
 	PresentationHash string `json:"presentation_hash"`
+	// BodyHash is base64url SHA-256(prefix 0x00 decoded body): what verifier/ puts in its
+	// receipts (robust to scanner case/width changes). Receipts match either hash.
+	BodyHash string `json:"body_hash,omitempty"`
 	Nonce            string `json:"nonce,omitempty"`
 	// Receipt, once imported: the window's signed receipt and whether its Merkle proof
 	// matched an anchor of that window on the ledger.
