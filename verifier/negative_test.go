@@ -35,7 +35,7 @@ var (
 	theCorpus  *corpus
 )
 
-func getCorpus(t *testing.T) *corpus {
+func getCorpus(t testing.TB) *corpus {
 	corpusOnce.Do(func() {
 		n := sharedNet(t)
 		c := &corpus{n: n}

@@ -2,7 +2,9 @@ package verifier
 
 import (
 	"encoding/json"
+
 	"fmt"
+	"lianzheng/credential/request"
 	"os"
 	"path/filepath"
 	"sync"
@@ -26,6 +28,14 @@ type storedRequest struct {
 	Item    string `json:"item"`
 	Expires int64  `json:"expires"`
 	Used    bool   `json:"used,omitempty"`
+
+	cache *bindingCache // parsed form for one trust view (not persisted)
+}
+
+type bindingCache struct {
+	view *View
+	b    *binding
+	reqs []request.FieldRequest
 }
 
 type storedReceipt struct {

@@ -90,6 +90,8 @@ type Verifier struct {
 
 	mu      sync.Mutex
 	session []*Verdict
+
+	noRecover bool // fuzzing: let panics through
 }
 
 // New makes a verifier.
@@ -264,6 +266,9 @@ func (v *Verifier) Verify(ctx context.Context, scanned string) (out *Verdict) {
 	now := v.cfg.Now()
 	vd := &Verdict{Time: now}
 	defer func() {
+		if v.noRecover {
+			return
+		}
 		if p := recover(); p != nil { // defence in depth: a parser bug must not take the window down
 			vd.Code, vd.Detail = credential.CodeMalformed, "internal error while verifying"
 			out = v.finish(ctx, vd, nil, "")
@@ -318,15 +323,23 @@ type binding struct {
 
 func (v *Verifier) verifyResponse(ctx context.Context, vd *Verdict, view *View, body []byte, now time.Time) *Verdict {
 	vd.Mode = "request"
+	// Open requests first, most recent first; then answered or expired ones (to say
+	// "replayed" or "request_expired"). The KB-JWT binding decides which request it is.
 	v.store.mu.Lock()
-	cands := slices.Clone(v.store.st.Requests)
+	var cands, closedOnes []*storedRequest
+	for i := len(v.store.st.Requests) - 1; i >= 0; i-- {
+		if r := v.store.st.Requests[i]; closed(r, now, v.cfg.Skew) {
+			closedOnes = append(closedOnes, r)
+		} else {
+			cands = append(cands, r)
+		}
+	}
+	cands = append(cands, closedOnes...)
 	v.store.mu.Unlock()
 	if len(cands) == 0 {
 		vd.Code, vd.Detail = credential.CodeNoRequest, "no request issued by this window"
 		return v.finish(ctx, vd, nil, "")
 	}
-	// Most recent first; the KB-JWT binding decides which request the answer is for.
-	slices.Reverse(cands)
 	var firstErr *Verdict
 	for _, sr := range cands {
 		b, reqItems, err := v.bindingOf(sr, view)
@@ -346,7 +359,7 @@ func (v *Verifier) verifyResponse(ctx context.Context, vd *Verdict, view *View, 
 			return v.finish(ctx, vd, nil, "")
 		}
 		// Does the first presentation's KB-JWT bind to this request?
-		_, err = v.verifyOne(ctx, texts[0], b, view, now)
+		first, err := v.verifyOne(ctx, texts[0], b, view, now)
 		if c := credential.CodeOf(err); c == credential.CodeBadKB || c == credential.CodeNonceMismatch {
 			if firstErr == nil {
 				firstErr = &Verdict{Code: c, Detail: err.Error()}
@@ -377,7 +390,7 @@ func (v *Verifier) verifyResponse(ctx context.Context, vd *Verdict, view *View, 
 			vd.Code, vd.Detail = credential.CodeOverRequest, fmt.Sprintf("request exceeds registration: %v", over)
 			return v.finish(ctx, vd, nil, sr.Item)
 		}
-		return v.verifyAll(ctx, vd, view, texts, b, now)
+		return v.verifyAll(ctx, vd, view, texts, b, now, first)
 	}
 	vd.Code = credential.CodeNoRequest
 	if firstErr != nil {
@@ -386,8 +399,18 @@ func (v *Verifier) verifyResponse(ctx context.Context, vd *Verdict, view *View, 
 	return v.finish(ctx, vd, nil, "")
 }
 
+func closed(r *storedRequest, now time.Time, skew time.Duration) bool {
+	return r.Used || !now.Before(time.Unix(r.Expires, 0).Add(skew))
+}
+
 // bindingOf parses a stored request (signed by this window) into its binding.
 func (v *Verifier) bindingOf(sr *storedRequest, view *View) (*binding, []request.FieldRequest, error) {
+	v.store.mu.Lock()
+	c := sr.cache
+	v.store.mu.Unlock()
+	if c != nil && c.view == view {
+		return c.b, c.reqs, nil
+	}
 	_, body, err := qr.Decode(sr.Text, 8<<10)
 	if err != nil {
 		return nil, nil, err
@@ -406,6 +429,9 @@ func (v *Verifier) bindingOf(sr *storedRequest, view *View) (*binding, []request
 			}
 		}
 	}
+	v.store.mu.Lock()
+	sr.cache = &bindingCache{view: view, b: b, reqs: r.Requests}
+	v.store.mu.Unlock()
 	return b, r.Requests, nil
 }
 
@@ -509,13 +535,17 @@ func (v *Verifier) verifyOneWay(ctx context.Context, vd *Verdict, view *View, bo
 		}
 		return v.finish(ctx, vd, nil, item)
 	}
-	return v.verifyAll(ctx, vd, view, texts, b, now)
+	return v.verifyAll(ctx, vd, view, texts, b, now, nil)
 }
 
-func (v *Verifier) verifyAll(ctx context.Context, vd *Verdict, view *View, texts []string, b *binding, now time.Time) *Verdict {
+// verifyAll verifies every presentation (first: the already computed verdict of texts[0]).
+func (v *Verifier) verifyAll(ctx context.Context, vd *Verdict, view *View, texts []string, b *binding, now time.Time, first *CredentialVerdict) *Verdict {
 	present := map[string]bool{}
-	for _, t := range texts {
-		cv, _ := v.verifyOne(ctx, t, b, view, now)
+	for i, t := range texts {
+		cv := first
+		if i > 0 || cv == nil {
+			cv, _ = v.verifyOne(ctx, t, b, view, now)
+		}
 		if cv.Type != "" {
 			present[cv.Type] = true
 		}

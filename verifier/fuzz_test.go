@@ -1,0 +1,44 @@
+package verifier
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"lianzheng/qr"
+)
+
+// FuzzVerify runs the whole pipeline, from the text a scanner typed to the verdict, on
+// hostile input: it must never panic (recovery is switched off here) and never accept.
+func FuzzVerify(f *testing.F) {
+	now := time.Now()
+	m := newMemWindow(f, now)
+	m.v.noRecover = true
+	good := m.referenceAnswer(f, now)
+	f.Add(good)
+	f.Add(strings.ToLower(good) + "\r\n")
+	f.Add(good[:len(good)/2])
+	f.Add("LZ1R:")
+	f.Add("LZ1W:" + good[5:])
+	f.Add(qr.Encode("LZ1R", []byte{0x82, 0x01, 0x81, 0x85, 0x40, 0x40, 0x40, 0x80, 0xf6}))
+	f.Add(qr.Encode("LZ1W", []byte{0x84, 0x01, 0x50, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x40}))
+	f.Add("ＬＺ１Ｒ：ABC")
+	ctx := context.Background()
+	first := true
+	f.Fuzz(func(t *testing.T, s string) {
+		vd := m.v.Verify(ctx, s)
+		if vd.OK && !(first && s == good) {
+			// Only the one genuine answer, once, may pass.
+			if s != good {
+				t.Fatalf("accepted a mutated answer: %q", s)
+			}
+		}
+		if s == good {
+			first = false
+		}
+		if vd.Receipt == "" || vd.Message.Zh == "" {
+			t.Fatal("verdict without receipt or message")
+		}
+	})
+}

@@ -1,0 +1,147 @@
+package verifier
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"lianzheng/did"
+	"lianzheng/internal/demonet"
+	"lianzheng/internal/refcred"
+	"lianzheng/ledger"
+	"lianzheng/ledgerclient"
+)
+
+// memTV is an in-memory TrustView over a demo genesis state, for fuzzing and benchmarks
+// (the integration tests use the real ledger).
+type memTV struct {
+	st     *ledger.GenesisState
+	res    *did.StaticResolver
+	status map[string][]byte
+	t      time.Time
+}
+
+func (m *memTV) Resolve(ctx context.Context, d string) (*did.Resolution, error) {
+	return m.res.Resolve(ctx, d)
+}
+func (m *memTV) Member(_ context.Context, id string) (*ledger.Member, error) {
+	for i := range m.st.Members {
+		if m.st.Members[i].ID == id {
+			return &m.st.Members[i], nil
+		}
+	}
+	return nil, ledgerclient.ErrNotFound
+}
+func (m *memTV) Type(_ context.Context, id string) (*ledger.CredentialType, error) {
+	for i := range m.st.Types {
+		if m.st.Types[i].ID == id {
+			return &m.st.Types[i], nil
+		}
+	}
+	return nil, ledgerclient.ErrNotFound
+}
+func (m *memTV) TypeByVCT(_ context.Context, vct string) (*ledger.CredentialType, error) {
+	for i := range m.st.Types {
+		if m.st.Types[i].VCT == vct {
+			return &m.st.Types[i], nil
+		}
+	}
+	return nil, ledgerclient.ErrNotFound
+}
+func (m *memTV) Window(_ context.Context, d string) (*ledger.Window, error) {
+	for i := range m.st.Windows {
+		if m.st.Windows[i].DID == d {
+			return &m.st.Windows[i], nil
+		}
+	}
+	return nil, ledgerclient.ErrNotFound
+}
+func (m *memTV) Params(context.Context) (*ledger.Params, error) { return &m.st.Params, nil }
+func (m *memTV) StatusList(_ context.Context, member string, list int) ([]byte, error) {
+	k := ledger.StatusListURI(member, list)
+	if b, ok := m.status[k]; ok {
+		return b, nil
+	}
+	return make([]byte, ledgerclient.StatusListBytes), nil
+}
+func (m *memTV) Height() int64   { return 7 }
+func (m *memTV) Time() time.Time { return m.t }
+
+type staticTrust struct{ v *View }
+
+func (s staticTrust) Current(context.Context) (*View, error) { return s.v, nil }
+
+// memWindow is a window over an in-memory demo consortium in which vehicle-admin's key is
+// the reference fixture's, and the window has a second service item asking for the
+// reference driving licence's four fields.
+type memWindow struct {
+	v     *Verifier
+	trust staticTrust
+	ref   *refcred.Fixture
+	cons  *demonet.Consortium
+}
+
+func newMemWindow(tb testing.TB, now time.Time) *memWindow {
+	tb.Helper()
+	cons, err := demonet.NewConsortium("mem", now.Add(-48*time.Hour), nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ref, err := refcred.DrivingLicence(now.Add(-time.Hour))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	st := cons.State
+	res, _ := did.NewStaticResolver()
+	for _, h := range st.DIDs {
+		if h.DID == ref.IssuerDID {
+			r, _ := ref.Resolver.Resolve(context.Background(), ref.IssuerDID)
+			h = r.History
+		}
+		if err := res.Put(h); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	st.Windows[0].ServiceItems = append(st.Windows[0].ServiceItems, ledger.ServiceItem{ID: "reference",
+		Name: ledger.Text{Zh: "参考", En: "reference"}, Purpose: ledger.Text{Zh: "基准测试", En: "benchmark"},
+		Requests: []ledger.FieldRequest{{Type: "driving-licence", Fields: ref.Disclose}}})
+	tv := &memTV{st: st, res: res, status: map[string][]byte{}, t: now.Add(-time.Minute)}
+	view, err := newView(context.Background(), tv, "memory", st.Types, st.Members, st.Windows, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	k := cons.Key("realestate-window-01")
+	v, err := New(Config{Trust: staticTrust{view}, Window: k.DID, KeyID: k.KeyID, Key: k.PrivateKey(), Now: func() time.Time { return now }})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &memWindow{v: v, trust: staticTrust{view}, ref: ref, cons: cons}
+}
+
+// referenceAnswer makes a request for the reference item and the answer with the licence.
+func (m *memWindow) referenceAnswer(tb testing.TB, now time.Time) string {
+	tb.Helper()
+	r, err := m.v.NewRequest(context.Background(), "reference")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sd, err := m.ref.Issue()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	m.ref.Nonce, m.ref.Audience = r.Request.NonceString(), r.Request.Audience()
+	p, err := m.ref.Present(sd, now)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return answer(tb, m.v, r, p)
+}
+
+func TestMemReference(t *testing.T) {
+	now := time.Now()
+	m := newMemWindow(t, now)
+	vd := m.v.Verify(context.Background(), m.referenceAnswer(t, now))
+	if !vd.OK || len(vd.Credentials[0].Fields) != 4 {
+		t.Fatalf("%s %s", vd.Code, vd.Detail)
+	}
+}
