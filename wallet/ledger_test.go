@@ -295,6 +295,22 @@ func TestRealEstateRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	testRestore(t, bak, e)
+
+	// suspension and expiry are shown too
+	pss := ledgerclient.Signer{KeyID: e.keys["public-security"].KeyID, Key: e.keys["public-security"].PrivateKey()}
+	if _, err := e.cl.StatusSet(ctx, pss, 0, ledger.StatusUpdate{Index: hr[0].StatusIdx, Value: ledger.StatusSuspended}); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := w.CheckStatus(ctx, hr[0]); err != nil || st != StatusSuspended {
+		t.Fatalf("status after suspension: %v %v", st, err)
+	}
+	if _, err := w.PresentOneWay(ctx, map[string][]string{hr[0].ID: {"name"}}); !errors.As(err, &ref) {
+		t.Fatalf("suspended credential presented one-way: %v", err)
+	}
+	w.Now = func() time.Time { return time.Now().AddDate(2, 0, 0) }
+	if st, _ := w.CheckStatus(ctx, hr[0]); st != StatusExpired {
+		t.Fatalf("status in two years: %v", st)
+	}
 }
 
 func forgeRequest(t *testing.T, e *env, r *request.Request) string {

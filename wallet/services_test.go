@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"lianzheng/credential/jws"
 	"lianzheng/internal/demonet"
 	"lianzheng/issuer"
 	"lianzheng/issuer/oid4vci"
@@ -32,7 +33,7 @@ func TestRealServices(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, err := issuer.Open(ctx, issuer.Config{ID: dep, Key: dk.PrivateKey(), Ledger: e.cl, DBPath: filepath.Join(t.TempDir(), "i.db")})
+		d, err := issuer.Open(ctx, issuer.Config{ID: dep, Signer: jws.NewEd25519Signer(dk.PrivateKey()), Ledger: e.cl, DBPath: filepath.Join(t.TempDir(), "i.db")})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"lianzheng/credential/jws"
 	"lianzheng/internal/demonet"
 	"lianzheng/issuer"
 	"lianzheng/issuer/oid4vci"
@@ -42,7 +43,7 @@ func TestWalletCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	dk, _ := demonet.LoadKey(demonet.KeyDir(lh), "civil-affairs")
-	d, err := issuer.Open(ctx, issuer.Config{ID: "civil-affairs", Key: dk.PrivateKey(), Ledger: cl, DBPath: filepath.Join(t.TempDir(), "i.db")})
+	d, err := issuer.Open(ctx, issuer.Config{ID: "civil-affairs", Signer: jws.NewEd25519Signer(dk.PrivateKey()), Ledger: cl, DBPath: filepath.Join(t.TempDir(), "i.db")})
 	if err != nil {
 		t.Fatal(err)
 	}
