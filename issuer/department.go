@@ -76,6 +76,8 @@ type Config struct {
 	// (registered in its did:lz history): a sealed key store's signer
 	// (internal/keystore.Store.Signer) or jws.NewEd25519Signer.
 	Signer jws.Signer
+	// Key is an unsealed Ed25519 key, used when Signer is nil (tests, demos).
+	Key ed25519.PrivateKey
 	KeyID  string // optional: expected DID URL of Key; found from the ledger if empty
 	Ledger Ledger
 	DBPath string           // SQLite file for records, offers and the status allocator
@@ -101,8 +103,11 @@ func Open(ctx context.Context, c Config) (*Department, error) {
 	if !did.ValidLZID(c.ID) {
 		return nil, fmt.Errorf("issuer: invalid department id %q", c.ID)
 	}
+	if c.Signer == nil && len(c.Key) == ed25519.PrivateKeySize {
+		c.Signer = jws.NewEd25519Signer(c.Key)
+	}
 	if c.Signer == nil || c.Ledger == nil || c.DBPath == "" {
-		return nil, errors.New("issuer: Config needs Signer, Ledger and DBPath")
+		return nil, errors.New("issuer: Config needs Signer (or Key), Ledger and DBPath")
 	}
 	if _, ok := c.Signer.Public().(ed25519.PublicKey); !ok || c.Signer.Alg() != jws.AlgEdDSA {
 		return nil, errors.New("issuer: the department signer must be Ed25519 (EdDSA)")
