@@ -150,6 +150,7 @@ type CredentialVerdict struct {
 	Code     credential.Code `json:"code,omitempty"`
 	Message  Text            `json:"message"`
 	Fields   []Field         `json:"fields,omitempty"`
+	Shown    int             `json:"shown"`  // fields disclosed (kept after the session closes)
 	Hidden   int             `json:"hidden"` // disclosable claims the citizen did not show
 	Detail   string          `json:"-"`      // engineer detail (no personal data)
 	names    []string
@@ -653,6 +654,7 @@ func (v *Verifier) verifyOne(ctx context.Context, text string, b *binding, view 
 			cv.Fields = append(cv.Fields, Field{Name: c.Name, Label: Text(c.Label), Value: show(val)})
 		}
 	}
+	cv.Shown = len(vc.Disclosed)
 	cv.Hidden = len(typ.Disclosable) - len(vc.Disclosed)
 	if cv.Hidden < 0 {
 		cv.Hidden = 0

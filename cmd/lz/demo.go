@@ -1,60 +1,90 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"time"
 
-	"lianzheng/credential"
-	"lianzheng/internal/coredemo"
+	"lianzheng/verifier"
+	"lianzheng/verifier/demo"
 )
 
 func cmdDemo(args []string) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	out := fs.String("out", "", "write the artefacts (presentations, W3C VCs, QR text and PNG) to this directory")
+	out := fs.String("out", "", "write what an outside auditor needs (credentials, issuer keys and DID documents, QR texts and PNGs, presentations, status list token, trust snapshot, receipt, manifest.json) to this directory")
 	lang := fs.String("lang", "zh", "zh or en")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	rep, err := coredemo.Run(*out, time.Now())
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	rep, err := demo.Run(ctx, *out)
+	if rep != nil {
+		printReport(os.Stdout, rep, *out, *lang)
+	}
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	printReport(os.Stdout, rep, *lang)
 	return nil
 }
 
-func printReport(w io.Writer, rep *coredemo.Report, lang string) {
+func printReport(w io.Writer, rep *demo.Report, out, lang string) {
 	t := func(zh, en string) string {
 		if lang == "en" {
 			return en
 		}
 		return zh
 	}
-	fmt.Fprintln(w, t("链证通 · 不动产登记演示（凭证核心）", "LianZheng · real-estate registration demo (credential core)"))
-	fmt.Fprintln(w, t("公安局签发户口簿，民政局签发结婚证；市民一次出示，窗口一次扫码核验。",
-		"Public security issues a household register, civil affairs a marriage certificate; the citizen shows both in one QR."))
-	fmt.Fprintf(w, t("应答二维码：%d 个字符，QR 版本 %d-M（原始 SD-JWT 文本需 %d 个字符）；从图片识读：%v\n",
-		"Response QR: %d characters, QR version %d-M (the plain SD-JWT text would need %d); read back from the PNG: %v\n"),
-		len(rep.ResponseQR), rep.QRVersion, rep.PlainChars, rep.DecodedFromPNG)
+	tx := func(x verifier.Text) string { return t(x.Zh, x.En) }
+	fmt.Fprintln(w, t("链证通 · 不动产登记演示（嵌入式联盟链 + 窗口核验）", "LianZheng · real-estate registration demo (embedded consortium ledger + window verifier)"))
+	fmt.Fprintln(w, t("公安局签发户口簿，民政局签发结婚证（状态登记在联盟链上）；窗口出示签名请求码；市民一次出示，窗口一次扫码核验。",
+		"Public security issues a household register, civil affairs a marriage certificate (status on the ledger); the window shows a signed request; the citizen shows both in one QR."))
+	fmt.Fprintf(w, t("请求二维码：%d 个字符；应答二维码：%d 个字符，QR 版本 %d-M；从图片识读：%v\n",
+		"Request QR: %d characters; response QR: %d characters, QR version %d-M; read back from the PNG: %v\n"),
+		len(rep.RequestQR), len(rep.ResponseQR), rep.QRVersion, rep.DecodedFromPNG)
 	fmt.Fprintf(w, t("W3C VC（eddsa-rdfc-2022）验证通过：%d 份\n", "W3C VCs (eddsa-rdfc-2022) verified: %d\n"), rep.W3CVerified)
-	show := func(title string, vs []coredemo.Verdict) {
+	show := func(title string, vd *verifier.Verdict) {
+		if vd == nil {
+			return
+		}
 		fmt.Fprintln(w, "\n"+title)
-		for _, v := range vs {
-			if v.OK {
-				fmt.Fprintf(w, "  ✔ %s — %s（%s%d%s）\n", v.TypeZh, t("核验通过", "valid"), t("未披露 ", "undisclosed: "), v.Hidden, t(" 项", ""))
-				for _, f := range v.Fields {
-					fmt.Fprintf(w, "      %s：%s\n", f[0], f[1])
-				}
-			} else {
-				fmt.Fprintf(w, "  ✘ %s — [%s] %s\n", v.TypeZh, v.Code, credential.Message(v.Code, lang))
+		mark := "✔"
+		if !vd.OK {
+			mark = "✘"
+		}
+		fmt.Fprintf(w, "  %s %s", mark, tx(vd.Message))
+		if vd.Code != "" {
+			fmt.Fprintf(w, " [%s]", vd.Code)
+		}
+		fmt.Fprintf(w, t("（信任：%s，高度 %d，%s 前）\n", " (trust: %s, height %d, %s old)\n"), vd.Trust.Source, vd.Trust.Height, vd.Trust.Age.Round(time.Millisecond))
+		for _, c := range vd.Credentials {
+			m := "✔"
+			if !c.OK {
+				m = "✘"
 			}
+			fmt.Fprintf(w, "  %s %s — %s", m, tx(c.TypeName), tx(c.Message))
+			if c.Code != "" {
+				fmt.Fprintf(w, " [%s]", c.Code)
+			}
+			if c.OK {
+				fmt.Fprintf(w, t("（披露 %d 项，未披露 %d 项）", " (%d shown, %d undisclosed)"), c.Shown, c.Hidden)
+			}
+			fmt.Fprintln(w)
 		}
 	}
-	show(t("窗口核验结果：", "Window verdict:"), rep.Verdicts)
-	show(t("民政局撤销结婚证后，同一应答再次核验：", "After civil affairs revokes the certificate, the same answer again:"), rep.AfterRevoke)
-	fmt.Fprintln(w, t("\n（演示数据均为虚构。信任来源目前为内存登记表，联盟链接入后由账本提供。）",
-		"\n(All data is invented. Trust currently comes from an in-memory registry; the consortium ledger replaces it.)"))
+	show(t("窗口核验结果（核验后会话结束，披露内容已清除）：", "Window verdict (session closed afterwards; disclosed values dropped):"), rep.Verdict)
+	if rep.Anchor != nil {
+		fmt.Fprintf(w, t("  回执 %s 已上链锚定：%d 条回执，Merkle 根 %s…，区块 %d；包含证明校验：%v\n",
+			"  Receipt %s anchored: %d receipts, Merkle root %s…, block %d; inclusion proof checked: %v\n"),
+			rep.Verdict.ReceiptID, rep.Anchor.Count, rep.Anchor.Root[:16], rep.Anchor.Height, rep.ReceiptOK)
+	}
+	show(t("民政局在联盟链上撤销结婚证后，新的出示（在线）：", "After civil affairs revokes the certificate on the ledger, a new answer (online):"), rep.AfterRevoke)
+	show(t("同上，离线窗口使用更新后的信任快照：", "The same, offline window with a refreshed trust snapshot:"), rep.OfflineRevoked)
+	if out != "" {
+		fmt.Fprintf(w, t("\n审计材料已写入 %s（%d 个文件，见 manifest.json）\n", "\nAuditor's files written to %s (%d files, see manifest.json)\n"), out, len(rep.Files))
+	}
+	fmt.Fprintln(w, t("（演示数据均为虚构。）", "(All data is invented.)"))
 }

@@ -1,0 +1,476 @@
+// Package demo runs the real-estate registration scenario (不动产登记) end to end, headless,
+// on a fresh embedded consortium ledger, with the real window verifier: public security
+// issues a household register and civil affairs a marriage certificate (SD-JWT VC with a
+// status entry on the ledger, and the same credential as a W3C VC 2.0 with an
+// eddsa-rdfc-2022 proof); the window shows its signed request QR; the citizen answers with
+// both credentials in one QR; the window reads the QR image and verifies it against the
+// ledger; the receipt is anchored on the ledger and its inclusion proof handed out; civil
+// affairs revokes the certificate and a new answer is rejected online and offline (from a
+// refreshed trust snapshot). With an output directory it writes what an outside auditor
+// needs to re-check everything with independent implementations (manifest.json).
+//
+// The issuing and presenting steps use the credential core directly (the issuer and wallet
+// packages were being written concurrently); status, DIDs, catalogue and anchors are the
+// ledger's. All personal data is invented test data.
+package demo
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"time"
+
+	"lianzheng/credential/dataintegrity"
+	"lianzheng/credential/jws"
+	"lianzheng/credential/request"
+	"lianzheng/credential/sdjwt"
+	"lianzheng/credential/sdjwtvc"
+	"lianzheng/credential/statuslist"
+	"lianzheng/did"
+	"lianzheng/internal/demonet"
+	"lianzheng/ledger"
+	"lianzheng/ledgerclient"
+	"lianzheng/qr"
+	"lianzheng/verifier"
+)
+
+// Report is what the scenario produced.
+type Report struct {
+	RequestQR      string
+	ResponseQR     string
+	QRVersion      int
+	DecodedFromPNG bool
+	Verdict        *verifier.Verdict
+	Anchor         *verifier.Anchor
+	ReceiptOK      bool // receipt signature and inclusion under the anchored root checked
+	AfterRevoke    *verifier.Verdict
+	OfflineRevoked *verifier.Verdict
+	W3CVerified    int
+	LedgerHeight   int64
+	Files          []string
+}
+
+// Manifest is manifest.json (paths relative to the output directory).
+type Manifest struct {
+	Credentials []ManifestCredential `json:"credentials"`
+	Request     struct {
+		Text string `json:"text"`
+		PNG  string `json:"png"`
+	} `json:"request"`
+	Response struct {
+		Text          string   `json:"text"`
+		PNG           string   `json:"png"`
+		Presentations []string `json:"presentations"`
+		Nonce         string   `json:"nonce"`
+		Audience      string   `json:"audience"`
+	} `json:"response"`
+	StatusListCredential string `json:"status_list_credential"`
+	TrustSnapshot        string `json:"trust_snapshot"`
+	Receipt              string `json:"receipt"`
+	Genesis              string `json:"genesis"`
+	Notes                string `json:"notes"`
+}
+
+// ManifestCredential names one issued credential's files.
+type ManifestCredential struct {
+	Type              string `json:"type"`
+	SDJWTVC           string `json:"sd_jwt_vc"`
+	W3CVC             string `json:"w3c_vc"`
+	IssuerJWK         string `json:"issuer_jwk"`
+	IssuerDIDDocument string `json:"issuer_did_document"`
+}
+
+var claims = map[string]map[string]any{
+	"household-register": {
+		"name": "测试用户甲", "id_number": "TEST00000000000001", "birth_date": "1990-01-01",
+		"relation_to_head": "户主", "household_number": "TEST-H-0001",
+		"address": "示例省示例市样例区演示路1号", "marital_status": "已婚",
+	},
+	"marriage-certificate": {
+		"holder_name": "测试用户甲", "spouse_name": "测试用户乙", "spouse_id_number": "TEST00000000000002",
+		"registration_date": "2018-05-20", "certificate_number": "TEST-J-2018-0001", "registry": "示例市民政局婚姻登记处",
+	},
+}
+
+var w3cTypes = map[string]string{"household-register": "HouseholdRegisterCredential", "marriage-certificate": "MarriageCertificateCredential"}
+
+type file struct {
+	name string
+	data []byte
+}
+
+type issued struct {
+	typ    *ledger.CredentialType
+	member string
+	sd     *sdjwt.SDJWT
+	holder jws.Signer
+	index  int
+	w3c    map[string]any
+}
+
+// Run executes the scenario. workDir holds the temporary ledger home ("" = a temp dir,
+// removed afterwards); outDir, if not empty, receives the auditor's files.
+func Run(ctx context.Context, outDir string) (*Report, error) {
+	home, err := os.MkdirTemp("", "lz-demo-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(home)
+	start := time.Now()
+	if _, _, err := demonet.InitEmbedded(home, demonet.EmbeddedOptions{EmptyBlocksInterval: 300 * time.Millisecond,
+		Now: start.Add(-time.Hour)}); err != nil {
+		return nil, err
+	}
+	node, err := ledger.StartHomeNode(ctx, home, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer node.Stop()
+	if err := node.WaitForHeight(ctx, 2); err != nil {
+		return nil, err
+	}
+	root, err := ledgerclient.GenesisRootFile(ledger.GenesisFile(home))
+	if err != nil {
+		return nil, err
+	}
+	cl, err := ledgerclient.Dial(node.RPCAddress(), root, ledgerclient.Config{PollInterval: 50 * time.Millisecond})
+	if err != nil {
+		return nil, err
+	}
+	keys := map[string]*demonet.DemoKey{}
+	for _, id := range []string{"public-security", "civil-affairs", "realestate-window-01"} {
+		if keys[id], err = demonet.LoadKey(demonet.KeyDir(home), id); err != nil {
+			return nil, err
+		}
+	}
+	trust := verifier.NewOnlineTrust(cl, 30*time.Second)
+	wk := keys["realestate-window-01"]
+	win, err := verifier.New(verifier.Config{Trust: trust, Window: wk.DID, KeyID: wk.KeyID, Key: wk.PrivateKey()})
+	if err != nil {
+		return nil, err
+	}
+	view, err := trust.Current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w, _ := view.Window(wk.DID)
+	item := w.ServiceItems[0]
+
+	// 1. The departments issue (types, issuers and DIDs from the ledger); the citizen's
+	// wallet receives each with a fresh holder key.
+	var creds []*issued
+	for _, fr := range item.Requests {
+		typ, _ := view.Type(fr.Type)
+		member := typ.Issuers[0]
+		dk := keys[member]
+		_, hk, _ := ed25519.GenerateKey(rand.Reader)
+		hpub, _ := did.NewPublicKey(hk.Public())
+		n, _ := rand.Int(rand.Reader, big.NewInt(ledger.StatusListSize))
+		idx := int(n.Int64())
+		uri := ledger.StatusListURI(member, 0)
+		iat := time.Now().Add(-time.Minute).Truncate(time.Second)
+		exp := iat.AddDate(0, 0, typ.MaxValidityDays)
+		sd, err := sdjwtvc.Issue(sdjwtvc.Credential{Issuer: dk.DID, KeyID: dk.KeyID, VCT: typ.VCT, IssuedAt: iat,
+			Expires: exp, Claims: claims[typ.ID], Disclosable: typ.Disclosable, Holder: hpub,
+			Status: &sdjwtvc.Status{Index: idx, URI: uri}}, jws.NewEd25519Signer(dk.PrivateKey()))
+		if err != nil {
+			return nil, fmt.Errorf("issue %s: %w", typ.ID, err)
+		}
+		vc, err := dataintegrity.NewCredential(dataintegrity.CredentialConfig{
+			Types: []string{w3cTypes[typ.ID]}, Issuer: dk.DID, Holder: hpub.DIDKey(),
+			ValidFrom: iat, ValidUntil: exp, Claims: claims[typ.ID],
+			Status: []dataintegrity.StatusEntry{{ListCredential: uri, Index: idx, Purpose: statuslist.PurposeRevocation}},
+		})
+		if err != nil {
+			return nil, err
+		}
+		if vc, err = dataintegrity.SignCredential(vc, dk.KeyID, dk.PrivateKey(), iat); err != nil {
+			return nil, err
+		}
+		creds = append(creds, &issued{typ: typ, member: member, sd: sd, holder: jws.NewEd25519Signer(hk), index: idx, w3c: vc})
+	}
+	rep := &Report{}
+	for _, c := range creds {
+		if _, err := dataintegrity.Verify(c.w3c, func(vm string) (ed25519.PublicKey, error) {
+			k, err := did.AssertionKeyAt(ctx, view, vm, time.Now())
+			if err != nil {
+				return nil, err
+			}
+			pk, _ := k.Key.(ed25519.PublicKey)
+			return pk, nil
+		}); err != nil {
+			return nil, fmt.Errorf("w3c verify: %w", err)
+		}
+		rep.W3CVerified++
+	}
+
+	// 2. The window's request QR.
+	req, err := win.NewRequest(ctx, item.ID)
+	if err != nil {
+		return nil, err
+	}
+	rep.RequestQR = req.Text
+	reqPNG, err := req.PNG()
+	if err != nil {
+		return nil, err
+	}
+
+	// 3. The citizen checks the request's signature with the window key on the ledger,
+	// discloses exactly what was asked, in one QR.
+	answer := func(r *verifier.Request) (string, []string, error) {
+		_, body, err := qr.Decode(r.Text, 8<<10)
+		if err != nil {
+			return "", nil, err
+		}
+		if _, err := requestVerify(ctx, body, view); err != nil {
+			return "", nil, err
+		}
+		var texts []string
+		for i, c := range creds {
+			sub, err := c.sd.Select(r.Request.Requests[i].Fields...)
+			if err != nil {
+				return "", nil, err
+			}
+			p, err := sub.Bind(c.holder, r.Request.NonceString(), r.Request.Audience(), time.Now())
+			if err != nil {
+				return "", nil, err
+			}
+			texts = append(texts, p)
+		}
+		cbody, err := qr.EncodeSDJWT(texts, &qr.CompactContext{Nonce: r.Request.NonceString(), Audience: r.Request.Audience(), Known: view.Known()})
+		if err != nil {
+			return "", nil, err
+		}
+		return qr.Encode("LZ1R", cbody), texts, nil
+	}
+	resp, texts, err := answer(req)
+	if err != nil {
+		return nil, err
+	}
+	rep.ResponseQR = resp
+	if rep.QRVersion, err = qr.Version(resp); err != nil {
+		return nil, err
+	}
+	respPNG, err := qr.RenderPNG(resp, 0)
+	if err != nil {
+		return nil, err
+	}
+
+	// 4. The window reads the QR image and verifies against the ledger.
+	if s, err := qr.DecodePNG(respPNG); err == nil && s == resp {
+		rep.DecodedFromPNG = true
+	}
+	rep.Verdict = win.VerifyPNG(ctx, respPNG)
+	if !rep.Verdict.OK {
+		return rep, fmt.Errorf("demo: the genuine answer was rejected: %s (%s)", rep.Verdict.Code, rep.Verdict.Detail)
+	}
+	verdictJSON, _ := json.MarshalIndent(rep.Verdict, "", "  ")
+	win.CloseSession() // the clerk is done: disclosed values dropped
+
+	// 5. The receipt is anchored; the citizen gets it with its inclusion proof.
+	if rep.Anchor, err = win.Anchor(ctx, cl); err != nil {
+		return nil, err
+	}
+	bundle, err := win.Receipt(rep.Verdict.ReceiptID)
+	if err != nil {
+		return nil, err
+	}
+	onLedger, err := cl.Anchor(ctx, wk.DID, rep.Anchor.Seq)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := verifier.CheckReceipt(ctx, bundle, trust, onLedger.Root); err == nil {
+		rep.ReceiptOK = true
+	}
+	receiptQR, _ := bundle.Text()
+
+	// 6. Civil affairs revokes the certificate on the ledger: a new answer is rejected
+	// online, and offline from a refreshed trust snapshot.
+	var mc *issued
+	for _, c := range creds {
+		if c.typ.ID == "marriage-certificate" {
+			mc = c
+		}
+	}
+	ca := keys[mc.member]
+	if _, err := cl.StatusSet(ctx, ledgerclient.Signer{KeyID: ca.KeyID, Key: ca.PrivateKey()}, 0,
+		ledger.StatusUpdate{Index: mc.index, Value: ledger.StatusRevoked}); err != nil {
+		return nil, err
+	}
+	trust.Invalidate()
+	req2, err := win.NewRequest(ctx, item.ID)
+	if err != nil {
+		return nil, err
+	}
+	resp2, _, err := answer(req2)
+	if err != nil {
+		return nil, err
+	}
+	rep.AfterRevoke = win.Verify(ctx, resp2)
+	snapPath := filepath.Join(home, "trust-snapshot.bin")
+	snap, err := cl.ExportFile(ctx, snapPath, 0)
+	if err != nil {
+		return nil, err
+	}
+	rep.LedgerHeight = snap.Height()
+	st, err := verifier.LoadSnapshot(snapPath, root, time.Now(), time.Hour)
+	if err != nil {
+		return nil, err
+	}
+	off, err := verifier.New(verifier.Config{Trust: st, Window: wk.DID, KeyID: wk.KeyID, Key: wk.PrivateKey()})
+	if err != nil {
+		return nil, err
+	}
+	req3, err := off.NewRequest(ctx, item.ID)
+	if err != nil {
+		return nil, err
+	}
+	resp3, _, err := answer(req3)
+	if err != nil {
+		return nil, err
+	}
+	rep.OfflineRevoked = off.Verify(ctx, resp3)
+
+	if outDir == "" {
+		return rep, nil
+	}
+	// 7. The auditor's files.
+	var fs []file
+	var m Manifest
+	for i, c := range creds {
+		res, err := view.Resolve(ctx, "did:lz:"+c.member)
+		if err != nil {
+			return nil, err
+		}
+		k := keys[c.member]
+		pub, _ := did.NewPublicKey(k.PublicKey())
+		jwk := map[string]any{}
+		jb, _ := json.Marshal(pub.JWK())
+		json.Unmarshal(jb, &jwk)
+		jwk["kid"] = k.KeyID
+		id := c.typ.ID
+		mc := ManifestCredential{Type: id, SDJWTVC: "credentials/" + id + ".sd-jwt", W3CVC: "credentials/" + id + ".w3c-vc.json",
+			IssuerJWK: "issuers/" + c.member + ".jwk.json", IssuerDIDDocument: "issuers/" + c.member + ".did.json"}
+		m.Credentials = append(m.Credentials, mc)
+		fs = append(fs, file{mc.SDJWTVC, []byte(c.sd.String())}, file{mc.W3CVC, jsonBytes(c.w3c)},
+			file{mc.IssuerJWK, jsonBytes(jwk)}, file{mc.IssuerDIDDocument, jsonBytes(res.Document)})
+		p := fmt.Sprintf("response/presentation-%d-%s.txt", i+1, id)
+		m.Response.Presentations = append(m.Response.Presentations, p)
+		fs = append(fs, file{p, []byte(texts[i])})
+	}
+	m.Request.Text, m.Request.PNG = "request/request-qr.txt", "request/request-qr.png"
+	m.Response.Text, m.Response.PNG = "response/response-qr.txt", "response/response-qr.png"
+	m.Response.Nonce, m.Response.Audience = req.Request.NonceString(), req.Request.Audience()
+	fs = append(fs, file{m.Request.Text, []byte(req.Text)}, file{m.Request.PNG, reqPNG},
+		file{m.Response.Text, []byte(resp)}, file{m.Response.PNG, respPNG})
+	slc, err := statusListToken(ctx, cl, ca, mc.member)
+	if err != nil {
+		return nil, err
+	}
+	m.StatusListCredential = "status/" + mc.member + "-0.statuslist.jwt"
+	fs = append(fs, file{m.StatusListCredential, []byte(slc)})
+	snapBytes, err := os.ReadFile(snapPath)
+	if err != nil {
+		return nil, err
+	}
+	m.TrustSnapshot = "trust/trust-snapshot.bin"
+	gen, _ := os.ReadFile(ledger.GenesisFile(home))
+	m.Genesis = "trust/genesis.json"
+	m.Receipt = "receipt/receipt.json"
+	fs = append(fs, file{m.TrustSnapshot, snapBytes}, file{m.Genesis, gen},
+		file{m.Receipt, jsonBytes(map[string]any{"bundle": bundle, "anchor_on_ledger": onLedger})},
+		file{"receipt/receipt-qr.txt", []byte(receiptQR)},
+		file{"window/verdict.json", verdictJSON})
+	m.Notes = "All personal data is invented test data. The status list token is the IETF Token Status List of " +
+		"civil-affairs' list 0 after the revocation, signed by civil-affairs' key. The trust snapshot verifies " +
+		"against trust/genesis.json (light-client rules). Presentations are the standard SD-JWT+KB texts the " +
+		"response QR decodes to (nonce and audience as given). The receipt bundle's proof is RFC 6962 shaped " +
+		"(leaf = SHA-256(0x00||receipt JWS))."
+	fs = append(fs, file{"manifest.json", jsonBytes(m)})
+	for _, f := range fs {
+		p := filepath.Join(outDir, filepath.FromSlash(f.name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(p, f.data, 0o644); err != nil {
+			return nil, err
+		}
+		rep.Files = append(rep.Files, f.name)
+	}
+	return rep, nil
+}
+
+func jsonBytes(v any) []byte {
+	b, _ := json.MarshalIndent(v, "", "  ")
+	return append(b, '\n')
+}
+
+// statusListToken signs the ledger's status list as an IETF Token Status List JWT.
+func statusListToken(ctx context.Context, cl *ledgerclient.Client, k *demonet.DemoKey, member string) (string, error) {
+	raw, err := cl.StatusList(ctx, member, 0)
+	if err != nil {
+		return "", err
+	}
+	l, err := statuslist.New(ledger.StatusListSize, 2)
+	if err != nil {
+		return "", err
+	}
+	for i := 0; i < ledger.StatusListSize; i++ {
+		if raw[i/4] == 0 {
+			i += 3 - i%4
+			continue
+		}
+		if s := ledgerclient.StatusAt(raw, i); s != 0 {
+			if err := l.Set(i, uint8(s)); err != nil {
+				return "", err
+			}
+		}
+	}
+	c, err := l.IETFTokenClaims(statuslist.IETFTokenConfig{Subject: ledger.StatusListURI(member, 0)})
+	if err != nil {
+		return "", err
+	}
+	c["iss"] = k.DID
+	b, err := jws.Marshal(c)
+	if err != nil {
+		return "", err
+	}
+	return jws.Sign(map[string]any{"typ": "statuslist+jwt", "kid": k.KeyID}, b, jws.NewEd25519Signer(k.PrivateKey()))
+}
+
+// requestVerify is the wallet's check of the request QR: signature by the window key valid
+// at its issuance on the ledger, validity, and nothing asked beyond the registration.
+func requestVerify(ctx context.Context, body []byte, view *verifier.View) (*request.Request, error) {
+	r, err := request.Verify(body, func(kid string, at time.Time) (ed25519.PublicKey, error) {
+		k, err := did.AssertionKeyAt(ctx, view, kid, at)
+		if err != nil {
+			return nil, err
+		}
+		pk, _ := k.Key.(ed25519.PublicKey)
+		return pk, nil
+	}, time.Now(), 0)
+	if err != nil {
+		return nil, err
+	}
+	w, ok := view.Window(r.Window)
+	if !ok {
+		return nil, fmt.Errorf("demo: window %s not registered", r.Window)
+	}
+	allowed := map[string][]string{}
+	for _, si := range w.ServiceItems {
+		if si.ID == r.Item {
+			for _, fr := range si.Requests {
+				allowed[fr.Type] = fr.Fields
+			}
+		}
+	}
+	if over := request.OverAsk(r, allowed); len(over) > 0 {
+		return nil, fmt.Errorf("demo: the window asks beyond its registration: %v", over)
+	}
+	return r, nil
+}
