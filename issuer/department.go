@@ -77,7 +77,7 @@ type Config struct {
 	// (internal/keystore.Store.Signer) or jws.NewEd25519Signer.
 	Signer jws.Signer
 	// Key is an unsealed Ed25519 key, used when Signer is nil (tests, demos).
-	Key ed25519.PrivateKey
+	Key    ed25519.PrivateKey
 	KeyID  string // optional: expected DID URL of Key; found from the ledger if empty
 	Ledger Ledger
 	DBPath string           // SQLite file for records, offers and the status allocator
