@@ -18,7 +18,9 @@ func usage() {
   demo     运行不动产登记演示（凭证核心，无界面） / run the real-estate demo headless
   ledger   联盟链节点：init、start、status、testnet init / consortium ledger node (lz ledger help)
   verify   窗口核验：request、check、snapshot、anchor、receipt / window verifier (lz verify help)
-  wallet   市民钱包：init、receive、list、show、status、present、history、backup、restore / citizen wallet (lz wallet help)`)
+  wallet   市民钱包：init、receive、list、show、status、present、history、backup、restore / citizen wallet (lz wallet help)
+  issuer   部门签发：init、types、issue、offer、suspend、resume、revoke、batch、list / department issuer (lz issuer help)
+  serve    lz serve issuer：OpenID4VCI 签发服务 / the OpenID4VCI issuance service`)
 }
 
 func main() {
@@ -36,6 +38,10 @@ func main() {
 		err = cmdVerify(os.Args[2:])
 	case "wallet":
 		err = cmdWallet(os.Args[2:])
+	case "issuer":
+		err = cmdIssuer(os.Args[2:])
+	case "serve":
+		err = cmdServe(os.Args[2:])
 	case "-h", "--help", "help":
 		usage()
 		return

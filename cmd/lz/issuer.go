@@ -1,0 +1,594 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"lianzheng/did"
+	"lianzheng/internal/demonet"
+	"lianzheng/internal/keystore"
+	"lianzheng/issuer"
+	"lianzheng/issuer/oid4vci"
+	"lianzheng/ledger"
+	"lianzheng/ledgerclient"
+)
+
+const issuerUsage = `用法 / usage: lz issuer <command> --home DIR [flags]
+
+  init     --home DIR --id DEPT --node ADDR (--ledger-home DIR | --genesis FILE --demo-key FILE) [--issuer-url URL]
+           新建部门签发目录，导入并密封部门签名密钥 / create the issuer home, seal the department key
+  types    本部门可签发的凭证类型 / credential types this department may issue
+  issue    --type T (--claims FILE.json | --claim k=v ...) --holder did:key:… [--out DIR]
+  offer    --type T (--claims FILE.json | --claim k=v ...) [--ttl 10m] [--qr FILE.png]
+           生成领取二维码与 6 位码 / credential offer (OpenID4VCI) as text, QR and PIN
+  suspend | resume | revoke  RECORD_ID   暂停 / 恢复 / 撤销（写入联盟链）
+  batch    --type T --csv FILE --out FILE   批量签发（先全部校验，任何一行有误则不签发）
+  list     [--type T] [--state valid|suspended|revoked] [--limit N]
+
+The key store passphrase comes from $LZ_ISSUER_PASSPHRASE or --passphrase-file.
+lz serve issuer --home DIR [--addr 127.0.0.1:8470] runs the OpenID4VCI service.`
+
+// issuerConfig is <home>/issuer.json.
+type issuerConfig struct {
+	ID          string `json:"id"`
+	KeyID       string `json:"key_id"`       // DID URL on the ledger
+	KeystoreKID string `json:"keystore_kid"` // key id inside the sealed key store
+	Node        string `json:"node"`
+	IssuerURL   string `json:"issuer_url"`
+}
+
+func cmdIssuer(args []string) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintln(os.Stderr, issuerUsage)
+		return nil
+	}
+	out := os.Stdout
+	switch args[0] {
+	case "init":
+		return issuerInit(args[1:], out)
+	case "types":
+		return issuerTypes(args[1:], out)
+	case "issue":
+		return issuerIssue(args[1:], out)
+	case "offer":
+		return issuerOffer(args[1:], out)
+	case "suspend", "resume", "revoke":
+		return issuerStatus(args[0], args[1:], out)
+	case "batch":
+		return issuerBatch(args[1:], out)
+	case "list":
+		return issuerList(args[1:], out)
+	}
+	fmt.Fprintln(os.Stderr, issuerUsage)
+	return fmt.Errorf("issuer: unknown command %q", args[0])
+}
+
+func cmdServe(args []string) error {
+	if len(args) == 0 || args[0] != "issuer" {
+		return errors.New("serve: usage: lz serve issuer --home DIR [--addr 127.0.0.1:8470]")
+	}
+	return serveIssuer(args[1:])
+}
+
+func passphrase(file string) (string, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", err
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	}
+	if p := os.Getenv("LZ_ISSUER_PASSPHRASE"); p != "" {
+		return p, nil
+	}
+	return "", errors.New("the key store passphrase is required: set LZ_ISSUER_PASSPHRASE or --passphrase-file")
+}
+
+type issuerFlags struct {
+	fs       *flag.FlagSet
+	home     *string
+	passFile *string
+	node     *string
+}
+
+func newIssuerFlags(name string) *issuerFlags {
+	fs := newFlags("issuer " + name)
+	return &issuerFlags{fs: fs,
+		home:     fs.String("home", "", "issuer home directory (required)"),
+		passFile: fs.String("passphrase-file", "", "file holding the key store passphrase (default: $LZ_ISSUER_PASSPHRASE)"),
+		node:     fs.String("node", "", "ledger RPC address (default: the one recorded at init)"),
+	}
+}
+
+func loadIssuerConfig(home string) (*issuerConfig, error) {
+	b, err := os.ReadFile(filepath.Join(home, "issuer.json"))
+	if err != nil {
+		return nil, fmt.Errorf("not an issuer home (run lz issuer init): %w", err)
+	}
+	var c issuerConfig
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// openedDept is a department opened from its home; close releases everything.
+type openedDept struct {
+	d     *issuer.Department
+	cfg   *issuerConfig
+	ks    *keystore.Store
+	close func()
+}
+
+func openDepartment(ctx context.Context, f *issuerFlags) (*openedDept, error) {
+	if *f.home == "" {
+		return nil, errors.New("--home is required")
+	}
+	cfg, err := loadIssuerConfig(*f.home)
+	if err != nil {
+		return nil, err
+	}
+	if *f.node != "" {
+		cfg.Node = *f.node
+	}
+	pass, err := passphrase(*f.passFile)
+	if err != nil {
+		return nil, err
+	}
+	ks, err := keystore.Open(filepath.Join(*f.home, "keystore"), nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := ks.Unlock(pass); err != nil {
+		ks.Close()
+		return nil, err
+	}
+	signer, err := ks.Signer(cfg.KeystoreKID)
+	if err != nil {
+		ks.Close()
+		return nil, err
+	}
+	root, err := ledgerclient.GenesisRootFile(filepath.Join(*f.home, "genesis.json"))
+	if err != nil {
+		ks.Close()
+		return nil, err
+	}
+	cl, err := ledgerclient.Dial(rpcAddress(cfg.Node), root, ledgerclient.Config{})
+	if err != nil {
+		ks.Close()
+		return nil, err
+	}
+	d, err := issuer.Open(ctx, issuer.Config{ID: cfg.ID, Signer: signer, KeyID: cfg.KeyID, Ledger: cl,
+		DBPath: filepath.Join(*f.home, "issuer.db")})
+	if err != nil {
+		ks.Close()
+		return nil, err
+	}
+	return &openedDept{d: d, cfg: cfg, ks: ks, close: func() { d.Close(); ks.Close() }}, nil
+}
+
+func issuerInit(args []string, out io.Writer) error {
+	f := newIssuerFlags("init")
+	id := f.fs.String("id", "", "department (member) id, e.g. civil-affairs (required)")
+	ledgerHome := f.fs.String("ledger-home", "", "demo ledger home: genesis and <home>/demo-keys/<id>.json are taken from it")
+	genesis := f.fs.String("genesis", "", "the consortium genesis.json (trust root)")
+	demoKey := f.fs.String("demo-key", "", "a demo key file (<ledger home>/demo-keys/<id>.json) to import")
+	issuerURL := f.fs.String("issuer-url", "http://127.0.0.1:8470", "credential issuer identifier (the URL wallets reach lz serve issuer at)")
+	if err := parseFlags(f.fs, args); err != nil {
+		return err
+	}
+	if *f.home == "" || *id == "" {
+		return errors.New("issuer init: --home and --id are required")
+	}
+	keyDir := ""
+	switch {
+	case *ledgerHome != "":
+		*genesis = ledger.GenesisFile(*ledgerHome)
+		keyDir = demonet.KeyDir(*ledgerHome)
+		if *f.node == "" {
+			if c, err := ledger.LoadConfig(*ledgerHome); err == nil {
+				*f.node = ledger.RPCURL(c.RPC.ListenAddress)
+			}
+		}
+	case *genesis != "" && *demoKey != "":
+		keyDir = filepath.Dir(*demoKey)
+		*id = strings.TrimSuffix(filepath.Base(*demoKey), ".json")
+	default:
+		return errors.New("issuer init: give --ledger-home, or --genesis and --demo-key")
+	}
+	if *f.node == "" {
+		return errors.New("issuer init: --node is required")
+	}
+	dk, err := demonet.LoadKey(keyDir, *id)
+	if err != nil {
+		return err
+	}
+	pass, err := passphrase(*f.passFile)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(*f.home, "issuer.json")); err == nil {
+		return fmt.Errorf("issuer init: %s is already an issuer home", *f.home)
+	}
+	if err := os.MkdirAll(*f.home, 0o700); err != nil {
+		return err
+	}
+	g, err := os.ReadFile(*genesis)
+	if err != nil {
+		return err
+	}
+	if _, err := ledgerclient.GenesisRoot(g); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(*f.home, "genesis.json"), g, 0o600); err != nil {
+		return err
+	}
+	ks, err := keystore.Init(filepath.Join(*f.home, "keystore"), pass, nil)
+	if err != nil {
+		return err
+	}
+	kid, err := ks.ImportEd25519(dk.PrivateKey())
+	ks.Close()
+	if err != nil {
+		return err
+	}
+	cfg := issuerConfig{ID: *id, KeyID: dk.KeyID, KeystoreKID: kid, Node: *f.node, IssuerURL: strings.TrimRight(*issuerURL, "/")}
+	b, _ := json.MarshalIndent(cfg, "", "  ")
+	if err := os.WriteFile(filepath.Join(*f.home, "issuer.json"), append(b, '\n'), 0o600); err != nil {
+		return err
+	}
+	// Check the key against the ledger now, so a wrong key or node shows at once.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	od, err := openDepartment(ctx, f)
+	if err != nil {
+		return fmt.Errorf("issuer init: home written, but the department does not open against the ledger: %w", err)
+	}
+	defer od.close()
+	fmt.Fprintf(out, "issuer home %s: %s signing as %s (key sealed in %s)\n", *f.home, od.d.DID, od.d.KeyID, filepath.Join(*f.home, "keystore"))
+	return nil
+}
+
+func issuerTypes(args []string, out io.Writer) error {
+	f := newIssuerFlags("types")
+	if err := parseFlags(f.fs, args); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	od, err := openDepartment(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer od.close()
+	ts, err := od.d.Types(ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range ts {
+		fmt.Fprintf(out, "%s  %s / %s  (vct %s, ≤ %d days)\n", t.ID, t.Name.Zh, t.Name.En, t.VCT, t.MaxValidityDays)
+		for _, c := range t.Claims {
+			req := ""
+			if c.Required {
+				req = " *"
+			}
+			fmt.Fprintf(out, "    %-20s %-7s %s / %s%s\n", c.Name, c.Type, c.Label.Zh, c.Label.En, req)
+		}
+	}
+	return nil
+}
+
+type claimFlags map[string]any
+
+func (c claimFlags) String() string { return "" }
+func (c claimFlags) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("--claim wants name=value")
+	}
+	c[k] = v
+	return nil
+}
+
+func readClaims(file string, c claimFlags) (map[string]any, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, err
+		}
+		dec := json.NewDecoder(strings.NewReader(string(b)))
+		dec.UseNumber()
+		var m map[string]any
+		if err := dec.Decode(&m); err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		for k, v := range c {
+			m[k] = v
+		}
+		return m, nil
+	}
+	return c, nil
+}
+
+// printErr shows validation problems field by field (zh and en).
+func printValidation(w io.Writer, err error) error {
+	var ve *issuer.ValidationError
+	if errors.As(err, &ve) {
+		for _, f := range ve.Fields {
+			fmt.Fprintf(w, "  ✘ %s: %s / %s\n", f.Field, f.Zh, f.En)
+		}
+	}
+	var na *issuer.NotAuthorisedError
+	if errors.As(err, &na) {
+		fmt.Fprintf(w, "  ✘ 本部门无权签发此类凭证（目录授权：%s）\n", strings.Join(na.Issuers, ", "))
+	}
+	return err
+}
+
+func issuerIssue(args []string, out io.Writer) error {
+	f := newIssuerFlags("issue")
+	typ := f.fs.String("type", "", "credential type id (required)")
+	file := f.fs.String("claims", "", "JSON object of claims")
+	holder := f.fs.String("holder", "", "the holder's did:key (required)")
+	outDir := f.fs.String("out", "", "write <record>.sd-jwt and <record>.w3c.json here (default: print)")
+	cl := claimFlags{}
+	f.fs.Var(cl, "claim", "name=value (repeatable)")
+	if err := parseFlags(f.fs, args); err != nil {
+		return err
+	}
+	claims, err := readClaims(*file, cl)
+	if err != nil {
+		return err
+	}
+	hk, err := did.ParseKey(*holder)
+	if err != nil {
+		return fmt.Errorf("--holder: %w", err)
+	}
+	ctx := context.Background()
+	od, err := openDepartment(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer od.close()
+	is, err := od.d.Issue(ctx, issuer.Request{Type: *typ, Claims: claims, Holder: hk})
+	if err != nil {
+		return printValidation(os.Stderr, err)
+	}
+	w3c, _ := json.MarshalIndent(is.W3C, "", "  ")
+	if *outDir != "" {
+		if err := os.MkdirAll(*outDir, 0o700); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(*outDir, is.Record.ID+".sd-jwt"), []byte(is.SDJWT+"\n"), 0o600); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(*outDir, is.Record.ID+".w3c.json"), append(w3c, '\n'), 0o600); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintln(out, is.SDJWT)
+		fmt.Fprintln(out, string(w3c))
+	}
+	rb, _ := json.Marshal(is.Record)
+	fmt.Fprintln(os.Stderr, string(rb))
+	return nil
+}
+
+func issuerOffer(args []string, out io.Writer) error {
+	f := newIssuerFlags("offer")
+	typ := f.fs.String("type", "", "credential type id (required)")
+	file := f.fs.String("claims", "", "JSON object of claims")
+	ttl := f.fs.Duration("ttl", issuer.DefaultOfferTTL, "how long the offer can be redeemed")
+	qrFile := f.fs.String("qr", "", "write the offer QR code (PNG) here")
+	cl := claimFlags{}
+	f.fs.Var(cl, "claim", "name=value (repeatable)")
+	if err := parseFlags(f.fs, args); err != nil {
+		return err
+	}
+	claims, err := readClaims(*file, cl)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	od, err := openDepartment(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer od.close()
+	o, err := od.d.CreateOffer(ctx, issuer.Request{Type: *typ, Claims: claims}, *ttl)
+	if err != nil {
+		return printValidation(os.Stderr, err)
+	}
+	uri := oid4vci.OfferURI(od.cfg.IssuerURL, o)
+	if *qrFile != "" {
+		png, err := oid4vci.OfferQR(od.cfg.IssuerURL, o)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(*qrFile, png, 0o600); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(out, "offer %s  type %s  expires %s\n", o.ID, o.Type, o.Expires.Local().Format(time.DateTime))
+	fmt.Fprintf(out, "领取码（请口头或短信告知办事人）/ transaction PIN: %s\n", o.PIN)
+	fmt.Fprintln(out, uri)
+	return nil
+}
+
+func issuerStatus(action string, args []string, out io.Writer) error {
+	f := newIssuerFlags(action)
+	f.fs.Usage = func() { fmt.Fprintf(os.Stderr, "lz issuer %s --home DIR RECORD_ID\n", action) }
+	if err := f.fs.Parse(args); err != nil {
+		return err
+	}
+	id := f.fs.Arg(0)
+	if f.fs.NArg() > 0 { // flags may follow the record id
+		if err := f.fs.Parse(f.fs.Args()[1:]); err != nil {
+			return err
+		}
+	}
+	if id == "" || f.fs.NArg() != 0 {
+		return fmt.Errorf("issuer %s: one RECORD_ID expected", action)
+	}
+	ctx := context.Background()
+	od, err := openDepartment(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer od.close()
+	r, res, err := od.d.SetStatus(ctx, id, action)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "%s → %s (status index %d, ledger block %d, tx %s)\n", r.ID, r.State, r.StatusIndex, res.Height, res.Hash)
+	return nil
+}
+
+func issuerBatch(args []string, out io.Writer) error {
+	f := newIssuerFlags("batch")
+	typ := f.fs.String("type", "", "credential type id (required)")
+	csvFile := f.fs.String("csv", "", "CSV file: header of claim names (and optionally holder = did:key) (required)")
+	outFile := f.fs.String("out", "", "result CSV (offers: row,offer_id,tx_code,offer_uri; credentials: row,record_id,sd_jwt) (required)")
+	ttl := f.fs.Duration("ttl", 24*time.Hour, "offer lifetime")
+	if err := parseFlags(f.fs, args); err != nil {
+		return err
+	}
+	if *csvFile == "" || *outFile == "" {
+		return errors.New("issuer batch: --csv and --out are required")
+	}
+	in, err := os.Open(*csvFile)
+	if err != nil {
+		return err
+	}
+	rows, err := issuer.ReadCSV(in)
+	in.Close()
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	od, err := openDepartment(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer od.close()
+	res, err := od.d.Batch(ctx, *typ, rows, *ttl)
+	if errors.Is(err, issuer.ErrBatchInvalid) {
+		for _, re := range res.Errors {
+			for _, fe := range re.Fields {
+				fmt.Fprintf(os.Stderr, "第 %d 行 / row %d  %s: %s / %s\n", re.Row, re.Row, fe.Field, fe.Zh, fe.En)
+			}
+		}
+		return fmt.Errorf("%d of %d rows invalid; nothing issued", len(res.Errors), res.Rows)
+	}
+	if err != nil {
+		return printValidation(os.Stderr, err)
+	}
+	fo, err := os.OpenFile(*outFile, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	w := csv.NewWriter(fo)
+	if res.Offers != nil {
+		_ = w.Write([]string{"row", "offer_id", "tx_code", "offer_uri"})
+		for i, o := range res.Offers {
+			_ = w.Write([]string{fmt.Sprint(i + 1), o.ID, o.PIN, oid4vci.OfferURI(od.cfg.IssuerURL, o)})
+		}
+	} else {
+		_ = w.Write([]string{"row", "record_id", "sd_jwt"})
+		for i, is := range res.Issued {
+			_ = w.Write([]string{fmt.Sprint(i + 1), is.Record.ID, is.SDJWT})
+		}
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		fo.Close()
+		return err
+	}
+	if err := fo.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "%d rows: %d credentials, %d offers → %s\n", res.Rows, len(res.Issued), len(res.Offers), *outFile)
+	return nil
+}
+
+func issuerList(args []string, out io.Writer) error {
+	f := newIssuerFlags("list")
+	typ := f.fs.String("type", "", "only this type")
+	state := f.fs.String("state", "", "only this state")
+	limit := f.fs.Int("limit", 100, "at most this many")
+	if err := parseFlags(f.fs, args); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	od, err := openDepartment(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer od.close()
+	rs, err := od.d.Records(ctx, issuer.ListFilter{Type: *typ, State: *state, Limit: *limit})
+	if err != nil {
+		return err
+	}
+	sort.SliceStable(rs, func(i, j int) bool { return rs[i].IssuedAt.After(rs[j].IssuedAt) })
+	for _, r := range rs {
+		exp := "-"
+		if !r.ExpiresAt.IsZero() {
+			exp = r.ExpiresAt.Format(time.DateOnly)
+		}
+		fmt.Fprintf(out, "%s  %-22s %-9s idx %-6d issued %s  expires %s\n", r.ID, r.Type, r.State, r.StatusIndex, r.IssuedAt.Local().Format(time.DateTime), exp)
+	}
+	return nil
+}
+
+func serveIssuer(args []string) error {
+	f := newIssuerFlags("serve")
+	addr := f.fs.String("addr", "127.0.0.1:8470", "listen address")
+	issuerURL := f.fs.String("issuer-url", "", "credential issuer identifier (default: from init)")
+	attempts := f.fs.Int("pin-attempts", issuer.DefaultPINAttempts, "wrong PINs that block an offer")
+	if err := parseFlags(f.fs, args); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	od, err := openDepartment(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer od.close()
+	url := od.cfg.IssuerURL
+	if *issuerURL != "" {
+		url = strings.TrimRight(*issuerURL, "/")
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	srv := &oid4vci.Server{Dept: od.d, IssuerURL: url, MaxPINAttempts: *attempts, Log: logger}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(sctx)
+	}()
+	logger.Info("issuer service", "department", od.d.DID, "listen", ln.Addr().String(), "issuer", url)
+	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

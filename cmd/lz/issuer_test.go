@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"io"
+
+	"lianzheng/did"
+	"lianzheng/internal/demonet"
+	"lianzheng/ledger"
+)
+
+// TestIssuerCLI drives lz issuer against an embedded demo ledger: init from the demo home
+// (key imported into the sealed key store), types, offer, issue, suspend/resume/revoke,
+// list, batch (a bad row stops the whole batch).
+func TestIssuerCLI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a CometBFT node")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	lh := t.TempDir()
+	if _, _, err := demonet.InitEmbedded(lh, demonet.EmbeddedOptions{EmptyBlocksInterval: 200 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	node, err := ledger.StartHomeNode(ctx, lh, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer node.Stop()
+	t.Setenv("LZ_ISSUER_PASSPHRASE", "民政局 test passphrase")
+	home := filepath.Join(t.TempDir(), "issuer")
+	run := func(f func([]string, *bytes.Buffer) error, args ...string) string {
+		t.Helper()
+		var b bytes.Buffer
+		if err := f(append(args, "--home", home), &b); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, b.String())
+		}
+		return b.String()
+	}
+	w := func(g func([]string, io.Writer) error) func([]string, *bytes.Buffer) error {
+		return func(a []string, b *bytes.Buffer) error { return g(a, b) }
+	}
+	run(w(issuerInit), "--id", "civil-affairs", "--ledger-home", lh)
+	if out := run(w(issuerTypes)); !strings.Contains(out, "marriage-certificate") || strings.Contains(out, "household-register") {
+		t.Fatal(out)
+	}
+	claims := []string{"--claim", "holder_name=测试用户甲", "--claim", "spouse_name=测试用户乙", "--claim", "spouse_id_number=TEST2",
+		"--claim", "registration_date=2018-05-20", "--claim", "certificate_number=J-1", "--claim", "registry=示例登记处"}
+	qr := filepath.Join(t.TempDir(), "offer.png")
+	out := run(w(issuerOffer), append([]string{"--type", "marriage-certificate", "--qr", qr}, claims...)...)
+	if !strings.Contains(out, "openid-credential-offer://?credential_offer=") || !regexp.MustCompile(`PIN: \d{6}`).MatchString(out) {
+		t.Fatal(out)
+	}
+	if st, err := os.Stat(qr); err != nil || st.Size() == 0 {
+		t.Fatal(err)
+	}
+	_, hk, _ := ed25519.GenerateKey(rand.Reader)
+	holder := did.KeyFromEd25519(hk.Public().(ed25519.PublicKey))
+	dir := t.TempDir()
+	run(w(issuerIssue), append([]string{"--type", "marriage-certificate", "--holder", holder, "--out", dir}, claims...)...)
+	files, _ := filepath.Glob(filepath.Join(dir, "*.sd-jwt"))
+	if len(files) != 1 {
+		t.Fatal(files)
+	}
+	id := strings.TrimSuffix(filepath.Base(files[0]), ".sd-jwt")
+	for _, a := range []string{"suspend", "resume", "revoke"} {
+		out := run(func(args []string, b *bytes.Buffer) error { return issuerStatus(a, args, b) }, id)
+		if !strings.Contains(out, "ledger block") {
+			t.Fatal(out)
+		}
+	}
+	if out := run(w(issuerList)); !strings.Contains(out, id) || !strings.Contains(out, "revoked") {
+		t.Fatal(out)
+	}
+	// Batch: offers for 3 rows; a bad date on one row stops everything.
+	csvp := filepath.Join(t.TempDir(), "in.csv")
+	good := "holder_name,spouse_name,spouse_id_number,registration_date,certificate_number,registry\n" +
+		"甲,乙,T1,2018-05-20,J-2,处\n丙,丁,T2,2019-01-01,J-3,处\n戊,己,T3,2020-02-29,J-4,处\n"
+	os.WriteFile(csvp, []byte(strings.Replace(good, "2020-02-29", "2021-02-29", 1)), 0o600)
+	var b bytes.Buffer
+	if err := issuerBatch([]string{"--home", home, "--type", "marriage-certificate", "--csv", csvp, "--out", filepath.Join(t.TempDir(), "x.csv")}, &b); err == nil ||
+		!strings.Contains(err.Error(), "nothing issued") {
+		t.Fatal(err)
+	}
+	os.WriteFile(csvp, []byte(good), 0o600)
+	outCSV := filepath.Join(t.TempDir(), "out.csv")
+	if out := run(w(issuerBatch), "--type", "marriage-certificate", "--csv", csvp, "--out", outCSV); !strings.Contains(out, "3 offers") {
+		t.Fatal(out)
+	}
+}
