@@ -110,3 +110,45 @@ func BenchmarkSnapshotLoad(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkVerifyRealEstateOnline: the same answer with trust from the online client's warm
+// cache (the embedded ledger; the verified view is refreshed only after its TTL).
+func BenchmarkVerifyRealEstateOnline(b *testing.B) {
+	n := sharedNet(b)
+	trust := NewOnlineTrust(n.client, time.Hour)
+	v := n.newVerifier(b, trust, nil, nil)
+	hr := n.issue(b, "household-register", issueOpt{})
+	mc := n.issue(b, "marriage-certificate", issueOpt{})
+	mk := func() string {
+		r, err := v.NewRequest(context.Background(), "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		no, a := r.Request.NonceString(), r.Request.Audience()
+		return answer(b, v, r, hr.present(b, no, a), mc.present(b, no, a))
+	}
+	ctx := context.Background()
+	if vd := v.Verify(ctx, mk()); !vd.OK {
+		b.Fatalf("%s %s", vd.Code, vd.Detail)
+	}
+	_, verify := benchfloor.Ed25519()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for done := 0; done < b.N; {
+		b.StopTimer()
+		batch := make([]string, min(16, b.N-done))
+		for i := range batch {
+			batch[i] = mk()
+		}
+		runtime.GC()
+		b.StartTimer()
+		for i := len(batch) - 1; i >= 0; i-- {
+			if vd := v.Verify(ctx, batch[i]); !vd.OK {
+				b.Fatalf("%s %s", vd.Code, vd.Detail)
+			}
+		}
+		done += len(batch)
+	}
+	b.StopTimer()
+	benchfloor.Report(b, 4*verify)
+}
