@@ -2,9 +2,9 @@ package wallet
 
 import (
 	"context"
+	"crypto"
 	"crypto/sha256"
 	"encoding/base64"
-	"crypto"
 	"encoding/json"
 	"errors"
 	"fmt"

@@ -58,7 +58,7 @@ type HistoryEntry struct {
 	// BodyHash is base64url SHA-256(prefix 0x00 decoded body): what verifier/ puts in its
 	// receipts (robust to scanner case/width changes). Receipts match either hash.
 	BodyHash string `json:"body_hash,omitempty"`
-	Nonce            string `json:"nonce,omitempty"`
+	Nonce    string `json:"nonce,omitempty"`
 	// Receipt, once imported: the window's signed receipt and whether its Merkle proof
 	// matched an anchor of that window on the ledger.
 	Receipt        string `json:"receipt,omitempty"`

@@ -575,7 +575,7 @@ const DefaultMemory = 64 * 1024
 // closest to target (at least 1, at most 16).
 func TuneKDF(target time.Duration) KDFParams {
 	p := KDFParams{Time: 1, Memory: DefaultMemory, Threads: 2, Salt: make([]byte, 16)}
-	one := time.Duration(1<<62)
+	one := time.Duration(1 << 62)
 	for range 3 { // the first run pays for the 64 MiB allocation
 		start := time.Now()
 		derive("calibration", p)
@@ -672,7 +672,7 @@ type provider struct {
 	lock  secretlock.Service
 }
 
-func (p provider) StorageProvider() kms.Store    { return p.store }
+func (p provider) StorageProvider() kms.Store     { return p.store }
 func (p provider) SecretLock() secretlock.Service { return p.lock }
 
 type boltKMSStore struct{ db *bolt.DB }
