@@ -564,18 +564,23 @@ func serveIssuer(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	return serveIssuerCtx(ctx, f, *addr, *issuerURL, *attempts, nil)
+}
+
+// serveIssuerCtx serves until ctx ends; ready (if set) gets the bound address.
+func serveIssuerCtx(ctx context.Context, f *issuerFlags, addr, issuerURL string, attempts int, ready func(string)) error {
 	od, err := openDepartment(ctx, f)
 	if err != nil {
 		return err
 	}
 	defer od.close()
 	url := od.cfg.IssuerURL
-	if *issuerURL != "" {
-		url = strings.TrimRight(*issuerURL, "/")
+	if issuerURL != "" {
+		url = strings.TrimRight(issuerURL, "/")
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	srv := &oid4vci.Server{Dept: od.d, IssuerURL: url, MaxPINAttempts: *attempts, Log: logger}
-	ln, err := net.Listen("tcp", *addr)
+	srv := &oid4vci.Server{Dept: od.d, IssuerURL: url, MaxPINAttempts: attempts, Log: logger}
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
@@ -587,6 +592,9 @@ func serveIssuer(args []string) error {
 		_ = hs.Shutdown(sctx)
 	}()
 	logger.Info("issuer service", "department", od.d.DID, "listen", ln.Addr().String(), "issuer", url)
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
 	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

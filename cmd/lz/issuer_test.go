@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"io"
+	"net/http"
 
 	"lianzheng/did"
 	"lianzheng/internal/demonet"
@@ -82,6 +83,45 @@ func TestIssuerCLI(t *testing.T) {
 	if out := run(w(issuerList)); !strings.Contains(out, id) || !strings.Contains(out, "revoked") {
 		t.Fatal(out)
 	}
+	// The service: metadata from lz serve issuer on a free loopback port.
+	sctx, stop := context.WithCancel(ctx)
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		f := newIssuerFlags("serve")
+		f.fs.Parse([]string{"--home", home})
+		done <- serveIssuerCtx(sctx, f, "127.0.0.1:0", "", 5, func(a string) { ready <- a })
+	}()
+	select {
+	case a := <-ready:
+		resp, err := http.Get("http://" + a + "/.well-known/openid-credential-issuer")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), `"vct":"urn:lz:vct:marriage-certificate"`) {
+			t.Fatalf("%d %s", resp.StatusCode, body)
+		}
+	case err := <-done:
+		t.Fatal(err)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// DESIGN §5: the department key never lies unencrypted in the issuer home.
+	dk, _ := demonet.LoadKey(demonet.KeyDir(lh), "civil-affairs")
+	filepath.Walk(home, func(p string, fi os.FileInfo, err error) error {
+		if err != nil || fi.IsDir() {
+			return err
+		}
+		b, _ := os.ReadFile(p)
+		if bytes.Contains(b, dk.PrivateKey().Seed()) || bytes.Contains(b, []byte(dk.PrivateKeySeed)) {
+			t.Errorf("%s holds the raw department key", p)
+		}
+		return nil
+	})
 	// Batch: offers for 3 rows; a bad date on one row stops everything.
 	csvp := filepath.Join(t.TempDir(), "in.csv")
 	good := "holder_name,spouse_name,spouse_id_number,registration_date,certificate_number,registry\n" +
