@@ -178,7 +178,7 @@ type Plan struct {
 	WindowName Bilingual
 	ItemName   Bilingual
 	Purpose    Bilingual
-	Department string
+	Department string // department name (zh) and member id, from the ledger
 	Asks       []Ask
 	// OverAsk is true when the window asked for fields beyond its registration.
 	OverAsk bool
@@ -254,7 +254,11 @@ func (w *Wallet) PlanRequest(ctx context.Context, text string) (*Plan, error) {
 	if item == nil {
 		return nil, refuse(CodeItemUnknown, "窗口未登记事项 %s，请勿出示", "the window has no registered service item %s; do not present", r.Item)
 	}
-	p := &Plan{Request: r, Window: win, Item: item, Department: win.Department,
+	dept := win.Department
+	if m, err := l.Member(ctx, win.Department); err == nil {
+		dept = m.Name.Zh + " (" + win.Department + ")"
+	}
+	p := &Plan{Request: r, Window: win, Item: item, Department: dept,
 		WindowName: Bilingual{win.Name.Zh, win.Name.En}, ItemName: Bilingual{item.Name.Zh, item.Name.En},
 		Purpose: Bilingual{item.Purpose.Zh, item.Purpose.En}}
 	allowed := map[string][]string{}
