@@ -236,7 +236,8 @@ func (v *Verifier) NewRequest(ctx context.Context, item string) (*Request, error
 	text := qr.Encode(request.PrefixRequest, body)
 	v.store.mu.Lock()
 	v.store.prune(now, keepRequests)
-	sr := &storedRequest{Nonce: r.NonceString(), Text: text, Item: si.ID, Expires: r.Expires}
+	sr := &storedRequest{Nonce: r.NonceString(), Text: text, Item: si.ID, Expires: r.Expires,
+		cache: &bindingCache{view: view, b: v.bindingFrom(r, view), reqs: r.Requests}}
 	v.store.st.Requests = append(v.store.st.Requests, sr)
 	v.store.st.byNonce[sr.Nonce] = sr
 	err = v.store.save()
@@ -420,6 +421,16 @@ func (v *Verifier) bindingOf(sr *storedRequest, view *View) (*binding, []request
 	if err != nil {
 		return nil, nil, err
 	}
+	b := v.bindingFrom(r, view)
+	v.store.mu.Lock()
+	sr.cache = &bindingCache{view: view, b: b, reqs: r.Requests}
+	v.store.mu.Unlock()
+	return b, r.Requests, nil
+}
+
+// bindingFrom is what an answer to r must be bound to, and the fields it may disclose (asked
+// by r and registered for its item in view).
+func (v *Verifier) bindingFrom(r *request.Request, view *View) *binding {
 	b := &binding{nonce: r.NonceString(), aud: r.Audience(), item: r.Item, allowed: map[string][]string{},
 		maxKBAge: time.Duration(r.Expires-r.IssuedAt)*time.Second + v.cfg.Skew}
 	reg := registered(view, v.cfg.Window, r.Item)
@@ -430,10 +441,7 @@ func (v *Verifier) bindingOf(sr *storedRequest, view *View) (*binding, []request
 			}
 		}
 	}
-	v.store.mu.Lock()
-	sr.cache = &bindingCache{view: view, b: b, reqs: r.Requests}
-	v.store.mu.Unlock()
-	return b, r.Requests, nil
+	return b
 }
 
 func registered(view *View, window, item string) map[string][]string {
