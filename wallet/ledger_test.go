@@ -251,8 +251,19 @@ func TestRealEstateRoundTrip(t *testing.T) {
 			}
 		}
 	}
-	raw, _ := os.ReadFile(filepath.Join(w.Home, StoreFile))
-	_ = raw
+	// no personal value and no record of where the citizen went is readable on disk
+	filepath.WalkDir(w.Home, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, _ := os.ReadFile(p)
+		for _, secret := range []string{"测试用户甲", "TEST00000000000001", "示例省示例市", windowDID, plan.Purpose.Zh} {
+			if bytes.Contains(b, []byte(secret)) {
+				t.Errorf("%s holds %q in the clear", p, secret)
+			}
+		}
+		return nil
+	})
 
 	// civil affairs revokes the marriage certificate: shown as revoked, not presented by default
 	cs := ledgerclient.Signer{KeyID: e.keys["civil-affairs"].KeyID, Key: e.keys["civil-affairs"].PrivateKey()}

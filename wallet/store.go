@@ -72,7 +72,42 @@ type HistoryEntry struct {
 // so a crash leaves either the old or the new state and every acknowledged write survives).
 type Store struct {
 	db *bolt.DB
+	// crypt, when set, seals credential and history records (the wallet's keystore: AES-GCM
+	// under the PIN-derived master key); settings stay in the clear.
+	crypt Sealer
 }
+
+// Sealer encrypts records; *keystore.Store is one.
+type Sealer interface {
+	Seal(pt, aad []byte) ([]byte, error)
+	Unseal(ct, aad []byte) ([]byte, error)
+}
+
+// sealedTag starts a sealed record (a plain record is JSON and starts with '{').
+const sealedTag = 0x01
+
+func (s *Store) seal(bucket []byte, id string, v []byte) ([]byte, error) {
+	if s.crypt == nil {
+		return v, nil
+	}
+	ct, err := s.crypt.Seal(v, recordAAD(bucket, id))
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte{sealedTag}, ct...), nil
+}
+
+func (s *Store) unseal(bucket, id, v []byte) ([]byte, error) {
+	if len(v) == 0 || v[0] != sealedTag {
+		return v, nil
+	}
+	if s.crypt == nil {
+		return nil, errors.New("wallet: record is sealed and the store has no key")
+	}
+	return s.crypt.Unseal(v[1:], recordAAD(bucket, string(id)))
+}
+
+func recordAAD(bucket []byte, id string) []byte { return []byte(string(bucket) + "/" + id) }
 
 // OpenStore opens (creating if needed) the store in dir.
 func OpenStore(dir string) (*Store, error) {
@@ -109,6 +144,9 @@ func put(s *Store, bucket []byte, id string, v any) error {
 	if err != nil {
 		return err
 	}
+	if b, err = s.seal(bucket, id, b); err != nil {
+		return err
+	}
 	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucket).Put([]byte(id), b) })
 }
 
@@ -133,6 +171,10 @@ func (s *Store) Credential(id string) (*Credential, error) {
 		if b == nil {
 			return ErrNoCredential
 		}
+		b, err := s.unseal(bucketCreds, []byte(id), b)
+		if err != nil {
+			return err
+		}
 		return json.Unmarshal(b, &c)
 	})
 	if err != nil {
@@ -145,8 +187,12 @@ func (s *Store) Credential(id string) (*Credential, error) {
 func (s *Store) Credentials() ([]Credential, error) {
 	var out []Credential
 	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketCreds).ForEach(func(_, v []byte) error {
+		return tx.Bucket(bucketCreds).ForEach(func(k, v []byte) error {
 			var c Credential
+			v, err := s.unseal(bucketCreds, k, v)
+			if err != nil {
+				return err
+			}
 			if err := json.Unmarshal(v, &c); err != nil {
 				return err
 			}
@@ -165,8 +211,12 @@ func (s *Store) AddHistory(h *HistoryEntry) error { return put(s, bucketHistory,
 func (s *Store) History() ([]HistoryEntry, error) {
 	var out []HistoryEntry
 	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketHistory).ForEach(func(_, v []byte) error {
+		return tx.Bucket(bucketHistory).ForEach(func(k, v []byte) error {
 			var h HistoryEntry
+			v, err := s.unseal(bucketHistory, k, v)
+			if err != nil {
+				return err
+			}
 			if err := json.Unmarshal(v, &h); err != nil {
 				return err
 			}

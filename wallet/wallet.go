@@ -69,6 +69,7 @@ func Init(home, pin string, o *Options) (*Wallet, error) {
 		ks.Close()
 		return nil, err
 	}
+	st.crypt = ks
 	return &Wallet{Home: home, Keys: ks, Store: st, Now: time.Now}, nil
 }
 
@@ -86,6 +87,7 @@ func Open(home string, o *Options) (*Wallet, error) {
 		ks.Close()
 		return nil, err
 	}
+	st.crypt = ks // records are readable once the keystore is unlocked
 	return &Wallet{Home: home, Keys: ks, Store: st, Now: time.Now}, nil
 }
 

@@ -562,6 +562,32 @@ func RestoreSealed(dir string, sealed []byte) error {
 	return os.Rename(tmp, filepath.Join(dir, FileName))
 }
 
+// Seal encrypts data (AES-256-GCM under the master key) bound to aad, for holders that keep
+// other secrets next to their keys (the wallet's credentials). Only while unlocked.
+func (s *Store) Seal(pt, aad []byte) ([]byte, error) {
+	s.mu.Lock()
+	l := s.lock
+	s.mu.Unlock()
+	if l == nil {
+		return nil, ErrLocked
+	}
+	return l.seal(pt, dataAAD(aad))
+}
+
+// Unseal decrypts what Seal produced with the same aad.
+func (s *Store) Unseal(ct, aad []byte) ([]byte, error) {
+	s.mu.Lock()
+	l := s.lock
+	s.mu.Unlock()
+	if l == nil {
+		return nil, ErrLocked
+	}
+	return l.open(ct, dataAAD(aad))
+}
+
+// dataAAD separates Seal from the keyset and check sealing (whose AADs never start so).
+func dataAAD(aad []byte) []byte { return append([]byte("lz-data\x00"), aad...) }
+
 // --- KDF and sealing ---
 
 func derive(secret string, p KDFParams) []byte {

@@ -343,3 +343,22 @@ func BenchmarkUnlock(b *testing.B) {
 	}
 	benchfloor.Report(b, floor)
 }
+
+func TestSealData(t *testing.T) {
+	ks, _ := Init(t.TempDir(), "123456", &Options{KDF: testKDF})
+	defer ks.Close()
+	ct, err := ks.Seal([]byte("户口簿"), []byte("credentials/a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pt, err := ks.Unseal(ct, []byte("credentials/a")); err != nil || string(pt) != "户口簿" {
+		t.Fatal(pt, err)
+	}
+	if _, err := ks.Unseal(ct, []byte("credentials/b")); err == nil {
+		t.Fatal("opened under another aad")
+	}
+	ks.Lock()
+	if _, err := ks.Unseal(ct, []byte("credentials/a")); !errors.Is(err, ErrLocked) {
+		t.Fatal(err)
+	}
+}
