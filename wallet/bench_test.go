@@ -2,8 +2,8 @@ package wallet
 
 import (
 	"crypto/ed25519"
-	"fmt"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
