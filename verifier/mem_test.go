@@ -2,6 +2,9 @@ package verifier
 
 import (
 	"context"
+	"crypto/sha256"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +13,7 @@ import (
 	"lianzheng/internal/refcred"
 	"lianzheng/ledger"
 	"lianzheng/ledgerclient"
+	"lianzheng/qr"
 )
 
 // memTV is an in-memory TrustView over a demo genesis state, for fuzzing and benchmarks
@@ -142,6 +146,42 @@ func TestMemReference(t *testing.T) {
 	m := newMemWindow(t, now)
 	vd := m.v.Verify(context.Background(), m.referenceAnswer(t, now))
 	if !vd.OK || len(vd.Credentials[0].Fields) != 4 {
+		t.Fatalf("%s %s", vd.Code, vd.Detail)
+	}
+}
+
+// A wallet encoding with only its credentials' strings (wallet.Known) may pick a hash
+// prefix that is ambiguous in the window's full dictionary; the window retries with the
+// request-scoped list.
+func TestAmbiguousReferenceFallback(t *testing.T) {
+	now := time.Now()
+	m := newMemWindow(t, now)
+	// A string whose SHA-256 shares its first two bytes with "name", in the window's list only.
+	target := sha256.Sum256([]byte("name"))
+	var collider string
+	for i := 0; ; i++ {
+		s := fmt.Sprintf("urn:lz:collider:%d", i)
+		if h := sha256.Sum256([]byte(s)); h[0] == target[0] && h[1] == target[1] {
+			collider = s
+			break
+		}
+	}
+	m.trust.v.known = append(m.trust.v.known, collider)
+	hr, mc := m.issue(t, "household-register", now), m.issue(t, "marriage-certificate", now)
+	r, err := m.v.NewRequest(context.Background(), "property-transfer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	no, a := r.Request.NonceString(), r.Request.Audience()
+	scoped := scopedKnown(m.trust.v, a, requested)
+	body, err := qr.EncodeSDJWT([]string{hr.present(t, no, a), mc.present(t, no, a)}, &qr.CompactContext{Nonce: no, Audience: a, Known: scoped})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := qr.DecodeSDJWT(body, &qr.CompactContext{Nonce: no, Audience: a, Known: m.trust.v.known}); err == nil || !strings.Contains(err.Error(), "ambiguous") {
+		t.Fatalf("expected an ambiguous reference with the full list, got %v", err)
+	}
+	if vd := m.v.Verify(context.Background(), qr.Encode("LZ1R", body)); !vd.OK {
 		t.Fatalf("%s %s", vd.Code, vd.Detail)
 	}
 }

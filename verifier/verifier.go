@@ -348,7 +348,7 @@ func (v *Verifier) verifyResponse(ctx context.Context, vd *Verdict, view *View, 
 		if err != nil {
 			continue
 		}
-		texts, err := qr.DecodeSDJWT(body, &qr.CompactContext{Nonce: b.nonce, Audience: b.aud, Known: view.known})
+		texts, err := v.decodeCompact(body, b, view, b.aud)
 		if err != nil {
 			vd.Code, vd.Detail = credential.CodeMalformed, err.Error()
 			if errors.Is(err, qr.ErrTooLarge) {
@@ -399,6 +399,60 @@ func (v *Verifier) verifyResponse(ctx context.Context, vd *Verdict, view *View, 
 		vd.Code, vd.Detail = firstErr.Code, firstErr.Detail
 	}
 	return v.finish(ctx, vd, nil, "")
+}
+
+// decodeCompact rebuilds the SD-JWT texts of a compact response with the window's full
+// dictionary (View.Known). A wallet that encoded with a smaller list (only the strings of the
+// credentials it presents, as wallet.Known does) may have chosen a hash prefix that is
+// unique in its list but ambiguous in ours; then decoding is retried with the
+// request-scoped list such a wallet uses: the window DID (none for one-way) and, per
+// requested type, its issuers' DIDs, key ids and status lists, its vct and claim names.
+func (v *Verifier) decodeCompact(body []byte, b *binding, view *View, window string) ([]string, error) {
+	ctx := &qr.CompactContext{Nonce: b.nonce, Audience: b.aud, Known: view.known}
+	texts, err := qr.DecodeSDJWT(body, ctx)
+	if err == nil || !strings.Contains(err.Error(), "ambiguous") {
+		return texts, err
+	}
+	ctx.Known = scopedKnown(view, window, b.allowed)
+	return qr.DecodeSDJWT(body, ctx)
+}
+
+func scopedKnown(view *View, window string, types map[string][]string) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(s string) {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	add(window)
+	ids := make([]string, 0, len(types))
+	for id := range types {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		t, ok := view.Type(id)
+		if !ok {
+			continue
+		}
+		for _, m := range t.Issuers {
+			d := "did:lz:" + m
+			add(d)
+			if r, err := view.Resolve(context.Background(), d); err == nil && r.History != nil {
+				for _, k := range r.History.Keys {
+					add(d + "#" + k.ID)
+				}
+			}
+			add(ledger.StatusListURI(m, 0))
+		}
+		add(t.VCT)
+		for _, c := range t.Claims {
+			add(c.Name)
+		}
+	}
+	return out
 }
 
 func closed(r *storedRequest, now time.Time, skew time.Duration) bool {
@@ -536,7 +590,7 @@ func (v *Verifier) verifyOneWay(ctx context.Context, vd *Verdict, view *View, bo
 	v.describeItem(vd, view, item)
 	b := &binding{nonce: nonce, aud: OneWayAudience, item: item, allowed: registered(view, v.cfg.Window, item),
 		maxKBAge: OneWayValidity + v.cfg.Skew}
-	texts, err := qr.DecodeSDJWT(ow.Response, &qr.CompactContext{Nonce: b.nonce, Audience: b.aud, Known: view.known})
+	texts, err := v.decodeCompact(ow.Response, b, view, "")
 	if err != nil || len(texts) == 0 {
 		vd.Code = credential.CodeMalformed
 		if errors.Is(err, qr.ErrTooLarge) {
