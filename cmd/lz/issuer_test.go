@@ -29,7 +29,11 @@ func TestIssuerCLI(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	lh := t.TempDir()
+	lh, err := os.MkdirTemp("", "lz-issuer-cli-ledger-") // not t.TempDir: CometBFT may still be closing files
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(lh)
 	if _, _, err := demonet.InitEmbedded(lh, demonet.EmbeddedOptions{EmptyBlocksInterval: 200 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -31,7 +32,12 @@ func TestEmbeddedLedger(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	home := t.TempDir()
+	// Not t.TempDir: CometBFT may still be closing files when the test ends.
+	home, err := os.MkdirTemp("", "lz-issuer-ledger-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(home)
 	if _, _, err := demonet.InitEmbedded(home, demonet.EmbeddedOptions{EmptyBlocksInterval: 200 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
