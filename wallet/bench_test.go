@@ -16,7 +16,7 @@ import (
 
 // benchWallet holds a household register and a marriage certificate issued locally (no
 // ledger) and a plan asking for the real-estate fields of both.
-func benchWallet(b *testing.B) (*Wallet, *Plan) {
+func benchWallet(b testing.TB) (*Wallet, *Plan) {
 	w, err := Init(b.TempDir(), "123456", &Options{Keystore: testKS})
 	if err != nil {
 		b.Fatal(err)
@@ -132,4 +132,22 @@ func BenchmarkOpenStore1000(b *testing.B) {
 		s.Close()
 	}
 	benchfloor.Report(b, floor)
+}
+
+// TestNothingRegisteredNothingShown: a type whose requested fields are all refused (or all
+// declined) is left out of the response entirely.
+func TestNothingRegisteredNothingShown(t *testing.T) {
+	w, p := benchWallet(t)
+	p.Asks[1].Refused, p.Asks[1].Allowed = p.Asks[1].Allowed, nil
+	resp, err := w.Present(t.Context(), p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Texts) != 1 || resp.Fields[p.Asks[1].Type] != nil {
+		t.Fatalf("presented %v", resp.Fields)
+	}
+	resp, err = w.Present(t.Context(), p, &PresentOptions{Omit: map[string][]string{p.Asks[0].Type: p.Asks[0].Allowed}})
+	if err == nil {
+		t.Fatalf("everything declined, still presented %v", resp.Fields)
+	}
 }

@@ -295,7 +295,9 @@ func (w *Wallet) PlanRequest(ctx context.Context, text string) (*Plan, error) {
 		sort.SliceStable(a.Candidates, func(i, j int) bool {
 			return a.Candidates[i].Status == StatusValid && a.Candidates[j].Status != StatusValid
 		})
-		if len(a.Candidates) > 0 && a.Candidates[0].Status == StatusValid {
+		// a type none of whose requested fields is registered is not presented at all: even an
+		// empty presentation would tell the window the citizen holds it (and its status index)
+		if len(a.Candidates) > 0 && a.Candidates[0].Status == StatusValid && len(a.Allowed) > 0 {
 			a.Chosen = a.Candidates[0].ID
 		}
 		p.Asks = append(p.Asks, a)
@@ -379,6 +381,9 @@ func (w *Wallet) Present(ctx context.Context, p *Plan, o *PresentOptions) (*Resp
 			if !slices.Contains(o.Omit[a.Type], f) {
 				sel = append(sel, f)
 			}
+		}
+		if len(sel) == 0 {
+			continue // nothing registered (or left) to disclose: the credential is not shown
 		}
 		text, err := w.bind(&it.Credential, sel, r.NonceString(), r.Audience())
 		if err != nil {
