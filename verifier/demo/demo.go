@@ -9,18 +9,18 @@
 // refreshed trust snapshot). With an output directory it writes what an outside auditor
 // needs to re-check everything with independent implementations (manifest.json).
 //
-// The issuing and presenting steps use the credential core directly (the issuer and wallet
-// packages were being written concurrently); status, DIDs, catalogue and anchors are the
-// ledger's. All personal data is invented test data.
+// Issuing and revocation use the issuer core (issuer.Department), receiving and presenting
+// the wallet core (sealed key store, request planning, one-QR answer); status, DIDs,
+// catalogue and anchors are the ledger's. This package is a demo harness at the level of
+// cmd/lz: unlike the verifier core it imports issuer and wallet. All personal data is
+// invented test data.
 package demo
 
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"math/big"
 	"os"
 	"path/filepath"
 	"time"
@@ -29,14 +29,15 @@ import (
 	"lianzheng/credential/jws"
 	"lianzheng/credential/request"
 	"lianzheng/credential/sdjwt"
-	"lianzheng/credential/sdjwtvc"
 	"lianzheng/credential/statuslist"
 	"lianzheng/did"
 	"lianzheng/internal/demonet"
+	"lianzheng/issuer"
 	"lianzheng/ledger"
 	"lianzheng/ledgerclient"
 	"lianzheng/qr"
 	"lianzheng/verifier"
+	"lianzheng/wallet"
 )
 
 // Report is what the scenario produced.
@@ -108,9 +109,9 @@ type issued struct {
 	typ    *ledger.CredentialType
 	member string
 	sd     *sdjwt.SDJWT
-	holder jws.Signer
 	index  int
 	w3c    map[string]any
+	record string // issuer record id
 }
 
 // Run executes the scenario. workDir holds the temporary ledger home ("" = a temp dir,
@@ -161,38 +162,51 @@ func Run(ctx context.Context, outDir string) (*Report, error) {
 	w, _ := view.Window(wk.DID)
 	item := w.ServiceItems[0]
 
-	// 1. The departments issue (types, issuers and DIDs from the ledger); the citizen's
-	// wallet receives each with a fresh holder key.
+	// 1. The departments issue with the issuer core (catalogue authorisation, schema, random
+	// status index, records without claim values); the citizen's wallet (sealed key store,
+	// a fresh holder key per credential) checks each against the ledger and keeps it.
+	wal, err := wallet.Init(filepath.Join(home, "wallet"), "20261125", nil)
+	if err != nil {
+		return nil, err
+	}
+	defer wal.Close()
+	wal.Ledger = cl
+	deps := map[string]*issuer.Department{}
 	var creds []*issued
 	for _, fr := range item.Requests {
 		typ, _ := view.Type(fr.Type)
 		member := typ.Issuers[0]
-		dk := keys[member]
-		_, hk, _ := ed25519.GenerateKey(rand.Reader)
-		hpub, _ := did.NewPublicKey(hk.Public())
-		n, _ := rand.Int(rand.Reader, big.NewInt(ledger.StatusListSize))
-		idx := int(n.Int64())
-		uri := ledger.StatusListURI(member, 0)
-		iat := time.Now().Add(-time.Minute).Truncate(time.Second)
-		exp := iat.AddDate(0, 0, typ.MaxValidityDays)
-		sd, err := sdjwtvc.Issue(sdjwtvc.Credential{Issuer: dk.DID, KeyID: dk.KeyID, VCT: typ.VCT, IssuedAt: iat,
-			Expires: exp, Claims: claims[typ.ID], Disclosable: typ.Disclosable, Holder: hpub,
-			Status: &sdjwtvc.Status{Index: idx, URI: uri}}, jws.NewEd25519Signer(dk.PrivateKey()))
+		dep := deps[member]
+		if dep == nil {
+			dk := keys[member]
+			if dep, err = issuer.Open(ctx, issuer.Config{ID: member, Key: dk.PrivateKey(), KeyID: dk.KeyID, Ledger: cl,
+				DBPath: filepath.Join(home, "issuer-"+member+".db")}); err != nil {
+				return nil, err
+			}
+			defer dep.Close()
+			deps[member] = dep
+		}
+		kid, err := wal.Keys.NewEd25519()
+		if err != nil {
+			return nil, err
+		}
+		pub, err := wal.Keys.Public(kid)
+		if err != nil {
+			return nil, err
+		}
+		hp, _ := did.NewPublicKey(pub)
+		iss, err := dep.Issue(ctx, issuer.Request{Type: typ.ID, Claims: claims[typ.ID], Holder: hp})
 		if err != nil {
 			return nil, fmt.Errorf("issue %s: %w", typ.ID, err)
 		}
-		vc, err := dataintegrity.NewCredential(dataintegrity.CredentialConfig{
-			Types: []string{w3cTypes[typ.ID]}, Issuer: dk.DID, Holder: hpub.DIDKey(),
-			ValidFrom: iat, ValidUntil: exp, Claims: claims[typ.ID],
-			Status: []dataintegrity.StatusEntry{{ListCredential: uri, Index: idx, Purpose: statuslist.PurposeRevocation}},
-		})
+		if _, err := wal.Accept(ctx, cl, iss.SDJWT, kid); err != nil {
+			return nil, fmt.Errorf("wallet accept %s: %w", typ.ID, err)
+		}
+		sd, err := sdjwt.Parse(iss.SDJWT)
 		if err != nil {
 			return nil, err
 		}
-		if vc, err = dataintegrity.SignCredential(vc, dk.KeyID, dk.PrivateKey(), iat); err != nil {
-			return nil, err
-		}
-		creds = append(creds, &issued{typ: typ, member: member, sd: sd, holder: jws.NewEd25519Signer(hk), index: idx, w3c: vc})
+		creds = append(creds, &issued{typ: typ, member: member, sd: sd, index: iss.Record.StatusIndex, w3c: iss.W3C, record: iss.Record.ID})
 	}
 	rep := &Report{}
 	for _, c := range creds {
@@ -222,31 +236,28 @@ func Run(ctx context.Context, outDir string) (*Report, error) {
 
 	// 3. The citizen checks the request's signature with the window key on the ledger,
 	// discloses exactly what was asked, in one QR.
+	// allowInvalid: present even a credential the wallet knows is revoked (as a wallet with
+	// stale status would), to show the window's own check.
+	allowInvalid := false
 	answer := func(r *verifier.Request) (string, []string, error) {
-		_, body, err := qr.Decode(r.Text, 8<<10)
+		plan, err := wal.PlanRequest(ctx, r.Text)
 		if err != nil {
 			return "", nil, err
 		}
-		if _, err := requestVerify(ctx, body, view); err != nil {
-			return "", nil, err
+		if plan.OverAsk {
+			return "", nil, fmt.Errorf("demo: the wallet says the window over-asks: %s", plan.Warning.En)
 		}
-		var texts []string
-		for i, c := range creds {
-			sub, err := c.sd.Select(r.Request.Requests[i].Fields...)
-			if err != nil {
-				return "", nil, err
+		o := &wallet.PresentOptions{AllowInvalid: allowInvalid, Choose: map[string]string{}}
+		for _, a := range plan.Asks {
+			if a.Chosen == "" && len(a.Candidates) > 0 && allowInvalid {
+				o.Choose[a.Type] = a.Candidates[0].ID
 			}
-			p, err := sub.Bind(c.holder, r.Request.NonceString(), r.Request.Audience(), time.Now())
-			if err != nil {
-				return "", nil, err
-			}
-			texts = append(texts, p)
 		}
-		cbody, err := qr.EncodeSDJWT(texts, &qr.CompactContext{Nonce: r.Request.NonceString(), Audience: r.Request.Audience(), Known: view.Known()})
+		resp, err := wal.Present(ctx, plan, o)
 		if err != nil {
 			return "", nil, err
 		}
-		return qr.Encode("LZ1R", cbody), texts, nil
+		return resp.QR, resp.Texts, nil
 	}
 	resp, texts, err := answer(req)
 	if err != nil {
@@ -298,11 +309,11 @@ func Run(ctx context.Context, outDir string) (*Report, error) {
 		}
 	}
 	ca := keys[mc.member]
-	if _, err := cl.StatusSet(ctx, ledgerclient.Signer{KeyID: ca.KeyID, Key: ca.PrivateKey()}, 0,
-		ledger.StatusUpdate{Index: mc.index, Value: ledger.StatusRevoked}); err != nil {
+	if _, _, err := deps[mc.member].Revoke(ctx, mc.record); err != nil {
 		return nil, err
 	}
 	trust.Invalidate()
+	allowInvalid = true
 	req2, err := win.NewRequest(ctx, item.ID)
 	if err != nil {
 		return nil, err
