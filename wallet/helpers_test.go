@@ -167,6 +167,12 @@ func newTestIssuer(t *testing.T, key *demonet.DemoKey, vct string, claims map[st
 		}
 		json.NewEncoder(w).Encode(resp)
 	})
+	mux.HandleFunc("GET /offer", func(w http.ResponseWriter, r *http.Request) {
+		o := ti.offer()
+		u, _ := url.Parse(o)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(u.Query().Get("credential_offer")))
+	})
 	mux.HandleFunc("POST /nonce", func(w http.ResponseWriter, r *http.Request) {
 		ti.mu.Lock()
 		n := newID()

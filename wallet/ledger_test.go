@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto"
 	"errors"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -124,7 +125,8 @@ func TestRealEstateRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("receive household register: %v (issuer saw %v)", err, ps.lastErr)
 	}
-	mc, err := w.Receive(ctx, ca.offer(), "123456", insecure)
+	// by reference: credential_offer_uri
+	mc, err := w.Receive(ctx, OfferScheme+"?credential_offer_uri="+url.QueryEscape(ca.srv.URL+"/offer"), "123456", insecure)
 	if err != nil {
 		t.Fatalf("receive marriage certificate: %v (issuer saw %v)", err, ca.lastErr)
 	}

@@ -507,6 +507,9 @@ func (w *Wallet) PresentOneWay(ctx context.Context, picks map[string][]string) (
 	}
 	sort.Strings(ids)
 	for _, id := range ids {
+		if len(picks[id]) == 0 {
+			return nil, refuseText(CodeNothingToPresent, "未选择要出示的字段", "no field chosen to disclose")
+		}
 		c, err := w.Store.Credential(id)
 		if err != nil {
 			return nil, err
