@@ -81,6 +81,7 @@ func printReport(w io.Writer, rep *demo.Report, out, lang string) {
 			"  Receipt %s anchored: %d receipts, Merkle root %s…, block %d; inclusion proof checked: %v\n"),
 			rep.Verdict.ReceiptID, rep.Anchor.Count, rep.Anchor.Root[:16], rep.Anchor.Height, rep.ReceiptOK)
 	}
+	fmt.Fprintf(w, t("  市民钱包导入回执并在链上核对锚定：%v %s\n", "  The citizen's wallet imported the receipt and found its anchor on the ledger: %v %s\n"), rep.WalletHistory, rep.WalletHistoryErr)
 	show(t("民政局在联盟链上撤销结婚证后，新的出示（在线）：", "After civil affairs revokes the certificate on the ledger, a new answer (online):"), rep.AfterRevoke)
 	show(t("同上，离线窗口使用更新后的信任快照：", "The same, offline window with a refreshed trust snapshot:"), rep.OfflineRevoked)
 	if out != "" {

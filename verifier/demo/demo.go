@@ -49,11 +49,14 @@ type Report struct {
 	Verdict        *verifier.Verdict
 	Anchor         *verifier.Anchor
 	ReceiptOK      bool // receipt signature and inclusion under the anchored root checked
-	AfterRevoke    *verifier.Verdict
-	OfflineRevoked *verifier.Verdict
-	W3CVerified    int
-	LedgerHeight   int64
-	Files          []string
+	// WalletHistory: the wallet imported the receipt and found it anchored on the ledger.
+	WalletHistory    bool
+	WalletHistoryErr string
+	AfterRevoke      *verifier.Verdict
+	OfflineRevoked   *verifier.Verdict
+	W3CVerified      int
+	LedgerHeight     int64
+	Files            []string
 }
 
 // Manifest is manifest.json (paths relative to the output directory).
@@ -299,6 +302,15 @@ func Run(ctx context.Context, outDir string) (*Report, error) {
 		rep.ReceiptOK = true
 	}
 	receiptQR, _ := bundle.Text()
+	// The citizen scans the receipt QR: the wallet checks it and the anchor on the ledger
+	// and attaches it to its access history (who saw which fields, why, when).
+	if wb, err := wallet.ParseReceiptBundle([]byte(receiptQR)); err == nil {
+		if h, err := wal.ImportReceipt(ctx, wb, cl); err == nil {
+			rep.WalletHistory = h.VerifiedLedger
+		} else {
+			rep.WalletHistoryErr = err.Error()
+		}
+	}
 
 	// 6. Civil affairs revokes the certificate on the ledger: a new answer is rejected
 	// online, and offline from a refreshed trust snapshot.

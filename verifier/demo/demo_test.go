@@ -20,7 +20,7 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !rep.Verdict.OK || len(rep.Verdict.Credentials) != 2 || !rep.DecodedFromPNG || !rep.ReceiptOK || rep.W3CVerified != 2 {
+	if !rep.Verdict.OK || len(rep.Verdict.Credentials) != 2 || !rep.DecodedFromPNG || !rep.ReceiptOK || !rep.WalletHistory || rep.W3CVerified != 2 {
 		t.Fatalf("%+v", rep)
 	}
 	if rep.AfterRevoke.Code != credential.CodeRevoked || rep.OfflineRevoked.Code != credential.CodeRevoked {
