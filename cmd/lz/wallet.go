@@ -33,10 +33,12 @@ const walletUsage = `用法 / usage: lz wallet <command> --home DIR [flags]
   restore   --in FILE   恢复到新目录 / restore into an empty --home
 
 PIN: --pin or the environment variable LZ_PIN. Ledger: --ledger-home DIR (genesis.json and
-the node's RPC address from its config) or --genesis FILE --node ADDR.`
+the node's RPC address from its config) or --genesis FILE --node ADDR; offline at a window:
+--snapshot FILE (a trust snapshot, checked against the genesis; --max-age, default 7 days).`
 
 type walletFlags struct {
-	home, pin, ledgerHome, genesis, node string
+	home, pin, ledgerHome, genesis, node, snapshot string
+	maxAge                                         time.Duration
 }
 
 func (f *walletFlags) register(fs *flag.FlagSet) {
@@ -45,6 +47,8 @@ func (f *walletFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.ledgerHome, "ledger-home", "", "a ledger node home (trust root and RPC address)")
 	fs.StringVar(&f.genesis, "genesis", "", "consortium genesis.json (trust root)")
 	fs.StringVar(&f.node, "node", "", "ledger node RPC address")
+	fs.StringVar(&f.snapshot, "snapshot", "", "offline: a trust snapshot file (verified against --genesis or --ledger-home)")
+	fs.DurationVar(&f.maxAge, "max-age", 7*24*time.Hour, "offline: maximum trust snapshot age")
 }
 
 func (f *walletFlags) secret() string {
@@ -95,16 +99,37 @@ func (f *walletFlags) open(needLedger bool) (*wallet.Wallet, *ledgerclient.Clien
 		w.Close()
 		return nil, nil, err
 	}
-	cl, err := f.ledgerClient()
-	if err != nil {
-		w.Close()
-		return nil, nil, err
+	var cl *ledgerclient.Client
+	if f.snapshot == "" {
+		if cl, err = f.ledgerClient(); err != nil {
+			w.Close()
+			return nil, nil, err
+		}
 	}
-	if cl != nil {
+	switch {
+	case f.snapshot != "":
+		gen := f.genesis
+		if gen == "" && f.ledgerHome != "" {
+			gen = ledger.GenesisFile(f.ledgerHome)
+		}
+		root, err := ledgerclient.GenesisRootFile(gen)
+		if err != nil {
+			w.Close()
+			return nil, nil, err
+		}
+		snap, err := ledgerclient.VerifySnapshotFile(f.snapshot, root, time.Now(), f.maxAge)
+		if err != nil {
+			w.Close()
+			return nil, nil, err
+		}
+		fmt.Fprintf(os.Stderr, "离线：链上信任快照，高度 %d，%s 前 / offline: trust snapshot at height %d, %s old\n",
+			snap.Height(), snap.Age(time.Now()).Round(time.Minute), snap.Height(), snap.Age(time.Now()).Round(time.Minute))
+		w.Ledger = snap
+	case cl != nil:
 		w.Ledger = cl
-	} else if needLedger {
+	case needLedger:
 		w.Close()
-		return nil, nil, errors.New("wallet: this command checks the ledger: give --ledger-home, or --genesis and --node")
+		return nil, nil, errors.New("wallet: this command checks the ledger: give --ledger-home, or --genesis and --node, or --snapshot")
 	}
 	return w, cl, nil
 }

@@ -116,6 +116,28 @@ func TestWalletCLI(t *testing.T) {
 	if !ok {
 		t.Fatalf("window verdict %+v\n%s", vd, out)
 	}
+	// offline at the window: a trust snapshot instead of a node
+	snap := filepath.Join(t.TempDir(), "trust.lzsnap")
+	if _, err := cl.ExportFile(ctx, snap, 0); err != nil {
+		t.Fatal(err)
+	}
+	req2, err := v.NewRequest(ctx, win.ServiceItems[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer2 := filepath.Join(t.TempDir(), "answer2.txt")
+	run("present", "--home", home, "--genesis", ledger.GenesisFile(lh), "--snapshot", snap, "--request", req2.Text, "--yes", "--out", answer2)
+	text2, _ := os.ReadFile(answer2)
+	ok = false
+	vd2 := v.Verify(ctx, string(text2))
+	for _, c := range vd2.Credentials {
+		if c.Type == "marriage-certificate" && c.OK {
+			ok = true
+		}
+	}
+	if !ok {
+		t.Fatalf("offline answer: %+v", vd2)
+	}
 	if out = run("history", "--home", home); !strings.Contains(out, win.ServiceItems[0].Purpose.Zh) {
 		t.Fatal(out)
 	}
