@@ -86,7 +86,10 @@ type Config struct {
 
 // Department issues credentials for one consortium member.
 type Department struct {
-	ID, DID, KeyID string
+	ID, DID string
+	// KeyID is the DID URL of the signing key (changes with Rotate; read it with CurrentKeyID
+	// while other goroutines may rotate).
+	KeyID string
 
 	signer jws.Signer
 	ledger Ledger
@@ -129,6 +132,13 @@ func Open(ctx context.Context, c Config) (*Department, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// CurrentKeyID is KeyID, read safely while a rotation may run.
+func (d *Department) CurrentKeyID() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.KeyID
 }
 
 // Close closes the database.
@@ -458,7 +468,10 @@ func (d *Department) SetStatus(ctx context.Context, recordID, action string) (*R
 	default:
 		return nil, nil, fmt.Errorf("%w: %s a %s credential", ErrBadTransition, action, r.State)
 	}
-	res, err := d.submit(ctx, ledger.TxStatusSet, ledger.StatusSet{List: StatusList,
+	d.mu.Lock()
+	signer, kid := d.signer, d.KeyID
+	d.mu.Unlock()
+	res, err := d.submit(ctx, signer, kid, ledger.TxStatusSet, ledger.StatusSet{List: StatusList,
 		Updates: []ledger.StatusUpdate{{Index: r.StatusIndex, Value: value}}})
 	if err != nil {
 		return nil, nil, fmt.Errorf("issuer: status.set on the ledger: %w", err)

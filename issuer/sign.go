@@ -53,7 +53,7 @@ func signW3C(cred map[string]any, kid string, signer jws.Signer, created time.Ti
 
 // submit signs a ledger transaction with the department's signer (no raw key needed) and
 // has the client broadcast and confirm it (ledgerclient.NewEnvelope's format).
-func (d *Department) submit(ctx context.Context, txType string, body any) (*ledgerclient.TxResult, error) {
+func (d *Department) submit(ctx context.Context, signer jws.Signer, kid, txType string, body any) (*ledgerclient.TxResult, error) {
 	b, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
@@ -62,17 +62,17 @@ func (d *Department) submit(ctx context.Context, txType string, body any) (*ledg
 	if _, err := rand.Read(n[:]); err != nil {
 		return nil, err
 	}
-	env := &ledger.Envelope{V: ledger.TxVersion, Chain: d.ledger.ChainID(), Type: txType, Signer: d.KeyID,
+	env := &ledger.Envelope{V: ledger.TxVersion, Chain: d.ledger.ChainID(), Type: txType, Signer: kid,
 		Nonce: base64.RawURLEncoding.EncodeToString(n[:]), Body: b}
 	in, err := env.SigningBytes()
 	if err != nil {
 		return nil, err
 	}
-	sig, err := d.signer.Sign(in)
+	sig, err := signer.Sign(in)
 	if err != nil {
 		return nil, fmt.Errorf("issuer: sign transaction: %w", err)
 	}
-	if !ed25519.Verify(d.signer.Public().(ed25519.PublicKey), in, sig) {
+	if !ed25519.Verify(signer.Public().(ed25519.PublicKey), in, sig) {
 		return nil, fmt.Errorf("issuer: signer produced an invalid signature")
 	}
 	env.Sig = base64.RawURLEncoding.EncodeToString(sig)

@@ -39,6 +39,7 @@ const issuerUsage = `用法 / usage: lz issuer <command> --home DIR [flags]
   suspend | resume | revoke  RECORD_ID   暂停 / 恢复 / 撤销（写入联盟链）
   batch    --type T --csv FILE --out FILE   批量签发（先全部校验，任何一行有误则不签发）
   list     [--type T] [--state valid|suspended|revoked] [--limit N]
+  rotate   [--keep-old]  新签名密钥（did.add_key，旧密钥 did.revoke_key；已签发凭证仍有效）/ key rotation
 
 The key store passphrase comes from $LZ_ISSUER_PASSPHRASE or --passphrase-file.
 lz serve issuer --home DIR [--addr 127.0.0.1:8470] runs the OpenID4VCI service.`
@@ -73,6 +74,8 @@ func cmdIssuer(args []string) error {
 		return issuerBatch(args[1:], out)
 	case "list":
 		return issuerList(args[1:], out)
+	case "rotate":
+		return issuerRotate(args[1:], out)
 	}
 	fmt.Fprintln(os.Stderr, issuerUsage)
 	return fmt.Errorf("issuer: unknown command %q", args[0])
@@ -551,6 +554,42 @@ func issuerList(args []string, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "%s  %-22s %-9s idx %-6d issued %s  expires %s\n", r.ID, r.Type, r.State, r.StatusIndex, r.IssuedAt.Local().Format(time.DateTime), exp)
 	}
+	return nil
+}
+
+func issuerRotate(args []string, out io.Writer) error {
+	f := newIssuerFlags("rotate")
+	keep := f.fs.Bool("keep-old", false, "leave the old key valid (default: revoke it once the new one is in use)")
+	if err := parseFlags(f.fs, args); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	od, err := openDepartment(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer od.close()
+	kid, err := od.ks.NewEd25519()
+	if err != nil {
+		return err
+	}
+	next, err := od.ks.Signer(kid)
+	if err != nil {
+		return err
+	}
+	rot, err := od.d.Rotate(ctx, next, *keep)
+	if rot != nil && rot.AddHeight > 0 {
+		// The new key is on the ledger: record it even if revoking the old one failed.
+		od.cfg.KeyID, od.cfg.KeystoreKID = rot.NewKeyID, kid
+		b, _ := json.MarshalIndent(od.cfg, "", "  ")
+		if werr := os.WriteFile(filepath.Join(*f.home, "issuer.json"), append(b, '\n'), 0o600); werr != nil {
+			return fmt.Errorf("new key %s registered but issuer.json not updated: %w", rot.NewKeyID, werr)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "%s → %s (did.add_key block %d, did.revoke_key block %d)\n", rot.OldKeyID, rot.NewKeyID, rot.AddHeight, rot.RevokeHeight)
 	return nil
 }
 

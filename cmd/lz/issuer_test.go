@@ -87,6 +87,12 @@ func TestIssuerCLI(t *testing.T) {
 	if out := run(w(issuerList)); !strings.Contains(out, id) || !strings.Contains(out, "revoked") {
 		t.Fatal(out)
 	}
+	if out := run(w(issuerRotate)); !strings.Contains(out, "#key-2") {
+		t.Fatal(out)
+	}
+	if out := run(w(issuerIssue), append([]string{"--type", "marriage-certificate", "--holder", holder, "--out", dir}, claims...)...); out != "" {
+		t.Fatal(out)
+	}
 	// The service: metadata from lz serve issuer on a free loopback port.
 	sctx, stop := context.WithCancel(ctx)
 	ready := make(chan string, 1)

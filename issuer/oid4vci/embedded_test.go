@@ -153,4 +153,49 @@ func TestEmbeddedLedger(t *testing.T) {
 		observe(step.want)
 		t.Logf("%s: block %d, seen by the reader %s after the request", r.State, res.Height, time.Since(start).Round(time.Millisecond))
 	}
+
+	// Rotation: a new key from the key store, did.add_key + did.revoke_key on the ledger.
+	kid2, err := ks.NewEd25519()
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer2, _ := ks.Signer(kid2)
+	rot, err := d.Rotate(ctx, signer2, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rot.OldKeyID != "did:lz:civil-affairs#key-1" || rot.NewKeyID != "did:lz:civil-affairs#key-2" || d.CurrentKeyID() != rot.NewKeyID || rot.RevokeHeight == 0 {
+		t.Fatalf("%+v", rot)
+	}
+	is2, err := d.Issue(ctx, issuer.Request{Type: "marriage-certificate", Claims: marriage(), Holder: w.pub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	verify := func(text string) *sdjwtvc.Verified {
+		t.Helper()
+		v, err := sdjwtvc.Verify(text, sdjwtvc.VerifyOptions{AllowNoKB: true, IssuerKeyAt: func(kid string, at time.Time) (crypto.PublicKey, error) {
+			k, err := did.AssertionKeyAt(ctx, did.MultiResolver{LZ: reader}, kid, at)
+			return k.Key, err
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	// The credential signed before the rotation still verifies (key-1 was valid at its iat).
+	if v1, v2 := verify(is.SDJWT), verify(is2.SDJWT); v1.KeyID != rot.OldKeyID || v2.KeyID != rot.NewKeyID {
+		t.Fatal(v1.KeyID, v2.KeyID)
+	}
+	// Status changes are now signed by key-2.
+	if _, _, err := d.Suspend(ctx, is.Record.ID); err != nil {
+		t.Fatal(err)
+	}
+	list, _ := reader.StatusList(ctx, "civil-affairs", 0)
+	if ledgerclient.StatusAt(list, is.Record.StatusIndex) != ledger.StatusSuspended {
+		t.Fatal("suspension after rotation not seen")
+	}
+	// A department opened with the revoked key is refused.
+	if _, err := issuer.Open(ctx, issuer.Config{ID: "civil-affairs", Signer: signer, Ledger: cl, DBPath: filepath.Join(t.TempDir(), "x.db")}); !errors.Is(err, issuer.ErrKeyNotOnLedger) {
+		t.Fatal(err)
+	}
 }
