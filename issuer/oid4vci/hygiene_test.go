@@ -1,0 +1,132 @@
+package oid4vci_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"lianzheng/issuer"
+	"lianzheng/issuer/oid4vci"
+)
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// The service logs ids, types and error kinds — never claims, codes, PINs, tokens or nonces.
+func TestLogsHoldNoSecretsOrPersonalData(t *testing.T) {
+	e := newEnv(t)
+	var logs syncBuf
+	e.srv.Log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	o, w := e.offer(t)
+	wrong := "000000"
+	if o.PIN == wrong {
+		wrong = "111111"
+	}
+	w.tokenReq(wrong)
+	if st, _ := w.tokenReq(o.PIN); st != 200 {
+		t.Fatal(st)
+	}
+	bad := "x"
+	if _, m, _ := w.credentialReq(w.requestBody(w.proof(proofOpt{nonce: &bad}))); m["c_nonce"] != nil {
+		w.nonce = m["c_nonce"].(string)
+	}
+	w.credentialReq(w.requestBody(w.proof(proofOpt{aud: "y"})))
+	if st, _, _ := w.credentialReq(w.requestBody(w.proof(proofOpt{}))); st != 200 {
+		t.Fatal(st)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "credential issued") {
+		t.Fatalf("expected an issuance log line:\n%s", out)
+	}
+	secrets := []string{o.Code, url.QueryEscape(o.Code), o.PIN, w.token, w.nonce}
+	for _, v := range marriage() {
+		secrets = append(secrets, v.(string))
+	}
+	for _, s := range secrets {
+		if s != "" && strings.Contains(out, s) {
+			t.Fatalf("log holds %q:\n%s", s, out)
+		}
+	}
+}
+
+// Two wallets racing with the same code and PIN: exactly one gets a token; many concurrent
+// issuances never share a status index.
+func TestConcurrency(t *testing.T) {
+	e := newEnv(t)
+	o, w := e.offer(t)
+	var wg sync.WaitGroup
+	codes := make([]int, 8)
+	for i := range codes {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			w2 := *w
+			codes[i], _ = w2.tokenReq(o.PIN)
+		}(i)
+	}
+	wg.Wait()
+	ok := 0
+	for _, c := range codes {
+		if c == 200 {
+			ok++
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d token responses succeeded: %v", ok, codes)
+	}
+	ctx := context.Background()
+	const n = 40
+	idx := make(chan int, n)
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i%2 == 0 {
+				o, err := e.dept.CreateOffer(ctx, issuer.Request{Type: "marriage-certificate", Claims: marriage()}, time.Minute)
+				if err != nil {
+					errs <- err
+					return
+				}
+				w := newWallet(t, oid4vci.OfferURI(e.url, o))
+				w.fetch(o.PIN)
+				idx <- -1
+				return
+			}
+			_, w := e.offer(t)
+			is, err := e.dept.Issue(ctx, issuer.Request{Type: "marriage-certificate", Claims: marriage(), Holder: w.pub})
+			if err != nil {
+				errs <- err
+				return
+			}
+			idx <- is.Record.StatusIndex
+		}()
+	}
+	wg.Wait()
+	close(idx)
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	rs, err := e.dept.Records(ctx, issuer.ListFilter{})
+	if err != nil || len(rs) != n {
+		t.Fatal(len(rs), err)
+	}
+	seen := map[int]bool{}
+	for _, r := range rs {
+		if seen[r.StatusIndex] {
+			t.Fatalf("index %d used twice", r.StatusIndex)
+		}
+		seen[r.StatusIndex] = true
+	}
+}
