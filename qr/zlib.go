@@ -6,15 +6,25 @@ import (
 	"errors"
 	"io"
 	"math"
+	"sync"
 )
+
+// deflaters reuses zlib writers: setting one up at the best level allocates and clears
+// about a megabyte of tables, which dominated building a response QR.
+var deflaters = sync.Pool{New: func() any {
+	w, err := zlib.NewWriterLevel(io.Discard, zlib.BestCompression)
+	if err != nil { // only for an invalid level, which this is not
+		panic("qr: " + err.Error())
+	}
+	return w
+}}
 
 // Deflate compresses data as a zlib stream (RFC 1950) at the best compression level.
 func Deflate(data []byte) []byte {
 	var buf bytes.Buffer
-	w, err := zlib.NewWriterLevel(&buf, zlib.BestCompression)
-	if err != nil { // only for an invalid level
-		panic("qr: " + err.Error())
-	}
+	w := deflaters.Get().(*zlib.Writer)
+	defer deflaters.Put(w)
+	w.Reset(&buf)
 	// Writes to a bytes.Buffer cannot fail.
 	_, _ = w.Write(data)
 	_ = w.Close()
