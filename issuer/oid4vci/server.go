@@ -394,7 +394,9 @@ func (s *Server) credential(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log().Info("credential issued", "offer", ss.offerID, "record", is.Record.ID, "type", is.Record.Type)
-	writeJSON(w, 200, map[string]any{"credentials": []any{map[string]any{"credential": is.SDJWT}}})
+	// w3c_vc (an extension, ignored by other wallets): the same credential as a W3C VC 2.0
+	// with an eddsa-rdfc-2022 proof, credentialSubject.id = the proven key as did:key.
+	writeJSON(w, 200, map[string]any{"credentials": []any{map[string]any{"credential": is.SDJWT}}, "w3c_vc": is.W3C})
 }
 
 // errKind names an error without its text (which could carry input).

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"lianzheng/credential/dataintegrity"
 	"lianzheng/credential/jws"
 	"lianzheng/credential/sdjwtvc"
 	"lianzheng/did"
@@ -95,6 +96,18 @@ func TestFlow(t *testing.T) {
 	}
 	if !v.Holder.Equal(w.pub.Key) || v.Issuer != "did:lz:civil-affairs" || v.Claims["holder_name"] != "测试用户甲" {
 		t.Fatalf("%+v", v)
+	}
+	// The same credential as a W3C VC (extension field w3c_vc), bound to the same key.
+	vc := w.lastW3C
+	if _, err := dataintegrity.Verify(vc, func(vm string) (ed25519.PublicKey, error) {
+		k, err := did.AssertionKeyAt(context.Background(), e.l, vm, time.Now())
+		pk, _ := k.Key.(ed25519.PublicKey)
+		return pk, err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if sub, _ := vc["credentialSubject"].(map[string]any); sub["id"] != w.pub.DIDKey() || sub["holder_name"] != "测试用户甲" {
+		t.Fatalf("%v", vc)
 	}
 	if st, _, _ := e.dept.OfferState(context.Background(), o.ID); st != issuer.OfferIssued || e.records(t) != 1 {
 		t.Fatal(st)

@@ -26,6 +26,8 @@ type testWallet struct {
 	cfg    string
 	token  string
 	nonce  string
+	// lastW3C is the w3c_vc of the last credential response.
+	lastW3C map[string]any
 }
 
 func newWallet(t testing.TB, offerURI string) *testWallet {
@@ -155,6 +157,7 @@ func (w *testWallet) fetch(pin string) string {
 		w.t.Fatalf("credential response %v", m)
 	}
 	c, _ := cs[0].(map[string]any)["credential"].(string)
+	w.lastW3C, _ = m["w3c_vc"].(map[string]any)
 	return c
 }
 
