@@ -391,3 +391,40 @@ func TestSnapshotPolicy(t *testing.T) {
 		t.Fatalf("forged: %v", err)
 	}
 }
+
+// The window's records on disk (requests, replay hashes, receipts) hold no personal value,
+// and survive a restart (a replay is still recognised by a new process).
+func TestStateOnDiskHasNoPersonalData(t *testing.T) {
+	c := getCorpus(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	k := c.n.keys["realestate-window-01"]
+	mk := func() *Verifier {
+		v, err := New(Config{Trust: c.trust, Window: window, KeyID: k.KeyID, Key: k.PrivateKey(), Dir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	v := mk()
+	r, _ := v.NewRequest(ctx, "")
+	no, a := r.Request.NonceString(), r.Request.Audience()
+	text := answer(t, v, r, c.hr.present(t, no, a), c.mc.present(t, no, a))
+	if vd := v.Verify(ctx, text); !vd.OK {
+		t.Fatalf("%s %s", vd.Code, vd.Detail)
+	}
+	files, _ := os.ReadDir(dir)
+	for _, f := range files {
+		b, _ := os.ReadFile(dir + "/" + f.Name())
+		for _, cl := range demoClaims {
+			for _, val := range cl {
+				if strings.Contains(string(b), val.(string)) {
+					t.Fatalf("%s holds the personal value %q", f.Name(), val)
+				}
+			}
+		}
+	}
+	if vd := mk().Verify(ctx, text); vd.Code != credential.CodeReplayed {
+		t.Fatalf("replay after restart: %s", vd.Code)
+	}
+}
