@@ -185,3 +185,28 @@ func TestAmbiguousReferenceFallback(t *testing.T) {
 		t.Fatalf("%s %s", vd.Code, vd.Detail)
 	}
 }
+
+// A KB-JWT a minute ahead of the window clock (within the 2-minute tolerance) is accepted
+// with a clock-skew note; ten minutes ahead is rejected as clock_skew.
+func TestClockSkewNote(t *testing.T) {
+	now := time.Now()
+	m := newMemWindow(t, now)
+	hr, mc := m.issue(t, "household-register", now), m.issue(t, "marriage-certificate", now)
+	for _, k := range []struct {
+		ahead time.Duration
+		ok    bool
+	}{{time.Minute, true}, {10 * time.Minute, false}} {
+		r, _ := m.v.NewRequest(context.Background(), "property-transfer")
+		no, a := r.Request.NonceString(), r.Request.Audience()
+		var texts []string
+		for _, h := range []*held{hr, mc} {
+			sub, _ := h.sd.Select(requested[h.typ]...)
+			s, _ := sub.Bind(h.holder, no, a, now.Add(k.ahead))
+			texts = append(texts, s)
+		}
+		vd := m.v.Verify(context.Background(), answer(t, m.v, r, texts...))
+		if vd.OK != k.ok || (k.ok && vd.SkewNote == "") || (!k.ok && vd.Code != "clock_skew") {
+			t.Fatalf("%s ahead: ok %v code %s note %q", k.ahead, vd.OK, vd.Code, vd.SkewNote)
+		}
+	}
+}

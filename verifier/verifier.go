@@ -60,6 +60,8 @@ const (
 	OneWayValidity = 60 * time.Second
 	// MaxBody caps the inflated QR body (zlib bombs cost at most this).
 	MaxBody = 64 << 10
+	// maxCandidates bounds the requests an answer is tried against (open ones first).
+	maxCandidates = 32
 	// keepRequests: how long after expiry an answered/expired request is still recognised.
 	keepRequests = 24 * time.Hour
 )
@@ -338,6 +340,9 @@ func (v *Verifier) verifyResponse(ctx context.Context, vd *Verdict, view *View, 
 	}
 	cands = append(cands, closedOnes...)
 	v.store.mu.Unlock()
+	if len(cands) > maxCandidates { // bound the work a hostile answer can cause
+		cands = cands[:maxCandidates]
+	}
 	if len(cands) == 0 {
 		vd.Code, vd.Detail = credential.CodeNoRequest, "no request issued by this window"
 		return v.finish(ctx, vd, nil, "")
