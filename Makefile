@@ -9,7 +9,7 @@ GO ?= go
 FUZZTIME ?= 10s
 BENCHTIME ?= 1s
 
-.PHONY: all deps run demo test test-short bench fuzz lint consortium clean
+.PHONY: all deps run package demo test test-short bench fuzz lint consortium clean
 
 all: test
 
@@ -17,9 +17,20 @@ all: test
 deps:
 	@bash scripts/bootstrap.sh
 
-## run: launch LianZheng (headless demo of the credential core until the GUI lands)
+## run: launch the LianZheng app (链证通) on an embedded single-node ledger with the demo
+## departments (state in ~/.local/share/lianzheng/demo, or LZ_HOME)
 run: deps
+	$(GO) run .
+
+## demo: the headless real-estate demo of the credential core
+demo: deps
 	$(GO) run ./cmd/lz demo
+
+FYNE_TOOLS ?= fyne.io/tools/cmd/fyne@v1.7.4
+
+## package: the Linux desktop package (链证通.tar.xz: binary, icon, .desktop) with fyne package
+package: deps
+	$(GO) run $(FYNE_TOOLS) package -os linux -release
 
 ## test: every test, with the race detector
 test: deps

@@ -1,0 +1,366 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"lianzheng/wallet"
+)
+
+// citizenScreen is the 公民钱包 role: PIN onboarding, credential cards, receive (offer +
+// PIN), present (request → consent → full-screen response QR) and access history. Bottom
+// tabs, so it works at phone size.
+type citizenScreen struct {
+	u    *UI
+	root *fyne.Container
+	tabs *container.AppTabs
+
+	cards   *fyne.Container
+	Offer   *widget.Entry
+	PIN     *widget.Entry
+	Request *widget.Entry
+	present *fyne.Container
+	history *fyne.Container
+
+	// Plan is the request on the consent screen; Response the QR shown.
+	Plan     *wallet.Plan
+	Response *wallet.Response
+}
+
+func newCitizenScreen(u *UI) *citizenScreen {
+	s := &citizenScreen{u: u, root: container.NewStack()}
+	c := s.core()
+	if c != nil {
+		exists, unlocked := c.Ready()
+		if !unlocked {
+			s.root.Objects = []fyne.CanvasObject{s.pinScreen(exists)}
+			return s
+		}
+	}
+	s.build()
+	return s
+}
+
+func (s *citizenScreen) core() CitizenCore {
+	if s.u.Svc == nil {
+		return nil
+	}
+	return s.u.Svc.Citizen
+}
+
+func (s *citizenScreen) pinScreen(exists bool) fyne.CanvasObject {
+	pin := widget.NewPasswordEntry()
+	pin.SetPlaceHolder("••••••")
+	title, hint := T("citizen.pin.setup"), T("citizen.pin.setup.hint")
+	if exists {
+		title, hint = T("citizen.unlock"), ""
+	}
+	var ok *widget.Button
+	ok = widget.NewButtonWithIcon(T("common.confirm"), theme.ConfirmIcon(), func() {
+		p := pin.Text
+		s.u.busy(func() error {
+			if exists {
+				return s.core().Unlock(p)
+			}
+			return s.core().Setup(p)
+		}, func(err error) {
+			if err != nil {
+				s.u.showErr(err)
+				return
+			}
+			s.build()
+		})
+	})
+	ok.Importance = widget.HighImportance
+	pin.OnSubmitted = func(string) { ok.OnTapped() }
+	return container.NewCenter(container.NewVBox(heading(title), wrapLabel(hint), pin, ok))
+}
+
+func (s *citizenScreen) build() {
+	s.cards = container.NewVBox()
+	s.history = container.NewVBox()
+	s.present = container.NewVBox()
+	s.tabs = container.NewAppTabs(
+		container.NewTabItemWithIcon(T("citizen.cards"), theme.AccountIcon(), container.NewVScroll(container.NewPadded(s.cards))),
+		container.NewTabItemWithIcon(T("citizen.receive"), theme.DownloadIcon(), s.receiveTab()),
+		container.NewTabItemWithIcon(T("citizen.present"), theme.UploadIcon(), container.NewVScroll(s.present)),
+		container.NewTabItemWithIcon(T("citizen.history"), theme.HistoryIcon(), container.NewVScroll(container.NewPadded(s.history))),
+	)
+	s.tabs.SetTabLocation(container.TabLocationBottom)
+	s.tabs.OnSelected = func(t *container.TabItem) {
+		switch t.Text {
+		case T("citizen.cards"):
+			s.loadCards()
+		case T("citizen.history"):
+			s.loadHistory()
+		}
+	}
+	s.resetPresent()
+	s.root.Objects = []fyne.CanvasObject{s.tabs}
+	s.root.Refresh()
+	s.loadCards()
+}
+
+func (s *citizenScreen) loadCards() {
+	c := s.core()
+	if c == nil {
+		s.cards.Objects = []fyne.CanvasObject{wrapLabel(T("citizen.empty"))}
+		return
+	}
+	var items []wallet.Item
+	s.u.busy(func() (err error) {
+		items, err = c.List(context.Background())
+		return err
+	}, func(err error) {
+		if err != nil {
+			s.u.showErr(err)
+			return
+		}
+		s.cards.Objects = nil
+		if len(items) == 0 {
+			s.cards.Add(wrapLabel(T("citizen.empty")))
+		}
+		for _, it := range items {
+			s.cards.Add(s.card(it))
+		}
+		s.cards.Refresh()
+	})
+}
+
+// card: type, issuer, validity and a status badge.
+func (s *citizenScreen) card(it wallet.Item) fyne.CanvasObject {
+	head := container.NewHBox(heading(lz(it.Name.Zh, it.Name.En)), layout.NewSpacer(), statusBadge(it.Status))
+	info := container.New(layout.NewFormLayout(),
+		widget.NewLabel(T("citizen.issuer")), widget.NewLabel(departmentName(it.Issuer)),
+		widget.NewLabel(T("citizen.valid_until")), widget.NewLabel(date(it.Expires)),
+	)
+	return widget.NewCard("", "", container.NewVBox(head, info))
+}
+
+func (s *citizenScreen) receiveTab() fyne.CanvasObject {
+	s.Offer = widget.NewMultiLineEntry()
+	s.Offer.SetPlaceHolder(T("citizen.offer.placeholder"))
+	s.Offer.Wrapping = fyne.TextWrapBreak
+	s.Offer.SetMinRowsVisible(4)
+	s.PIN = widget.NewPasswordEntry()
+	s.PIN.SetPlaceHolder(T("citizen.pin.placeholder"))
+	btn := widget.NewButtonWithIcon(T("citizen.receive"), theme.DownloadIcon(), s.receive)
+	btn.Importance = widget.HighImportance
+	s.PIN.OnSubmitted = func(string) { s.receive() }
+	return container.NewPadded(container.NewVBox(
+		heading(T("citizen.offer")), s.Offer, widget.NewLabel(T("citizen.pin")), s.PIN, btn))
+}
+
+func (s *citizenScreen) receive() {
+	c := s.core()
+	if c == nil {
+		return
+	}
+	offer, pin := strings.TrimSpace(s.Offer.Text), strings.TrimSpace(s.PIN.Text)
+	var got []*wallet.Credential
+	s.u.busy(func() (err error) {
+		got, err = c.Receive(context.Background(), offer, pin)
+		return err
+	}, func(err error) {
+		if err != nil {
+			s.u.showErr(err)
+			return
+		}
+		s.Offer.SetText("")
+		s.PIN.SetText("")
+		s.tabs.SelectIndex(0)
+		s.loadCards()
+		_ = got
+	})
+}
+
+func (s *citizenScreen) resetPresent() {
+	s.Plan, s.Response = nil, nil
+	s.Request = widget.NewMultiLineEntry()
+	s.Request.SetPlaceHolder(T("citizen.request.placeholder"))
+	s.Request.Wrapping = fyne.TextWrapBreak
+	s.Request.SetMinRowsVisible(4)
+	btn := widget.NewButtonWithIcon(T("common.confirm"), theme.NavigateNextIcon(), s.plan)
+	btn.Importance = widget.HighImportance
+	s.present.Objects = []fyne.CanvasObject{container.NewPadded(container.NewVBox(heading(T("citizen.request")), s.Request, btn))}
+	s.present.Refresh()
+}
+
+func (s *citizenScreen) plan() {
+	c := s.core()
+	if c == nil {
+		return
+	}
+	text := normaliseScan(s.Request.Text)
+	var p *wallet.Plan
+	values := map[string]map[string]string{}
+	s.u.busy(func() (err error) {
+		ctx := context.Background()
+		if p, err = c.PlanRequest(ctx, text); err != nil {
+			return err
+		}
+		for _, a := range p.Asks {
+			if a.Chosen == "" {
+				continue
+			}
+			d, err := c.Detail(ctx, a.Chosen)
+			if err != nil {
+				return err
+			}
+			values[a.Type] = map[string]string{}
+			for _, cl := range d.Claims {
+				values[a.Type][cl.Name] = fmt.Sprint(cl.Value)
+			}
+		}
+		return nil
+	}, func(err error) {
+		if err != nil {
+			s.u.showErr(err)
+			return
+		}
+		s.consent(p, values)
+	})
+}
+
+// consent lists the window, its department, the service item and purpose (from the ledger),
+// each field with the value that would be shown, and flags over-asking.
+func (s *citizenScreen) consent(p *wallet.Plan, vals map[string]map[string]string) {
+	s.Plan = p
+	box := container.NewVBox(heading(T("citizen.consent")))
+	info := container.New(layout.NewFormLayout(),
+		widget.NewLabel(T("citizen.consent.window")), wrapLabel(lz(p.WindowName.Zh, p.WindowName.En)),
+		widget.NewLabel(T("citizen.consent.department")), wrapLabel(departmentName(p.Department)),
+		widget.NewLabel(T("citizen.consent.item")), wrapLabel(lz(p.ItemName.Zh, p.ItemName.En)),
+		widget.NewLabel(T("citizen.consent.purpose")), wrapLabel(lz(p.Purpose.Zh, p.Purpose.En)),
+	)
+	box.Add(info)
+	if p.OverAsk {
+		warn := wrapLabel("⚠ " + lz(p.Warning.Zh, p.Warning.En))
+		warn.Importance = widget.DangerImportance
+		box.Add(warn)
+	}
+	box.Add(heading(T("citizen.consent.fields")))
+	canPresent := true
+	for _, a := range p.Asks {
+		values := vals[a.Type]
+		form := container.New(layout.NewFormLayout())
+		for _, f := range a.Allowed {
+			form.Add(widget.NewLabel(lz(a.Labels[f].Zh, a.Labels[f].En)))
+			form.Add(valueText(values[f], 0, true))
+		}
+		card := container.NewVBox(form)
+		if a.Chosen == "" {
+			canPresent = false
+			card.Add(badge(T("citizen.consent.missing"), colFail))
+		}
+		if len(a.Refused) > 0 {
+			var names []string
+			for _, f := range a.Refused {
+				names = append(names, lz(a.Labels[f].Zh, a.Labels[f].En))
+			}
+			sort.Strings(names)
+			r := wrapLabel(T("citizen.consent.overask") + strings.Join(names, "、"))
+			r.Importance = widget.DangerImportance
+			card.Add(r)
+		}
+		box.Add(widget.NewCard(lz(a.TypeName.Zh, a.TypeName.En), "", card))
+	}
+	cancel := widget.NewButtonWithIcon(T("common.cancel"), theme.CancelIcon(), s.resetPresent)
+	agree := widget.NewButtonWithIcon(T("citizen.consent.agree"), theme.ConfirmIcon(), s.doPresent)
+	agree.Importance = widget.HighImportance
+	if !canPresent {
+		agree.Disable()
+	}
+	box.Add(container.NewHBox(layout.NewSpacer(), cancel, agree))
+	s.present.Objects = []fyne.CanvasObject{container.NewPadded(box)}
+	s.present.Refresh()
+}
+
+func (s *citizenScreen) doPresent() {
+	c, p := s.core(), s.Plan
+	if c == nil || p == nil {
+		return
+	}
+	var r *wallet.Response
+	var png []byte
+	s.u.busy(func() (err error) {
+		if r, err = c.Present(context.Background(), p); err != nil {
+			return err
+		}
+		png, err = renderQR(r.QR)
+		return err
+	}, func(err error) {
+		if err != nil {
+			s.u.showErr(err)
+			return
+		}
+		s.Response = r
+		s.showResponse(png)
+	})
+}
+
+// showResponse covers the whole window with the response QR (largest possible).
+func (s *citizenScreen) showResponse(png []byte) {
+	img := qrImage("response.png", png, 360)
+	done := widget.NewButtonWithIcon(T("common.close"), theme.CancelIcon(), func() {
+		s.u.Refresh()
+		if s.u.citizen != nil {
+			s.u.citizen.tabs.SelectIndex(3)
+			s.u.citizen.loadHistory()
+		}
+	})
+	hint := widget.NewLabelWithStyle(T("citizen.response"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	hint.SizeName = theme.SizeNameSubHeadingText
+	s.u.body.Objects = []fyne.CanvasObject{container.NewBorder(hint, container.NewCenter(done), nil, nil, img)}
+	s.u.body.Refresh()
+}
+
+func (s *citizenScreen) loadHistory() {
+	c := s.core()
+	if c == nil {
+		return
+	}
+	var hs []wallet.HistoryEntry
+	s.u.busy(func() (err error) {
+		hs, err = c.History()
+		return err
+	}, func(err error) {
+		if err != nil {
+			s.u.showErr(err)
+			return
+		}
+		s.history.Objects = nil
+		if len(hs) == 0 {
+			s.history.Add(wrapLabel(T("citizen.history.empty")))
+		}
+		sort.Slice(hs, func(i, j int) bool { return hs[i].Time.After(hs[j].Time) })
+		for _, h := range hs {
+			s.history.Add(historyCard(h))
+		}
+		s.history.Refresh()
+	})
+}
+
+func historyCard(h wallet.HistoryEntry) fyne.CanvasObject {
+	mark := badge(T("citizen.history.pending"), colWarn)
+	if h.VerifiedLedger {
+		mark = badge("✓ "+T("citizen.history.anchored"), colPass)
+	}
+	var types []string
+	for ty, fs := range h.Fields {
+		types = append(types, typeName(ty)+"（"+fieldNames(ty, fs)+"）")
+	}
+	sort.Strings(types)
+	head := container.NewHBox(heading(h.WindowName), layout.NewSpacer(), mark)
+	return widget.NewCard("", "", container.NewVBox(head,
+		widget.NewLabel(clock(h.Time)+" · "+h.ItemName),
+		wrapLabel(strings.Join(types, "；"))))
+}

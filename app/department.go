@@ -1,0 +1,315 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"lianzheng/issuer"
+	"lianzheng/ledger"
+)
+
+// deptScreen is the 部门签发 role: the types this department may issue (from the ledger
+// catalogue), an issue form generated from the type's schema with per-field errors from the
+// issuer core, the offer QR + PIN, and the issued list with suspend / resume / revoke.
+type deptScreen struct {
+	u    *UI
+	root *fyne.Container
+	dep  DepartmentCore
+
+	which   *widget.Select
+	types   []ledger.CredentialType
+	typeSel *widget.Select
+	form    *fyne.Container
+	// Fields are the form's entries by claim name; Errors the per-field error labels.
+	Fields map[string]*widget.Entry
+	Errors map[string]*widget.Label
+	offer  *fyne.Container
+	list   *fyne.Container
+	// LastOffer is the offer on screen.
+	LastOffer *OfferResult
+}
+
+func newDeptScreen(u *UI) *deptScreen {
+	s := &deptScreen{u: u, Fields: map[string]*widget.Entry{}, Errors: map[string]*widget.Label{}}
+	if u.Svc != nil {
+		s.dep = u.Svc.Department
+	}
+	s.typeSel = widget.NewSelect(nil, func(string) { s.buildForm() })
+	s.typeSel.PlaceHolder = T("dept.types")
+	s.form = container.NewVBox()
+	s.offer = container.NewVBox()
+	s.list = container.NewVBox()
+
+	top := container.NewVBox()
+	if u.Svc != nil && len(u.Svc.Departments) > 1 {
+		var ids []string
+		for id := range u.Svc.Departments {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		names := make([]string, len(ids))
+		for i, id := range ids {
+			names[i] = departmentName(id)
+		}
+		s.which = widget.NewSelect(names, func(string) {
+			s.dep = u.Svc.Departments[ids[s.which.SelectedIndex()]]
+			s.load()
+		})
+		for i, id := range ids {
+			if s.dep != nil && s.dep.ID() == id {
+				s.which.SetSelectedIndex(i)
+			}
+		}
+		top.Add(container.New(layout.NewFormLayout(), widget.NewLabel(T("dept.department")), s.which))
+	}
+	top.Add(container.New(layout.NewFormLayout(), widget.NewLabel(T("dept.types")), s.typeSel))
+	issue := container.NewVScroll(container.NewPadded(container.NewVBox(top, s.form, s.offer)))
+	tabs := container.NewAppTabs(
+		container.NewTabItemWithIcon(T("dept.issue"), theme.DocumentCreateIcon(), issue),
+		container.NewTabItemWithIcon(T("dept.issued"), theme.ListIcon(), container.NewVScroll(container.NewPadded(s.list))),
+	)
+	tabs.OnSelected = func(t *container.TabItem) {
+		if t.Text == T("dept.issued") {
+			s.loadRecords()
+		}
+	}
+	s.root = container.NewStack(tabs)
+	if s.which == nil {
+		s.load()
+	}
+	return s
+}
+
+func (s *deptScreen) load() {
+	if s.dep == nil {
+		return
+	}
+	d := s.dep
+	var ts []ledger.CredentialType
+	s.u.busy(func() (err error) {
+		ts, err = d.Types(context.Background())
+		return err
+	}, func(err error) {
+		if err != nil {
+			s.u.showErr(err)
+			return
+		}
+		s.types = ts
+		names := make([]string, len(ts))
+		for i, t := range ts {
+			names[i] = lz(t.Name.Zh, t.Name.En)
+		}
+		s.typeSel.Options = names
+		s.typeSel.ClearSelected()
+		s.form.Objects = nil
+		if len(ts) == 0 {
+			s.form.Add(wrapLabel(T("dept.no_types")))
+		} else {
+			s.typeSel.SetSelectedIndex(0)
+		}
+		s.form.Refresh()
+	})
+}
+
+func (s *deptScreen) selected() *ledger.CredentialType {
+	i := s.typeSel.SelectedIndex()
+	if i < 0 || i >= len(s.types) {
+		return nil
+	}
+	return &s.types[i]
+}
+
+// buildForm generates the form from the type's claim schema on the ledger.
+func (s *deptScreen) buildForm() {
+	t := s.selected()
+	s.form.Objects = nil
+	s.offer.Objects = nil
+	s.Fields, s.Errors = map[string]*widget.Entry{}, map[string]*widget.Label{}
+	if t == nil {
+		return
+	}
+	grid := container.New(layout.NewFormLayout())
+	for _, c := range t.Claims {
+		e := widget.NewEntry()
+		if c.Type == "date" {
+			e.SetPlaceHolder(T("dept.date.placeholder"))
+		} else if c.Required {
+			e.SetPlaceHolder(T("dept.required"))
+		}
+		label := lz(c.Label.Zh, c.Label.En)
+		if c.Required {
+			label += " *"
+		}
+		errL := widget.NewLabel("")
+		errL.Importance = widget.DangerImportance
+		errL.Hide()
+		s.Fields[c.Name], s.Errors[c.Name] = e, errL
+		grid.Add(widget.NewLabel(label))
+		grid.Add(container.NewVBox(e, errL))
+	}
+	submit := widget.NewButtonWithIcon(T("dept.issue.submit"), theme.ConfirmIcon(), s.submit)
+	submit.Importance = widget.HighImportance
+	s.form.Add(heading(T("dept.issue.form")))
+	s.form.Add(grid)
+	s.form.Add(container.NewHBox(layout.NewSpacer(), submit))
+	s.form.Refresh()
+}
+
+func (s *deptScreen) request() issuer.Request {
+	t := s.selected()
+	claims := map[string]any{}
+	for name, e := range s.Fields {
+		if v := strings.TrimSpace(e.Text); v != "" {
+			claims[name] = v
+		}
+	}
+	return issuer.Request{Type: t.ID, Claims: claims}
+}
+
+// showFieldErrors puts the core's validation errors under their fields.
+func (s *deptScreen) showFieldErrors(err error) bool {
+	for _, l := range s.Errors {
+		l.SetText("")
+		l.Hide()
+	}
+	var ve *issuer.ValidationError
+	if !errors.As(err, &ve) {
+		return false
+	}
+	for _, f := range ve.Fields {
+		if l, ok := s.Errors[f.Field]; ok {
+			l.SetText(lz(f.Zh, f.En))
+			l.Show()
+		}
+	}
+	return true
+}
+
+func (s *deptScreen) submit() {
+	if s.dep == nil || s.selected() == nil {
+		return
+	}
+	d, r := s.dep, s.request()
+	var o *OfferResult
+	s.u.busy(func() (err error) {
+		if err = d.Check(context.Background(), r); err != nil {
+			return err
+		}
+		o, err = d.Offer(context.Background(), r)
+		return err
+	}, func(err error) {
+		if s.showFieldErrors(err) {
+			return
+		}
+		if err != nil {
+			s.u.showErr(err)
+			return
+		}
+		s.showOffer(o)
+	})
+}
+
+func (s *deptScreen) showOffer(o *OfferResult) {
+	s.LastOffer = o
+	s.offer.Objects = nil
+	if o == nil {
+		l := wrapLabel(T("missing.offers"))
+		l.Importance = widget.WarningImportance
+		s.offer.Add(l)
+		s.offer.Refresh()
+		return
+	}
+	pin := widget.NewLabelWithStyle(T("dept.offer.pin")+"："+o.PIN, fyne.TextAlignCenter, fyne.TextStyle{Bold: true, Monospace: true})
+	pin.SizeName = theme.SizeNameHeadingText
+	text := widget.NewEntry()
+	text.SetText(o.Text)
+	s.offer.Add(widget.NewSeparator())
+	s.offer.Add(widget.NewLabelWithStyle(T("dept.offer"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true}))
+	if len(o.PNG) > 0 {
+		s.offer.Add(container.NewCenter(qrImage("offer.png", o.PNG, 280)))
+	}
+	s.offer.Add(pin)
+	s.offer.Add(text)
+	s.offer.Refresh()
+}
+
+func (s *deptScreen) loadRecords() {
+	if s.dep == nil {
+		return
+	}
+	d := s.dep
+	var rs []issuer.Record
+	s.u.busy(func() (err error) {
+		rs, err = d.Records(context.Background())
+		return err
+	}, func(err error) {
+		if err != nil {
+			s.u.showErr(err)
+			return
+		}
+		s.list.Objects = nil
+		if len(rs) == 0 {
+			s.list.Add(widget.NewLabel(T("common.none")))
+		}
+		for _, r := range rs {
+			s.list.Add(s.recordRow(r))
+		}
+		s.list.Refresh()
+	})
+}
+
+func (s *deptScreen) recordRow(r issuer.Record) fyne.CanvasObject {
+	act := func(action string) func() {
+		return func() {
+			do := func() {
+				d := s.dep
+				s.u.busy(func() error { return d.SetStatus(context.Background(), r.ID, action) },
+					func(err error) {
+						if err != nil {
+							s.u.showErr(err)
+						}
+						s.loadRecords()
+					})
+			}
+			if action == issuer.ActionRevoke {
+				dialog.ShowConfirm(T("dept.revoke"), T("dept.revoke.confirm"), func(ok bool) {
+					if ok {
+						do()
+					}
+				}, s.u.Win)
+				return
+			}
+			do()
+		}
+	}
+	sus := widget.NewButton(T("dept.suspend"), act(issuer.ActionSuspend))
+	res := widget.NewButton(T("dept.resume"), act(issuer.ActionResume))
+	rev := widget.NewButton(T("dept.revoke"), act(issuer.ActionRevoke))
+	rev.Importance = widget.DangerImportance
+	switch r.State {
+	case issuer.StateValid:
+		res.Disable()
+	case issuer.StateSuspended:
+		sus.Disable()
+	default:
+		sus.Disable()
+		res.Disable()
+		rev.Disable()
+	}
+	id := r.ID
+	if len(id) > 10 {
+		id = id[:10] + "…"
+	}
+	return container.NewHBox(stateBadge(r.State), widget.NewLabel(typeName(r.Type)),
+		widget.NewLabel(T("dept.issued_at")+" "+clock(r.IssuedAt)), widget.NewLabel(id),
+		layout.NewSpacer(), sus, res, rev)
+}

@@ -1,0 +1,75 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"lianzheng/issuer"
+	"lianzheng/ledger"
+	"lianzheng/verifier"
+	"lianzheng/wallet"
+)
+
+// The screens are thin layers over the cores. These interfaces are exactly the core calls
+// each role's screens make; demo.go binds them to the real cores on the embedded ledger, the
+// tests may bind fakes. No business logic lives in the screens.
+
+// WindowCore is the window role (verifier.Verifier plus its trust view).
+type WindowCore interface {
+	// Items are the service items registered for this window on the ledger.
+	Items(ctx context.Context) ([]ledger.ServiceItem, error)
+	NewRequest(ctx context.Context, item string) (*verifier.Request, error)
+	Verify(ctx context.Context, scanned string) *verifier.Verdict
+	VerifyPNG(ctx context.Context, png []byte) *verifier.Verdict
+	// Trust reports the trust data the verdicts rest on (age always shown); refresh=true
+	// re-reads it from the ledger.
+	Trust(ctx context.Context, refresh bool) (verifier.TrustInfo, error)
+	CloseSession()
+}
+
+// CitizenCore is the wallet role (wallet.Wallet).
+type CitizenCore interface {
+	// Ready: the wallet exists and is unlocked. Setup creates it with a PIN; Unlock opens it.
+	Ready() (exists, unlocked bool)
+	Setup(pin string) error
+	Unlock(pin string) error
+	List(ctx context.Context) ([]wallet.Item, error)
+	Detail(ctx context.Context, id string) (*wallet.Item, error)
+	Receive(ctx context.Context, offer, pin string) ([]*wallet.Credential, error)
+	PlanRequest(ctx context.Context, text string) (*wallet.Plan, error)
+	Present(ctx context.Context, p *wallet.Plan) (*wallet.Response, error)
+	History() ([]wallet.HistoryEntry, error)
+}
+
+// OfferResult is what the department shows the citizen: the offer as QR text and PNG, and
+// the PIN told separately.
+type OfferResult struct {
+	Text    string
+	PNG     []byte
+	PIN     string
+	Expires time.Time
+}
+
+// DepartmentCore is the department role (issuer.Department plus its OpenID4VCI service).
+type DepartmentCore interface {
+	ID() string
+	Types(ctx context.Context) ([]ledger.CredentialType, error)
+	// Check validates a form (returns *issuer.ValidationError with per-field errors).
+	Check(ctx context.Context, r issuer.Request) error
+	// Offer creates a credential offer; nil error and nil result mean offers are not
+	// available in this build.
+	Offer(ctx context.Context, r issuer.Request) (*OfferResult, error)
+	Records(ctx context.Context) ([]issuer.Record, error)
+	SetStatus(ctx context.Context, recordID, action string) error
+}
+
+// Services is everything the app runs on.
+type Services struct {
+	Window     WindowCore
+	Citizen    CitizenCore
+	Department DepartmentCore
+	// Departments: in demo mode, the department role can act for each demo department.
+	Departments map[string]DepartmentCore
+	Demo        bool
+	Close       func()
+}

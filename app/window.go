@@ -1,0 +1,310 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"image/color"
+	"os"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"lianzheng/ledger"
+	"lianzheng/verifier"
+)
+
+// windowScreen is the 窗口核验 role: choose a service item → request QR → scan field (a
+// keyboard-wedge scanner types the answer and presses Enter; or an image file) → a verdict
+// readable from a distance that clears itself; the trust data's age is always visible.
+type windowScreen struct {
+	u     *UI
+	root  *fyne.Container
+	main  fyne.CanvasObject
+	items []ledger.ServiceItem
+
+	item    *widget.Select
+	reqBox  *fyne.Container
+	Scan    *widget.Entry
+	trust   *widget.Label
+	verdict *fyne.Container
+
+	// LastVerdict is the verdict on screen (nil when cleared).
+	LastVerdict *verifier.Verdict
+	stopClear   func()
+	// Request is the open request shown as QR.
+	Request *verifier.Request
+	// onCleared, if set, is called after a verdict is cleared (tests synchronise on it).
+	onCleared func()
+}
+
+func newWindowScreen(u *UI) *windowScreen {
+	s := &windowScreen{u: u}
+	s.item = widget.NewSelect(nil, func(string) { s.newRequest() })
+	s.item.PlaceHolder = T("window.item.choose")
+	s.reqBox = container.NewVBox(wrapLabel(T("window.item.choose")))
+	s.Scan = widget.NewEntry()
+	s.Scan.SetPlaceHolder(T("window.scan.placeholder"))
+	s.Scan.OnSubmitted = func(text string) { s.submit(text) }
+	submit := widget.NewButtonWithIcon(T("window.scan.submit"), theme.ConfirmIcon(), func() { s.submit(s.Scan.Text) })
+	submit.Importance = widget.HighImportance
+	image := widget.NewButtonWithIcon(T("window.scan.image"), theme.FileImageIcon(), s.pickImage)
+	s.trust = widget.NewLabel(T("window.trust.unavailable"))
+	refresh := widget.NewButtonWithIcon(T("common.refresh"), theme.ViewRefreshIcon(), func() { s.updateTrust(true) })
+	trustBar := container.NewHBox(widget.NewIcon(theme.StorageIcon()), s.trust, layout.NewSpacer(), refresh)
+
+	left := container.NewVBox(heading(T("window.item")), s.item, s.reqBox)
+	right := container.NewVBox(heading(T("window.scan")), s.Scan,
+		container.NewHBox(layout.NewSpacer(), image, submit))
+	s.main = container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), trustBar), nil, nil,
+		container.NewVScroll(container.NewAdaptiveGrid(2, container.NewPadded(left), container.NewPadded(right))))
+	s.verdict = container.NewStack()
+	s.verdict.Hide()
+	s.root = container.NewStack(s.main, s.verdict)
+	s.load()
+	return s
+}
+
+func (s *windowScreen) core() WindowCore {
+	if s.u.Svc == nil {
+		return nil
+	}
+	return s.u.Svc.Window
+}
+
+func (s *windowScreen) load() {
+	c := s.core()
+	if c == nil {
+		return
+	}
+	var items []ledger.ServiceItem
+	s.u.busy(func() (err error) {
+		items, err = c.Items(context.Background())
+		return err
+	}, func(err error) {
+		if err != nil {
+			s.u.showErr(err)
+			return
+		}
+		s.items = items
+		names := make([]string, len(items))
+		for i, it := range items {
+			names[i] = lz(it.Name.Zh, it.Name.En)
+		}
+		s.item.Options = names
+		s.item.Refresh()
+		s.updateTrust(false)
+	})
+}
+
+func (s *windowScreen) updateTrust(refresh bool) {
+	c := s.core()
+	if c == nil {
+		return
+	}
+	var ti verifier.TrustInfo
+	s.u.busy(func() (err error) {
+		ti, err = c.Trust(context.Background(), refresh)
+		return err
+	}, func(err error) {
+		s.showTrust(ti, err)
+	})
+}
+
+func (s *windowScreen) showTrust(ti verifier.TrustInfo, err error) {
+	if err != nil {
+		s.trust.SetText(T("window.trust.unavailable") + ": " + err.Error())
+		s.trust.Importance = widget.DangerImportance
+	} else {
+		s.trust.SetText(T("window.trust.age", age(ti.Age), ti.Height))
+		s.trust.Importance = widget.MediumImportance
+		if ti.MaxAge > 0 && ti.Age > ti.MaxAge*3/4 {
+			s.trust.Importance = widget.WarningImportance
+		}
+	}
+	s.trust.Refresh()
+}
+
+func (s *windowScreen) newRequest() {
+	i := s.item.SelectedIndex()
+	c := s.core()
+	if i < 0 || i >= len(s.items) || c == nil {
+		return
+	}
+	id := s.items[i].ID
+	var r *verifier.Request
+	var png []byte
+	s.u.busy(func() (err error) {
+		if r, err = c.NewRequest(context.Background(), id); err != nil {
+			return err
+		}
+		png, err = r.PNG()
+		return err
+	}, func(err error) {
+		if err != nil {
+			s.u.showErr(err)
+			return
+		}
+		s.Request = r
+		it := r.Item
+		purpose := wrapLabel(T("citizen.consent.purpose") + "：" + lz(it.Purpose.Zh, it.Purpose.En))
+		exp := widget.NewLabel(T("window.request.expires") + " " + time.Unix(r.Request.Expires, 0).Local().Format("15:04:05"))
+		again := widget.NewButtonWithIcon(T("window.request"), theme.ViewRefreshIcon(), s.newRequest)
+		s.reqBox.Objects = []fyne.CanvasObject{
+			container.NewCenter(qrImage("request.png", png, 300)),
+			widget.NewLabelWithStyle(T("window.request.hint"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true}),
+			purpose, exp, again,
+		}
+		s.reqBox.Refresh()
+		s.u.Win.Canvas().Focus(s.Scan)
+	})
+}
+
+// submit verifies scanned text (the scanner's Enter, or the button).
+func (s *windowScreen) submit(text string) {
+	text = normaliseScan(text)
+	if text == "" || s.core() == nil {
+		return
+	}
+	c := s.core()
+	var v *verifier.Verdict
+	s.u.busy(func() error {
+		v = c.Verify(context.Background(), text)
+		return nil
+	}, func(error) {
+		s.Scan.SetText("")
+		s.showVerdict(v)
+	})
+}
+
+func (s *windowScreen) pickImage() {
+	d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
+		if err != nil || rc == nil {
+			return
+		}
+		path := rc.URI().Path()
+		rc.Close()
+		c := s.core()
+		var v *verifier.Verdict
+		s.u.busy(func() error {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			v = c.VerifyPNG(context.Background(), b)
+			return nil
+		}, func(err error) {
+			if err != nil {
+				s.u.showErr(err)
+				return
+			}
+			s.showVerdict(v)
+		})
+	}, s.u.Win)
+	d.Show()
+}
+
+// showVerdict covers the screen with the verdict: big colour band, icon and words, the
+// reason in plain language, each credential's disclosed fields with labels; it clears itself
+// after the configured time (or on 下一位).
+func (s *windowScreen) showVerdict(v *verifier.Verdict) {
+	if v == nil {
+		return
+	}
+	s.LastVerdict = v
+	col, icon, word := colPass, theme.ConfirmIcon(), T("window.verdict.pass")
+	if !v.OK {
+		col, icon, word = colFail, theme.CancelIcon(), T("window.verdict.fail")
+	}
+	band := canvas.NewRectangle(col)
+	big := canvas.NewText(word, color.White)
+	big.TextStyle.Bold = true
+	big.TextSize = 56
+	ic := widget.NewIcon(theme.NewInvertedThemedResource(icon))
+	icBox := container.NewGridWrap(fyne.NewSize(72, 72), ic)
+	reason := canvas.NewText(lz(v.Message.Zh, v.Message.En), color.White)
+	reason.TextSize = 26
+	reason.TextStyle.Bold = true
+	head := container.NewStack(band, container.NewPadded(container.NewVBox(
+		container.NewHBox(layout.NewSpacer(), icBox, big, layout.NewSpacer()),
+		container.NewHBox(layout.NewSpacer(), reason, layout.NewSpacer()))))
+
+	body := container.NewVBox()
+	if it := lz(v.ItemName.Zh, v.ItemName.En); it != "" {
+		body.Add(widget.NewLabelWithStyle(T("window.item")+"："+it, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+	}
+	if v.Mode == "one-way" {
+		body.Add(badge(T("window.verdict.oneway"), colWarn))
+	}
+	for _, cv := range v.Credentials {
+		ccol := colPass
+		if !cv.OK {
+			ccol = colFail
+		}
+		title := container.NewHBox(heading(lz(cv.TypeName.Zh, cv.TypeName.En)), badge(lz(cv.Message.Zh, cv.Message.En), ccol))
+		form := container.New(layout.NewFormLayout())
+		for _, f := range cv.Fields {
+			l := widget.NewLabelWithStyle(lz(f.Label.Zh, f.Label.En), fyne.TextAlignTrailing, fyne.TextStyle{})
+			l.SizeName = theme.SizeNameSubHeadingText
+			form.Add(l)
+			form.Add(valueText(f.Value, 22, true))
+		}
+		card := container.NewVBox(title, form)
+		if cv.Issuer != "" {
+			card.Add(widget.NewLabel(T("window.verdict.issuer") + "：" + cv.Issuer))
+		}
+		if cv.Hidden > 0 {
+			card.Add(widget.NewLabel(T("window.verdict.hidden", cv.Hidden)))
+		}
+		body.Add(widget.NewCard("", "", card))
+	}
+	trust := widget.NewLabel(T("window.trust.age", age(v.Trust.Age), v.Trust.Height))
+	countdown := widget.NewLabel("")
+	next := widget.NewButtonWithIcon(T("window.verdict.next"), theme.NavigateNextIcon(), s.clearVerdict)
+	next.Importance = widget.HighImportance
+	foot := container.NewHBox(trust, layout.NewSpacer(), countdown, next)
+	bg := canvas.NewRectangle(theme.Color(theme.ColorNameBackground))
+	s.verdict.Objects = []fyne.CanvasObject{bg, container.NewBorder(head, foot, nil, nil, container.NewVScroll(container.NewPadded(body)))}
+	s.verdict.Show()
+	s.verdict.Refresh()
+	s.showTrust(v.Trust, nil)
+
+	after := s.u.ClearAfter()
+	countdown.SetText(T("window.verdict.clears", int(after/time.Second)))
+	if s.stopClear != nil {
+		s.stopClear()
+	}
+	shown := v
+	s.stopClear = s.u.after(after, func() {
+		if s.LastVerdict == shown {
+			s.clearVerdict()
+		}
+	})
+}
+
+// clearVerdict removes the verdict (and the disclosed values) from the screen.
+func (s *windowScreen) clearVerdict() {
+	if s.stopClear != nil {
+		s.stopClear()
+	}
+	s.LastVerdict = nil
+	s.verdict.Objects = nil
+	s.verdict.Hide()
+	s.verdict.Refresh()
+	if c := s.core(); c != nil {
+		c.CloseSession()
+	}
+	if s.u.Win != nil {
+		s.u.Win.Canvas().Focus(s.Scan)
+	}
+	if s.onCleared != nil {
+		s.onCleared()
+	}
+}
+
+var _ = fmt.Sprint

@@ -1,0 +1,93 @@
+#!/usr/bin/python3
+"""subset-font.py — build the app's bundled Simplified-Chinese fonts (re-runnable).
+
+Extracts the Noto Sans CJK SC faces (Regular, Bold) from Debian's fonts-noto-cjk .ttc files and
+subsets them with fontTools to:
+  * GB2312, both levels (6,763 hanzi + symbols), generated with Python's gb2312 codec —
+    the 8,105-character 通用规范汉字表 is not available offline on this machine;
+  * printable ASCII and Latin-1, general punctuation, CJK symbols, full-width forms;
+  * every character of the app's translations (assets/i18n/*.json), the demo catalogue
+    (assets/catalogue/demo.json) and the demo data (app/*.go, tests excluded: they hold deliberately rare characters).
+The result is written as TrueType-flavoured OpenType (CFF outlines kept; Fyne's go-text shaper
+reads them) to assets/fonts/NotoSansSC-{Regular,Bold}.otf, plus NotoSansSC-Names.otf: the Regular face
+with every CJK ideograph it has (extensions A-F included), the bundled fallback for rare name
+characters outside the subset (e.g. 䶮 U+4DAE, 𠮷 U+20BB7).
+
+Needs: apt-get install fonts-noto-cjk python3-fonttools   (run with /usr/bin/python3)
+"""
+import glob, os, re, sys
+from fontTools.ttLib import TTCollection
+from fontTools import subset
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SRC = {
+    "Regular": "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "Bold": "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+}
+OUT = os.path.join(ROOT, "assets", "fonts")
+
+
+def charset():
+    cs = set()
+    for b1 in range(0xA1, 0xF8):
+        for b2 in range(0xA1, 0xFF):
+            try:
+                cs.update(bytes([b1, b2]).decode("gb2312"))
+            except UnicodeDecodeError:
+                pass
+    cs.update(chr(c) for c in range(0x20, 0x7F))
+    cs.update(chr(c) for c in range(0xA0, 0x100))
+    for lo, hi in [(0x2000, 0x206F), (0x3000, 0x303F), (0xFF00, 0xFFEF), (0x2190, 0x21FF),
+                   (0x2460, 0x24FF), (0x25A0, 0x25FF), (0x2600, 0x26FF), (0x2700, 0x27BF)]:
+        cs.update(chr(c) for c in range(lo, hi + 1))
+    files = glob.glob(os.path.join(ROOT, "assets", "i18n", "*.json"))
+    files += [os.path.join(ROOT, "assets", "catalogue", "demo.json")]
+    files += [f for f in glob.glob(os.path.join(ROOT, "app", "*.go")) if not f.endswith("_test.go")]
+    for f in files:
+        with open(f, encoding="utf-8") as fh:
+            cs.update(ch for ch in fh.read() if ord(ch) >= 0x20)
+    return cs
+
+
+def sc_face(ttc_path):
+    for font in TTCollection(ttc_path).fonts:
+        name = font["name"].getDebugName(4) or ""
+        if name.startswith("Noto Sans CJK SC"):
+            return font
+    sys.exit("no Noto Sans CJK SC face in " + ttc_path)
+
+
+def rare(font):
+    """Every CJK ideograph the face maps: unified, extensions A-F, compatibility."""
+    out = set()
+    for cp in font.getBestCmap():
+        if (0x3400 <= cp <= 0x4DBF or 0x4E00 <= cp <= 0x9FFF or 0xF900 <= cp <= 0xFAFF
+                or 0x20000 <= cp <= 0x3134F):
+            out.add(chr(cp))
+    return out
+
+
+def main():
+    base = charset()
+    os.makedirs(OUT, exist_ok=True)
+    jobs = [("Regular", SRC["Regular"], False), ("Bold", SRC["Bold"], False),
+            ("Names", SRC["Regular"], True)]
+    for weight, path, names in jobs:
+        font = sc_face(path)
+        cs = base | rare(font) if names else base
+        opts = subset.Options()
+        opts.layout_features = ["*"]
+        opts.name_IDs = ["*"]
+        opts.name_languages = ["*"]
+        opts.notdef_outline = True
+        opts.hinting = False
+        sub = subset.Subsetter(opts)
+        sub.populate(unicodes=[ord(c) for c in cs])
+        sub.subset(font)
+        out = os.path.join(OUT, "NotoSansSC-%s.otf" % weight)
+        font.save(out)
+        print("%s: %d characters requested, %d bytes" % (out, len(cs), os.path.getsize(out)))
+
+
+if __name__ == "__main__":
+    main()
