@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"fmt"
 	"log/slog"
 	"math/big"
 	"os"
@@ -257,4 +256,3 @@ func (n *net) snapshot(t testing.TB, path string) *SnapshotTrust {
 	return st
 }
 
-var _ = fmt.Sprint

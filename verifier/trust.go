@@ -3,7 +3,6 @@ package verifier
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"sort"
 	"sync"
@@ -287,4 +286,3 @@ func errCode(err error, def credential.Code) credential.Code {
 	return def
 }
 
-var _ = fmt.Sprintf
