@@ -234,3 +234,6 @@ func langCode() string {
 
 // renderQR renders QR text as PNG (qr package).
 func renderQR(text string) ([]byte, error) { return qr.RenderPNG(text, 0) }
+
+// colon is the label separator of the current language.
+func colon() string { return lz("：", ": ") }

@@ -228,7 +228,7 @@ func (s *deptScreen) showOffer(o *OfferResult) {
 		s.offer.Refresh()
 		return
 	}
-	pin := widget.NewLabelWithStyle(T("dept.offer.pin")+"："+o.PIN, fyne.TextAlignCenter, fyne.TextStyle{Bold: true, Monospace: true})
+	pin := widget.NewLabelWithStyle(T("dept.offer.pin")+colon()+o.PIN, fyne.TextAlignCenter, fyne.TextStyle{Bold: true, Monospace: true})
 	pin.SizeName = theme.SizeNameHeadingText
 	text := widget.NewEntry()
 	text.SetText(o.Text)

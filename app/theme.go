@@ -34,6 +34,8 @@ func (t *lzTheme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color 
 		return colPass
 	case theme.ColorNameError:
 		return colFail
+	case theme.ColorNameForegroundOnSuccess, theme.ColorNameForegroundOnError, theme.ColorNameForegroundOnPrimary:
+		return color.White
 	}
 	return theme.DefaultTheme().Color(n, v)
 }

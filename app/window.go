@@ -67,7 +67,25 @@ func newWindowScreen(u *UI) *windowScreen {
 	s.verdict.Hide()
 	s.root = container.NewStack(s.main, s.verdict)
 	s.load()
+	if !u.Sync {
+		go s.tick()
+	}
 	return s
+}
+
+// tick keeps the trust age current while this screen is shown.
+func (s *windowScreen) tick() {
+	c := s.core()
+	for c != nil {
+		time.Sleep(5 * time.Second)
+		alive := make(chan bool, 1)
+		fyne.DoAndWait(func() { alive <- s.u.window == s && s.u.Role() == RoleWindow })
+		if !<-alive {
+			return
+		}
+		ti, err := c.Trust(context.Background(), false)
+		fyne.Do(func() { s.showTrust(ti, err) })
+	}
 }
 
 func (s *windowScreen) core() WindowCore {
@@ -152,7 +170,7 @@ func (s *windowScreen) newRequest() {
 		}
 		s.Request = r
 		it := r.Item
-		purpose := wrapLabel(T("citizen.consent.purpose") + "：" + lz(it.Purpose.Zh, it.Purpose.En))
+		purpose := wrapLabel(T("citizen.consent.purpose") + colon() + lz(it.Purpose.Zh, it.Purpose.En))
 		exp := widget.NewLabel(T("window.request.expires") + " " + time.Unix(r.Request.Expires, 0).Local().Format("15:04:05"))
 		again := widget.NewButtonWithIcon(T("window.request"), theme.ViewRefreshIcon(), s.newRequest)
 		s.reqBox.Objects = []fyne.CanvasObject{
@@ -217,15 +235,15 @@ func (s *windowScreen) showVerdict(v *verifier.Verdict) {
 		return
 	}
 	s.LastVerdict = v
-	col, icon, word := colPass, theme.ConfirmIcon(), T("window.verdict.pass")
+	col, icon, word := colPass, theme.NewColoredResource(theme.ConfirmIcon(), theme.ColorNameForegroundOnSuccess), T("window.verdict.pass")
 	if !v.OK {
-		col, icon, word = colFail, theme.CancelIcon(), T("window.verdict.fail")
+		col, icon, word = colFail, theme.NewColoredResource(theme.CancelIcon(), theme.ColorNameForegroundOnError), T("window.verdict.fail")
 	}
 	band := canvas.NewRectangle(col)
 	big := canvas.NewText(word, color.White)
 	big.TextStyle.Bold = true
 	big.TextSize = 56
-	ic := widget.NewIcon(theme.NewInvertedThemedResource(icon))
+	ic := widget.NewIcon(icon)
 	icBox := container.NewGridWrap(fyne.NewSize(72, 72), ic)
 	reason := canvas.NewText(lz(v.Message.Zh, v.Message.En), color.White)
 	reason.TextSize = 26
@@ -236,7 +254,7 @@ func (s *windowScreen) showVerdict(v *verifier.Verdict) {
 
 	body := container.NewVBox()
 	if it := lz(v.ItemName.Zh, v.ItemName.En); it != "" {
-		body.Add(widget.NewLabelWithStyle(T("window.item")+"："+it, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+		body.Add(widget.NewLabelWithStyle(T("window.item")+colon()+it, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 	}
 	if v.Mode == "one-way" {
 		body.Add(badge(T("window.verdict.oneway"), colWarn))
@@ -256,7 +274,7 @@ func (s *windowScreen) showVerdict(v *verifier.Verdict) {
 		}
 		card := container.NewVBox(title, form)
 		if cv.Issuer != "" {
-			card.Add(widget.NewLabel(T("window.verdict.issuer") + "：" + cv.Issuer))
+			card.Add(widget.NewLabel(T("window.verdict.issuer") + colon() + departmentName(cv.Issuer)))
 		}
 		if cv.Hidden > 0 {
 			card.Add(widget.NewLabel(T("window.verdict.hidden", cv.Hidden)))
@@ -264,7 +282,8 @@ func (s *windowScreen) showVerdict(v *verifier.Verdict) {
 		body.Add(widget.NewCard("", "", card))
 	}
 	trust := widget.NewLabel(T("window.trust.age", age(v.Trust.Age), v.Trust.Height))
-	countdown := widget.NewLabel("")
+	after := s.u.ClearAfter()
+	countdown := widget.NewLabel(T("window.verdict.clears", int(after/time.Second)))
 	next := widget.NewButtonWithIcon(T("window.verdict.next"), theme.NavigateNextIcon(), s.clearVerdict)
 	next.Importance = widget.HighImportance
 	foot := container.NewHBox(trust, layout.NewSpacer(), countdown, next)
@@ -274,8 +293,6 @@ func (s *windowScreen) showVerdict(v *verifier.Verdict) {
 	s.verdict.Refresh()
 	s.showTrust(v.Trust, nil)
 
-	after := s.u.ClearAfter()
-	countdown.SetText(T("window.verdict.clears", int(after/time.Second)))
 	if s.stopClear != nil {
 		s.stopClear()
 	}
