@@ -81,7 +81,8 @@ func (s *citizenScreen) pinScreen(exists bool) fyne.CanvasObject {
 	})
 	ok.Importance = widget.HighImportance
 	pin.OnSubmitted = func(string) { ok.OnTapped() }
-	return container.NewCenter(container.NewVBox(heading(title), wrapLabel(hint), pin, ok))
+	return container.NewCenter(container.NewGridWrap(fyne.NewSize(360, 260),
+		container.NewVBox(heading(title), wrapLabel(hint), pin, ok)))
 }
 
 func (s *citizenScreen) build() {
