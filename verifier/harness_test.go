@@ -255,4 +255,3 @@ func (n *net) snapshot(t testing.TB, path string) *SnapshotTrust {
 	}
 	return st
 }
-

@@ -285,4 +285,3 @@ func errCode(err error, def credential.Code) credential.Code {
 	}
 	return def
 }
-

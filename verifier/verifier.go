@@ -22,11 +22,11 @@ import (
 	"context"
 	"crypto"
 	"crypto/ed25519"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"lianzheng/credential/receipt"
 	"log/slog"
 	"slices"
 	"sort"
@@ -297,8 +297,7 @@ func (v *Verifier) Verify(ctx context.Context, scanned string) (out *Verdict) {
 		}
 		return v.finish(ctx, vd, nil, "")
 	}
-	h := sha256.Sum256(append([]byte(prefix+"\x00"), body...))
-	vd.Hash = jws.B64.EncodeToString(h[:])
+	vd.Hash = receipt.HashPresentation(prefix, body)
 	v.store.mu.Lock()
 	_, seen := v.store.st.Seen[vd.Hash]
 	v.store.mu.Unlock()

@@ -3,8 +3,6 @@ package wallet
 import (
 	"context"
 	"crypto"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,8 +31,7 @@ func bodyHash(text string) string {
 	if err != nil {
 		return ""
 	}
-	h := sha256.Sum256(append([]byte(p+"\x00"), body...))
-	return base64.RawURLEncoding.EncodeToString(h[:])
+	return receipt.HashPresentation(p, body)
 }
 
 // maxAnchorScan bounds how many of a window's anchors are searched for the root.

@@ -215,7 +215,7 @@ func TestRealEstateRoundTrip(t *testing.T) {
 	ws := ledgerclient.Signer{KeyID: e.keys["realestate-window-01"].KeyID, Key: e.keys["realestate-window-01"].PrivateKey()}
 	rc := &receipt.Receipt{ID: receipt.NewID(), Window: windowDID, Department: "realestate", Item: r.Item,
 		Purpose: plan.Purpose.Zh, Types: []string{"household-register", "marriage-certificate"}, Fields: resp.Fields,
-		Time: time.Now().Unix(), Result: receipt.ResultAccepted, PresentationHash: receipt.HashPresentation(resp.QR)}
+		Time: time.Now().Unix(), Result: receipt.ResultAccepted, PresentationHash: bodyHash(resp.QR)}
 	tok, err := receipt.Sign(rc, ws.KeyID, ws.Key)
 	if err != nil {
 		t.Fatal(err)

@@ -14,7 +14,6 @@ import (
 	"github.com/fxamacker/cbor/v2"
 
 	"lianzheng/credential/jws"
-	"lianzheng/credential/receipt"
 	"lianzheng/credential/request"
 	"lianzheng/credential/sdjwt"
 	"lianzheng/did"
@@ -409,7 +408,7 @@ func (w *Wallet) Present(ctx context.Context, p *Plan, o *PresentOptions) (*Resp
 	}
 	h := &HistoryEntry{ID: newID(), Time: w.now().UTC(), Mode: "request", Window: r.Window, WindowName: p.WindowName.Zh,
 		Department: p.Department, Item: r.Item, ItemName: p.ItemName.Zh, Purpose: p.Purpose.Zh, Fields: fields,
-		Refused: refused, Result: "presented", PresentationHash: receipt.HashPresentation(text), BodyHash: bodyHash(text), Nonce: r.NonceString()}
+		Refused: refused, Result: "presented", PresentationHash: bodyHash(text), BodyHash: bodyHash(text), Nonce: r.NonceString()}
 	if len(refused) == 0 {
 		h.Refused = nil
 	}
@@ -539,7 +538,7 @@ func (w *Wallet) PresentOneWay(ctx context.Context, picks map[string][]string) (
 	}
 	text := qr.Encode(request.PrefixOneWay, body)
 	h := &HistoryEntry{ID: newID(), Time: w.now().UTC(), Mode: "one-way", Fields: fields, Result: "presented (one-way, weaker)",
-		PresentationHash: receipt.HashPresentation(text), BodyHash: bodyHash(text), Nonce: nonce}
+		PresentationHash: bodyHash(text), BodyHash: bodyHash(text), Nonce: nonce}
 	if err := w.Store.AddHistory(h); err != nil {
 		return nil, err
 	}

@@ -48,7 +48,7 @@ type Receipt struct {
 	Time             int64               `json:"time"`       // Unix seconds
 	Result           string              `json:"result"`     // ResultAccepted or ResultRejected
 	Reasons          []string            `json:"reasons,omitempty"`
-	PresentationHash string              `json:"presentation_hash"` // base64url SHA-256 of the scanned response text
+	PresentationHash string              `json:"presentation_hash"` // HashPresentation of the response
 }
 
 // NewID returns a fresh receipt id.
@@ -58,10 +58,16 @@ func NewID() string {
 	return jws.B64.EncodeToString(b)
 }
 
-// HashPresentation is the PresentationHash of a scanned response text.
-func HashPresentation(scanned string) string {
-	h := sha256.Sum256([]byte(scanned))
-	return jws.B64.EncodeToString(h[:])
+// HashPresentation is the PresentationHash of a response: base64url(SHA-256(prefix || 0x00
+// || body)) over the QR prefix and the decoded body (qr.Decode), so that what a scanner or
+// an input method did to the text (case, full-width characters, line ends) does not change
+// it. Wallet and window compute it the same way.
+func HashPresentation(prefix string, body []byte) string {
+	h := sha256.New()
+	h.Write([]byte(prefix))
+	h.Write([]byte{0})
+	h.Write(body)
+	return jws.B64.EncodeToString(h.Sum(nil))
 }
 
 // Sign returns the receipt as a compact JWS signed by the window key kid.

@@ -22,7 +22,7 @@ func TestSignVerify(t *testing.T) {
 	}
 	r := &Receipt{ID: NewID(), Window: win, Department: "realestate", Item: "property-transfer", Purpose: "核实身份",
 		Types: []string{"household-register"}, Fields: map[string][]string{"household-register": {"name", "address"}},
-		Time: time.Now().Unix(), Result: ResultAccepted, PresentationHash: HashPresentation("LZ1R:ABC")}
+		Time: time.Now().Unix(), Result: ResultAccepted, PresentationHash: HashPresentation("LZ1R", []byte("body"))}
 	tok, err := Sign(r, win+"#key-1", priv)
 	if err != nil {
 		t.Fatal(err)
