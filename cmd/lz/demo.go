@@ -8,8 +8,8 @@ import (
 	"os"
 	"time"
 
+	"lianzheng/internal/realestate"
 	"lianzheng/verifier"
-	"lianzheng/verifier/demo"
 )
 
 func cmdDemo(args []string) error {
@@ -21,7 +21,7 @@ func cmdDemo(args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	rep, err := demo.Run(ctx, *out)
+	rep, err := realestate.Run(ctx, *out)
 	if rep != nil {
 		printReport(os.Stdout, rep, *out, *lang)
 	}
@@ -31,7 +31,7 @@ func cmdDemo(args []string) error {
 	return nil
 }
 
-func printReport(w io.Writer, rep *demo.Report, out, lang string) {
+func printReport(w io.Writer, rep *realestate.Report, out, lang string) {
 	t := func(zh, en string) string {
 		if lang == "en" {
 			return en

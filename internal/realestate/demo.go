@@ -1,4 +1,4 @@
-// Package demo runs the real-estate registration scenario (不动产登记) end to end, headless,
+// Package realestate runs the real-estate registration scenario (不动产登记) end to end, headless,
 // on a fresh embedded consortium ledger, with the real window verifier: public security
 // issues a household register and civil affairs a marriage certificate (SD-JWT VC with a
 // status entry on the ledger, and the same credential as a W3C VC 2.0 with an
@@ -12,9 +12,10 @@
 // Issuing and revocation use the issuer core (issuer.Department), receiving and presenting
 // the wallet core (sealed key store, request planning, one-QR answer); status, DIDs,
 // catalogue and anchors are the ledger's. This package is a demo harness at the level of
-// cmd/lz: unlike the verifier core it imports issuer and wallet. All personal data is
+// cmd/lz, which is why it lives under internal/: unlike the verifier core it imports issuer
+// and wallet. All personal data is
 // invented test data.
-package demo
+package realestate
 
 import (
 	"context"
