@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -13,6 +15,7 @@ import (
 	"lianzheng/internal/demonet"
 	"lianzheng/internal/keystore"
 	"lianzheng/issuer"
+	"lianzheng/issuer/oid4vci"
 	"lianzheng/ledger"
 	"lianzheng/ledgerclient"
 	"lianzheng/verifier"
@@ -114,7 +117,16 @@ func StartDemo(ctx context.Context, home string, o *DemoOptions) (*Services, err
 			return fail(err)
 		}
 		closers = append(closers, func() { dep.Close() })
-		svc.Departments[d.ID] = &deptCore{d: dep}
+		// the department's OpenID4VCI service on loopback
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return fail(err)
+		}
+		srv := &oid4vci.Server{Dept: dep, IssuerURL: "http://" + ln.Addr().String()}
+		hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		go hs.Serve(ln)
+		closers = append(closers, func() { hs.Close() })
+		svc.Departments[d.ID] = &deptCore{d: dep, srv: srv}
 	}
 	svc.Department = svc.Departments["public-security"]
 
@@ -168,7 +180,10 @@ func (w *windowCore) Trust(ctx context.Context, refresh bool) (verifier.TrustInf
 }
 
 // deptCore binds DepartmentCore to issuer.Department.
-type deptCore struct{ d *issuer.Department }
+type deptCore struct {
+	d   *issuer.Department
+	srv *oid4vci.Server
+}
 
 func (d *deptCore) ID() string { return d.d.ID }
 func (d *deptCore) Types(ctx context.Context) ([]ledger.CredentialType, error) {
@@ -176,9 +191,18 @@ func (d *deptCore) Types(ctx context.Context) ([]ledger.CredentialType, error) {
 }
 func (d *deptCore) Check(ctx context.Context, r issuer.Request) error { return d.d.Check(ctx, r) }
 
-// Offer: the OpenID4VCI service (issuer/oid4vci) is not in this build yet, so no offer.
+// Offer creates a pre-authorised offer (issuer core) and renders it as the OpenID4VCI offer
+// URI and QR of the department's service.
 func (d *deptCore) Offer(ctx context.Context, r issuer.Request) (*OfferResult, error) {
-	return nil, nil
+	o, err := d.d.CreateOffer(ctx, r, 0)
+	if err != nil {
+		return nil, err
+	}
+	png, err := oid4vci.OfferQR(d.srv.IssuerURL, o)
+	if err != nil {
+		return nil, err
+	}
+	return &OfferResult{Text: d.srv.OfferURI(o), PNG: png, PIN: o.PIN, Expires: o.Expires}, nil
 }
 func (d *deptCore) Records(ctx context.Context) ([]issuer.Record, error) {
 	return d.d.Records(ctx, issuer.ListFilter{})

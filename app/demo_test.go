@@ -109,7 +109,130 @@ func TestDemoCores(t *testing.T) {
 	if shown == 0 {
 		t.Fatal("no field errors shown")
 	}
-	err = svc.Department.Check(ctx, issuer.Request{Type: d.types[0].ID, Claims: map[string]any{}})
+
+	// the real-estate scenario through the screens: public security issues the household
+	// register, civil affairs the marriage certificate; the citizen receives both with the PINs
+	issue := func(dep, typ string, claims map[string]string) *OfferResult {
+		t.Helper()
+		u.SetRole(RoleDepartment)
+		d := u.dept
+		d.which.SetSelected(departmentName(dep))
+		for i, ty := range d.types {
+			if ty.ID == typ {
+				d.typeSel.SetSelectedIndex(i)
+			}
+		}
+		for k, v := range claims {
+			d.Fields[k].SetText(v)
+		}
+		d.submit()
+		if d.LastOffer == nil || d.LastOffer.PIN == "" || len(d.LastOffer.PNG) == 0 {
+			t.Fatalf("%s: no offer on screen", typ)
+		}
+		return d.LastOffer
+	}
+	receive := func(o *OfferResult, pin string) {
+		t.Helper()
+		u.SetRole(RoleCitizen)
+		c := u.citizen
+		c.Offer.SetText(o.Text)
+		c.PIN.SetText(pin)
+		c.receive()
+	}
+	hr := issue("public-security", "household-register", map[string]string{
+		"name": "测试用户甲", "id_number": "TEST00000000000001", "birth_date": "1990-01-01",
+		"relation_to_head": "户主", "household_number": "TEST-H-0001", "address": "示例省示例市样例区演示路1号",
+		"marital_status": "已婚"})
+	receive(hr, "000000") // wrong PIN: refused, shown
+	if !hasOverlayText(w, "") || len(w.Canvas().Overlays().List()) == 0 {
+		t.Fatal("wrong PIN: nothing shown")
+	}
+	for len(w.Canvas().Overlays().List()) > 0 {
+		w.Canvas().Overlays().Top().Hide()
+		w.Canvas().Overlays().Remove(w.Canvas().Overlays().Top())
+	}
+	receive(hr, hr.PIN)
+	mc := issue("civil-affairs", "marriage-certificate", map[string]string{
+		"holder_name": "测试用户甲", "spouse_name": "王䶮", "spouse_id_number": "TEST00000000000002",
+		"registration_date": "2018-05-20", "certificate_number": "TEST-J-2018-0001", "registry": "示例市民政局婚姻登记处"})
+	receive(mc, mc.PIN)
+	u.SetRole(RoleCitizen)
+	if !hasText(w.Canvas().Content(), "居民户口簿") || !hasText(w.Canvas().Content(), "结婚证") {
+		t.Fatal("credential cards not shown after receiving")
+	}
+
+	// the window opens a request; the citizen consents and shows one QR; the clerk scans it
+	u.SetRole(RoleWindow)
+	u.window.item.SetSelectedIndex(0)
+	reqText = u.window.Request.Text
+	u.SetRole(RoleCitizen)
+	cs = u.citizen
+	cs.tabs.SelectIndex(2)
+	cs.Request.SetText(reqText)
+	cs.plan()
+	if cs.Plan == nil || cs.Plan.OverAsk || !hasText(w.Canvas().Content(), "测试用户甲") {
+		t.Fatalf("consent screen: %+v", cs.Plan)
+	}
+	cs.doPresent()
+	if cs.Response == nil || !strings.HasPrefix(cs.Response.QR, "LZ1R:") {
+		t.Fatal("no response QR")
+	}
+	respQR := cs.Response.QR
+	u.SetRole(RoleWindow)
+	test.Type(u.window.Scan, respQR)
+	u.window.Scan.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	v := u.window.LastVerdict
+	if v == nil || !v.OK || len(v.Credentials) != 2 || !hasText(w.Canvas().Content(), "核验通过") {
+		t.Fatalf("verdict: %+v", v)
+	}
+	if !hasText(w.Canvas().Content(), "王䶮") {
+		t.Fatal("spouse name with a rare character not shown")
+	}
+	u.window.clearVerdict()
+
+	// the citizen's access history records the presentation
+	u.SetRole(RoleCitizen)
+	u.citizen.tabs.SelectIndex(3)
+	if hs, _ := svc.Citizen.History(); len(hs) != 1 || !hasText(w.Canvas().Content(), "不动产") {
+		t.Fatalf("history: %d entries", len(hs))
+	}
+
+	// revocation by public security: the next presentation fails at the window
+	u.SetRole(RoleDepartment)
+	u.dept.which.SetSelected(departmentName("public-security"))
+	recs, _ := u.dept.dep.Records(ctx)
+	if len(recs) != 1 {
+		t.Fatalf("%d records", len(recs))
+	}
+	if err := u.dept.dep.SetStatus(ctx, recs[0].ID, issuer.ActionRevoke); err != nil {
+		t.Fatal(err)
+	}
+	u.SetRole(RoleWindow)
+	u.window.updateTrust(true)
+	u.window.item.SetSelectedIndex(0)
+	reqText = u.window.Request.Text
+	plan, err := svc.Citizen.PlanRequest(ctx, reqText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range plan.Asks {
+		for _, c := range plan.Asks[i].Candidates {
+			if c.Type == "household-register" {
+				plan.Asks[i].Chosen = c.ID // present the revoked one anyway
+			}
+		}
+	}
+	resp, err := svc.Citizen.Present(ctx, plan)
+	if err == nil {
+		u.window.submit(resp.QR)
+		if u.window.LastVerdict == nil || u.window.LastVerdict.OK {
+			t.Fatal("revoked credential accepted")
+		}
+		t.Logf("revoked: %s", u.window.LastVerdict.Message.Zh)
+	} else {
+		t.Logf("wallet refuses to present a revoked credential: %v", err)
+	}
+	err = svc.Department.Check(ctx, issuer.Request{Type: "household-register", Claims: map[string]any{}})
 	var ve *issuer.ValidationError
 	if !errors.As(err, &ve) {
 		t.Fatalf("check: %v", err)
