@@ -36,6 +36,7 @@ type deptScreen struct {
 	list   *fyne.Container
 	// LastOffer is the offer on screen.
 	LastOffer *OfferResult
+	scroll    *container.Scroll
 }
 
 func newDeptScreen(u *UI) *deptScreen {
@@ -49,7 +50,7 @@ func newDeptScreen(u *UI) *deptScreen {
 	s.offer = container.NewVBox()
 	s.list = container.NewVBox()
 
-	top := container.NewVBox()
+	top := container.New(layout.NewFormLayout())
 	if u.Svc != nil && len(u.Svc.Departments) > 1 {
 		var ids []string
 		for id := range u.Svc.Departments {
@@ -69,10 +70,13 @@ func newDeptScreen(u *UI) *deptScreen {
 				s.which.SetSelectedIndex(i)
 			}
 		}
-		top.Add(container.New(layout.NewFormLayout(), widget.NewLabel(T("dept.department")), s.which))
+		top.Add(widget.NewLabel(T("dept.department")))
+		top.Add(s.which)
 	}
-	top.Add(container.New(layout.NewFormLayout(), widget.NewLabel(T("dept.types")), s.typeSel))
-	issue := container.NewVScroll(container.NewPadded(container.NewVBox(top, s.form, s.offer)))
+	top.Add(widget.NewLabel(T("dept.types")))
+	top.Add(s.typeSel)
+	s.scroll = container.NewVScroll(container.NewPadded(container.NewVBox(top, s.form, s.offer)))
+	issue := s.scroll
 	tabs := container.NewAppTabs(
 		container.NewTabItemWithIcon(T("dept.issue"), theme.DocumentCreateIcon(), issue),
 		container.NewTabItemWithIcon(T("dept.issued"), theme.ListIcon(), container.NewVScroll(container.NewPadded(s.list))),
@@ -240,6 +244,7 @@ func (s *deptScreen) showOffer(o *OfferResult) {
 	s.offer.Add(pin)
 	s.offer.Add(text)
 	s.offer.Refresh()
+	s.scroll.ScrollToBottom()
 }
 
 func (s *deptScreen) loadRecords() {
