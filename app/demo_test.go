@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"image/png"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -173,7 +175,9 @@ func TestDemoCores(t *testing.T) {
 	if cs.Plan == nil || cs.Plan.OverAsk || !hasText(w.Canvas().Content(), "测试用户甲") {
 		t.Fatalf("consent screen: %+v", cs.Plan)
 	}
+	shot(t, w, "consent")
 	cs.doPresent()
+	shot(t, w, "response")
 	if cs.Response == nil || !strings.HasPrefix(cs.Response.QR, "LZ1R:") {
 		t.Fatal("no response QR")
 	}
@@ -185,6 +189,7 @@ func TestDemoCores(t *testing.T) {
 	if v == nil || !v.OK || len(v.Credentials) != 2 || !hasText(w.Canvas().Content(), "核验通过") {
 		t.Fatalf("verdict: %+v", v)
 	}
+	shot(t, w, "verdict")
 	if !hasText(w.Canvas().Content(), "王䶮") {
 		t.Fatal("spouse name with a rare character not shown")
 	}
@@ -193,6 +198,7 @@ func TestDemoCores(t *testing.T) {
 	// the citizen's access history records the presentation
 	u.SetRole(RoleCitizen)
 	u.citizen.tabs.SelectIndex(3)
+	shot(t, w, "history")
 	if hs, _ := svc.Citizen.History(); len(hs) != 1 || !hasText(w.Canvas().Content(), "不动产") {
 		t.Fatalf("history: %d entries", len(hs))
 	}
@@ -237,4 +243,18 @@ func TestDemoCores(t *testing.T) {
 	if !errors.As(err, &ve) {
 		t.Fatalf("check: %v", err)
 	}
+}
+
+// shot saves the window to $LZ_SHOTS/<name>.png when LZ_SHOTS is set (to look at the screens).
+func shot(t *testing.T, w fyne.Window, name string) {
+	dir := os.Getenv("LZ_SHOTS")
+	if dir == "" {
+		return
+	}
+	f, err := os.Create(filepath.Join(dir, name+".png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	png.Encode(f, w.Canvas().Capture())
 }
