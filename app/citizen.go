@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -93,7 +94,9 @@ func (s *citizenScreen) build() {
 		container.NewTabItemWithIcon(T("citizen.cards"), theme.AccountIcon(), container.NewVScroll(container.NewPadded(s.cards))),
 		container.NewTabItemWithIcon(T("citizen.receive"), theme.DownloadIcon(), s.receiveTab()),
 		container.NewTabItemWithIcon(T("citizen.present"), theme.UploadIcon(), container.NewVScroll(s.present)),
-		container.NewTabItemWithIcon(T("citizen.history"), theme.HistoryIcon(), container.NewVScroll(container.NewPadded(s.history))),
+		container.NewTabItemWithIcon(T("citizen.history"), theme.HistoryIcon(), container.NewBorder(nil,
+			container.NewHBox(layout.NewSpacer(), widget.NewButtonWithIcon(T("citizen.backup"), theme.DocumentSaveIcon(), s.backup)),
+			nil, nil, container.NewVScroll(container.NewPadded(s.history)))),
 	)
 	s.tabs.SetTabLocation(container.TabLocationBottom)
 	s.tabs.OnSelected = func(t *container.TabItem) {
@@ -364,4 +367,32 @@ func historyCard(h wallet.HistoryEntry) fyne.CanvasObject {
 	return widget.NewCard("", "", container.NewVBox(head,
 		widget.NewLabel(clock(h.Time)+" · "+h.ItemName),
 		wrapLabel(strings.Join(types, "；"))))
+}
+
+// backup asks for a passphrase and a file, then writes the wallet's encrypted backup.
+func (s *citizenScreen) backup() {
+	pass := widget.NewPasswordEntry()
+	dialog.ShowForm(T("citizen.backup"), T("common.confirm"), T("common.cancel"),
+		[]*widget.FormItem{widget.NewFormItem(T("citizen.backup.pass"), pass)}, func(ok bool) {
+			if !ok {
+				return
+			}
+			d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
+				if err != nil || wc == nil {
+					return
+				}
+				path := wc.URI().Path()
+				wc.Close()
+				p := pass.Text
+				s.u.busy(func() error { return s.core().Backup(path, p) }, func(err error) {
+					if err != nil {
+						s.u.showErr(err)
+						return
+					}
+					dialog.ShowInformation(T("citizen.backup"), T("citizen.backup.done", path), s.u.Win)
+				})
+			}, s.u.Win)
+			d.SetFileName("lianzheng-wallet.lzbak")
+			d.Show()
+		}, s.u.Win)
 }

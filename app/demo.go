@@ -325,3 +325,11 @@ func (c *citizenCore) History() ([]wallet.HistoryEntry, error) {
 	}
 	return w.Store.History()
 }
+
+func (c *citizenCore) Backup(path, passphrase string) error {
+	w, err := c.wallet()
+	if err != nil {
+		return err
+	}
+	return w.Backup(path, passphrase)
+}

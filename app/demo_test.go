@@ -203,6 +203,15 @@ func TestDemoCores(t *testing.T) {
 		t.Fatalf("history: %d entries", len(hs))
 	}
 
+	// encrypted backup (the button in the history tab calls this)
+	bak := filepath.Join(t.TempDir(), "wallet.lzbak")
+	if err := svc.Citizen.Backup(bak, "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(bak); err != nil || fi.Size() == 0 {
+		t.Fatalf("backup: %v", err)
+	}
+
 	// revocation by public security: the next presentation fails at the window
 	u.SetRole(RoleDepartment)
 	u.dept.which.SetSelected(departmentName("public-security"))

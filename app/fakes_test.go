@@ -131,3 +131,5 @@ func (f *fakeDept) Check(ctx context.Context, r issuer.Request) error {
 func (f *fakeDept) Offer(context.Context, issuer.Request) (*OfferResult, error) { return nil, nil }
 func (f *fakeDept) Records(context.Context) ([]issuer.Record, error)            { return f.records, nil }
 func (f *fakeDept) SetStatus(context.Context, string, string) error             { return nil }
+
+func (f *fakeCitizen) Backup(path, passphrase string) error { return nil }

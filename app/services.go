@@ -39,6 +39,8 @@ type CitizenCore interface {
 	PlanRequest(ctx context.Context, text string) (*wallet.Plan, error)
 	Present(ctx context.Context, p *wallet.Plan) (*wallet.Response, error)
 	History() ([]wallet.HistoryEntry, error)
+	// Backup writes an encrypted backup of the wallet to path.
+	Backup(path, passphrase string) error
 }
 
 // OfferResult is what the department shows the citizen: the offer as QR text and PNG, and
