@@ -146,7 +146,35 @@ func (s *citizenScreen) card(it wallet.Item) fyne.CanvasObject {
 		widget.NewLabel(T("citizen.issuer")), widget.NewLabel(departmentName(it.Issuer)),
 		widget.NewLabel(T("citizen.valid_until")), widget.NewLabel(date(it.Expires)),
 	)
-	return widget.NewCard("", "", container.NewVBox(head, info))
+	id := it.ID
+	more := widget.NewButtonWithIcon(T("citizen.detail"), theme.InfoIcon(), func() { s.detail(id) })
+	return widget.NewCard("", "", container.NewVBox(head, info, container.NewHBox(layout.NewSpacer(), more)))
+}
+
+// detail shows every claim of a credential (to its holder only).
+func (s *citizenScreen) detail(id string) {
+	var it *wallet.Item
+	s.u.busy(func() (err error) {
+		it, err = s.core().Detail(context.Background(), id)
+		return err
+	}, func(err error) {
+		if err != nil {
+			s.u.showErr(err)
+			return
+		}
+		form := container.New(layout.NewFormLayout())
+		for _, c := range it.Claims {
+			form.Add(widget.NewLabel(lz(c.Label.Zh, c.Label.En)))
+			form.Add(valueText(fmt.Sprint(c.Value), 0, true))
+		}
+		form.Add(widget.NewLabel(T("citizen.issuer")))
+		form.Add(widget.NewLabel(departmentName(it.Issuer)))
+		form.Add(widget.NewLabel(T("citizen.valid_until")))
+		form.Add(widget.NewLabel(date(it.Expires)))
+		d := dialog.NewCustom(lz(it.Name.Zh, it.Name.En), T("common.close"), container.NewVScroll(form), s.u.Win)
+		d.Resize(fyne.NewSize(520, 480))
+		d.Show()
+	})
 }
 
 func (s *citizenScreen) receiveTab() fyne.CanvasObject {
