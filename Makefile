@@ -30,7 +30,7 @@ FYNE_TOOLS ?= fyne.io/tools/cmd/fyne@v1.7.4
 
 ## package: the Linux desktop package (链证通.tar.xz: binary, icon, .desktop) with fyne package
 package: deps
-	$(GO) run $(FYNE_TOOLS) package -os linux -release
+	$(GO) run $(FYNE_TOOLS) package -os linux
 
 ## test: every test, with the race detector
 test: deps
