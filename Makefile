@@ -22,7 +22,7 @@ deps:
 run: deps
 	$(GO) run .
 
-## demo: the headless real-estate demo of the credential core
+## demo: the real-estate scenario end to end, headless, on a fresh embedded ledger
 demo: deps
 	$(GO) run ./cmd/lz demo
 
