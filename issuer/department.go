@@ -346,7 +346,7 @@ func (d *Department) sign(p *prepared, idx int, now time.Time, offerID string) (
 	if err != nil {
 		return nil, fmt.Errorf("issuer: SD-JWT VC: %w", err)
 	}
-	vc, err := newW3C(dataintegrity.CredentialConfig{
+	vc, err := dataintegrity.BuildCredential(dataintegrity.CredentialConfig{
 		ID: "urn:uuid:" + id, Types: []string{W3CType(p.t.ID)}, Issuer: d.DID, Holder: p.holder.DIDKey(),
 		ValidFrom: iat, ValidUntil: p.validUntil, Claims: p.claims,
 		Status: []dataintegrity.StatusEntry{

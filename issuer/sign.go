@@ -7,15 +7,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/multiformats/go-multibase"
 
 	"lianzheng/credential/dataintegrity"
 	"lianzheng/credential/jws"
-	"lianzheng/credential/ldcontext"
-	"lianzheng/credential/statuslist"
 	"lianzheng/ledger"
 	"lianzheng/ledgerclient"
 )
@@ -81,57 +78,4 @@ func (d *Department) submit(ctx context.Context, signer jws.Signer, kid, txType 
 		return nil, err
 	}
 	return d.ledger.SubmitRaw(ctx, txType, tx)
-}
-
-// newW3C builds the unsigned W3C VC 2.0 exactly as dataintegrity.NewCredential does (a test
-// holds them equal) but without its early RDF canonicalisation: signing canonicalises the
-// document anyway and fails on anything JSON-LD would drop, and canonicalisation is most of
-// an issuance's CPU time. Claim names and values come from the validated catalogue schema.
-func newW3C(c dataintegrity.CredentialConfig) (map[string]any, error) {
-	if !strings.HasPrefix(c.Issuer, "did:lz:") || !strings.HasPrefix(c.Holder, "did:key:") || c.ValidFrom.IsZero() ||
-		(!c.ValidUntil.IsZero() && !c.ValidUntil.After(c.ValidFrom)) {
-		return dataintegrity.NewCredential(c) // its error
-	}
-	types := []any{"VerifiableCredential"}
-	for _, t := range c.Types {
-		if t == "" || t == "VerifiableCredential" || strings.ContainsAny(t, ":/#@ ") {
-			return dataintegrity.NewCredential(c)
-		}
-		types = append(types, t)
-	}
-	subject := map[string]any{"id": c.Holder}
-	for k, v := range c.Claims {
-		if k == "" || k == "id" || k == "type" || strings.HasPrefix(k, "@") || strings.ContainsAny(k, ":/#") {
-			return dataintegrity.NewCredential(c)
-		}
-		subject[k] = v
-	}
-	cred := map[string]any{
-		"@context":          []any{ldcontext.CredentialsV2, ldcontext.LianZhengV1},
-		"type":              types,
-		"issuer":            c.Issuer,
-		"validFrom":         c.ValidFrom.UTC().Format(time.RFC3339),
-		"credentialSubject": subject,
-	}
-	if c.ID != "" {
-		cred["id"] = c.ID
-	}
-	if !c.ValidUntil.IsZero() {
-		cred["validUntil"] = c.ValidUntil.UTC().Format(time.RFC3339)
-	}
-	var entries []any
-	for _, s := range c.Status {
-		if (s.Purpose != statuslist.PurposeRevocation && s.Purpose != statuslist.PurposeSuspension) || s.ListCredential == "" || s.Index < 0 {
-			return dataintegrity.NewCredential(c)
-		}
-		entries = append(entries, statuslist.W3CEntry(s.ListCredential, s.Index, s.Purpose))
-	}
-	switch len(entries) {
-	case 0:
-	case 1:
-		cred["credentialStatus"] = entries[0]
-	default:
-		cred["credentialStatus"] = entries
-	}
-	return cred, nil
 }

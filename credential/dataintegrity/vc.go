@@ -40,10 +40,26 @@ type CredentialConfig struct {
 	Status []StatusEntry
 }
 
-// NewCredential returns the unsigned credential as a JSON object:
+// NewCredential is BuildCredential followed by an RDF canonicalisation that fails now, not
+// at signing, if JSON-LD would drop anything.
+func NewCredential(c CredentialConfig) (map[string]any, error) {
+	cred, err := BuildCredential(c)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := CanonicalizeRDFC(cred); err != nil {
+		return nil, err
+	}
+	return cred, nil
+}
+
+// BuildCredential returns the unsigned credential as a JSON object:
 // @context [credentials/v2, LianZheng v1], type, issuer, validFrom, validUntil,
 // credentialSubject {id: holder, claims...} and credentialStatus entries.
-func NewCredential(c CredentialConfig) (map[string]any, error) {
+// It validates the configuration but does not canonicalise: signing (Sign) canonicalises
+// anyway and fails on anything JSON-LD would drop, so issuers that sign at once skip
+// NewCredential's early check, which is most of an issuance's CPU time.
+func BuildCredential(c CredentialConfig) (map[string]any, error) {
 	if !strings.HasPrefix(c.Issuer, "did:lz:") || len(c.Issuer) == len("did:lz:") {
 		return nil, fmt.Errorf("dataintegrity: issuer %q is not a did:lz DID", c.Issuer)
 	}
@@ -99,10 +115,6 @@ func NewCredential(c CredentialConfig) (map[string]any, error) {
 		} else {
 			cred["credentialStatus"] = entries
 		}
-	}
-	// Fail now, not at signing, if anything would be dropped by JSON-LD.
-	if _, err := CanonicalizeRDFC(cred); err != nil {
-		return nil, err
 	}
 	return cred, nil
 }
