@@ -230,6 +230,11 @@ func InitHome(home string, opt HomeOptions) (*HomeInfo, error) {
 	c.RPC.CORSAllowedOrigins = nil
 	c.P2P.ListenAddress = "tcp://" + p2pAddr
 	c.P2P.PersistentPeers = strings.Join(opt.PersistentPeers, ",")
+	// A consortium's validators are all named in persistent_peers, so peer exchange adds
+	// nothing. It is off because its address book is saved by a goroutine that outlives
+	// node.Stop (CometBFT v0.38 offers no way to wait for it): with it on, config/addrbook.json
+	// could be written after Stop returned, racing whoever removes or copies the home.
+	c.P2P.PexReactor = false
 	if opt.Loopback {
 		c.P2P.AddrBookStrict = false
 		c.P2P.AllowDuplicateIP = true
