@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"lianzheng/assets"
@@ -18,6 +19,7 @@ import (
 	"lianzheng/issuer/oid4vci"
 	"lianzheng/ledger"
 	"lianzheng/ledgerclient"
+	"lianzheng/qr"
 	"lianzheng/verifier"
 	"lianzheng/wallet"
 )
@@ -89,14 +91,17 @@ func StartDemo(ctx context.Context, home string, o *DemoOptions) (*Services, err
 	if err != nil {
 		return fail(err)
 	}
-	trust := verifier.NewOnlineTrust(cl, 30*time.Second)
-	v, err := verifier.New(verifier.Config{Trust: trust, Window: wk.DID, KeyID: wk.KeyID, Key: wk.PrivateKey(),
-		Dir: filepath.Join(home, "window")})
+	wc := &windowCore{online: verifier.NewOnlineTrust(cl, 30*time.Second), cl: cl, root: root, did: wk.DID,
+		dir: filepath.Join(home, "window")}
+	wc.trust.set(wc.online)
+	v, err := verifier.New(verifier.Config{Trust: &wc.trust, Window: wk.DID, KeyID: wk.KeyID, Key: wk.PrivateKey(),
+		Dir: wc.dir})
 	if err != nil {
 		return fail(err)
 	}
+	wc.v = v
 	svc := &Services{Demo: true, Departments: map[string]DepartmentCore{}}
-	svc.Window = &windowCore{v: v, trust: trust, did: wk.DID}
+	svc.Window = wc
 
 	// departments
 	cat, err := assets.DemoCatalogue()
@@ -131,19 +136,38 @@ func StartDemo(ctx context.Context, home string, o *DemoOptions) (*Services, err
 	svc.Department = svc.Departments["public-security"]
 
 	// citizen
-	wc := &citizenCore{home: filepath.Join(home, "wallet"), ledger: cl, ks: o.Keystore}
-	closers = append(closers, wc.close)
-	svc.Citizen = wc
+	cc := &citizenCore{home: filepath.Join(home, "wallet"), ledger: cl, ks: o.Keystore}
+	closers = append(closers, cc.close)
+	svc.Citizen = cc
 	svc.Close = closeAll
 	return svc, nil
 }
 
-// windowCore binds WindowCore to verifier.Verifier.
+// windowCore binds WindowCore to verifier.Verifier. Its trust source switches between the
+// ledger (online, 30 s cache) and the snapshot saved in the window's directory (offline).
 type windowCore struct {
-	v     *verifier.Verifier
-	trust *verifier.OnlineTrust
-	did   string
+	v      *verifier.Verifier
+	online *verifier.OnlineTrust
+	trust  switchTrust
+	cl     *ledgerclient.Client
+	root   ledgerclient.TrustRoot
+	dir    string
+	did    string
 }
+
+// switchTrust is a verifier.Trust whose source can be swapped while verdicts are running.
+type switchTrust struct{ cur atomic.Pointer[trustBox] }
+
+type trustBox struct{ t verifier.Trust }
+
+func (s *switchTrust) set(t verifier.Trust) { s.cur.Store(&trustBox{t}) }
+func (s *switchTrust) get() verifier.Trust  { return s.cur.Load().t }
+func (s *switchTrust) Current(ctx context.Context) (*verifier.View, error) {
+	return s.get().Current(ctx)
+}
+
+// SnapshotFile is where the window keeps its offline trust snapshot.
+func (w *windowCore) snapshotFile() string { return filepath.Join(w.dir, "trust.snap") }
 
 func (w *windowCore) Items(ctx context.Context) ([]ledger.ServiceItem, error) {
 	view, err := w.trust.Current(ctx)
@@ -167,10 +191,22 @@ func (w *windowCore) VerifyPNG(ctx context.Context, b []byte) *verifier.Verdict 
 	return w.v.VerifyPNG(ctx, b)
 }
 func (w *windowCore) CloseSession() { w.v.CloseSession() }
+
 func (w *windowCore) Trust(ctx context.Context, refresh bool) (verifier.TrustInfo, error) {
 	if refresh {
-		w.trust.Invalidate()
+		if _, offline := w.trust.get().(*verifier.SnapshotTrust); offline {
+			// re-read the file: another process (lz verify snapshot) may have renewed it
+			if info, err := w.SetOffline(ctx, true); err == nil {
+				return info, nil
+			}
+		} else {
+			w.online.Invalidate()
+		}
 	}
+	return w.info(ctx)
+}
+
+func (w *windowCore) info(ctx context.Context) (verifier.TrustInfo, error) {
 	view, err := w.trust.Current(ctx)
 	if err != nil {
 		return verifier.TrustInfo{}, err
@@ -179,37 +215,58 @@ func (w *windowCore) Trust(ctx context.Context, refresh bool) (verifier.TrustInf
 		MaxAge: verifier.DefaultMaxTrustAge}, nil
 }
 
-// deptCore binds DepartmentCore to issuer.Department.
-type deptCore struct {
-	d   *issuer.Department
-	srv *oid4vci.Server
+func (w *windowCore) SaveSnapshot(ctx context.Context) (verifier.TrustInfo, error) {
+	if err := os.MkdirAll(w.dir, 0o700); err != nil {
+		return verifier.TrustInfo{}, err
+	}
+	tmp := w.snapshotFile() + ".new"
+	os.Remove(tmp)
+	s, err := w.cl.ExportFile(ctx, tmp, 0)
+	if err != nil {
+		os.Remove(tmp)
+		return verifier.TrustInfo{}, fmt.Errorf("export trust snapshot: %w", err)
+	}
+	if err := os.Rename(tmp, w.snapshotFile()); err != nil {
+		return verifier.TrustInfo{}, err
+	}
+	if _, offline := w.trust.get().(*verifier.SnapshotTrust); offline {
+		return w.SetOffline(ctx, true)
+	}
+	return verifier.TrustInfo{Source: "snapshot", Height: s.Height(), Time: s.Time(), Age: time.Since(s.Time()),
+		MaxAge: verifier.DefaultMaxTrustAge}, nil
 }
 
-func (d *deptCore) ID() string { return d.d.ID }
-func (d *deptCore) Types(ctx context.Context) ([]ledger.CredentialType, error) {
-	return d.d.Types(ctx)
+func (w *windowCore) SetOffline(ctx context.Context, offline bool) (verifier.TrustInfo, error) {
+	if !offline {
+		w.online.Invalidate()
+		w.trust.set(w.online)
+		return w.info(ctx)
+	}
+	st, err := verifier.LoadSnapshot(w.snapshotFile(), w.root, time.Now(), verifier.DefaultMaxTrustAge)
+	if err != nil {
+		return verifier.TrustInfo{}, err
+	}
+	w.trust.set(st)
+	return w.info(ctx)
 }
-func (d *deptCore) Check(ctx context.Context, r issuer.Request) error { return d.d.Check(ctx, r) }
 
-// Offer creates a pre-authorised offer (issuer core) and renders it as the OpenID4VCI offer
-// URI and QR of the department's service.
-func (d *deptCore) Offer(ctx context.Context, r issuer.Request) (*OfferResult, error) {
-	o, err := d.d.CreateOffer(ctx, r, 0)
+func (w *windowCore) HandReceipt(ctx context.Context, id string) (*QRResult, error) {
+	// Anchoring needs the ledger; offline, the citizen still gets the signed receipt and can
+	// have it checked on the ledger later from another bundle of the same receipt.
+	_, anchorErr := w.v.Anchor(ctx, w.cl)
+	b, err := w.v.Receipt(id)
 	if err != nil {
 		return nil, err
 	}
-	png, err := oid4vci.OfferQR(d.srv.IssuerURL, o)
+	text, err := b.Text()
 	if err != nil {
 		return nil, err
 	}
-	return &OfferResult{Text: d.srv.OfferURI(o), PNG: png, PIN: o.PIN, Expires: o.Expires}, nil
-}
-func (d *deptCore) Records(ctx context.Context) ([]issuer.Record, error) {
-	return d.d.Records(ctx, issuer.ListFilter{})
-}
-func (d *deptCore) SetStatus(ctx context.Context, id, action string) error {
-	_, _, err := d.d.SetStatus(ctx, id, action)
-	return err
+	png, err := qr.RenderPNG(text, 0)
+	if err != nil {
+		return nil, err
+	}
+	return &QRResult{Text: text, PNG: png, Anchored: b.Proof != nil, AnchorErr: anchorErr}, nil
 }
 
 // citizenCore binds CitizenCore to wallet.Wallet.
@@ -324,6 +381,24 @@ func (c *citizenCore) History() ([]wallet.HistoryEntry, error) {
 		return nil, err
 	}
 	return w.Store.History()
+}
+
+func (c *citizenCore) ImportReceipt(ctx context.Context, text string) (*wallet.HistoryEntry, error) {
+	w, err := c.wallet()
+	if err != nil {
+		return nil, err
+	}
+	b, err := wallet.ParseReceiptBundle([]byte(text))
+	if err != nil {
+		return nil, err
+	}
+	return w.ImportReceipt(ctx, b, c.ledger)
+}
+
+// Restore installs the backup into the (empty) wallet home; the citizen then unlocks it.
+func (c *citizenCore) Restore(path, passphrase string) error {
+	c.close()
+	return wallet.Restore(path, passphrase, c.home)
 }
 
 func (c *citizenCore) Backup(path, passphrase string) error {

@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"errors"
+	"io"
 	"time"
 
 	"lianzheng/issuer"
@@ -18,6 +20,7 @@ type fakeWindow struct {
 	scanned []string
 	verdict *verifier.Verdict
 	closed  int
+	offline bool
 }
 
 func (f *fakeWindow) Items(context.Context) ([]ledger.ServiceItem, error) {
@@ -44,6 +47,19 @@ func (f *fakeWindow) Trust(ctx context.Context, refresh bool) (verifier.TrustInf
 	return verifier.TrustInfo{Source: "online", Height: 1234, Age: 90 * time.Second, MaxAge: 24 * time.Hour}, nil
 }
 func (f *fakeWindow) CloseSession() { f.closed++ }
+func (f *fakeWindow) SaveSnapshot(context.Context) (verifier.TrustInfo, error) {
+	return verifier.TrustInfo{Source: "snapshot", Height: 1234, MaxAge: 24 * time.Hour}, nil
+}
+func (f *fakeWindow) SetOffline(ctx context.Context, offline bool) (verifier.TrustInfo, error) {
+	f.offline = offline
+	if offline {
+		return verifier.TrustInfo{Source: "snapshot", Height: 1200, Age: 2 * time.Hour, MaxAge: 24 * time.Hour}, nil
+	}
+	return f.Trust(ctx, false)
+}
+func (f *fakeWindow) HandReceipt(context.Context, string) (*QRResult, error) {
+	return nil, errors.New("no receipts in the fake")
+}
 
 func passVerdict() *verifier.Verdict {
 	return &verifier.Verdict{OK: true, Message: verifier.Text{Zh: "证照真实有效", En: "All credentials are genuine and valid"},
@@ -81,6 +97,10 @@ func (f *fakeCitizen) PlanRequest(context.Context, string) (*wallet.Plan, error)
 }
 func (f *fakeCitizen) Present(context.Context, *wallet.Plan) (*wallet.Response, error) {
 	return nil, context.Canceled
+}
+func (f *fakeCitizen) Restore(string, string) error { return errors.New("no backups in the fake") }
+func (f *fakeCitizen) ImportReceipt(context.Context, string) (*wallet.HistoryEntry, error) {
+	return nil, errors.New("no receipts in the fake")
 }
 func (f *fakeCitizen) History() ([]wallet.HistoryEntry, error) {
 	return []wallet.HistoryEntry{{ID: "h1", Time: fixedNow, Mode: "request", WindowName: "示例市不动产登记中心 1 号窗口",
@@ -131,5 +151,8 @@ func (f *fakeDept) Check(ctx context.Context, r issuer.Request) error {
 func (f *fakeDept) Offer(context.Context, issuer.Request) (*OfferResult, error) { return nil, nil }
 func (f *fakeDept) Records(context.Context) ([]issuer.Record, error)            { return f.records, nil }
 func (f *fakeDept) SetStatus(context.Context, string, string) error             { return nil }
+func (f *fakeDept) Batch(context.Context, string, io.Reader, io.Writer, func(int, int)) (*issuer.BatchResult, error) {
+	return nil, errors.New("no batches in the fake")
+}
 
 func (f *fakeCitizen) Backup(path, passphrase string) error { return nil }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"lianzheng/issuer"
@@ -24,7 +25,25 @@ type WindowCore interface {
 	// Trust reports the trust data the verdicts rest on (age always shown); refresh=true
 	// re-reads it from the ledger.
 	Trust(ctx context.Context, refresh bool) (verifier.TrustInfo, error)
+	// SaveSnapshot exports a fresh signed trust snapshot from the ledger to the window's
+	// directory (what a window does while it is online, for the hours it may not be).
+	SaveSnapshot(ctx context.Context) (verifier.TrustInfo, error)
+	// SetOffline switches the verdicts to the saved snapshot (true) or back to the ledger.
+	// Going offline fails, and nothing changes, when the snapshot is missing, forged or stale.
+	SetOffline(ctx context.Context, offline bool) (verifier.TrustInfo, error)
+	// HandReceipt anchors the receipts not yet anchored (one anchor.post on the ledger) and
+	// returns the citizen's receipt bundle for a verdict's receipt id, as QR text and PNG.
+	HandReceipt(ctx context.Context, receiptID string) (*QRResult, error)
 	CloseSession()
+}
+
+// QRResult is a code shown on screen: its text and its PNG.
+type QRResult struct {
+	Text string
+	PNG  []byte
+	// Receipts only: whether the bundle carries its ledger anchor proof, and why not.
+	Anchored  bool
+	AnchorErr error
 }
 
 // CitizenCore is the wallet role (wallet.Wallet).
@@ -41,6 +60,13 @@ type CitizenCore interface {
 	History() ([]wallet.HistoryEntry, error)
 	// Backup writes an encrypted backup of the wallet to path.
 	Backup(path, passphrase string) error
+	// Restore installs a backup file where no wallet exists yet; the citizen then unlocks it
+	// with the PIN it had. A wrong passphrase or damaged file changes nothing.
+	Restore(path, passphrase string) error
+	// ImportReceipt checks a window's receipt (LZ1E QR text, JSON or file contents) and
+	// attaches it to the matching access record, marking it verified on the ledger when its
+	// anchor is found there.
+	ImportReceipt(ctx context.Context, text string) (*wallet.HistoryEntry, error)
 }
 
 // OfferResult is what the department shows the citizen: the offer as QR text and PNG, and
@@ -63,6 +89,11 @@ type DepartmentCore interface {
 	Offer(ctx context.Context, r issuer.Request) (*OfferResult, error)
 	Records(ctx context.Context) ([]issuer.Record, error)
 	SetStatus(ctx context.Context, recordID, action string) error
+	// Batch issues every row of a CSV (header of claim names, optional holder column) as
+	// one batch — all rows or, if any row is invalid, none (*issuer.BatchResult lists the row
+	// errors with issuer.ErrBatchInvalid) — and writes the result CSV (offers with their PINs,
+	// or credentials) to out. progress is called from the calling goroutine.
+	Batch(ctx context.Context, typeID string, in io.Reader, out io.Writer, progress func(done, total int)) (*issuer.BatchResult, error)
 }
 
 // Services is everything the app runs on.

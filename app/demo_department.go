@@ -1,0 +1,75 @@
+package app
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"time"
+
+	"lianzheng/issuer"
+	"lianzheng/issuer/oid4vci"
+	"lianzheng/ledger"
+)
+
+// deptCore binds DepartmentCore to issuer.Department.
+type deptCore struct {
+	d   *issuer.Department
+	srv *oid4vci.Server
+}
+
+func (d *deptCore) ID() string { return d.d.ID }
+func (d *deptCore) Types(ctx context.Context) ([]ledger.CredentialType, error) {
+	return d.d.Types(ctx)
+}
+func (d *deptCore) Check(ctx context.Context, r issuer.Request) error { return d.d.Check(ctx, r) }
+
+// Offer creates a pre-authorised offer (issuer core) and renders it as the OpenID4VCI offer
+// URI and QR of the department's service.
+func (d *deptCore) Offer(ctx context.Context, r issuer.Request) (*OfferResult, error) {
+	o, err := d.d.CreateOffer(ctx, r, 0)
+	if err != nil {
+		return nil, err
+	}
+	png, err := oid4vci.OfferQR(d.srv.IssuerURL, o)
+	if err != nil {
+		return nil, err
+	}
+	return &OfferResult{Text: d.srv.OfferURI(o), PNG: png, PIN: o.PIN, Expires: o.Expires}, nil
+}
+func (d *deptCore) Records(ctx context.Context) ([]issuer.Record, error) {
+	return d.d.Records(ctx, issuer.ListFilter{})
+}
+func (d *deptCore) SetStatus(ctx context.Context, id, action string) error {
+	_, _, err := d.d.SetStatus(ctx, id, action)
+	return err
+}
+
+
+// Batch reads a CSV (a header of claim names, optionally a holder column of did:key), issues
+// the rows as one batch (all or nothing) and writes the result CSV to out: for offers
+// row,offer_id,tx_code,offer_uri; for credentials bound to a holder row,record_id,sd_jwt.
+func (d *deptCore) Batch(ctx context.Context, typeID string, in io.Reader, out io.Writer, progress func(done, total int)) (*issuer.BatchResult, error) {
+	rows, err := issuer.ReadCSV(in)
+	if err != nil {
+		return nil, err
+	}
+	res, err := d.d.Batch(ctx, typeID, rows, 24*time.Hour)
+	if err != nil {
+		return res, err
+	}
+	w := csv.NewWriter(out)
+	if res.Offers != nil {
+		_ = w.Write([]string{"row", "offer_id", "tx_code", "offer_uri"})
+		for i, o := range res.Offers {
+			_ = w.Write([]string{fmt.Sprint(i + 1), o.ID, o.PIN, d.srv.OfferURI(o)})
+		}
+	} else {
+		_ = w.Write([]string{"row", "record_id", "sd_jwt"})
+		for i, is := range res.Issued {
+			_ = w.Write([]string{fmt.Sprint(i + 1), is.Record.ID, is.SDJWT})
+		}
+	}
+	w.Flush()
+	return res, w.Error()
+}
