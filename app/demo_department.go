@@ -45,7 +45,6 @@ func (d *deptCore) SetStatus(ctx context.Context, id, action string) error {
 	return err
 }
 
-
 // Batch reads a CSV (a header of claim names, optionally a holder column of did:key), issues
 // the rows as one batch (all or nothing) and writes the result CSV to out: for offers
 // row,offer_id,tx_code,offer_uri; for credentials bound to a holder row,record_id,sd_jwt.
