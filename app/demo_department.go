@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"encoding/csv"
-	"fmt"
 	"io"
 	"time"
 
@@ -46,29 +44,17 @@ func (d *deptCore) SetStatus(ctx context.Context, id, action string) error {
 }
 
 // Batch reads a CSV (a header of claim names, optionally a holder column of did:key), issues
-// the rows as one batch (all or nothing) and writes the result CSV to out: for offers
-// row,offer_id,tx_code,offer_uri; for credentials bound to a holder row,record_id,sd_jwt.
+// the rows as one batch (all or nothing, progress reported by the issuer core) and writes
+// the result CSV to out (issuer.WriteBatchCSV; offers rendered as this service's offer URIs).
+// Nothing is written to out when the batch fails.
 func (d *deptCore) Batch(ctx context.Context, typeID string, in io.Reader, out io.Writer, progress func(done, total int)) (*issuer.BatchResult, error) {
 	rows, err := issuer.ReadCSV(in)
 	if err != nil {
 		return nil, err
 	}
-	res, err := d.d.Batch(ctx, typeID, rows, 24*time.Hour)
+	res, err := d.d.BatchWith(ctx, typeID, rows, issuer.BatchOptions{OfferTTL: 24 * time.Hour, Progress: progress})
 	if err != nil {
 		return res, err
 	}
-	w := csv.NewWriter(out)
-	if res.Offers != nil {
-		_ = w.Write([]string{"row", "offer_id", "tx_code", "offer_uri"})
-		for i, o := range res.Offers {
-			_ = w.Write([]string{fmt.Sprint(i + 1), o.ID, o.PIN, d.srv.OfferURI(o)})
-		}
-	} else {
-		_ = w.Write([]string{"row", "record_id", "sd_jwt"})
-		for i, is := range res.Issued {
-			_ = w.Write([]string{fmt.Sprint(i + 1), is.Record.ID, is.SDJWT})
-		}
-	}
-	w.Flush()
-	return res, w.Error()
+	return res, issuer.WriteBatchCSV(out, res, d.srv.OfferURI)
 }

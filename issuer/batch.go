@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -88,11 +89,30 @@ type BatchResult struct {
 	Issued []*Issued
 }
 
+// BatchOptions tune a batch.
+type BatchOptions struct {
+	// OfferTTL is the lifetime of the offers a batch without holder keys creates (0: the
+	// default).
+	OfferTTL time.Duration
+	// Progress, if set, is called on the calling goroutine with done rising monotonically
+	// from 0 to total = 2 × rows: one step per row validated, then one step per row issued
+	// (signed, or its offer stored). The issuing half is reported when the batch's single
+	// database transaction has committed, so done reaches total only when everything is
+	// issued; a batch with invalid rows stops at rows (half way) and issues nothing.
+	Progress func(done, total int)
+}
+
 // Batch validates every row first (authorisation once, schema and holder key per row) and
 // issues nothing unless all rows are valid; then it issues every credential (rows with
 // holders) or creates every offer (no holder column) in one database transaction: all or
 // nothing. Mixed rows (some with a holder, some without) are an error.
 func (d *Department) Batch(ctx context.Context, typeID string, rows []BatchRow, offerTTL time.Duration) (*BatchResult, error) {
+	return d.BatchWith(ctx, typeID, rows, BatchOptions{OfferTTL: offerTTL})
+}
+
+// BatchWith is Batch with options (progress reporting). A cancelled ctx stops the
+// validation; once issuing has started, cancellation rolls the whole transaction back.
+func (d *Department) BatchWith(ctx context.Context, typeID string, rows []BatchRow, opt BatchOptions) (*BatchResult, error) {
 	t, err := d.Type(ctx, typeID)
 	if err != nil {
 		return nil, err
@@ -102,9 +122,19 @@ func (d *Department) Batch(ctx context.Context, typeID string, rows []BatchRow, 
 	if len(rows) == 0 {
 		return res, errors.New("issuer: empty batch")
 	}
+	total := 2 * len(rows)
+	progress := func(done int) {
+		if opt.Progress != nil {
+			opt.Progress(done, total)
+		}
+	}
+	progress(0)
 	withHolder := rows[0].Holder != ""
 	ps := make([]*prepared, len(rows))
 	for i, r := range rows {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		var fe []FieldError
 		req := Request{Type: typeID, Claims: r.Claims}
 		if (r.Holder != "") != withHolder {
@@ -124,6 +154,7 @@ func (d *Department) Batch(ctx context.Context, typeID string, rows []BatchRow, 
 		case err != nil:
 			return nil, err
 		}
+		progress(i + 1)
 		if len(fe) > 0 {
 			res.Errors = append(res.Errors, RowError{Row: i + 1, Fields: fe})
 			continue
@@ -138,10 +169,33 @@ func (d *Department) Batch(ctx context.Context, typeID string, rows []BatchRow, 
 		if res.Issued, err = d.issuePrepared(ctx, ps, now, offers); err != nil {
 			return nil, err
 		}
-		return res, nil
-	}
-	if res.Offers, err = d.storeOffers(ctx, ps, now, offerTTL); err != nil {
+	} else if res.Offers, err = d.storeOffers(ctx, ps, now, opt.OfferTTL); err != nil {
 		return nil, err
 	}
+	progress(total)
 	return res, nil
+}
+
+// WriteBatchCSV writes a successful batch's result CSV: for offers
+// row,offer_id,tx_code,offer_uri (offerURI renders each offer as its OpenID4VCI offer URI);
+// for credentials bound to a holder row,record_id,sd_jwt. The offers' tx_code column holds
+// their PINs: the file is to be kept like the PINs themselves.
+func WriteBatchCSV(w io.Writer, res *BatchResult, offerURI func(*Offer) string) error {
+	if res == nil {
+		return errors.New("issuer: no batch result")
+	}
+	cw := csv.NewWriter(w)
+	if res.Offers != nil {
+		_ = cw.Write([]string{"row", "offer_id", "tx_code", "offer_uri"})
+		for i, o := range res.Offers {
+			_ = cw.Write([]string{strconv.Itoa(i + 1), o.ID, o.PIN, offerURI(o)})
+		}
+	} else {
+		_ = cw.Write([]string{"row", "record_id", "sd_jwt"})
+		for i, is := range res.Issued {
+			_ = cw.Write([]string{strconv.Itoa(i + 1), is.Record.ID, is.SDJWT})
+		}
+	}
+	cw.Flush()
+	return cw.Error()
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -504,20 +503,7 @@ func issuerBatch(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	w := csv.NewWriter(fo)
-	if res.Offers != nil {
-		_ = w.Write([]string{"row", "offer_id", "tx_code", "offer_uri"})
-		for i, o := range res.Offers {
-			_ = w.Write([]string{fmt.Sprint(i + 1), o.ID, o.PIN, oid4vci.OfferURI(od.cfg.IssuerURL, o)})
-		}
-	} else {
-		_ = w.Write([]string{"row", "record_id", "sd_jwt"})
-		for i, is := range res.Issued {
-			_ = w.Write([]string{fmt.Sprint(i + 1), is.Record.ID, is.SDJWT})
-		}
-	}
-	w.Flush()
-	if err := w.Error(); err != nil {
+	if err := issuer.WriteBatchCSV(fo, res, func(o *issuer.Offer) string { return oid4vci.OfferURI(od.cfg.IssuerURL, o) }); err != nil {
 		fo.Close()
 		return err
 	}
