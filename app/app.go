@@ -247,6 +247,15 @@ func (u *UI) after(d time.Duration, fn func()) (stop func()) {
 	return func() { t.Stop() }
 }
 
+// info shows a short message (a finished long operation).
+func (u *UI) info(msg string) {
+	l := widget.NewLabel(msg)
+	l.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustom(T("common.done"), T("common.close"), l, u.Win)
+	d.Resize(fyne.NewSize(420, 180))
+	d.Show()
+}
+
 // showErr shows an error in the current language.
 func (u *UI) showErr(err error) {
 	if err == nil {

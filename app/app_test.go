@@ -250,7 +250,7 @@ func TestVerdictScreen(t *testing.T) {
 func TestScanSubmitsOnEnter(t *testing.T) {
 	u, fw := newTestUI(t, RoleWindow, LangZh, desktop)
 	u.App.Preferences().SetInt(prefClearAfter, 1)
-	u.Timers = make(chan func(), 1)
+	u.Timers = make(chan func(), 4)
 	scan := u.window.Scan
 	test.Type(scan, "ｌｚ１Ｒ：6BFOXN*TS0BI$ZD.P9。Q")
 	if len(fw.scanned) != 0 {
@@ -263,14 +263,24 @@ func TestScanSubmitsOnEnter(t *testing.T) {
 	if u.window.LastVerdict == nil || scan.Text != "" {
 		t.Fatal("no verdict after Enter, or scan field not cleared")
 	}
-	select {
-	case fn := <-u.Timers:
-		fn()
-	case <-time.After(10 * time.Second):
-		t.Fatal("verdict did not clear itself")
+	counts := []string{u.window.countdown.Text}
+	deadline := time.After(10 * time.Second)
+	for u.window.LastVerdict != nil {
+		select {
+		case fn := <-u.Timers:
+			if u.window.countdown != nil {
+				counts = append(counts, u.window.countdown.Text)
+			}
+			fn()
+		case <-deadline:
+			t.Fatal("verdict did not clear itself")
+		}
 	}
-	if u.window.LastVerdict != nil || fw.closed == 0 {
-		t.Fatal("verdict did not clear itself")
+	if fw.closed == 0 {
+		t.Fatal("verifier session not closed with the verdict")
+	}
+	if counts[0] != T("window.verdict.clears", 1) {
+		t.Errorf("countdown starts at %q", counts[0])
 	}
 }
 

@@ -30,6 +30,10 @@ type citizenScreen struct {
 	Request *widget.Entry
 	present *fyne.Container
 	history *fyne.Container
+	// ReceiptIn takes a window's receipt (scanned or pasted) for the access history.
+	ReceiptIn *widget.Entry
+	// RestorePath and RestorePass are the restore-from-backup form (before a wallet exists).
+	RestorePath, RestorePass *widget.Entry
 
 	// Plan is the request on the consent screen; Response the QR shown.
 	Plan     *wallet.Plan
@@ -82,8 +86,58 @@ func (s *citizenScreen) pinScreen(exists bool) fyne.CanvasObject {
 	})
 	ok.Importance = widget.HighImportance
 	pin.OnSubmitted = func(string) { ok.OnTapped() }
-	return container.NewCenter(container.NewGridWrap(fyne.NewSize(360, 260),
-		container.NewVBox(heading(title), wrapLabel(hint), pin, ok)))
+	box := container.NewVBox(heading(title), wrapLabel(hint), pin, ok)
+	if !exists {
+		box.Add(widget.NewSeparator())
+		box.Add(widget.NewButtonWithIcon(T("citizen.restore"), theme.HistoryIcon(), s.showRestore))
+	}
+	return container.NewCenter(container.NewGridWrap(fyne.NewSize(360, 320), box))
+}
+
+// showRestore replaces the PIN set-up with the restore form: the backup file and its
+// passphrase; after a restore the citizen unlocks the wallet with the PIN it had.
+func (s *citizenScreen) showRestore() {
+	s.RestorePath = widget.NewEntry()
+	s.RestorePath.SetPlaceHolder("lianzheng-wallet.lzbak")
+	s.RestorePass = widget.NewPasswordEntry()
+	pick := widget.NewButtonWithIcon("", theme.FolderOpenIcon(), func() {
+		d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
+			if err != nil || rc == nil {
+				return
+			}
+			s.RestorePath.SetText(rc.URI().Path())
+			rc.Close()
+		}, s.u.Win)
+		d.Show()
+	})
+	ok := widget.NewButtonWithIcon(T("common.confirm"), theme.ConfirmIcon(), s.restore)
+	ok.Importance = widget.HighImportance
+	back := widget.NewButtonWithIcon(T("common.back"), theme.NavigateBackIcon(), func() {
+		s.root.Objects = []fyne.CanvasObject{s.pinScreen(false)}
+		s.root.Refresh()
+	})
+	form := widget.NewForm(
+		widget.NewFormItem(T("citizen.restore.file"), container.NewBorder(nil, nil, nil, pick, s.RestorePath)),
+		widget.NewFormItem(T("citizen.restore.pass"), s.RestorePass))
+	s.root.Objects = []fyne.CanvasObject{container.NewCenter(container.NewGridWrap(fyne.NewSize(460, 300),
+		container.NewVBox(heading(T("citizen.restore")), form, container.NewHBox(back, layout.NewSpacer(), ok))))}
+	s.root.Refresh()
+}
+
+func (s *citizenScreen) restore() {
+	path, pass := strings.TrimSpace(s.RestorePath.Text), s.RestorePass.Text
+	if path == "" {
+		return
+	}
+	s.u.busy(func() error { return s.core().Restore(path, pass) }, func(err error) {
+		if err != nil {
+			s.u.showErr(err)
+			return
+		}
+		s.root.Objects = []fyne.CanvasObject{s.pinScreen(true)}
+		s.root.Refresh()
+		s.u.info(T("citizen.restore.done"))
+	})
 }
 
 func (s *citizenScreen) build() {
@@ -94,7 +148,8 @@ func (s *citizenScreen) build() {
 		container.NewTabItemWithIcon(T("citizen.cards"), theme.AccountIcon(), container.NewVScroll(container.NewPadded(s.cards))),
 		container.NewTabItemWithIcon(T("citizen.receive"), theme.DownloadIcon(), s.receiveTab()),
 		container.NewTabItemWithIcon(T("citizen.present"), theme.UploadIcon(), container.NewVScroll(s.present)),
-		container.NewTabItemWithIcon(T("citizen.history"), theme.HistoryIcon(), container.NewBorder(nil,
+		container.NewTabItemWithIcon(T("citizen.history"), theme.HistoryIcon(), container.NewBorder(
+			s.receiptBar(),
 			container.NewHBox(layout.NewSpacer(), widget.NewButtonWithIcon(T("citizen.backup"), theme.DocumentSaveIcon(), s.backup)),
 			nil, nil, container.NewVScroll(container.NewPadded(s.history)))),
 	)
@@ -292,6 +347,10 @@ func (s *citizenScreen) consent(p *wallet.Plan, vals map[string]map[string]strin
 		if a.Chosen == "" {
 			canPresent = false
 			card.Add(badge(T("citizen.consent.missing"), colFail))
+			// say why: the credentials held of this type and their status (revoked, …)
+			for _, c := range a.Candidates {
+				card.Add(container.NewHBox(widget.NewLabel(lz(c.Name.Zh, c.Name.En)), statusBadge(c.Status)))
+			}
 		}
 		if len(a.Refused) > 0 {
 			var names []string
@@ -381,10 +440,48 @@ func (s *citizenScreen) loadHistory() {
 	})
 }
 
+// receiptBar takes the window's receipt (a scanner types it and Enter, or it is pasted).
+func (s *citizenScreen) receiptBar() fyne.CanvasObject {
+	s.ReceiptIn = widget.NewEntry()
+	s.ReceiptIn.SetPlaceHolder(T("citizen.receipt.paste"))
+	s.ReceiptIn.OnSubmitted = func(string) { s.importReceipt() }
+	b := widget.NewButtonWithIcon(T("citizen.receipt.import"), theme.DocumentIcon(), s.importReceipt)
+	return container.NewPadded(container.NewBorder(nil, nil, nil, b, s.ReceiptIn))
+}
+
+// importReceipt checks the receipt with the wallet core and refreshes the history.
+func (s *citizenScreen) importReceipt() {
+	text := normaliseScan(s.ReceiptIn.Text)
+	c := s.core()
+	if text == "" || c == nil {
+		return
+	}
+	var h *wallet.HistoryEntry
+	s.u.busy(func() (err error) {
+		h, err = c.ImportReceipt(context.Background(), text)
+		return err
+	}, func(err error) {
+		s.loadHistory()
+		if err != nil {
+			s.u.showErr(err)
+			return
+		}
+		s.ReceiptIn.SetText("")
+		msg := T("citizen.receipt.done")
+		if h != nil && h.VerifiedLedger {
+			msg = T("citizen.receipt.done.anchored")
+		}
+		s.u.info(msg)
+	})
+}
+
 func historyCard(h wallet.HistoryEntry) fyne.CanvasObject {
 	mark := badge(T("citizen.history.pending"), colWarn)
-	if h.VerifiedLedger {
+	switch {
+	case h.VerifiedLedger:
 		mark = badge("✓ "+T("citizen.history.anchored"), colPass)
+	case h.Receipt != "":
+		mark = badge(T("citizen.history.receipt"), colWarn)
 	}
 	var types []string
 	for ty, fs := range h.Fields {

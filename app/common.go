@@ -162,6 +162,21 @@ func qrImage(name string, png []byte, side float32) *canvas.Image {
 	return img
 }
 
+// qrSide is the largest side up to max at which text's QR (with its four-module quiet
+// zone) is drawn with whole pixels per module: uneven modules are what scanners misread.
+func qrSide(text string, max float32) float32 {
+	v, err := qr.Version(text)
+	if err != nil || v < 1 {
+		return max
+	}
+	n := float32(17 + 4*v + 8)
+	k := float32(int(max / n))
+	if k < 1 {
+		return max
+	}
+	return k * n
+}
+
 func heading(s string) *widget.Label {
 	l := widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	l.SizeName = theme.SizeNameSubHeadingText

@@ -7,6 +7,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
+	"lianzheng/credential/request"
+	"lianzheng/internal/demonet"
 	"lianzheng/internal/keystore"
 	"lianzheng/issuer"
 	"lianzheng/qr"
@@ -29,7 +32,8 @@ func TestDemoCores(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	svc, err := StartDemo(ctx, t.TempDir(), &DemoOptions{
+	home := t.TempDir()
+	svc, err := StartDemo(ctx, home, &DemoOptions{
 		Keystore:            &keystore.Options{KDF: &keystore.KDFParams{Time: 1, Memory: 8 * 1024, Threads: 1}},
 		EmptyBlocksInterval: 200 * time.Millisecond,
 	})
@@ -149,10 +153,7 @@ func TestDemoCores(t *testing.T) {
 	if !hasOverlayText(w, "") || len(w.Canvas().Overlays().List()) == 0 {
 		t.Fatal("wrong PIN: nothing shown")
 	}
-	for len(w.Canvas().Overlays().List()) > 0 {
-		w.Canvas().Overlays().Top().Hide()
-		w.Canvas().Overlays().Remove(w.Canvas().Overlays().Top())
-	}
+	closeOverlays(w)
 	receive(hr, hr.PIN)
 	mc := issue("civil-affairs", "marriage-certificate", map[string]string{
 		"holder_name": "测试用户甲", "spouse_name": "王䶮", "spouse_id_number": "TEST00000000000002",
@@ -193,15 +194,49 @@ func TestDemoCores(t *testing.T) {
 	if !hasText(w.Canvas().Content(), "王䶮") {
 		t.Fatal("spouse name with a rare character not shown")
 	}
+	// the clerk hands over the receipt: the batch is anchored on the ledger, the bundle shown
+	tap(t, w, T("window.receipt.give"))
+	rc := u.window.LastReceipt
+	if rc == nil || !rc.Anchored || !strings.HasPrefix(rc.Text, "LZ1E:") || !hasText(w.Canvas().Content(), T("window.receipt.anchored")) {
+		t.Fatalf("receipt: %+v", rc)
+	}
+	shot(t, w, "receipt")
+	buf.Reset()
+	png.Encode(&buf, w.Canvas().Capture())
+	if got, err := qr.DecodePNG(buf.Bytes()); err != nil || got != rc.Text {
+		t.Logf("receipt QR (%d characters) not decoded from the captured canvas (%v)", len(rc.Text), err)
+	} else {
+		t.Logf("receipt QR (%d characters) decoded from the captured canvas", len(rc.Text))
+	}
 	u.window.clearVerdict()
+	if u.window.LastReceipt != nil || hasText(w.Canvas().Content(), "王䶮") {
+		t.Fatal("verdict or receipt left on screen after 下一位")
+	}
 
-	// the citizen's access history records the presentation
+	// the citizen's access history records the presentation; the receipt, scanned into the
+	// wallet, is checked against the window's anchor on the ledger
 	u.SetRole(RoleCitizen)
 	u.citizen.tabs.SelectIndex(3)
-	shot(t, w, "history")
-	if hs, _ := svc.Citizen.History(); len(hs) != 1 || !hasText(w.Canvas().Content(), "不动产") {
+	if hs, _ := svc.Citizen.History(); len(hs) != 1 || !hasText(w.Canvas().Content(), "不动产") ||
+		!hasText(w.Canvas().Content(), T("citizen.history.pending")) {
 		t.Fatalf("history: %d entries", len(hs))
 	}
+	u.citizen.ReceiptIn.SetText(rc.Text)
+	u.citizen.ReceiptIn.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if !hasOverlayText(w, T("citizen.receipt.done.anchored")) {
+		t.Fatal("receipt import: no confirmation")
+	}
+	closeOverlays(w)
+	shot(t, w, "history")
+	if !hasText(w.Canvas().Content(), T("citizen.history.anchored")) {
+		t.Fatal("history entry not marked verified on the ledger")
+	}
+	u.citizen.ReceiptIn.SetText("LZ1E:ABCDEFG")
+	u.citizen.importReceipt()
+	if len(w.Canvas().Overlays().List()) == 0 {
+		t.Fatal("a damaged receipt was accepted silently")
+	}
+	closeOverlays(w)
 
 	// encrypted backup (the button in the history tab calls this)
 	bak := filepath.Join(t.TempDir(), "wallet.lzbak")
@@ -212,7 +247,31 @@ func TestDemoCores(t *testing.T) {
 		t.Fatalf("backup: %v", err)
 	}
 
-	// revocation by public security: the next presentation fails at the window
+	// over-asking: a request signed by the window's own key that asks for a field beyond the
+	// item's registration is flagged on the consent screen and the extra field refused
+	u.SetRole(RoleCitizen)
+	cs = u.citizen
+	cs.tabs.SelectIndex(2)
+	cs.Request.SetText(overAskingRequest(t, home, svc))
+	cs.plan()
+	if cs.Plan == nil || !cs.Plan.OverAsk || !hasText(w.Canvas().Content(), "⚠") ||
+		!hasText(w.Canvas().Content(), strings.TrimSpace(T("citizen.consent.overask"))) {
+		t.Fatalf("over-asking not flagged: %+v", cs.Plan)
+	}
+	shot(t, w, "overask")
+
+	// a presentation made now, checked after public security revokes the register: the window,
+	// working offline from a snapshot saved after the revocation, refuses it
+	u.SetRole(RoleWindow)
+	u.window.item.SetSelectedIndex(0)
+	plan, err := svc.Citizen.PlanRequest(ctx, u.window.Request.Text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	early, err := svc.Citizen.Present(ctx, plan)
+	if err != nil {
+		t.Fatal(err)
+	}
 	u.SetRole(RoleDepartment)
 	u.dept.which.SetSelected(departmentName("public-security"))
 	recs, _ := u.dept.dep.Records(ctx)
@@ -223,35 +282,105 @@ func TestDemoCores(t *testing.T) {
 		t.Fatal(err)
 	}
 	u.SetRole(RoleWindow)
-	u.window.updateTrust(true)
+	tap(t, w, T("window.snapshot.save"))
+	closeOverlays(w)
+	u.window.Offline.SetChecked(true)
+	if !strings.HasPrefix(u.window.trust.Text, "离线：") {
+		t.Fatalf("offline trust not shown: %q", u.window.trust.Text)
+	}
+	test.Type(u.window.Scan, early.QR)
+	u.window.Scan.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	v = u.window.LastVerdict
+	if v == nil || v.OK || v.Trust.Source != "snapshot" || !hasText(w.Canvas().Content(), "核验未通过") {
+		t.Fatalf("revoked credential, offline: %+v", v)
+	}
+	t.Logf("revoked, offline: %s", v.Message.Zh)
+	u.window.clearVerdict()
+	u.window.Offline.SetChecked(false)
+	if strings.HasPrefix(u.window.trust.Text, "离线") {
+		t.Fatalf("still offline: %q", u.window.trust.Text)
+	}
+
+	// the wallet will not present the revoked register: the citizen is told why
 	u.window.item.SetSelectedIndex(0)
 	reqText = u.window.Request.Text
-	plan, err := svc.Citizen.PlanRequest(ctx, reqText)
-	if err != nil {
-		t.Fatal(err)
+	u.SetRole(RoleCitizen)
+	cs = u.citizen
+	cs.tabs.SelectIndex(2)
+	cs.Request.SetText(reqText)
+	cs.plan()
+	shot(t, w, "revoked")
+	if cs.Plan == nil || !hasText(w.Canvas().Content(), T("status.revoked")) || !hasText(w.Canvas().Content(), T("citizen.consent.missing")) {
+		t.Fatal("revoked credential: the citizen is not told")
 	}
-	for i := range plan.Asks {
-		for _, c := range plan.Asks[i].Candidates {
+	if b := findButton(w.Canvas().Content(), T("citizen.consent.agree")); b == nil || !b.Disabled() {
+		t.Fatal("consent possible without the required credential")
+	}
+	// presenting it anyway (a stale screen): the wallet core refuses
+	for i := range cs.Plan.Asks {
+		for _, c := range cs.Plan.Asks[i].Candidates {
 			if c.Type == "household-register" {
-				plan.Asks[i].Chosen = c.ID // present the revoked one anyway
+				cs.Plan.Asks[i].Chosen = c.ID
 			}
 		}
 	}
-	resp, err := svc.Citizen.Present(ctx, plan)
-	if err == nil {
-		u.window.submit(resp.QR)
-		if u.window.LastVerdict == nil || u.window.LastVerdict.OK {
-			t.Fatal("revoked credential accepted")
-		}
-		t.Logf("revoked: %s", u.window.LastVerdict.Message.Zh)
-	} else {
-		t.Logf("wallet refuses to present a revoked credential: %v", err)
+	cs.doPresent()
+	if !hasOverlayText(w, "已撤销") {
+		t.Fatal("revoked credential presented")
 	}
+	closeOverlays(w)
 	err = svc.Department.Check(ctx, issuer.Request{Type: "household-register", Claims: map[string]any{}})
 	var ve *issuer.ValidationError
 	if !errors.As(err, &ve) {
 		t.Fatalf("check: %v", err)
 	}
+}
+
+// overAskingRequest signs, with the demo window's key, a request for the window's first
+// service item plus one household-register field the item is not registered for.
+func overAskingRequest(t *testing.T, home string, svc *Services) string {
+	t.Helper()
+	ctx := context.Background()
+	items, err := svc.Window.Items(ctx)
+	if err != nil || len(items) == 0 {
+		t.Fatal(err)
+	}
+	types, err := svc.Departments["public-security"].Types(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var frs []request.FieldRequest
+	extra := ""
+	for _, fr := range items[0].Requests {
+		f := slices.Clone(fr.Fields)
+		if fr.Type == "household-register" {
+			for _, ty := range types {
+				for _, c := range ty.Claims {
+					if ty.ID == fr.Type && extra == "" && !slices.Contains(f, c.Name) {
+						extra = c.Name
+						f = append(f, extra)
+					}
+				}
+			}
+		}
+		frs = append(frs, request.FieldRequest{Type: fr.Type, Fields: f})
+	}
+	if extra == "" {
+		t.Fatal("no field to over-ask")
+	}
+	k, err := demonet.LoadKey(demonet.KeyDir(filepath.Join(home, "node")), DemoWindow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := request.New(k.DID, k.KeyID, items[0].ID, frs, time.Now(), 5*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := r.Sign(k.PrivateKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return qr.Encode(request.PrefixRequest, body)
 }
 
 // shot saves the window to $LZ_SHOTS/<name>.png when LZ_SHOTS is set (to look at the screens).

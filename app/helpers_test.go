@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 	"github.com/go-text/typesetting/font"
 )
 
@@ -48,4 +49,49 @@ func hasText(o fyne.CanvasObject, s string) bool {
 	}
 	walk(o)
 	return found
+}
+
+// findButton returns the visible button labelled label under o (nil if none).
+func findButton(o fyne.CanvasObject, label string) *widget.Button {
+	var found *widget.Button
+	var walk func(fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		if found != nil || o == nil || !o.Visible() {
+			return
+		}
+		switch x := o.(type) {
+		case *widget.Button:
+			if x.Text == label {
+				found = x
+			}
+		case *fyne.Container:
+			for _, c := range x.Objects {
+				walk(c)
+			}
+		case fyne.Widget:
+			for _, c := range test.WidgetRenderer(x).Objects() {
+				walk(c)
+			}
+		}
+	}
+	walk(o)
+	return found
+}
+
+// tap taps the button labelled label in w's content, failing the test if there is none.
+func tap(t *testing.T, w fyne.Window, label string) {
+	t.Helper()
+	b := findButton(w.Canvas().Content(), label)
+	if b == nil {
+		t.Fatalf("no button %q on screen", label)
+	}
+	test.Tap(b)
+}
+
+// closeOverlays dismisses every dialog on w.
+func closeOverlays(w fyne.Window) {
+	for len(w.Canvas().Overlays().List()) > 0 {
+		w.Canvas().Overlays().Top().Hide()
+		w.Canvas().Overlays().Remove(w.Canvas().Overlays().Top())
+	}
 }

@@ -41,6 +41,14 @@ type windowScreen struct {
 	Request *verifier.Request
 	// onCleared, if set, is called after a verdict is cleared (tests synchronise on it).
 	onCleared func()
+	// Offline switches the verdicts to the saved trust snapshot; SaveSnap renews it.
+	Offline  *widget.Check
+	SaveSnap *widget.Button
+	// LastReceipt is the receipt bundle handed to the citizen for the verdict on screen.
+	LastReceipt *QRResult
+	receiptBox  *fyne.Container // the verdict's body, replaced by the receipt when handed
+	countdown   *widget.Label
+	stopTick    func()
 }
 
 func newWindowScreen(u *UI) *windowScreen {
@@ -56,7 +64,13 @@ func newWindowScreen(u *UI) *windowScreen {
 	image := widget.NewButtonWithIcon(T("window.scan.image"), theme.FileImageIcon(), s.pickImage)
 	s.trust = widget.NewLabel(T("window.trust.unavailable"))
 	refresh := widget.NewButtonWithIcon(T("common.refresh"), theme.ViewRefreshIcon(), func() { s.updateTrust(true) })
-	trustBar := container.NewHBox(widget.NewIcon(theme.StorageIcon()), s.trust, layout.NewSpacer(), refresh)
+	s.Offline = widget.NewCheck(T("window.offline"), s.setOffline)
+	s.SaveSnap = widget.NewButtonWithIcon(T("window.snapshot.save"), theme.DownloadIcon(), s.saveSnapshot)
+	s.trust.Wrapping = fyne.TextWrapWord
+	// two rows, so the trust age stays readable at phone width
+	trustBar := container.NewVBox(
+		container.NewBorder(nil, nil, widget.NewIcon(theme.StorageIcon()), nil, s.trust),
+		container.NewHBox(layout.NewSpacer(), s.Offline, s.SaveSnap, refresh))
 
 	left := container.NewVBox(heading(T("window.item")), s.item, s.reqBox)
 	right := container.NewVBox(heading(T("window.scan")), s.Scan,
@@ -134,12 +148,59 @@ func (s *windowScreen) updateTrust(refresh bool) {
 	})
 }
 
+// saveSnapshot exports a fresh trust snapshot from the ledger (for the hours offline).
+func (s *windowScreen) saveSnapshot() {
+	c := s.core()
+	if c == nil {
+		return
+	}
+	var ti verifier.TrustInfo
+	s.u.busy(func() (err error) {
+		ti, err = c.SaveSnapshot(context.Background())
+		return err
+	}, func(err error) {
+		if err != nil {
+			s.u.showErr(err)
+			return
+		}
+		s.u.info(T("window.snapshot.saved", ti.Height))
+		s.updateTrust(false)
+	})
+}
+
+// setOffline switches the trust source; a missing, forged or stale snapshot is refused and
+// the check box goes back.
+func (s *windowScreen) setOffline(on bool) {
+	c := s.core()
+	if c == nil {
+		return
+	}
+	var ti verifier.TrustInfo
+	s.u.busy(func() (err error) {
+		ti, err = c.SetOffline(context.Background(), on)
+		return err
+	}, func(err error) {
+		if err != nil {
+			s.Offline.OnChanged = nil
+			s.Offline.SetChecked(!on)
+			s.Offline.OnChanged = s.setOffline
+			s.u.showErr(err)
+			return
+		}
+		s.showTrust(ti, nil)
+	})
+}
+
 func (s *windowScreen) showTrust(ti verifier.TrustInfo, err error) {
 	if err != nil {
 		s.trust.SetText(T("window.trust.unavailable") + ": " + err.Error())
 		s.trust.Importance = widget.DangerImportance
 	} else {
-		s.trust.SetText(T("window.trust.age", age(ti.Age), ti.Height))
+		key := "window.trust.age"
+		if ti.Source == "snapshot" {
+			key = "window.trust.snapshot"
+		}
+		s.trust.SetText(T(key, age(ti.Age), ti.Height))
 		s.trust.Importance = widget.MediumImportance
 		if ti.MaxAge > 0 && ti.Age > ti.MaxAge*3/4 {
 			s.trust.Importance = widget.WarningImportance
@@ -281,26 +342,98 @@ func (s *windowScreen) showVerdict(v *verifier.Verdict) {
 		}
 		body.Add(widget.NewCard("", "", card))
 	}
-	trust := widget.NewLabel(T("window.trust.age", age(v.Trust.Age), v.Trust.Height))
+	trustKey := "window.trust.age"
+	if v.Trust.Source == "snapshot" {
+		trustKey = "window.trust.snapshot"
+	}
+	trust := widget.NewLabel(T(trustKey, age(v.Trust.Age), v.Trust.Height))
 	after := s.u.ClearAfter()
-	countdown := widget.NewLabel(T("window.verdict.clears", int(after/time.Second)))
+	s.countdown = widget.NewLabel(T("window.verdict.clears", int(after/time.Second)))
 	next := widget.NewButtonWithIcon(T("window.verdict.next"), theme.NavigateNextIcon(), s.clearVerdict)
 	next.Importance = widget.HighImportance
-	foot := container.NewHBox(trust, layout.NewSpacer(), countdown, next)
+	foot := container.NewHBox(trust, layout.NewSpacer(), s.countdown)
+	s.LastReceipt = nil
+	s.receiptBox = body
+	if v.ReceiptID != "" {
+		// the receipt replaces the disclosed values on screen, so the citizen can scan it
+		give := widget.NewButtonWithIcon(T("window.receipt.give"), theme.DocumentIcon(), func() { s.handReceipt(v) })
+		foot.Add(give)
+	}
+	foot.Add(next)
 	bg := canvas.NewRectangle(theme.Color(theme.ColorNameBackground))
 	s.verdict.Objects = []fyne.CanvasObject{bg, container.NewBorder(head, foot, nil, nil, container.NewVScroll(container.NewPadded(body)))}
 	s.verdict.Show()
 	s.verdict.Refresh()
 	s.showTrust(v.Trust, nil)
 
+	s.startClearTimer(v, after)
+}
+
+// startClearTimer clears the verdict after d, counting down on screen each second.
+func (s *windowScreen) startClearTimer(v *verifier.Verdict, d time.Duration) {
 	if s.stopClear != nil {
 		s.stopClear()
 	}
+	if s.stopTick != nil {
+		s.stopTick()
+	}
 	shown := v
-	s.stopClear = s.u.after(after, func() {
+	s.stopClear = s.u.after(d, func() {
 		if s.LastVerdict == shown {
 			s.clearVerdict()
 		}
+	})
+	deadline := time.Now().Add(d)
+	var tick func()
+	tick = func() {
+		if s.LastVerdict != shown || s.countdown == nil {
+			return
+		}
+		left := int(time.Until(deadline).Round(time.Second) / time.Second)
+		if left < 0 {
+			left = 0
+		}
+		s.countdown.SetText(T("window.verdict.clears", left))
+		if left > 0 {
+			s.stopTick = s.u.after(time.Second, tick)
+		}
+	}
+	s.countdown.SetText(T("window.verdict.clears", int(d/time.Second)))
+	s.stopTick = s.u.after(time.Second, tick)
+}
+
+// handReceipt anchors the pending receipts on the ledger and shows the citizen's receipt
+// bundle as a QR on the verdict (the clear timer restarts so the citizen has time to scan).
+func (s *windowScreen) handReceipt(v *verifier.Verdict) {
+	c := s.core()
+	if c == nil || v.ReceiptID == "" {
+		return
+	}
+	var res *QRResult
+	s.u.busy(func() (err error) {
+		res, err = c.HandReceipt(context.Background(), v.ReceiptID)
+		return err
+	}, func(err error) {
+		if err != nil {
+			s.u.showErr(err)
+			return
+		}
+		if s.LastVerdict != v {
+			return
+		}
+		s.LastReceipt = res
+		note := T("window.receipt.anchored")
+		if !res.Anchored {
+			note = T("window.receipt.unanchored")
+		}
+		s.receiptBox.Objects = []fyne.CanvasObject{
+			widget.NewLabelWithStyle(T("window.receipt.title"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true}),
+			container.NewCenter(qrImage("receipt.png", res.PNG, qrSide(res.Text, 460))),
+			widget.NewLabelWithStyle(note, fyne.TextAlignCenter, fyne.TextStyle{}),
+			widget.NewLabelWithStyle(T("window.receipt.hint"), fyne.TextAlignCenter, fyne.TextStyle{}),
+		}
+		s.receiptBox.Refresh()
+		s.startClearTimer(v, s.u.ClearAfter())
 	})
 }
 
@@ -309,7 +442,10 @@ func (s *windowScreen) clearVerdict() {
 	if s.stopClear != nil {
 		s.stopClear()
 	}
-	s.LastVerdict = nil
+	if s.stopTick != nil {
+		s.stopTick()
+	}
+	s.LastVerdict, s.LastReceipt, s.countdown = nil, nil, nil
 	s.verdict.Objects = nil
 	s.verdict.Hide()
 	s.verdict.Refresh()

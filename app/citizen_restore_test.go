@@ -1,0 +1,69 @@
+package app
+
+import (
+	"path/filepath"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"lianzheng/internal/keystore"
+)
+
+// TestRestoreThroughUI: a wallet backed up on one device is restored on another from the
+// PIN set-up screen (从备份恢复), then unlocked with the PIN it had; a wrong passphrase is
+// refused and leaves the new device without a wallet.
+func TestRestoreThroughUI(t *testing.T) {
+	ks := &keystore.Options{KDF: &keystore.KDFParams{Time: 1, Memory: 8 * 1024, Threads: 1}}
+	old := &citizenCore{home: filepath.Join(t.TempDir(), "wallet"), ks: ks}
+	if err := old.Setup("135790"); err != nil {
+		t.Fatal(err)
+	}
+	bak := filepath.Join(t.TempDir(), "wallet.lzbak")
+	if err := old.Backup(bak, "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	old.close()
+
+	fresh := &citizenCore{home: filepath.Join(t.TempDir(), "wallet"), ks: ks}
+	t.Cleanup(fresh.close)
+	a := test.NewTempApp(t)
+	a.Preferences().SetString(prefRole, RoleCitizen)
+	w := test.NewWindow(nil)
+	t.Cleanup(w.Close)
+	w.Resize(fyne.NewSize(1000, 700))
+	u := &UI{App: a, Win: w, Svc: &Services{Citizen: fresh}, Sync: true, theme: &lzTheme{}}
+	SetLanguage(LangZh)
+	a.Settings().SetTheme(u.theme)
+	u.body = newStack()
+	w.SetContent(u.body)
+	u.Refresh()
+
+	if !hasText(w.Canvas().Content(), T("citizen.pin.setup")) {
+		t.Fatal("no PIN set-up screen on a device without a wallet")
+	}
+	tap(t, w, T("citizen.restore"))
+	cs := u.citizen
+	for _, tc := range []struct {
+		pass string
+		ok   bool
+	}{{"wrong passphrase", false}, {"correct horse battery", true}} {
+		cs.RestorePath.SetText(bak)
+		cs.RestorePass.SetText(tc.pass)
+		tap(t, w, T("common.confirm"))
+		exists, _ := fresh.Ready()
+		if exists != tc.ok {
+			t.Fatalf("passphrase %q: wallet exists = %v", tc.pass, exists)
+		}
+		if !tc.ok && len(w.Canvas().Overlays().List()) == 0 {
+			t.Fatal("wrong passphrase: nothing shown")
+		}
+		closeOverlays(w)
+	}
+	if !hasText(w.Canvas().Content(), T("citizen.unlock")) {
+		t.Fatal("no unlock screen after restore")
+	}
+	if err := fresh.Unlock("135790"); err != nil {
+		t.Fatalf("restored wallet does not unlock with its PIN: %v", err)
+	}
+}
