@@ -86,6 +86,10 @@ type CompactContext struct {
 	Nonce    string   // the request's nonce
 	Audience string   // the window's DID
 	Known    []string // strings the verifier holds: DIDs, key ids, vcts, status URIs, claim names
+	// Index, when set, is used instead of Known: the same kind of list, prepared once by
+	// NewKnownIndex (a verifier keeps one per trust view rather than hashing Known for
+	// every response).
+	Index *KnownIndex
 }
 
 var keyDict = []string{"iss", "vct", "iat", "exp", "nbf", "cnf", "jwk", "kty", "crv", "x", "y",
@@ -123,66 +127,106 @@ func canonicalJSON(v any) ([]byte, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
-// known indexes Known strings by SHA-256.
+// known indexes Known strings by SHA-256: the hashes sorted, so that a reference (a hash
+// prefix) is found by binary search and the shortest unambiguous prefix of a string is
+// read off its neighbours.
 type known struct {
-	hashes map[string][32]byte
-	list   []string
+	pos    map[string]int // string -> index into hashes/list
+	hashes [][32]byte     // sorted
+	list   []string       // list[i] has hash hashes[i]
 }
 
 func newKnown(list []string) *known {
-	k := &known{hashes: make(map[string][32]byte, len(list))}
+	type entry struct {
+		h [32]byte
+		s string
+	}
+	seen := make(map[string]bool, len(list))
+	es := make([]entry, 0, len(list))
 	for _, s := range list {
-		if _, dup := k.hashes[s]; !dup {
-			k.hashes[s] = sha256.Sum256([]byte(s))
-			k.list = append(k.list, s)
+		if !seen[s] {
+			seen[s] = true
+			es = append(es, entry{sha256.Sum256([]byte(s)), s})
 		}
+	}
+	sort.Slice(es, func(i, j int) bool {
+		if c := bytes.Compare(es[i].h[:], es[j].h[:]); c != 0 {
+			return c < 0
+		}
+		return es[i].s < es[j].s
+	})
+	k := &known{pos: make(map[string]int, len(es)), hashes: make([][32]byte, len(es)), list: make([]string, len(es))}
+	for i, e := range es {
+		k.hashes[i], k.list[i], k.pos[e.s] = e.h, e.s, i
 	}
 	return k
 }
 
+func commonPrefix(a, b *[32]byte) int {
+	n := 0
+	for n < len(a) && a[n] == b[n] {
+		n++
+	}
+	return n
+}
+
 // ref returns the shortest unambiguous hash prefix (2..8 bytes) of s, or nil.
 func (k *known) ref(s string) []byte {
-	h, ok := k.hashes[s]
+	i, ok := k.pos[s]
 	if !ok {
 		return nil
 	}
-	for n := 2; n <= 8; n++ {
-		unique := true
-		for _, o := range k.list {
-			if o != s {
-				oh := k.hashes[o]
-				if bytes.Equal(oh[:n], h[:n]) {
-					unique = false
-					break
-				}
-			}
-		}
-		if unique {
-			return h[:n]
-		}
+	h := &k.hashes[i]
+	// The longest prefix s shares with another string is shared with a neighbour in the
+	// sorted order.
+	shared := 0
+	if i > 0 {
+		shared = max(shared, commonPrefix(h, &k.hashes[i-1]))
 	}
-	return nil
+	if i+1 < len(k.hashes) {
+		shared = max(shared, commonPrefix(h, &k.hashes[i+1]))
+	}
+	n := max(2, shared+1)
+	if n > 8 {
+		return nil
+	}
+	out := make([]byte, n)
+	copy(out, h[:n])
+	return out
 }
 
 func (k *known) lookup(ref []byte) (string, error) {
 	if len(ref) < 2 || len(ref) > 8 {
 		return "", malformed("compact", "known-string reference of %d bytes", len(ref))
 	}
-	found, n := "", 0
-	for _, s := range k.list {
-		h := k.hashes[s]
-		if bytes.Equal(h[:len(ref)], ref) {
-			found, n = s, n+1
-		}
+	i := sort.Search(len(k.hashes), func(i int) bool { return bytes.Compare(k.hashes[i][:len(ref)], ref) >= 0 })
+	n := 0
+	for j := i; j < len(k.hashes) && n < 2 && bytes.Equal(k.hashes[j][:len(ref)], ref); j++ {
+		n++
 	}
 	switch n {
 	case 0:
 		return "", malformed("compact", "reference %x names no string this verifier knows (trust data out of date?)", ref)
 	case 1:
-		return found, nil
+		return k.list[i], nil
 	default:
 		return "", malformed("compact", "reference %x is ambiguous", ref)
 	}
+}
+
+// KnownIndex is a CompactContext.Known list prepared once (its strings hashed and sorted),
+// for a verifier or wallet that encodes or decodes many responses against the same list.
+// Safe for concurrent use.
+type KnownIndex struct{ k *known }
+
+// NewKnownIndex prepares list (duplicates are ignored, as in CompactContext.Known).
+func NewKnownIndex(list []string) *KnownIndex { return &KnownIndex{k: newKnown(list)} }
+
+func (c *CompactContext) knownIndex() *known {
+	if c.Index != nil && c.Index.k != nil {
+		return c.Index.k
+	}
+	return newKnown(c.Known)
 }
 
 // ---- encoding ----
@@ -412,7 +456,7 @@ func EncodeSDJWT(presentations []string, ctx *CompactContext) ([]byte, error) {
 	if len(presentations) == 0 || len(presentations) > MaxCompactPresentations {
 		return nil, fmt.Errorf("qr: compact: %d presentations", len(presentations))
 	}
-	kn := newKnown(ctx.Known)
+	kn := ctx.knownIndex()
 	var out []any
 	for n, text := range presentations {
 		p, err := encodeOne(text, ctx, kn)
@@ -761,7 +805,7 @@ func DecodeSDJWT(data []byte, ctx *CompactContext) ([]string, error) {
 	if !ok || len(list) == 0 || len(list) > MaxCompactPresentations {
 		return nil, malformed("compact", "bad presentation list")
 	}
-	kn := newKnown(ctx.Known)
+	kn := ctx.knownIndex()
 	out := make([]string, len(list))
 	total := 0
 	for i, p := range list {

@@ -1,14 +1,18 @@
 package verifier
 
 import (
+	"bytes"
 	"context"
 	"crypto"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
+	"lianzheng/credential/jws"
 	"lianzheng/credential/receipt"
 	"lianzheng/did"
 	"lianzheng/ledgerclient"
@@ -54,7 +58,7 @@ func (v *Verifier) sign(vd *Verdict, item string) error {
 			r.Reasons = append(r.Reasons, string(c.Code))
 		}
 	}
-	tok, err := receipt.Sign(r, v.cfg.KeyID, v.cfg.Key)
+	tok, err := v.receipts.sign(r)
 	if err != nil {
 		return err
 	}
@@ -63,6 +67,66 @@ func (v *Verifier) sign(vd *Verdict, item string) error {
 	defer v.store.mu.Unlock()
 	v.store.st.Receipts = append(v.store.st.Receipts, &storedReceipt{ID: r.ID, JWS: tok, Time: r.Time})
 	return v.store.save()
+}
+
+// receiptSigner signs receipts exactly as receipt.Sign does (same bytes: Ed25519 is
+// deterministic), with the JOSE header encoded once per window and the payload's canonical
+// JSON made in one encoding pass instead of receipt.Sign's marshal, parse and re-marshal.
+// TestReceiptSignerMatchesPackage checks it against receipt.Sign.
+type receiptSigner struct {
+	key    ed25519.PrivateKey
+	header string // base64url(canonical JSON header) "."
+}
+
+func newReceiptSigner(kid string, key ed25519.PrivateKey) (*receiptSigner, error) {
+	hb, err := jws.Marshal(map[string]any{"alg": jws.NewEd25519Signer(key).Alg(), "kid": kid, "typ": receipt.Typ})
+	if err != nil {
+		return nil, err
+	}
+	return &receiptSigner{key: key, header: jws.B64.EncodeToString(hb) + "."}, nil
+}
+
+// receiptJSON is receipt.Receipt with its members in sorted order, so that encoding/json
+// (which keeps struct order and sorts map keys) writes the canonical form jws.Marshal
+// produces.
+type receiptJSON struct {
+	Department       string              `json:"department"`
+	Fields           map[string][]string `json:"fields"`
+	ID               string              `json:"id"`
+	Item             string              `json:"item"`
+	PresentationHash string              `json:"presentation_hash"`
+	Purpose          string              `json:"purpose"`
+	Reasons          []string            `json:"reasons,omitempty"`
+	Result           string              `json:"result"`
+	Time             int64               `json:"time"`
+	Types            []string            `json:"types"`
+	Window           string              `json:"window"`
+}
+
+func (s *receiptSigner) sign(r *receipt.Receipt) (string, error) {
+	if r.ID == "" || r.Window == "" || r.Time == 0 || (r.Result != receipt.ResultAccepted && r.Result != receipt.ResultRejected) {
+		return "", fmt.Errorf("receipt: id, window, time and result are required")
+	}
+	for _, fs := range r.Fields {
+		sort.Strings(fs)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(receiptJSON{Department: r.Department, Fields: r.Fields, ID: r.ID, Item: r.Item,
+		PresentationHash: r.PresentationHash, Purpose: r.Purpose, Reasons: r.Reasons, Result: r.Result,
+		Time: r.Time, Types: r.Types, Window: r.Window}); err != nil {
+		return "", fmt.Errorf("receipt: %w", err)
+	}
+	payload := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	b64 := jws.B64
+	tok := make([]byte, 0, len(s.header)+b64.EncodedLen(len(payload))+1+b64.EncodedLen(ed25519.SignatureSize))
+	tok = append(tok, s.header...)
+	tok = b64.AppendEncode(tok, payload)
+	sig := ed25519.Sign(s.key, tok)
+	tok = append(tok, '.')
+	tok = b64.AppendEncode(tok, sig)
+	return string(tok), nil
 }
 
 // AnchorPoster posts a batch root (ledgerclient.Client implements it).

@@ -7,6 +7,7 @@ import (
 	"lianzheng/credential/request"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 )
@@ -63,6 +64,13 @@ type state struct {
 	Receipts []*storedReceipt `json:"receipts"`
 	Anchors  []*Anchor        `json:"anchors"`
 	byNonce  map[string]*storedRequest
+
+	// unused are the requests not yet answered (Used false), in the order of Requests:
+	// the only ones that can be open, so that finding the open requests does not walk a
+	// day's worth of answered ones. indexed is len(Requests) when unused was last made
+	// consistent; any other length (Requests changed behind the store's back) rebuilds it.
+	unused  []*storedRequest
+	indexed int
 }
 
 func openStore(dir string) (*store, error) {
@@ -90,7 +98,64 @@ func openStore(dir string) (*store, error) {
 	for _, r := range s.st.Requests {
 		s.st.byNonce[r.Nonce] = r
 	}
+	s.reindex()
 	return s, nil
+}
+
+// reindex rebuilds the list of unused requests (caller holds mu).
+func (s *store) reindex() {
+	s.st.unused = s.st.unused[:0]
+	for _, r := range s.st.Requests {
+		if !r.Used {
+			s.st.unused = append(s.st.unused, r)
+		}
+	}
+	s.st.indexed = len(s.st.Requests)
+}
+
+// addRequest appends a new (unused) request (caller holds mu).
+func (s *store) addRequest(r *storedRequest) {
+	if s.st.indexed != len(s.st.Requests) {
+		s.reindex()
+	}
+	s.st.Requests = append(s.st.Requests, r)
+	s.st.byNonce[r.Nonce] = r
+	if !r.Used {
+		s.st.unused = append(s.st.unused, r)
+	}
+	s.st.indexed = len(s.st.Requests)
+}
+
+// markUsed marks r answered and reports whether it already was (caller holds mu).
+func (s *store) markUsed(r *storedRequest) (was bool) {
+	was, r.Used = r.Used, true
+	if !was {
+		if i := slices.Index(s.st.unused, r); i >= 0 {
+			s.st.unused = slices.Delete(s.st.unused, i, i+1)
+		}
+	}
+	return was
+}
+
+// candidates returns the requests an answer is tried against, at most max: the open ones
+// (not answered, not expired at now with skew), most recent first, then the closed ones
+// (answered or expired), most recent first. Caller holds mu.
+func (s *store) candidates(now time.Time, skew time.Duration, max int) []*storedRequest {
+	if s.st.indexed != len(s.st.Requests) {
+		s.reindex()
+	}
+	var out []*storedRequest
+	for i := len(s.st.unused) - 1; i >= 0 && len(out) < max; i-- {
+		if r := s.st.unused[i]; !closed(r, now, skew) {
+			out = append(out, r)
+		}
+	}
+	for i := len(s.st.Requests) - 1; i >= 0 && len(out) < max; i-- {
+		if r := s.st.Requests[i]; closed(r, now, skew) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // save writes the state (caller holds mu).
@@ -113,6 +178,7 @@ func (s *store) save() error {
 // or expired request is still recognised, to say "replayed"/"request_expired").
 func (s *store) prune(now time.Time, keep time.Duration) {
 	cut := now.Add(-keep).Unix()
+	before, stale := len(s.st.Requests), s.st.indexed != len(s.st.Requests)
 	out := s.st.Requests[:0]
 	for _, r := range s.st.Requests {
 		if r.Expires >= cut {
@@ -122,6 +188,9 @@ func (s *store) prune(now time.Time, keep time.Duration) {
 		}
 	}
 	s.st.Requests = out
+	if stale || len(out) != before {
+		s.reindex()
+	}
 	for n, t := range s.st.OneWay {
 		if t < cut {
 			delete(s.st.OneWay, n)

@@ -12,6 +12,7 @@ import (
 	"lianzheng/did"
 	"lianzheng/ledger"
 	"lianzheng/ledgerclient"
+	"lianzheng/qr"
 )
 
 // Trust supplies verified ledger state. Online (NewOnlineTrust: a proof-checking
@@ -34,6 +35,7 @@ type View struct {
 	members map[string]*ledger.Member
 	windows map[string]*ledger.Window
 	known   []string
+	knownIx *qr.KnownIndex // known, hashed and sorted once for every response decoded in this view
 
 	mu     sync.Mutex
 	res    map[string]*did.Resolution
@@ -93,6 +95,7 @@ func newView(ctx context.Context, tv ledgerclient.TrustView, source string, type
 			add(c.Name)
 		}
 	}
+	v.knownIx = qr.NewKnownIndex(v.known)
 	return v, nil
 }
 

@@ -86,9 +86,10 @@ type Config struct {
 
 // Verifier is one window. Safe for concurrent use.
 type Verifier struct {
-	cfg   Config
-	log   *slog.Logger
-	store *store
+	cfg      Config
+	log      *slog.Logger
+	store    *store
+	receipts *receiptSigner
 
 	mu      sync.Mutex
 	session []*Verdict
@@ -119,11 +120,15 @@ func New(cfg Config) (*Verifier, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	rs, err := newReceiptSigner(cfg.KeyID, cfg.Key)
+	if err != nil {
+		return nil, err
+	}
 	st, err := openStore(cfg.Dir)
 	if err != nil {
 		return nil, err
 	}
-	return &Verifier{cfg: cfg, log: cfg.Logger, store: st}, nil
+	return &Verifier{cfg: cfg, log: cfg.Logger, store: st, receipts: rs}, nil
 }
 
 // Text is a message in both languages.
@@ -240,8 +245,7 @@ func (v *Verifier) NewRequest(ctx context.Context, item string) (*Request, error
 	v.store.prune(now, keepRequests)
 	sr := &storedRequest{Nonce: r.NonceString(), Text: text, Item: si.ID, Expires: r.Expires,
 		cache: &bindingCache{view: view, b: v.bindingFrom(r, view), reqs: r.Requests}}
-	v.store.st.Requests = append(v.store.st.Requests, sr)
-	v.store.st.byNonce[sr.Nonce] = sr
+	v.store.addRequest(sr)
 	err = v.store.save()
 	v.store.mu.Unlock()
 	if err != nil {
@@ -329,19 +333,8 @@ func (v *Verifier) verifyResponse(ctx context.Context, vd *Verdict, view *View, 
 	// Open requests first, most recent first; then answered or expired ones (to say
 	// "replayed" or "request_expired"). The KB-JWT binding decides which request it is.
 	v.store.mu.Lock()
-	var cands, closedOnes []*storedRequest
-	for i := len(v.store.st.Requests) - 1; i >= 0; i-- {
-		if r := v.store.st.Requests[i]; closed(r, now, v.cfg.Skew) {
-			closedOnes = append(closedOnes, r)
-		} else {
-			cands = append(cands, r)
-		}
-	}
-	cands = append(cands, closedOnes...)
+	cands := v.store.candidates(now, v.cfg.Skew, maxCandidates) // bounds the work a hostile answer can cause
 	v.store.mu.Unlock()
-	if len(cands) > maxCandidates { // bound the work a hostile answer can cause
-		cands = cands[:maxCandidates]
-	}
 	if len(cands) == 0 {
 		vd.Code, vd.Detail = credential.CodeNoRequest, "no request issued by this window"
 		return v.finish(ctx, vd, nil, "")
@@ -376,8 +369,7 @@ func (v *Verifier) verifyResponse(ctx context.Context, vd *Verdict, view *View, 
 		vd.Item = sr.Item
 		v.describeItem(vd, view, sr.Item)
 		v.store.mu.Lock()
-		used := sr.Used
-		sr.Used = true
+		used := v.store.markUsed(sr)
 		v.store.st.Seen[vd.Hash] = now.Unix()
 		err = v.store.save()
 		v.store.mu.Unlock()
@@ -412,12 +404,12 @@ func (v *Verifier) verifyResponse(ctx context.Context, vd *Verdict, view *View, 
 // request-scoped list such a wallet uses: the window DID (none for one-way) and, per
 // requested type, its issuers' DIDs, key ids and status lists, its vct and claim names.
 func (v *Verifier) decodeCompact(body []byte, b *binding, view *View, window string) ([]string, error) {
-	ctx := &qr.CompactContext{Nonce: b.nonce, Audience: b.aud, Known: view.known}
+	ctx := &qr.CompactContext{Nonce: b.nonce, Audience: b.aud, Known: view.known, Index: view.knownIx}
 	texts, err := qr.DecodeSDJWT(body, ctx)
 	if err == nil || !strings.Contains(err.Error(), "ambiguous") {
 		return texts, err
 	}
-	ctx.Known = scopedKnown(view, window, b.allowed)
+	ctx.Known, ctx.Index = scopedKnown(view, window, b.allowed), nil
 	return qr.DecodeSDJWT(body, ctx)
 }
 

@@ -1,0 +1,91 @@
+package verifier
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"reflect"
+	"strings"
+	"testing"
+
+	"lianzheng/credential/receipt"
+)
+
+// receiptJSON must carry exactly receipt.Receipt's members (same JSON names, options and
+// types), in sorted order.
+func TestReceiptJSONMirrorsReceipt(t *testing.T) {
+	want, got := reflect.TypeOf(receipt.Receipt{}), reflect.TypeOf(receiptJSON{})
+	members := func(tp reflect.Type) map[string]string {
+		m := map[string]string{}
+		for i := 0; i < tp.NumField(); i++ {
+			f := tp.Field(i)
+			m[f.Tag.Get("json")] = f.Type.String()
+		}
+		return m
+	}
+	if w, g := members(want), members(got); !reflect.DeepEqual(w, g) {
+		t.Fatalf("receiptJSON %v does not mirror receipt.Receipt %v", g, w)
+	}
+	prev := ""
+	for i := 0; i < got.NumField(); i++ {
+		name, _, _ := strings.Cut(got.Field(i).Tag.Get("json"), ",")
+		if name <= prev {
+			t.Fatalf("receiptJSON member %q is out of order", name)
+		}
+		prev = name
+	}
+}
+
+// The window's receipt signer produces byte for byte what receipt.Sign does.
+func TestReceiptSignerMatchesPackage(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	kid := "did:lz:window-1#key-1"
+	s, err := newReceiptSigner(kid, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []receipt.Receipt{
+		{ID: receipt.NewID(), Window: "did:lz:window-1", Department: "dept", Item: "property-transfer", Purpose: "不动产登记",
+			Types: []string{"household-register", "marriage-certificate"}, Time: 1700000000, Result: receipt.ResultAccepted,
+			PresentationHash: "abc", Fields: map[string][]string{"marriage-certificate": {"spouse", "date"}, "household-register": {}}},
+		{ID: "x", Window: "w", Time: 1, Result: receipt.ResultRejected, Reasons: []string{"malformed", "revoked"}, Fields: map[string][]string{}},
+		{ID: "x", Window: "w", Time: -5, Result: receipt.ResultRejected, Fields: map[string][]string{"t": nil}},
+		// Strings a scanner or a registration might hold: HTML characters, escapes, control
+		// characters, U+2028, invalid UTF-8.
+		{ID: "<id>&", Window: "w\"\\/", Item: "a\tb\nc\u0001\u007f", Purpose: "x\u2028y\u2029<>&", PresentationHash: "\xff\xfe",
+			Time: 42, Result: receipt.ResultAccepted, Types: []string{"é", ""}, Fields: map[string][]string{"<b>": {"z", "a", "\x00"}}},
+		{ID: "x", Window: "w", Time: 1, Result: receipt.ResultAccepted},
+	}
+	for i, c := range cases {
+		a, b := c, c
+		a.Fields, b.Fields = cloneFields(c.Fields), cloneFields(c.Fields)
+		want, err1 := receipt.Sign(&a, kid, key)
+		got, err2 := s.sign(&b)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("case %d: %v / %v", i, err1, err2)
+		}
+		if got != want {
+			t.Fatalf("case %d:\n got %s\nwant %s", i, got, want)
+		}
+	}
+	for _, bad := range []receipt.Receipt{{Window: "w", Time: 1, Result: receipt.ResultAccepted}, {ID: "x", Time: 1, Result: receipt.ResultAccepted},
+		{ID: "x", Window: "w", Result: receipt.ResultAccepted}, {ID: "x", Window: "w", Time: 1, Result: "maybe"}} {
+		if _, err := s.sign(&bad); err == nil {
+			t.Fatalf("signed an incomplete receipt %+v", bad)
+		}
+	}
+}
+
+func cloneFields(m map[string][]string) map[string][]string {
+	if m == nil {
+		return nil
+	}
+	out := map[string][]string{}
+	for k, v := range m {
+		if v == nil {
+			out[k] = nil
+		} else {
+			out[k] = append([]string{}, v...)
+		}
+	}
+	return out
+}
