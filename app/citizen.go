@@ -24,7 +24,10 @@ type citizenScreen struct {
 	root *fyne.Container
 	tabs *container.AppTabs
 
-	cards   *fyne.Container
+	cards *fyne.Container // the list, or the empty-wallet words
+	list  *widget.List
+	// Items are the credentials on the cards tab.
+	Items   []wallet.Item
 	Offer   *widget.Entry
 	PIN     *widget.Entry
 	Request *widget.Entry
@@ -141,11 +144,12 @@ func (s *citizenScreen) restore() {
 }
 
 func (s *citizenScreen) build() {
-	s.cards = container.NewVBox()
+	s.list = s.newCardList()
+	s.cards = container.NewStack(s.list)
 	s.history = container.NewVBox()
 	s.present = container.NewVBox()
 	s.tabs = container.NewAppTabs(
-		container.NewTabItemWithIcon(T("citizen.cards"), theme.AccountIcon(), container.NewVScroll(container.NewPadded(s.cards))),
+		container.NewTabItemWithIcon(T("citizen.cards"), theme.AccountIcon(), container.NewPadded(s.cards)),
 		container.NewTabItemWithIcon(T("citizen.receive"), theme.DownloadIcon(), s.receiveTab()),
 		container.NewTabItemWithIcon(T("citizen.present"), theme.UploadIcon(), container.NewVScroll(s.present)),
 		container.NewTabItemWithIcon(T("citizen.history"), theme.HistoryIcon(), container.NewBorder(
@@ -183,27 +187,15 @@ func (s *citizenScreen) loadCards() {
 			s.u.showErr(err)
 			return
 		}
-		s.cards.Objects = nil
+		s.Items = items
 		if len(items) == 0 {
-			s.cards.Add(wrapLabel(T("citizen.empty")))
-		}
-		for _, it := range items {
-			s.cards.Add(s.card(it))
+			s.cards.Objects = []fyne.CanvasObject{wrapLabel(T("citizen.empty"))}
+		} else {
+			s.cards.Objects = []fyne.CanvasObject{s.list}
+			s.list.Refresh()
 		}
 		s.cards.Refresh()
 	})
-}
-
-// card: type, issuer, validity and a status badge.
-func (s *citizenScreen) card(it wallet.Item) fyne.CanvasObject {
-	head := container.NewHBox(heading(lz(it.Name.Zh, it.Name.En)), layout.NewSpacer(), statusBadge(it.Status))
-	info := container.New(layout.NewFormLayout(),
-		widget.NewLabel(T("citizen.issuer")), widget.NewLabel(departmentName(it.Issuer)),
-		widget.NewLabel(T("citizen.valid_until")), widget.NewLabel(date(it.Expires)),
-	)
-	id := it.ID
-	more := widget.NewButtonWithIcon(T("citizen.detail"), theme.InfoIcon(), func() { s.detail(id) })
-	return widget.NewCard("", "", container.NewVBox(head, info, container.NewHBox(layout.NewSpacer(), more)))
 }
 
 // detail shows every claim of a credential (to its holder only).

@@ -111,17 +111,8 @@ func badge(text string, c color.Color) fyne.CanvasObject {
 }
 
 func statusBadge(s wallet.Status) fyne.CanvasObject {
-	switch s {
-	case wallet.StatusValid:
-		return badge(T("status.valid"), colPass)
-	case wallet.StatusSuspended:
-		return badge(T("status.suspended"), colWarn)
-	case wallet.StatusRevoked:
-		return badge(T("status.revoked"), colFail)
-	case wallet.StatusExpired:
-		return badge(T("status.expired"), colFail)
-	}
-	return badge(T("status.unknown"), color.NRGBA{R: 0x70, G: 0x70, B: 0x70, A: 0xFF})
+	word, col := statusWords(s)
+	return badge(word, col)
 }
 
 func stateBadge(state string) fyne.CanvasObject { return statusBadge(wallet.Status(state)) }

@@ -68,21 +68,34 @@ type Claim struct {
 // CheckStatus returns the credential's current status: expiry first, then the issuer's
 // status list on the ledger.
 func (w *Wallet) CheckStatus(ctx context.Context, c *Credential) (Status, error) {
+	l, err := w.ledger()
+	if err != nil {
+		if c.StatusURI != "" && (c.Expires.IsZero() || w.now().Before(c.Expires)) {
+			return StatusUnknown, err
+		}
+		l = nil
+	}
+	return w.checkStatus(ctx, c, func(ctx context.Context, member string, list int) ([]byte, error) {
+		return l.StatusList(ctx, member, list)
+	})
+}
+
+// statusFetch reads one status list (List memoises it: a thousand credentials from a few
+// issuers cost a few ledger reads, not a thousand).
+type statusFetch func(ctx context.Context, member string, list int) ([]byte, error)
+
+func (w *Wallet) checkStatus(ctx context.Context, c *Credential, fetch statusFetch) (Status, error) {
 	if !c.Expires.IsZero() && !w.now().Before(c.Expires) {
 		return StatusExpired, nil
 	}
 	if c.StatusURI == "" {
 		return StatusValid, nil
 	}
-	l, err := w.ledger()
-	if err != nil {
-		return StatusUnknown, err
-	}
 	member, list, ok := parseStatusURI(c.StatusURI)
 	if !ok {
 		return StatusUnknown, fmt.Errorf("wallet: status list %q is not a ledger list", c.StatusURI)
 	}
-	bits, err := l.StatusList(ctx, member, list)
+	bits, err := fetch(ctx, member, list)
 	if err != nil {
 		return StatusUnknown, fmt.Errorf("wallet: status list: %w", err)
 	}
@@ -103,15 +116,41 @@ func (w *Wallet) List(ctx context.Context) ([]Item, error) {
 	if err != nil {
 		return nil, err
 	}
+	type listKey struct {
+		member string
+		list   int
+	}
+	type listVal struct {
+		bits []byte
+		err  error
+	}
+	names := map[string]Bilingual{}
+	lists := map[listKey]listVal{}
+	fetch := func(ctx context.Context, member string, list int) ([]byte, error) {
+		k := listKey{member, list}
+		v, ok := lists[k]
+		if !ok {
+			if w.Ledger == nil {
+				v.err = errors.New("wallet: no ledger connection")
+			} else {
+				v.bits, v.err = w.Ledger.StatusList(ctx, member, list)
+			}
+			lists[k] = v
+		}
+		return v.bits, v.err
+	}
 	out := make([]Item, 0, len(cs))
 	for _, c := range cs {
 		it := Item{Credential: c, Name: Bilingual{c.Type, c.Type}}
-		if w.Ledger != nil {
+		if n, ok := names[c.Type]; ok {
+			it.Name = n
+		} else if w.Ledger != nil {
 			if t, err := w.Ledger.Type(ctx, c.Type); err == nil {
 				it.Name = Bilingual{t.Name.Zh, t.Name.En}
+				names[c.Type] = it.Name
 			}
 		}
-		it.Status, _ = w.CheckStatus(ctx, &c)
+		it.Status, _ = w.checkStatus(ctx, &c, fetch)
 		out = append(out, it)
 	}
 	return out, nil
