@@ -1,13 +1,14 @@
 // Command lianzheng is the LianZheng (链证通) desktop and mobile app: `go run .` opens it on the
 // embedded single-node demo ledger with the demo departments (state in ~/.local/share/lianzheng/demo,
 // or $LZ_HOME).
+//
+// The window shows at once with a splash (app.Starting) while the ledger starts in the
+// background (up to seconds; on the very first run the demo is created too); the role
+// screens then replace it, or the start's error is shown in the window with 重试 and 退出.
 package main
 
 import (
-	"context"
-	"fmt"
 	"os"
-	"time"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
@@ -25,15 +26,9 @@ func main() {
 	w := a.NewWindow("链证通")
 	w.Resize(fyne.NewSize(1100, 760))
 
-	home := app.DefaultHome()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	svc, err := app.StartDemo(ctx, home, nil)
-	cancel()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "lianzheng:", err)
-		os.Exit(1)
-	}
-	defer svc.Close()
-	app.New(a, w, svc)
+	st := app.Starting(a, w)
+	// on quit (window closed): cancel a start still running, wait for it, stop the ledger
+	defer st.Close()
+	st.StartDemo(app.DefaultHome(), nil)
 	w.ShowAndRun()
 }

@@ -1,0 +1,203 @@
+package app
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"lianzheng/ledger"
+)
+
+// Startup is the app's first frame: a splash (链证通, "正在启动演示账本…" and an infinite
+// progress bar, in the remembered language and text size) shown at once, while the services
+// start off the UI goroutine; when they are ready the role screens replace it (New), and if
+// they fail the error is shown in the window, with 重试 and 退出.
+type Startup struct {
+	App fyne.App
+	Win fyne.Window
+	// Sync runs the start inline (tests); the app runs it in a goroutine and swaps the
+	// screens with fyne.Do.
+	Sync bool
+
+	bar    *widget.ProgressBarInfinite
+	status *widget.Label
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	closed bool
+	svc    *Services
+	ui     *UI
+}
+
+// Starting shows the splash in w, in the language and text size remembered in a's
+// preferences (the theme and language New would apply), and returns at once.
+func Starting(a fyne.App, w fyne.Window) *Startup {
+	// the same preferences New reads; New applies them again with the services
+	SetLanguage(a.Preferences().StringWithFallback(prefLang, LangZh))
+	a.Settings().SetTheme(&lzTheme{large: a.Preferences().Bool(prefLarge)})
+	s := &Startup{App: a, Win: w}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.showSplash()
+	return s
+}
+
+func (s *Startup) showSplash() {
+	s.Win.SetTitle(T("app.title"))
+	title := canvas.NewText(T("app.title"), theme.Color(theme.ColorNamePrimary))
+	title.TextStyle.Bold = true
+	title.TextSize = 40
+	title.Alignment = fyne.TextAlignCenter
+	slogan := widget.NewLabelWithStyle(T("app.slogan"), fyne.TextAlignCenter, fyne.TextStyle{})
+	s.status = widget.NewLabelWithStyle(T("startup.starting"), fyne.TextAlignCenter, fyne.TextStyle{})
+	s.status.Wrapping = fyne.TextWrapWord
+	s.bar = widget.NewProgressBarInfinite()
+	s.Win.SetContent(container.NewPadded(container.NewVBox(layout.NewSpacer(), title, slogan,
+		widget.NewSeparator(), s.status, container.NewPadded(s.bar), layout.NewSpacer())))
+}
+
+// SetStatus replaces the splash's line under the title (call on the UI goroutine).
+func (s *Startup) SetStatus(text string) {
+	if s.status != nil {
+		s.status.SetText(text)
+	}
+}
+
+// Start runs start (with a context cancelled by Close) off the UI goroutine, then, on the UI
+// goroutine, swaps in the role screens over its services, or shows its error.
+func (s *Startup) Start(start func(ctx context.Context) (*Services, error)) {
+	run := func() {
+		svc, err := start(s.ctx)
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			if svc != nil && svc.Close != nil {
+				svc.Close() // the app quit while starting
+			}
+			return
+		}
+		s.svc = svc
+		s.mu.Unlock()
+		done := func() {
+			if err != nil {
+				s.Failed(err, start)
+				return
+			}
+			s.Ready(svc)
+		}
+		if s.Sync {
+			done()
+		} else {
+			fyne.Do(done)
+		}
+	}
+	if s.Sync {
+		run()
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		run()
+	}()
+}
+
+// StartDemo starts the embedded demo ledger in home (StartDemo), saying on the splash when
+// this is the first start and the demo is being created.
+func (s *Startup) StartDemo(home string, o *DemoOptions) {
+	if _, err := os.Stat(ledger.GenesisFile(filepath.Join(home, "node"))); err != nil {
+		s.SetStatus(T("startup.first"))
+	}
+	s.Start(func(ctx context.Context) (*Services, error) {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer cancel()
+		return StartDemo(ctx, home, o)
+	})
+}
+
+// Ready replaces the splash with the role screens over svc (on the UI goroutine).
+func (s *Startup) Ready(svc *Services) *UI {
+	s.mu.Lock()
+	closed := s.closed
+	s.svc = svc
+	s.mu.Unlock()
+	if closed {
+		return nil
+	}
+	if s.bar != nil {
+		s.bar.Stop()
+	}
+	u := New(s.App, s.Win, svc)
+	s.mu.Lock()
+	s.ui = u
+	s.mu.Unlock()
+	return u
+}
+
+// Failed shows why the services did not start, in the current language, with 重试 (retry
+// start) and 退出.
+func (s *Startup) Failed(err error, retry func(ctx context.Context) (*Services, error)) {
+	if s.bar != nil {
+		s.bar.Stop()
+	}
+	msg := err.Error()
+	if b, ok := bilingualOf(err); ok {
+		msg = lz(b.Zh, b.En)
+	}
+	head := canvas.NewText(T("startup.failed"), theme.Color(theme.ColorNameError))
+	head.TextStyle.Bold = true
+	head.TextSize = theme.Size(theme.SizeNameHeadingText)
+	head.Alignment = fyne.TextAlignCenter
+	detail := widget.NewLabelWithStyle(msg, fyne.TextAlignCenter, fyne.TextStyle{})
+	detail.Wrapping = fyne.TextWrapWord
+	hint := widget.NewLabelWithStyle(T("startup.failed.hint"), fyne.TextAlignCenter, fyne.TextStyle{})
+	hint.Wrapping = fyne.TextWrapWord
+	buttons := container.NewHBox(layout.NewSpacer())
+	if retry != nil {
+		again := widget.NewButtonWithIcon(T("startup.retry"), theme.ViewRefreshIcon(), func() {
+			s.showSplash()
+			s.Start(retry)
+		})
+		again.Importance = widget.HighImportance
+		buttons.Add(again)
+	}
+	buttons.Add(widget.NewButtonWithIcon(T("startup.quit"), theme.CancelIcon(), func() { s.App.Quit() }))
+	buttons.Add(layout.NewSpacer())
+	s.Win.SetContent(container.NewPadded(container.NewVBox(layout.NewSpacer(),
+		container.NewHBox(layout.NewSpacer(), widget.NewIcon(theme.NewErrorThemedResource(theme.ErrorIcon())), head, layout.NewSpacer()),
+		detail, hint, buttons, layout.NewSpacer())))
+}
+
+// UI is the running UI once the services are ready (nil before).
+func (s *Startup) UI() *UI {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ui
+}
+
+// Close cancels a start in flight and waits for it, then closes the services (main defers
+// it: the window closed or the app quit).
+func (s *Startup) Close() {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.cancel()
+	s.wg.Wait()
+	s.mu.Lock()
+	svc := s.svc
+	s.svc = nil
+	s.mu.Unlock()
+	if svc != nil && svc.Close != nil {
+		svc.Close()
+	}
+}
