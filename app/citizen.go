@@ -66,7 +66,7 @@ func (s *citizenScreen) core() CitizenCore {
 
 func (s *citizenScreen) pinScreen(exists bool) fyne.CanvasObject {
 	pin := widget.NewPasswordEntry()
-	pin.SetPlaceHolder("••••••")
+	pin.SetPlaceHolder(T("citizen.pin.wallet"))
 	title, hint := T("citizen.pin.setup"), T("citizen.pin.setup.hint")
 	if exists {
 		title, hint = T("citizen.unlock"), ""
@@ -103,7 +103,7 @@ func (s *citizenScreen) showRestore() {
 	s.RestorePath = widget.NewEntry()
 	s.RestorePath.SetPlaceHolder("lianzheng-wallet.lzbak")
 	s.RestorePass = widget.NewPasswordEntry()
-	pick := widget.NewButtonWithIcon("", theme.FolderOpenIcon(), func() {
+	pick := widget.NewButtonWithIcon(T("common.browse"), theme.FolderOpenIcon(), func() {
 		d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
 			if err != nil || rc == nil {
 				return
