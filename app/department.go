@@ -19,7 +19,8 @@ import (
 
 // deptScreen is the 部门签发 role: the types this department may issue (from the ledger
 // catalogue), an issue form generated from the type's schema with per-field errors from the
-// issuer core, the offer QR + PIN, and the issued list with suspend / resume / revoke.
+// issuer core, the offer QR + PIN, batch issuance from a CSV file with progress, and the
+// issued list with suspend / resume / revoke.
 type deptScreen struct {
 	u    *UI
 	root *fyne.Container
@@ -37,6 +38,9 @@ type deptScreen struct {
 	// LastOffer is the offer on screen.
 	LastOffer *OfferResult
 	scroll    *container.Scroll
+	// batch is the 批量签发 tab (department_batch.go).
+	batch *batchSection
+	tabs  *container.AppTabs
 }
 
 func newDeptScreen(u *UI) *deptScreen {
@@ -49,6 +53,7 @@ func newDeptScreen(u *UI) *deptScreen {
 	s.form = container.NewVBox()
 	s.offer = container.NewVBox()
 	s.list = container.NewVBox()
+	s.batch = newBatchSection(s)
 
 	top := container.New(layout.NewFormLayout())
 	if u.Svc != nil && len(u.Svc.Departments) > 1 {
@@ -79,6 +84,7 @@ func newDeptScreen(u *UI) *deptScreen {
 	issue := s.scroll
 	tabs := container.NewAppTabs(
 		container.NewTabItemWithIcon(T("dept.issue"), theme.DocumentCreateIcon(), issue),
+		container.NewTabItemWithIcon(T("dept.batch"), theme.UploadIcon(), s.batch.root),
 		container.NewTabItemWithIcon(T("dept.issued"), theme.ListIcon(), container.NewVScroll(container.NewPadded(s.list))),
 	)
 	tabs.OnSelected = func(t *container.TabItem) {
@@ -86,6 +92,7 @@ func newDeptScreen(u *UI) *deptScreen {
 			s.loadRecords()
 		}
 	}
+	s.tabs = tabs
 	s.root = container.NewStack(tabs)
 	if s.which == nil {
 		s.load()
@@ -108,6 +115,7 @@ func (s *deptScreen) load() {
 			return
 		}
 		s.types = ts
+		s.batch.setTypes(ts)
 		names := make([]string, len(ts))
 		for i, t := range ts {
 			names[i] = lz(t.Name.Zh, t.Name.En)
