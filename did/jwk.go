@@ -25,19 +25,23 @@ const maxJWKLen = 4096
 
 var b64 = base64.RawURLEncoding.Strict()
 
-// JWK returns the public JWK of k.
+// JWK returns the public JWK of k, or the empty JWK (which every parser refuses) for a
+// PublicKey not built by this package whose Alg and Key do not match.
 func (k PublicKey) JWK() JWK {
+	if _, ok := k.rawBytes(); !ok {
+		return JWK{}
+	}
 	switch k.Alg {
 	case Ed25519:
 		return JWK{Kty: "OKP", Crv: "Ed25519", X: b64.EncodeToString(k.Key.(ed25519.PublicKey))}
 	case P256:
 		raw, err := k.Key.(*ecdsa.PublicKey).Bytes()
-		if err != nil {
-			panic("did: invalid P-256 key in PublicKey")
+		if err != nil || len(raw) != 65 {
+			return JWK{}
 		}
 		return JWK{Kty: "EC", Crv: "P-256", X: b64.EncodeToString(raw[1:33]), Y: b64.EncodeToString(raw[33:65])}
 	}
-	panic("did: PublicKey with unknown algorithm " + string(k.Alg))
+	return JWK{}
 }
 
 // decodeCoord decodes one base64url coordinate of exactly n bytes, canonically encoded.
@@ -121,9 +125,13 @@ func ParseJWKJSON(data []byte) (PublicKey, error) {
 	return j.PublicKey()
 }
 
-// Thumbprint returns the RFC 7638 JWK thumbprint (SHA-256, base64url) of the key.
+// Thumbprint returns the RFC 7638 JWK thumbprint (SHA-256, base64url) of the key ("" for a
+// malformed PublicKey, so that no two bad keys share a thumbprint).
 func (k PublicKey) Thumbprint() string {
 	j := k.JWK()
+	if j.Kty == "" {
+		return ""
+	}
 	var buf bytes.Buffer
 	// RFC 7638 §3.2: required members only, lexicographic order, no whitespace. The values
 	// are fixed names and base64url, which need no JSON escaping.

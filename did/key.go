@@ -90,16 +90,13 @@ func NewPublicKey(k crypto.PublicKey) (PublicKey, error) {
 }
 
 // Bytes returns the raw key: 32 bytes for Ed25519, the 33-byte compressed point for P-256.
-// It panics on a PublicKey whose Alg and Key do not match (not one built by this package).
+// A PublicKey whose Alg and Key do not match (not one built by this package) has none: nil.
 func (k PublicKey) Bytes() []byte {
-	b, ok := k.rawBytes()
-	if !ok {
-		panic("did: invalid PublicKey")
-	}
+	b, _ := k.rawBytes()
 	return b
 }
 
-// rawBytes is Bytes without the panic. It checks the shape of k, not the point (the
+// rawBytes is Bytes, saying whether k is well formed. It checks the shape of k, not the point (the
 // constructors did that).
 func (k PublicKey) rawBytes() ([]byte, bool) {
 	switch key := k.Key.(type) {
@@ -124,24 +121,34 @@ func (k PublicKey) rawBytes() ([]byte, bool) {
 	return nil, false
 }
 
-// Multikey returns the Multikey publicKeyMultibase value: 'z' + base58btc(multicodec || key).
+// Multikey returns the Multikey publicKeyMultibase value: 'z' + base58btc(multicodec || key),
+// or "" for a PublicKey not built by this package whose Alg and Key do not match (every
+// parser refuses the empty value, so a bad key can never pass as another).
 func (k PublicKey) Multikey() string {
-	var prefix []byte
-	switch k.Alg {
-	case Ed25519:
-		prefix = codecEd25519
-	case P256:
+	raw, ok := k.rawBytes()
+	if !ok {
+		return ""
+	}
+	prefix := codecEd25519
+	if k.Alg == P256 {
 		prefix = codecP256
 	}
-	s, err := multibase.Encode(multibase.Base58BTC, append(bytes.Clone(prefix), k.Bytes()...))
+	s, err := multibase.Encode(multibase.Base58BTC, append(bytes.Clone(prefix), raw...))
 	if err != nil {
-		panic("did: base58btc encode: " + err.Error())
+		return ""
 	}
 	return s
 }
 
 // DIDKey returns the key's did:key DID.
-func (k PublicKey) DIDKey() string { return keyPrefix + k.Multikey() }
+// It is "" for a malformed PublicKey (see Multikey).
+func (k PublicKey) DIDKey() string {
+	m := k.Multikey()
+	if m == "" {
+		return ""
+	}
+	return keyPrefix + m
+}
 
 // JWSAlg returns the JOSE algorithm for signatures by this key: "EdDSA" or "ES256".
 func (k PublicKey) JWSAlg() string {
