@@ -46,6 +46,7 @@ type App struct {
 	tree   *iavl.MutableTree
 	logger log.Logger
 
+	caches    *caches // signature checks and key resolutions already done
 	meta      meta
 	lastHash  []byte
 	committed reader    // state at the last commit (CheckTx)
@@ -85,7 +86,7 @@ func NewApp(db dbm.DB, opts ...Option) (*App, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	a := &App{db: db, logger: cfg.logger}
+	a := &App{db: db, logger: cfg.logger, caches: newCaches()}
 	a.tree = iavl.NewMutableTree(idb.NewWrapper(dbm.NewPrefixDB(db, treePrefix)), cfg.cacheSize, true, iavl.NewNopLogger())
 	version, err := a.tree.Load()
 	if err != nil {
@@ -277,9 +278,9 @@ func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (resp *abci.R
 	if view == nil || a.meta.ChainID == "" {
 		return &abci.ResponseCheckTx{Code: CodeInternal, Codespace: Codespace, Log: "the ledger has no state yet (InitChain has not run)"}, nil
 	}
-	res, _ := execTx(view, req.Tx, a.meta.ChainID, a.meta.Height+1, a.meta.Time, newValUpdates(), false)
+	res, _ := execTx(view, req.Tx, a.meta.ChainID, a.meta.Height+1, a.meta.Time, newValUpdates(), false, a.caches)
 	if res.code == CodeOK && req.Type == abci.CheckTxType_New {
-		if e, err := DecodeEnvelope(req.Tx); err == nil {
+		if e := res.env; e != nil {
 			k, hash := string(KeyNonce(e.Signer, e.Nonce)), TxHash(req.Tx)
 			if prev, ok := a.pendingNonces[k]; ok && prev != hash {
 				res = txResult{code: CodeReplay, log: fmt.Sprintf("nonce %s of %s is already used by pending transaction %s", e.Nonce, e.Signer, prev)}
@@ -351,7 +352,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 	base := treeReader{a.tree}
 	for i, tx := range req.Txs {
 		txVals := newValUpdates()
-		res, ov := execTx(base, tx, a.meta.ChainID, req.Height, req.Time, txVals, true)
+		res, ov := execTx(base, tx, a.meta.ChainID, req.Height, req.Time, txVals, true, a.caches)
 		r := &abci.ExecTxResult{Code: res.code, Log: res.log, Data: res.data, Events: res.events, GasWanted: 1}
 		if res.code == CodeOK {
 			if err := ov.flushTree(a.tree); err != nil {

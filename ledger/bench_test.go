@@ -56,3 +56,39 @@ func BenchmarkFinalizeBlock(b *testing.B) {
 	b.ReportMetric(1e9/perTx, "tx/s")
 	benchfloor.Report(b, perBlock*verify)
 }
+
+// BenchmarkDecodeEnvelope: the strict decoding of one status.set envelope, as CheckTx,
+// PrepareProposal, ProcessProposal and FinalizeBlock each do it. x-floor: one Ed25519 verify.
+func BenchmarkDecodeEnvelope(b *testing.B) {
+	_, verify := benchfloor.Ed25519()
+	h := newHarness(b)
+	h.mustOK()
+	tx := h.tx(gaj, TxStatusSet, StatusSet{List: 1, Updates: []StatusUpdate{{Index: 12345, Value: 1}}})
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := DecodeEnvelope(tx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	benchfloor.Report(b, verify)
+}
+
+// BenchmarkCheckTx: CheckTx of status.set transactions whose signatures were verified before
+// (as in a recheck, or FinalizeBlock after CheckTx). x-floor: one Ed25519 verify.
+func BenchmarkCheckTx(b *testing.B) {
+	_, verify := benchfloor.Ed25519()
+	h := newHarness(b)
+	h.mustOK()
+	tx := h.tx(gaj, TxStatusSet, StatusSet{List: 1, Updates: []StatusUpdate{{Index: 12345, Value: 1}}})
+	ctx := context.Background()
+	req := &abci.RequestCheckTx{Tx: tx, Type: abci.CheckTxType_Recheck}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if r, err := h.app.CheckTx(ctx, req); err != nil || r.Code != CodeOK {
+			b.Fatal(err, r.Log)
+		}
+	}
+	b.StopTimer()
+	benchfloor.Report(b, verify)
+}

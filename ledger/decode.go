@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -31,6 +32,34 @@ func DecodeEnvelope(tx []byte) (*Envelope, error) {
 	if len(tx) > MaxTxBytes {
 		return nil, fmt.Errorf("transaction is %d bytes, the limit is %d", len(tx), MaxTxBytes)
 	}
+	// Fast path: an envelope that encodes back to exactly its own bytes has no unknown,
+	// repeated or differently cased member and no trailing data, which is what the strict
+	// walk checks; only the nesting bound is left to check. Anything else takes the strict
+	// path, which accepts nothing more and explains the refusal.
+	if e := decodeCanonical(tx); e != nil {
+		if e.V != TxVersion {
+			return nil, fmt.Errorf("envelope version %d is not supported (want %d)", e.V, TxVersion)
+		}
+		return e, nil
+	}
+	return decodeEnvelopeStrict(tx)
+}
+
+// decodeCanonical returns the envelope tx encodes if tx is exactly its canonical encoding
+// nested at most maxJSONDepth deep, else nil.
+func decodeCanonical(tx []byte) *Envelope {
+	var e Envelope
+	if json.Unmarshal(tx, &e) != nil || !jsonDepthOK(tx) {
+		return nil
+	}
+	if canon, err := json.Marshal(&e); err != nil || !bytes.Equal(canon, tx) {
+		return nil
+	}
+	return &e
+}
+
+// decodeEnvelopeStrict is DecodeEnvelope by the strict walk alone.
+func decodeEnvelopeStrict(tx []byte) (*Envelope, error) {
 	var e Envelope
 	if err := strictUnmarshal(tx, &e); err != nil {
 		return nil, fmt.Errorf("envelope: %v", err)
@@ -156,8 +185,49 @@ func walkStrict(dec *json.Decoder, t reflect.Type, depth int) error {
 	return err
 }
 
-// jsonFields maps the exact json names of a struct's exported fields to their types.
+// jsonDepthOK reports whether well-formed JSON nests arrays and objects at most
+// maxJSONDepth deep, the bound walkStrict enforces.
+func jsonDepthOK(data []byte) bool {
+	depth, inString := 0, false
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		if inString {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '{', '[':
+			if depth++; depth > maxJSONDepth {
+				return false
+			}
+		case '}', ']':
+			depth--
+		}
+	}
+	return true
+}
+
+var jsonFieldsCache sync.Map // reflect.Type -> map[string]reflect.Type
+
+// jsonFields maps the exact json names of a struct's exported fields to their types. The
+// map is shared: do not modify it.
 func jsonFields(t reflect.Type) map[string]reflect.Type {
+	if m, ok := jsonFieldsCache.Load(t); ok {
+		return m.(map[string]reflect.Type)
+	}
+	m := computeJSONFields(t)
+	jsonFieldsCache.Store(t, m)
+	return m
+}
+
+func computeJSONFields(t reflect.Type) map[string]reflect.Type {
 	out := map[string]reflect.Type{}
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -25,8 +26,15 @@ func FuzzDecodeTx(f *testing.F) {
 	f.Add(h.tx(gaj, TxDIDCreate, DIDCreate{DID: "did:lz:x", Keys: nil}))
 	f.Add(h.tx(gaj, TxDIDRevokeKey, DIDRevokeKey{DID: "did:lz:gaj", KeyID: "key-1"}))
 	f.Add([]byte(`{"v":1,"chain":"lz-test-1","type":"status.set","signer":"did:lz:gaj#key-1","nonce":"aaaaaaaaaaaaaaaa","body":{"list":0,"updates":[{"index":1,"value":1}]}}`))
+	f.Add([]byte(`{"v":1,"chain":"c","type":"t","signer":"s","nonce":"n","body":[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]],"sig":"x"}`))
+	f.Add([]byte(`{"v":1,"chain":"c","type":"t","signer":"s","nonce":"n","body":{"a":"\"[[[[[[[[[[[[[[[[[["},"sig":"x"}`))
 	f.Fuzz(func(t *testing.T, tx []byte) {
-		_, _ = DecodeEnvelope(tx)
+		// DecodeEnvelope (canonical fast path first) answers exactly as the strict walk alone.
+		got, gotErr := DecodeEnvelope(tx)
+		want, wantErr := decodeEnvelopeStrict(tx)
+		if len(tx) > 0 && len(tx) <= MaxTxBytes && (fmt.Sprint(gotErr) != fmt.Sprint(wantErr) || !reflect.DeepEqual(got, want)) {
+			t.Fatalf("DecodeEnvelope: %+v, %v; strict walk: %+v, %v", got, gotErr, want, wantErr)
+		}
 		r, err := h.app.CheckTx(context.Background(), &abci.RequestCheckTx{Tx: tx, Type: abci.CheckTxType_New})
 		if err != nil {
 			t.Fatal(err)

@@ -61,7 +61,17 @@ type txCtx struct {
 	events  []abci.Event
 	data    []byte
 	deliver bool
+	caches  *caches
 }
+
+// caches are an App's memos of pure functions that transactions evaluate again and again:
+// signature verification and signing-key resolution.
+type caches struct {
+	sigs *sigCache
+	keys *keyCache
+}
+
+func newCaches() *caches { return &caches{sigs: newSigCache(), keys: newKeyCache()} }
 
 // txResult is the outcome of executing one transaction.
 type txResult struct {
@@ -69,22 +79,23 @@ type txResult struct {
 	log    string
 	data   []byte
 	events []abci.Event
+	env    *Envelope // the decoded envelope, when it decoded
 }
 
 // execTx decodes, authenticates, authorises and applies one transaction to a fresh overlay
 // over base. On success the overlay holds the writes; on failure it must be dropped.
-func execTx(base reader, tx []byte, chain string, height int64, now time.Time, vals *valUpdates, deliver bool) (res txResult, ov *overlay) {
+func execTx(base reader, tx []byte, chain string, height int64, now time.Time, vals *valUpdates, deliver bool, cs *caches) (res txResult, ov *overlay) {
 	ov = newOverlay(base)
 	defer func() {
 		if r := recover(); r != nil {
 			res = txResult{code: CodeInternal, log: fmt.Sprintf("internal error: transaction handler panicked: %v", r)}
 		}
 	}()
-	ctx := &txCtx{st: state{ov}, height: height, time: now, chain: chain, tx: tx, vals: vals, deliver: deliver}
+	ctx := &txCtx{st: state{ov}, height: height, time: now, chain: chain, tx: tx, vals: vals, deliver: deliver, caches: cs}
 	if err := ctx.run(); err != nil {
-		return txResult{code: err.code, log: err.msg}, ov
+		return txResult{code: err.code, log: err.msg, env: ctx.env}, ov
 	}
-	return txResult{code: CodeOK, log: "ok", data: ctx.data, events: ctx.events}, ov
+	return txResult{code: CodeOK, log: "ok", data: ctx.data, events: ctx.events, env: ctx.env}, ov
 }
 
 func (c *txCtx) run() *txError {
@@ -149,37 +160,32 @@ func (c *txCtx) authenticate() *txError {
 		return reject(CodeMalformed, "signer %s must be a did:lz DID URL with a key fragment", quote(c.env.Signer))
 	}
 	c.signer = u
-	h, e := c.st.history(u.DID)
+	raw, e := c.st.get(KeyDID(u.DID))
 	if e != nil {
-		return internal(e)
+		return internal(fmt.Errorf("read %s: %w", KeyDID(u.DID), e))
 	}
-	if h == nil {
+	if raw == nil {
 		return reject(CodeUnauthorized, "signer %s is not a DID registered on the ledger", u.DID)
 	}
-	rec, err := h.KeyAt(u.Fragment, c.time)
-	if err != nil {
-		return reject(CodeBadSignature, "signing key %s is not valid at %s: %v", c.env.Signer, c.time.UTC().Format(time.RFC3339), err)
-	}
-	if !rec.HasPurpose(did.PurposeAuthentication) && !rec.HasPurpose(did.PurposeAssertion) {
-		return reject(CodeBadSignature, "signing key %s is not an authentication or assertionMethod key", c.env.Signer)
-	}
-	pk, err := rec.PublicKey()
-	if err != nil {
-		return reject(CodeBadSignature, "signing key %s: %v", c.env.Signer, err)
-	}
-	edk, ok := pk.Key.(ed25519.PublicKey)
-	if !ok || pk.Alg != did.Ed25519 {
-		return reject(CodeBadSignature, "signing key %s is %s; ledger transactions are signed with Ed25519 keys", c.env.Signer, pk.Alg)
+	edk, ok := c.caches.keys.get(raw, u.Fragment, c.time)
+	if !ok {
+		var err *txError
+		if edk, err = c.signingKey(u); err != nil {
+			return err
+		}
+		c.caches.keys.put(raw, u.Fragment, c.time, edk)
 	}
 	sig, err := base64.RawURLEncoding.Strict().DecodeString(c.env.Sig)
 	if err != nil || len(sig) != ed25519.SignatureSize {
 		return reject(CodeBadSignature, "signature is not %d bytes of unpadded base64url", ed25519.SignatureSize)
 	}
-	msg, err := c.env.SigningBytes()
-	if err != nil {
-		return reject(CodeMalformed, "envelope: %v", err)
+	msg, ok := canonicalSigningBytes(c.tx, c.env.Sig)
+	if !ok {
+		if msg, err = c.env.SigningBytes(); err != nil {
+			return reject(CodeMalformed, "envelope: %v", err)
+		}
 	}
-	if !verifiedSigs.verify(edk, msg, sig) {
+	if !c.caches.sigs.verify(edk, msg, sig) {
 		return reject(CodeBadSignature, "signature does not verify with %s", c.env.Signer)
 	}
 	m, e := c.st.memberByDID(u.DID)
@@ -188,6 +194,48 @@ func (c *txCtx) authenticate() *txError {
 	}
 	c.member = m
 	return nil
+}
+
+// canonicalSigningBytes is Envelope.SigningBytes of a transaction DecodeEnvelope accepted,
+// without encoding it again: the canonical envelope ends with its sig member, and the
+// signing bytes are the same JSON without it. It reports false if tx does not end that way.
+func canonicalSigningBytes(tx []byte, sig string) ([]byte, bool) {
+	suffix := len(`,"sig":""}`) + len(sig)
+	if sig == "" || len(tx) < suffix || string(tx[len(tx)-suffix:]) != `,"sig":"`+sig+`"}` {
+		return nil, false
+	}
+	msg := make([]byte, 0, len(SigDomain)+len(tx)-suffix+1)
+	msg = append(msg, SigDomain...)
+	msg = append(msg, tx[:len(tx)-suffix]...)
+	return append(msg, '}'), true
+}
+
+// signingKey resolves the signer's key from its DID history: valid at the transaction's
+// time, not compromised, for authentication or assertionMethod, Ed25519.
+func (c *txCtx) signingKey(u did.DIDURL) (ed25519.PublicKey, *txError) {
+	h, e := c.st.history(u.DID)
+	if e != nil {
+		return nil, internal(e)
+	}
+	if h == nil {
+		return nil, reject(CodeUnauthorized, "signer %s is not a DID registered on the ledger", u.DID)
+	}
+	rec, err := h.KeyAt(u.Fragment, c.time)
+	if err != nil {
+		return nil, reject(CodeBadSignature, "signing key %s is not valid at %s: %v", c.env.Signer, c.time.UTC().Format(time.RFC3339), err)
+	}
+	if !rec.HasPurpose(did.PurposeAuthentication) && !rec.HasPurpose(did.PurposeAssertion) {
+		return nil, reject(CodeBadSignature, "signing key %s is not an authentication or assertionMethod key", c.env.Signer)
+	}
+	pk, err := rec.PublicKey()
+	if err != nil {
+		return nil, reject(CodeBadSignature, "signing key %s: %v", c.env.Signer, err)
+	}
+	edk, ok := pk.Key.(ed25519.PublicKey)
+	if !ok || pk.Alg != did.Ed25519 {
+		return nil, reject(CodeBadSignature, "signing key %s is %s; ledger transactions are signed with Ed25519 keys", c.env.Signer, pk.Alg)
+	}
+	return edk, nil
 }
 
 func (c *txCtx) requireMember() *txError {
