@@ -20,10 +20,20 @@ const benchTxs = 2000
 // multiple of the Ed25519 work the ledger cannot avoid per transaction (one verification in
 // CheckTx, one in FinalizeBlock), latency as a multiple of the configured timeout_commit
 // (the pause between blocks; no commit can be seen sooner on average).
-func reportLoad(b *testing.B, r *LoadResult, timeoutCommit time.Duration) {
+//
+// cpu-x-floor is the process CPU time (user + system: every node and the load generator) per
+// transaction as a multiple of the CPU time of the verifications no deployment can avoid:
+// one per validator (each validator checks every signature once, in CheckTx; FinalizeBlock
+// finds it in its cache). Both are CPU time, so unlike tx/s the ratio hardly moves when other
+// work shares the machine; cores ÷ (cpu-x-floor × validators × verify) bounds the tx/s this
+// machine can reach.
+func reportLoad(b *testing.B, r *LoadResult, cpu time.Duration, validators int, timeoutCommit time.Duration) {
 	_, verify := benchfloor.Ed25519()
 	perTx := float64(r.Elapsed.Nanoseconds()) / float64(r.Txs)
 	b.ReportMetric(r.TxPerSecond(), "tx/s")
+	if v := verifyCPU(); v > 0 && cpu > 0 {
+		b.ReportMetric(float64(cpu)/float64(r.Txs)/(float64(validators)*float64(v)), "cpu-x-floor")
+	}
 	b.ReportMetric(float64(r.Percentile(50).Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(r.Percentile(90).Microseconds())/1000, "p90-ms")
 	b.ReportMetric(perTx/(2*verify), "tx-x-floor")
@@ -33,8 +43,10 @@ func reportLoad(b *testing.B, r *LoadResult, timeoutCommit time.Duration) {
 }
 
 func runBench(b *testing.B, chainID string, keys []*DemoKey, clients []*rpchttp.HTTP, timeoutCommit time.Duration) {
+	verifyCPU() // measured before the nodes are busy
 	b.Helper()
 	var total LoadResult
+	var cpu time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
@@ -43,12 +55,14 @@ func runBench(b *testing.B, chainID string, keys []*DemoKey, clients []*rpchttp.
 			b.Fatal(err)
 		}
 		b.StartTimer()
+		cpu0 := processCPU()
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		r, err := RunLoad(ctx, clients, clients[0], txs, 8, 1000, 5*time.Second)
 		cancel()
 		if err != nil {
 			b.Fatal(err)
 		}
+		cpu += processCPU() - cpu0
 		total.Txs += r.Txs
 		total.Elapsed += r.Elapsed
 		total.Latencies = append(total.Latencies, r.Latencies...)
@@ -57,7 +71,7 @@ func runBench(b *testing.B, chainID string, keys []*DemoKey, clients []*rpchttp.
 	}
 	b.StopTimer()
 	slices.Sort(total.Latencies)
-	reportLoad(b, &total, timeoutCommit)
+	reportLoad(b, &total, cpu, len(clients), timeoutCommit)
 }
 
 // BenchmarkEmbeddedSignedTx: 2,000 signed status.set transactions per iteration from 8
