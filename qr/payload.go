@@ -145,7 +145,10 @@ func Decode(scanned string, max int) (prefix string, body []byte, err error) {
 func normalizeScanned(s string) (string, error) {
 	out := make([]byte, 0, len(s))
 	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
+		r, size := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
 		if r == utf8.RuneError && size <= 1 {
 			return "", malformed("payload", "invalid UTF-8 at byte offset %d", i)
 		}

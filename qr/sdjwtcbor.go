@@ -54,6 +54,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/fxamacker/cbor/v2"
 )
@@ -125,6 +126,117 @@ func canonicalJSON(v any) ([]byte, error) {
 		return nil, err
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// appendJSON appends canonicalJSON(v) to dst for the values the decoder builds (objects,
+// arrays, strings, json.Number, integers, booleans, null), without encoding/json's
+// reflection. Whatever it is not certain to write exactly as encoding/json does — a string
+// that needs escaping, an object key outside ASCII, a float — it hands to canonicalJSON.
+// TestAppendJSONMatchesCanonical checks it against canonicalJSON.
+func appendJSON(dst []byte, v any) ([]byte, error) {
+	switch t := v.(type) {
+	case string:
+		return appendJSONString(dst, t)
+	case json.Number:
+		if !plainInteger(string(t)) {
+			return appendCanonical(dst, t)
+		}
+		return append(dst, t...), nil
+	case uint64:
+		return strconv.AppendUint(dst, t, 10), nil
+	case int64:
+		return strconv.AppendInt(dst, t, 10), nil
+	case bool:
+		return strconv.AppendBool(dst, t), nil
+	case nil:
+		return append(dst, "null"...), nil
+	case []any:
+		dst = append(dst, '[')
+		for i, x := range t {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			var err error
+			if dst, err = appendJSON(dst, x); err != nil {
+				return nil, err
+			}
+		}
+		return append(dst, ']'), nil
+	case map[string]any:
+		var buf [16]string
+		keys := buf[:0]
+		for k := range t {
+			for i := 0; i < len(k); i++ {
+				if k[i] >= utf8.RuneSelf {
+					return appendCanonical(dst, t)
+				}
+			}
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		dst = append(dst, '{')
+		for i, k := range keys {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			var err error
+			if dst, err = appendJSONString(dst, k); err != nil {
+				return nil, err
+			}
+			dst = append(dst, ':')
+			if dst, err = appendJSON(dst, t[k]); err != nil {
+				return nil, err
+			}
+		}
+		return append(dst, '}'), nil
+	default:
+		return appendCanonical(dst, t)
+	}
+}
+
+func appendCanonical(dst []byte, v any) ([]byte, error) {
+	b, err := canonicalJSON(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(dst, b...), nil
+}
+
+// appendJSONString writes s quoted; strings with nothing to escape (no '"', '\\', control
+// character, invalid UTF-8, U+2028 or U+2029) are copied as they are.
+func appendJSONString(dst []byte, s string) ([]byte, error) {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 || c == '"' || c == '\\' {
+				return appendCanonical(dst, s)
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 || r == '\u2028' || r == '\u2029' {
+			return appendCanonical(dst, s)
+		}
+		i += n
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"'), nil
+}
+
+// plainInteger: an optional '-' and decimal digits without a leading zero (or "0").
+func plainInteger(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	if s == "" || len(s) > 1 && s[0] == '0' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // known indexes Known strings by SHA-256: the hashes sorted, so that a reference (a hash
@@ -537,7 +649,11 @@ func encodeOne(text string, ctx *CompactContext, kn *known) (any, error) {
 }
 
 func kbPayload(ctx *CompactContext, iat uint64, prefix string) map[string]any {
-	return map[string]any{"aud": ctx.Audience, "iat": iat, "nonce": ctx.Nonce, "sd_hash": digestB64(prefix)}
+	return kbPayloadHash(ctx, iat, digestB64(prefix))
+}
+
+func kbPayloadHash(ctx *CompactContext, iat uint64, sdHash string) map[string]any {
+	return map[string]any{"aud": ctx.Audience, "iat": iat, "nonce": ctx.Nonce, "sd_hash": sdHash}
 }
 
 // ---- decoding ----
@@ -567,7 +683,7 @@ func (d *decoder) jsonSeg(v any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := canonicalJSON(j)
+	b, err := appendJSON(make([]byte, 0, 256), j)
 	if err != nil {
 		return nil, malformed("compact", "cannot serialise: %v", err)
 	}
@@ -874,13 +990,23 @@ func decodeOne(v any, ctx *CompactContext, kn *known) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var b strings.Builder
-	b.WriteString(b64.EncodeToString(h) + "." + b64.EncodeToString(pl) + "." + b64.EncodeToString(sig) + "~")
+	size := b64.EncodedLen(len(h)) + b64.EncodedLen(len(pl)) + b64.EncodedLen(len(sig)) + 3
 	for _, t := range texts {
-		b.WriteString(t + "~")
+		size += len(t) + 1
+	}
+	b := make([]byte, 0, size+kbTextEstimate)
+	b = b64.AppendEncode(b, h)
+	b = append(b, '.')
+	b = b64.AppendEncode(b, pl)
+	b = append(b, '.')
+	b = b64.AppendEncode(b, sig)
+	b = append(b, '~')
+	for _, t := range texts {
+		b = append(b, t...)
+		b = append(b, '~')
 	}
 	if p[4] == nil {
-		return b.String(), nil
+		return string(b), nil
 	}
 	kb, ok := p[4].([]any)
 	if !ok || len(kb) != 3 {
@@ -892,7 +1018,7 @@ func decodeOne(v any, ctx *CompactContext, kn *known) (string, error) {
 		if t >= uint64(len(kbAlgs)) {
 			return "", malformed("compact", "bad KB-JWT alg %d", t)
 		}
-		kh, _ = canonicalJSON(map[string]any{"alg": kbAlgs[t], "typ": "kb+jwt"})
+		kh = kbHeaders[t]
 	case []byte:
 		kh = t
 	default:
@@ -900,7 +1026,8 @@ func decodeOne(v any, ctx *CompactContext, kn *known) (string, error) {
 	}
 	switch t := kb[1].(type) {
 	case uint64:
-		kp, _ = canonicalJSON(kbPayload(ctx, t, b.String()))
+		sum := sha256.Sum256(b) // sd_hash: over the presentation up to and including the last '~'
+		kp, _ = appendJSON(make([]byte, 0, 256), kbPayloadHash(ctx, t, b64.EncodeToString(sum[:])))
 	case []byte:
 		kp = t
 	default:
@@ -910,9 +1037,25 @@ func decodeOne(v any, ctx *CompactContext, kn *known) (string, error) {
 	if !ok {
 		return "", malformed("compact", "bad KB-JWT signature")
 	}
-	b.WriteString(b64.EncodeToString(kh) + "." + b64.EncodeToString(kp) + "." + b64.EncodeToString(ksig))
-	return b.String(), nil
+	b = b64.AppendEncode(b, kh)
+	b = append(b, '.')
+	b = b64.AppendEncode(b, kp)
+	b = append(b, '.')
+	b = b64.AppendEncode(b, ksig)
+	return string(b), nil
 }
+
+// kbTextEstimate is room for a KB-JWT in our canonical form (header, payload, signature).
+const kbTextEstimate = 400
+
+// kbHeaders are the canonical KB-JWT headers, by index into kbAlgs.
+var kbHeaders = func() [][]byte {
+	out := make([][]byte, len(kbAlgs))
+	for i, alg := range kbAlgs {
+		out[i], _ = canonicalJSON(map[string]any{"alg": alg, "typ": "kb+jwt"})
+	}
+	return out
+}()
 
 // refsIn lists disclosure indices referenced from _sd arrays and "..." values inside v.
 func refsIn(v any) []int {

@@ -19,6 +19,10 @@ var deflaters = sync.Pool{New: func() any {
 	return w
 }}
 
+// inflaters reuses zlib readers (each holds a 32 KiB window and Huffman tables); Reset
+// re-initialises one completely for the next stream.
+var inflaters sync.Pool
+
 // Deflate compresses data as a zlib stream (RFC 1950) at the best compression level.
 func Deflate(data []byte) []byte {
 	var buf bytes.Buffer
@@ -45,11 +49,24 @@ func Inflate(data []byte, max int) ([]byte, error) {
 	// bytes of the stream and nothing beyond; what remains afterwards is trailing
 	// garbage.
 	src := bytes.NewReader(data)
-	zr, err := zlib.NewReader(src)
-	if err != nil {
-		return nil, zlibError(err)
+	var zr io.ReadCloser
+	if r, ok := inflaters.Get().(io.ReadCloser); ok {
+		if err := r.(zlib.Resetter).Reset(src, nil); err != nil {
+			inflaters.Put(r)
+			return nil, zlibError(err)
+		}
+		zr = r
+	} else {
+		r, err := zlib.NewReader(src)
+		if err != nil {
+			return nil, zlibError(err)
+		}
+		zr = r
 	}
-	defer zr.Close()
+	defer func() {
+		_ = zr.Close()
+		inflaters.Put(zr)
+	}()
 	// Grow the output as it arrives rather than trusting any size the input
 	// suggests; start small so a tiny payload with a large max stays cheap.
 	initial := 4 * len(data)

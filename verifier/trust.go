@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"slices"
 	"sort"
@@ -40,6 +41,39 @@ type View struct {
 	mu     sync.Mutex
 	res    map[string]*did.Resolution
 	status map[string][]byte
+	keys   map[keyAt]crypto.PublicKey // assertion keys found (did.AssertionKeyAt), see assertionKeyAt
+}
+
+type keyAt struct {
+	kid string
+	at  int64 // Unix nanoseconds
+}
+
+// maxKeyCache bounds the assertion-key cache of one view (it is cleared when full).
+const maxKeyCache = 4096
+
+// assertionKeyAt is did.AssertionKeyAt against this view, remembered: the view's DID
+// histories do not change, so neither does the key a DID URL names at a given time. Only
+// keys found are remembered; a failure is looked up (and fails) again every time.
+func (v *View) assertionKeyAt(ctx context.Context, kid string, at time.Time) (crypto.PublicKey, error) {
+	ka := keyAt{kid, at.UnixNano()}
+	v.mu.Lock()
+	k, ok := v.keys[ka]
+	v.mu.Unlock()
+	if ok {
+		return k, nil
+	}
+	pk, err := did.AssertionKeyAt(ctx, v, kid, at)
+	if err != nil {
+		return nil, err
+	}
+	v.mu.Lock()
+	if v.keys == nil || len(v.keys) >= maxKeyCache {
+		v.keys = map[keyAt]crypto.PublicKey{}
+	}
+	v.keys[ka] = pk.Key
+	v.mu.Unlock()
+	return pk.Key, nil
 }
 
 var _ did.Resolver = (*View)(nil)

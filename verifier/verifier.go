@@ -25,7 +25,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"lianzheng/credential/receipt"
 	"log/slog"
 	"slices"
@@ -41,7 +40,6 @@ import (
 	"lianzheng/credential/jws"
 	"lianzheng/credential/request"
 	"lianzheng/credential/sdjwtvc"
-	"lianzheng/did"
 	"lianzheng/ledger"
 	"lianzheng/ledgerclient"
 	"lianzheng/qr"
@@ -118,7 +116,7 @@ func New(cfg Config) (*Verifier, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		cfg.Logger = slog.New(slog.DiscardHandler) // formats nothing, unlike a handler writing to io.Discard
 	}
 	rs, err := newReceiptSigner(cfg.KeyID, cfg.Key)
 	if err != nil {
@@ -647,11 +645,7 @@ func (v *Verifier) verifyOne(ctx context.Context, text string, b *binding, view 
 	}
 	vc, err := sdjwtvc.Verify(text, sdjwtvc.VerifyOptions{
 		IssuerKeyAt: func(kid string, at time.Time) (crypto.PublicKey, error) {
-			k, err := did.AssertionKeyAt(ctx, view, kid, at)
-			if err != nil {
-				return nil, err
-			}
-			return k.Key, nil
+			return view.assertionKeyAt(ctx, kid, at)
 		},
 		Nonce: b.nonce, Audience: b.aud, Now: now, Skew: v.cfg.Skew, MaxKBAge: b.maxKBAge,
 	})
