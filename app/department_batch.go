@@ -39,6 +39,8 @@ type batchSection struct {
 	browse  *widget.Button
 	columns *widget.Label
 	Run     *widget.Button
+	Cancel  *widget.Button
+	stop    context.CancelFunc
 	Bar     *widget.ProgressBar
 	status  *widget.Label
 	Result  *fyne.Container
@@ -65,6 +67,13 @@ func newBatchSection(s *deptScreen) *batchSection {
 	hint := wrapLabel(T("dept.batch.hint"))
 	b.Run = widget.NewButtonWithIcon(T("dept.batch.run"), theme.UploadIcon(), b.run)
 	b.Run.Importance = widget.HighImportance
+	b.Cancel = widget.NewButtonWithIcon(T("common.cancel"), theme.CancelIcon(), func() {
+		if b.stop != nil {
+			b.stop()
+			b.Cancel.Disable()
+		}
+	})
+	b.Cancel.Hide()
 	b.Bar = widget.NewProgressBar()
 	b.Bar.Hide()
 	b.status = wrapLabel("")
@@ -74,7 +83,7 @@ func newBatchSection(s *deptScreen) *batchSection {
 		widget.NewLabel(T("dept.batch.type")), b.TypeSel,
 		widget.NewLabel(T("dept.batch.file")), container.NewBorder(nil, nil, nil, b.browse, b.Path))
 	b.body = container.NewVBox(heading(T("dept.batch.title")), form, b.columns, hint,
-		container.NewHBox(layout.NewSpacer(), b.Run), b.Bar, b.status, b.Result)
+		container.NewHBox(layout.NewSpacer(), b.Cancel, b.Run), b.Bar, b.status, b.Result)
 	b.root = container.NewVScroll(container.NewPadded(b.body))
 	return b
 }
@@ -148,6 +157,12 @@ func (b *batchSection) post(fn func()) {
 }
 
 func (b *batchSection) setRunning(on bool) {
+	if on {
+		b.Cancel.Enable()
+		b.Cancel.Show()
+	} else {
+		b.Cancel.Hide()
+	}
 	for _, w := range []fyne.Disableable{b.Run, b.TypeSel, b.Path, b.browse} {
 		if on {
 			w.Disable()
@@ -174,6 +189,8 @@ func (b *batchSection) run() {
 		return
 	}
 	typeID := t.ID
+	ctx, stop := context.WithCancel(context.Background())
+	b.stop = stop
 	b.Last = nil
 	b.setRunning(true)
 	b.Bar.SetValue(0)
@@ -181,7 +198,8 @@ func (b *batchSection) run() {
 	b.showStatus(T("dept.batch.reading"), widget.MediumImportance)
 	post := b.post
 	work := func() {
-		file, res, err := runBatch(dep, typeID, path, func(done, total int) {
+		defer stop()
+		file, res, err := runBatch(ctx, dep, typeID, path, func(done, total int) {
 			post(func() { b.progress(done, total) })
 		})
 		post(func() { b.finish(&batchOutcome{Res: res, Err: err, File: file}) })
@@ -195,9 +213,9 @@ func (b *batchSection) run() {
 }
 
 // runBatch (worker goroutine) opens the input, creates the result file next to it (new,
-// owner-only: it holds PINs) and calls the core; a failed batch leaves no result file.
-// progress is throttled to whole percents.
-func runBatch(dep DepartmentCore, typeID, path string, progress func(done, total int)) (string, *issuer.BatchResult, error) {
+// owner-only: it holds PINs) and calls the core; a failed or cancelled batch leaves no
+// result file. progress is throttled to whole percents.
+func runBatch(ctx context.Context, dep DepartmentCore, typeID, path string, progress func(done, total int)) (string, *issuer.BatchResult, error) {
 	in, err := os.Open(path)
 	if err != nil {
 		return "", nil, err
@@ -208,7 +226,7 @@ func runBatch(dep DepartmentCore, typeID, path string, progress func(done, total
 		return "", nil, err
 	}
 	last := -1
-	res, err := dep.Batch(context.Background(), typeID, in, out, func(done, total int) {
+	res, err := dep.Batch(ctx, typeID, in, out, func(done, total int) {
 		if total <= 0 {
 			return
 		}
@@ -273,6 +291,7 @@ func (b *batchSection) showStatus(text string, imp widget.Importance) {
 // finish (UI goroutine) shows the outcome and reloads the issued list.
 func (b *batchSection) finish(o *batchOutcome) {
 	b.Last = o
+	b.stop = nil
 	b.setRunning(false)
 	b.Result.Objects = nil
 	defer b.body.Refresh()
@@ -294,6 +313,10 @@ func (b *batchSection) finish(o *batchOutcome) {
 		if n > maxRowErrors {
 			b.Result.Add(wrapLabel(T("dept.batch.more", n-maxRowErrors)))
 		}
+		return
+	case errors.Is(err, context.Canceled):
+		b.Bar.Hide()
+		b.showStatus(T("dept.batch.cancelled"), widget.WarningImportance)
 		return
 	case err != nil:
 		b.Bar.Hide()

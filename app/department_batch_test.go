@@ -54,7 +54,8 @@ func batchCSV(t *testing.T, n int, holder bool, bad ...int) string {
 // keys is issued on a worker goroutine (the tap returns at once, the bar only rises, the
 // result file sits next to the input, owner-only, and the issued list shows the 20
 // credentials); the same without holder keys gives 20 offers with their PINs in the file;
-// a CSV with one bad row shows the row's error and issues nothing, leaving no result file.
+// a CSV with one bad row shows the row's error and issues nothing, leaving no result file;
+// a cancelled batch issues nothing.
 func TestDepartmentBatch(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts an embedded ledger node")
@@ -109,7 +110,10 @@ func TestDepartmentBatch(t *testing.T) {
 		}
 		return len(rs)
 	}
-	run := func(name, content string) *batchOutcome {
+	// run starts a batch; with cancel, it taps 取消 before running any UI update (the
+	// worker is then held by the full Timers buffer during validation, so it sees the
+	// cancellation before issuing).
+	run := func(name, content string, cancel bool) *batchOutcome {
 		t.Helper()
 		path := filepath.Join(dir, name)
 		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
@@ -117,8 +121,11 @@ func TestDepartmentBatch(t *testing.T) {
 		}
 		b.Path.SetText(path)
 		test.Tap(b.Run)
-		if b.Last != nil || !b.Run.Disabled() || !b.Bar.Visible() {
+		if b.Last != nil || !b.Run.Disabled() || !b.Bar.Visible() || !b.Cancel.Visible() {
 			t.Fatal("the batch did not run in the background")
+		}
+		if cancel {
+			test.Tap(b.Cancel)
 		}
 		values := []float64{b.Bar.Value}
 		deadline := time.After(90 * time.Second)
@@ -136,8 +143,8 @@ func TestDepartmentBatch(t *testing.T) {
 				t.Fatalf("progress went back: %v", values)
 			}
 		}
-		if b.Run.Disabled() {
-			t.Fatal("run button still disabled")
+		if b.Run.Disabled() || b.Cancel.Visible() {
+			t.Fatal("run button still disabled, or cancel still shown")
 		}
 		t.Logf("%s: %d progress updates, last %.2f", name, len(values), values[len(values)-1])
 		return b.Last
@@ -158,7 +165,7 @@ func TestDepartmentBatch(t *testing.T) {
 
 	// 20 rows with holder keys: 20 credentials issued
 	before := records()
-	o := run("marriages.csv", batchCSV(t, 20, true))
+	o := run("marriages.csv", batchCSV(t, 20, true), false)
 	if o.Err != nil || o.Res == nil || len(o.Res.Issued) != 20 {
 		t.Fatalf("batch: %v", o.Err)
 	}
@@ -182,7 +189,7 @@ func TestDepartmentBatch(t *testing.T) {
 	}
 
 	// 20 rows without holder keys: 20 offers, the PINs in the result file
-	o = run("offers.csv", batchCSV(t, 20, false))
+	o = run("offers.csv", batchCSV(t, 20, false), false)
 	if o.Err != nil || len(o.Res.Offers) != 20 {
 		t.Fatalf("offers: %v", o.Err)
 	}
@@ -200,7 +207,7 @@ func TestDepartmentBatch(t *testing.T) {
 
 	// one bad row: its error is shown, nothing is issued, no result file is left
 	files := len(results())
-	o = run("bad.csv", batchCSV(t, 20, true, 3))
+	o = run("bad.csv", batchCSV(t, 20, true, 3), false)
 	if !errors.Is(o.Err, issuer.ErrBatchInvalid) || o.File != "" || len(o.Res.Errors) != 1 || o.Res.Errors[0].Row != 3 {
 		t.Fatalf("bad row: %v %+v", o.Err, o.Res)
 	}
@@ -215,6 +222,15 @@ func TestDepartmentBatch(t *testing.T) {
 	if len(results()) != files {
 		t.Fatal("a failed batch left a result file")
 	}
+	// cancelled: nothing issued, no result file
+	o = run("cancelled.csv", batchCSV(t, 20, true), true)
+	if !errors.Is(o.Err, context.Canceled) || !hasText(w.Canvas().Content(), "已取消") {
+		t.Fatalf("cancel: %v", o.Err)
+	}
+	if n := records(); n != before+20 || len(results()) != files {
+		t.Fatalf("a cancelled batch issued (%d records) or left a result file", n)
+	}
+
 	// no file chosen: said so, nothing run
 	b.Path.SetText("")
 	test.Tap(b.Run)
