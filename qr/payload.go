@@ -143,6 +143,15 @@ func Decode(scanned string, max int) (prefix string, body []byte, err error) {
 // what is left is in the QR alphanumeric set. Its output is never longer than its
 // input.
 func normalizeScanned(s string) (string, error) {
+	// What a scanner normally types needs no change: Base45 characters (':' included) only,
+	// no space at either end.
+	clean := s != "" && s[0] != ' ' && s[len(s)-1] != ' '
+	for i := 0; clean && i < len(s); i++ {
+		clean = s[i] < utf8.RuneSelf && base45Value[s[i]] >= 0
+	}
+	if clean {
+		return s, nil
+	}
 	out := make([]byte, 0, len(s))
 	for i := 0; i < len(s); {
 		r, size := rune(s[i]), 1
