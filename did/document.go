@@ -1,14 +1,13 @@
 package did
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"reflect"
 	"slices"
 	"strings"
+
+	"lianzheng/internal/strictjson"
 )
 
 // JSON-LD contexts and the verification method type of every document this package builds.
@@ -209,57 +208,7 @@ func ParseDocument(data []byte) (*Document, error) {
 	return &d, nil
 }
 
-// checkJSON rejects duplicate object members, nesting deeper than maxJSONDepth and trailing
-// data: encoding/json silently keeps the last of duplicate members, a classic source of
-// parser disagreement.
-func checkJSON(data []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if err := walkJSON(dec, 0); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("trailing data after JSON value")
-	}
-	return nil
-}
-
-func walkJSON(dec *json.Decoder, depth int) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	delim, ok := tok.(json.Delim)
-	if !ok {
-		return nil
-	}
-	if depth >= maxJSONDepth {
-		return errors.New("JSON nested too deeply")
-	}
-	switch delim {
-	case '{':
-		seen := map[string]bool{}
-		for dec.More() {
-			kt, err := dec.Token()
-			if err != nil {
-				return err
-			}
-			k, _ := kt.(string)
-			if seen[k] {
-				return fmt.Errorf("duplicate member %s", q(k))
-			}
-			seen[k] = true
-			if err := walkJSON(dec, depth+1); err != nil {
-				return err
-			}
-		}
-	case '[':
-		for dec.More() {
-			if err := walkJSON(dec, depth+1); err != nil {
-				return err
-			}
-		}
-	}
-	_, err = dec.Token() // closing delimiter
-	return err
-}
+// checkJSON rejects duplicate object members, invalid UTF-8, nesting deeper than
+// maxJSONDepth and trailing data: encoding/json silently keeps the last of duplicate
+// members, a classic source of parser disagreement.
+func checkJSON(data []byte) error { return strictjson.Check(data, maxJSONDepth) }

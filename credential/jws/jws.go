@@ -26,7 +26,7 @@ import (
 	"strings"
 
 	"lianzheng/credential"
-	"lianzheng/credential/internal/strictjson"
+	"lianzheng/internal/strictjson"
 )
 
 // Algorithms we sign and verify with.

@@ -23,7 +23,7 @@ import (
 	"sort"
 	"time"
 
-	"lianzheng/credential/internal/strictjson"
+	"lianzheng/internal/strictjson"
 	"lianzheng/credential/jws"
 )
 

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"lianzheng/credential/internal/strictjson"
+	"lianzheng/internal/strictjson"
 	"lianzheng/credential/jws"
 )
 

@@ -21,7 +21,7 @@ import (
 	"strings"
 
 	"lianzheng/credential"
-	"lianzheng/credential/internal/strictjson"
+	"lianzheng/internal/strictjson"
 	"lianzheng/credential/jws"
 )
 

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"lianzheng/credential"
-	"lianzheng/credential/internal/strictjson"
+	"lianzheng/internal/strictjson"
 	"lianzheng/credential/jws"
 )
 

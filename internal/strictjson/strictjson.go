@@ -2,7 +2,9 @@
 // an error (RFC 7515 §5.2 and RFC 9901 require rejecting or not trusting them), invalid
 // UTF-8 is an error, nesting is bounded, and numbers are kept as json.Number so nothing is
 // rounded. It is a single pass over encoding/json/jsontext's token stream (which enforces
-// unique names and valid UTF-8 itself).
+// unique names and valid UTF-8 itself). Check validates without building values, with a
+// caller's depth bound. It is the one strict reader of the module: credential (JWS, SD-JWT,
+// receipts) and did (documents) use it.
 package strictjson
 
 import (
@@ -28,6 +30,31 @@ func Value(b []byte) (any, error) {
 		return nil, fmt.Errorf("trailing data after JSON value")
 	}
 	return v, nil
+}
+
+// Check validates one JSON value strictly — duplicate member names, invalid UTF-8, nesting
+// deeper than maxDepth and trailing data are errors — without building it.
+func Check(b []byte, maxDepth int) error {
+	d := jsontext.NewDecoder(bytes.NewReader(b))
+	for {
+		tok, err := d.ReadToken()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return fmt.Errorf("no JSON value")
+			}
+			return err
+		}
+		if k := tok.Kind(); (k == '{' || k == '[') && d.StackDepth() > maxDepth {
+			return fmt.Errorf("JSON nested deeper than %d", maxDepth)
+		}
+		if d.StackDepth() == 0 {
+			break
+		}
+	}
+	if _, err := d.ReadToken(); !errors.Is(err, io.EOF) {
+		return fmt.Errorf("trailing data after JSON value")
+	}
+	return nil
 }
 
 // Object parses a JSON object strictly.

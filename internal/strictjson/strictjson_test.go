@@ -37,9 +37,44 @@ func TestStrict(t *testing.T) {
 	}
 }
 
+// FuzzValue: Value never panics, and Check (no values built) accepts exactly what Value
+// accepts at the same depth bound.
 func FuzzValue(f *testing.F) {
 	f.Add([]byte(`{"a":[1,2,{"b":null}]}`))
-	f.Fuzz(func(t *testing.T, b []byte) { _, _ = Value(b) })
+	f.Add([]byte(`{"a":1,"a":2}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, verr := Value(b)
+		cerr := Check(b, MaxDepth)
+		if (verr == nil) != (cerr == nil) {
+			t.Fatalf("Value: %v, Check: %v", verr, cerr)
+		}
+	})
+}
+
+func TestCheck(t *testing.T) {
+	for _, tc := range []struct {
+		in    string
+		depth int
+		ok    bool
+	}{
+		{`{"a":[1,{"b":null}],"c":"测"}`, 3, true},
+		{`{"a":[1,{"b":null}]}`, 2, false}, // three levels
+		{`[[[]]]`, 3, true},
+		{`[[[]]]`, 2, false},
+		{`"just a string"`, 0, true},
+		{`{"a":1,"a":2}`, 8, false},       // duplicate member
+		{`{"a":{"b":1,"b":1}}`, 8, false}, // nested duplicate
+		{"{\"a\":\"\xff\"}", 8, false},    // invalid UTF-8
+		{`{"a":1} {"b":2}`, 8, false},     // trailing value
+		{`{"a":1}x`, 8, false},            // trailing garbage
+		{``, 8, false},                    // nothing
+		{`{"a":1`, 8, false},              // truncated
+	} {
+		err := Check([]byte(tc.in), tc.depth)
+		if (err == nil) != tc.ok {
+			t.Errorf("Check(%q, %d) = %v, want ok=%v", tc.in, tc.depth, err, tc.ok)
+		}
+	}
 }
 
 func TestNumbersAndStrings(t *testing.T) {
