@@ -1,0 +1,68 @@
+package verifier
+
+import (
+	"fmt"
+	"math/rand"
+	"slices"
+	"testing"
+	"time"
+)
+
+// oldCandidates is the definition: every stored request, open ones (most recent first) then
+// closed ones (most recent first), at most max.
+func oldCandidates(reqs []*storedRequest, now time.Time, skew time.Duration, max int) []*storedRequest {
+	var open, shut []*storedRequest
+	for i := len(reqs) - 1; i >= 0; i-- {
+		if closed(reqs[i], now, skew) {
+			shut = append(shut, reqs[i])
+		} else {
+			open = append(open, reqs[i])
+		}
+	}
+	out := append(open, shut...)
+	if len(out) > max {
+		out = out[:max]
+	}
+	return out
+}
+
+func TestCandidatesMatchDefinition(t *testing.T) {
+	r := rand.New(rand.NewSource(1))
+	now := time.Unix(1_800_000_000, 0)
+	skew := 2 * time.Minute
+	for round := 0; round < 300; round++ {
+		s, _ := openStore("")
+		n := r.Intn(120)
+		for i := 0; i < n; i++ {
+			sr := &storedRequest{Nonce: fmt.Sprint(round, "-", i), Expires: now.Unix() + int64(r.Intn(900)) - 450}
+			if r.Intn(20) == 0 { // behind the store's back, as a test may do
+				s.st.Requests = append(s.st.Requests, sr)
+				s.st.byNonce[sr.Nonce] = sr
+			} else {
+				s.addRequest(sr)
+			}
+			if r.Intn(3) == 0 && len(s.st.Requests) > 0 {
+				s.markUsed(s.st.Requests[r.Intn(len(s.st.Requests))])
+			}
+		}
+		if r.Intn(4) == 0 {
+			s.prune(now.Add(time.Duration(r.Intn(600))*time.Second), 5*time.Minute)
+		}
+		at := now.Add(time.Duration(r.Intn(600)-300) * time.Second)
+		max := 1 + r.Intn(40)
+		got, want := s.candidates(at, skew, max), oldCandidates(s.st.Requests, at, skew, max)
+		if !slices.Equal(got, want) {
+			t.Fatalf("round %d: %d candidates, want %d", round, len(got), len(want))
+		}
+	}
+}
+
+func TestMarkUsed(t *testing.T) {
+	s, _ := openStore("")
+	a, b := &storedRequest{Nonce: "a", Expires: 10}, &storedRequest{Nonce: "b", Expires: 10}
+	s.addRequest(a)
+	s.addRequest(b)
+	if s.markUsed(a) || !s.markUsed(a) || !a.Used || len(s.st.unused) != 1 || s.st.unused[0] != b {
+		t.Fatal("markUsed")
+	}
+}
