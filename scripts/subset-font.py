@@ -3,15 +3,20 @@
 
 Extracts the Noto Sans CJK SC faces (Regular, Bold) from Debian's fonts-noto-cjk .ttc files and
 subsets them with fontTools to:
-  * GB2312, both levels (6,763 hanzi + symbols), generated with Python's gb2312 codec —
-    the 8,105-character 通用规范汉字表 is not available offline on this machine;
-  * printable ASCII and Latin-1, general punctuation, CJK symbols, full-width forms;
+  * the 8,105 characters of 通用规范汉字表 (Table of General Standard Chinese Characters, State
+    Council 2013), read from assets/fonts/tongyong-8105.txt (# lines are comments, then one
+    character per line; 196 of them are outside the BMP, extensions B-F);
+  * GB2312, both levels (6,763 hanzi + symbols), generated with Python's gb2312 codec — 125 of
+    its hanzi (traditional or variant forms users may still meet) are not in the 8,105;
+  * printable ASCII and Latin-1, general punctuation, CJK symbols, full-width forms, arrows,
+    enclosed alphanumerics, shapes and dingbats;
   * every character of the app's translations (assets/i18n/*.json), the demo catalogue
     (assets/catalogue/demo.json) and the demo data (app/*.go, tests excluded: they hold deliberately rare characters).
 The result is written as TrueType-flavoured OpenType (CFF outlines kept; Fyne's go-text shaper
 reads them) to assets/fonts/NotoSansSC-{Regular,Bold}.otf, plus NotoSansSC-Names.otf: the Regular face
 with every CJK ideograph it has (extensions A-F included), the bundled fallback for rare name
-characters outside the subset (e.g. 䶮 U+4DAE, 𠮷 U+20BB7).
+characters outside the subset (e.g. 𠮷 U+20BB7, 龑 U+9F91). app/font_list_test.go checks that
+both main faces have a glyph for every character of the 8,105 list.
 
 Needs: apt-get install fonts-noto-cjk python3-fonttools   (run with /usr/bin/python3)
 """
@@ -25,10 +30,27 @@ SRC = {
     "Bold": "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
 }
 OUT = os.path.join(ROOT, "assets", "fonts")
+TONGYONG = os.path.join(OUT, "tongyong-8105.txt")
+
+
+def tongyong():
+    """The 8,105 characters of 通用规范汉字表, in the standard's order."""
+    chars = []
+    with open(TONGYONG, encoding="utf-8") as fh:
+        for line in fh:
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            if len(line) != 1:
+                sys.exit("%s: not one character per line: %r" % (TONGYONG, line))
+            chars.append(line)
+    if len(chars) != 8105 or len(set(chars)) != 8105:
+        sys.exit("%s: %d lines, %d distinct characters, want 8105" % (TONGYONG, len(chars), len(set(chars))))
+    return chars
 
 
 def charset():
-    cs = set()
+    cs = set(tongyong())
     for b1 in range(0xA1, 0xF8):
         for b2 in range(0xA1, 0xFF):
             try:
