@@ -243,6 +243,11 @@ func InitHome(home string, opt HomeOptions) (*HomeInfo, error) {
 	c.Consensus.CreateEmptyBlocksInterval = opt.EmptyBlocksInterval
 	ApplyTiming(c, opt.Timing)
 	c.Mempool.MaxTxBytes = MaxTxBytes
+	// No recheck of the whole mempool after every block: a transaction a block made invalid
+	// (its key revoked, its signer removed) stays until a proposer includes it, and then
+	// fails in FinalizeBlock, which re-validates every transaction anyway. Rechecking cost
+	// every validator a CheckTx per pending transaction per block, under the mempool lock.
+	c.Mempool.Recheck = false
 	c.TxIndex.Indexer = "kv" // clients confirm transactions by hash (/tx)
 	c.Instrumentation.Prometheus = false
 	if err := c.ValidateBasic(); err != nil {
