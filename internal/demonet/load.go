@@ -11,6 +11,7 @@ import (
 	"time"
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	coretypes "github.com/cometbft/cometbft/rpc/core/types"
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"lianzheng/ledger"
@@ -53,11 +54,15 @@ func StatusLoad(chainID string, keys []*DemoKey, n int) ([][]byte, error) {
 	return txs, nil
 }
 
-// RunLoad submits txs with broadcast_tx_sync from several goroutines (round-robin over the
-// clients), at most inFlight unconfirmed at a time, and confirms each by hash from the
-// blocks a watcher reads through watch. A transaction not in a block resubmitAfter after its
-// submission is sent again (the mempool may drop what broadcast_tx_sync accepted). Every
-// transaction must succeed in its block.
+// LoadBatch is how many broadcast_tx_sync calls RunLoad puts in one JSON-RPC batch request:
+// CometBFT's default rpc.max_request_batch_size.
+const LoadBatch = 10
+
+// RunLoad submits txs with broadcast_tx_sync from several goroutines, in JSON-RPC batches of
+// up to LoadBatch calls (batches round-robin over the clients), at most inFlight unconfirmed
+// at a time, and confirms each by hash from the blocks a watcher reads through watch. A
+// transaction not in a block resubmitAfter after its submission is sent again (the mempool
+// may drop what broadcast_tx_sync accepted). Every transaction must succeed in its block.
 func RunLoad(ctx context.Context, clients []*rpchttp.HTTP, watch *rpchttp.HTTP, txs [][]byte, workers, inFlight int, resubmitAfter time.Duration) (*LoadResult, error) {
 	if workers < 1 || inFlight < 1 || len(clients) == 0 {
 		return nil, errors.New("demonet: RunLoad: bad parameters")
@@ -108,6 +113,34 @@ func RunLoad(ctx context.Context, clients []*rpchttp.HTTP, watch *rpchttp.HTTP, 
 			}
 			time.Sleep(20 * time.Millisecond) // mempool full or RPC busy: retry
 		}
+	}
+	// sendBatch sends txs in one JSON-RPC batch; if any call did not succeed (a batch reports
+	// errors for the whole), each is sent again alone, where "already in the cache" is success.
+	sendBatch := func(c *rpchttp.HTTP, txs [][]byte) error {
+		if len(txs) > 1 {
+			b := c.NewBatch()
+			for _, tx := range txs {
+				if _, err := b.BroadcastTxSync(ctx, tx); err != nil {
+					return err
+				}
+			}
+			res, err := b.Send(ctx)
+			ok := err == nil && len(res) == len(txs)
+			for _, r := range res {
+				if br, isTx := r.(*coretypes.ResultBroadcastTx); !isTx || br.Code != ledger.CodeOK {
+					ok = false
+				}
+			}
+			if ok {
+				return nil
+			}
+		}
+		for _, tx := range txs {
+			if err := send(c, tx); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 
 	// Watcher: confirm by hash from each new block and its results.
@@ -203,18 +236,34 @@ func RunLoad(ctx context.Context, clients []*rpchttp.HTTP, watch *rpchttp.HTTP, 
 	}()
 
 	start := time.Now()
-	work := make(chan int)
+	work := make(chan int, LoadBatch)
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
+			batch := make([][]byte, 0, LoadBatch)
 			for i := range work {
-				tx := txs[i]
+				// Take what else is ready, up to a batch.
+				batch = append(batch[:0], txs[i])
+			more:
+				for len(batch) < LoadBatch {
+					select {
+					case j, ok := <-work:
+						if !ok {
+							break more
+						}
+						batch = append(batch, txs[j])
+					default:
+						break more
+					}
+				}
 				now := time.Now()
 				mu.Lock()
-				byHash[string(cmttypes.Tx(tx).Hash())] = &pending{tx: tx, sent: now, last: now}
+				for _, tx := range batch {
+					byHash[string(cmttypes.Tx(tx).Hash())] = &pending{tx: tx, sent: now, last: now}
+				}
 				mu.Unlock()
-				if err := send(clients[i%len(clients)], tx); err != nil {
+				if err := sendBatch(clients[i%len(clients)], batch); err != nil {
 					fail(err)
 					return
 				}
