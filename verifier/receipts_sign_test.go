@@ -3,6 +3,7 @@ package verifier
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	mrand "math/rand"
 	"reflect"
 	"strings"
 	"testing"
@@ -54,6 +55,26 @@ func TestReceiptSignerMatchesPackage(t *testing.T) {
 		{ID: "<id>&", Window: "w\"\\/", Item: "a\tb\nc\u0001\u007f", Purpose: "x\u2028y\u2029<>&", PresentationHash: "\xff\xfe",
 			Time: 42, Result: receipt.ResultAccepted, Types: []string{"é", ""}, Fields: map[string][]string{"<b>": {"z", "a", "\x00"}}},
 		{ID: "x", Window: "w", Time: 1, Result: receipt.ResultAccepted},
+		{ID: "x", Window: "w", Time: 1, Result: receipt.ResultAccepted, Types: []string{}, Reasons: []string{},
+			Fields: map[string][]string{"户籍": {"姓名"}, "z": {"b", "a"}, "a": {}, "é": nil, "😀": {"x"}, "￿": {"y"}}},
+	}
+	r := mrand.New(mrand.NewSource(3))
+	pick := func() string {
+		p := []string{"", "a", "Z9", "<&>", "\"", "\\", "\n", "\x01", "é", "中", "\u2028", "\xff", "-", "_"}
+		return p[r.Intn(len(p))] + p[r.Intn(len(p))]
+	}
+	for i := 0; i < 300; i++ {
+		c := receipt.Receipt{ID: "id" + pick(), Window: "w" + pick(), Department: pick(), Item: pick(), Purpose: pick(),
+			PresentationHash: pick(), Time: int64(r.Intn(3e9)) - 1e9 + 1, Result: receipt.ResultRejected, Fields: map[string][]string{}}
+		if c.Time == 0 {
+			c.Time = 1
+		}
+		for j := r.Intn(4); j > 0; j-- {
+			c.Fields[pick()] = []string{pick(), pick()}
+			c.Types = append(c.Types, pick())
+			c.Reasons = append(c.Reasons, pick())
+		}
+		cases = append(cases, c)
 	}
 	for i, c := range cases {
 		a, b := c, c
