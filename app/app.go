@@ -41,7 +41,8 @@ type UI struct {
 	Svc *Services
 
 	theme *lzTheme
-	// Sync runs "long" operations inline (tests); the app runs them in goroutines.
+	// Sync runs "long" operations inline (tests); the app runs them in goroutines. With Sync
+	// and no Timers, timed actions (verdict clearing, countdown) are not scheduled at all.
 	Sync bool
 	// Timers, if set, receives timed UI actions instead of fyne.Do (tests run them on
 	// their own goroutine).
@@ -239,6 +240,11 @@ func (u *UI) busy(work func() error, done func(error)) {
 
 // after runs fn on the UI goroutine after d; the returned func cancels it.
 func (u *UI) after(d time.Duration, fn func()) (stop func()) {
+	if u.Sync && u.Timers == nil {
+		// tests run timed actions only through Timers: a timer firing on its own goroutine
+		// would race the test and change what a golden image captures
+		return func() {}
+	}
 	if u.Timers != nil {
 		t := time.AfterFunc(d, func() { u.Timers <- fn })
 		return func() { t.Stop() }

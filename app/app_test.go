@@ -156,19 +156,22 @@ func TestSCShapes(t *testing.T) {
 	}
 }
 
-// TestRareNameFallback: name characters outside the subset (䶮 U+4DAE, 𠮷 U+20BB7) are not
-// in the main face but are drawn from the bundled fallback face.
+// TestRareNameFallback: name characters outside the subset (龑 U+9F91, 𠮷 U+20BB7 — 䶮 U+4DAE
+// is in 通用规范汉字表, so it is in the main faces) are drawn from the bundled fallback face.
 func TestRareNameFallback(t *testing.T) {
 	names := parseFace(t, assets.FontNames)
-	for _, r := range []rune{'䶮', '𠮷', '堃'} {
+	for _, r := range []rune{'龑', '𠮷', '䶮', '堃'} {
 		if _, ok := names.NominalGlyph(r); !ok {
 			t.Errorf("fallback face lacks %c", r)
 		}
 	}
-	if covered("王䶮") {
-		t.Fatal("䶮 unexpectedly in the main subset: pick a rarer test character")
+	if covered("王龑") || covered("𠮷") {
+		t.Fatal("龑 or 𠮷 unexpectedly in the main subset: pick a rarer test character")
 	}
-	obj := valueText("王䶮", 40, false)
+	if !covered("王䶮") {
+		t.Fatal("䶮 (通用规范汉字表 #6814) missing from the main subset")
+	}
+	obj := valueText("王龑", 40, false)
 	w := test.NewWindow(obj)
 	defer w.Close()
 	w.Resize(fyne.NewSize(200, 80))

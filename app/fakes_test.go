@@ -74,7 +74,7 @@ func passVerdict() *verifier.Verdict {
 			{Type: "marriage-certificate", TypeName: verifier.Text{Zh: "结婚证", En: "Marriage certificate"}, OK: true,
 				Issuer: "did:lz:civil-affairs", Message: verifier.Text{Zh: "有效", En: "valid"},
 				Fields: []verifier.Field{
-					{Name: "spouse_name", Label: verifier.Text{Zh: "配偶姓名", En: "Spouse"}, Value: "王䶮"},
+					{Name: "spouse_name", Label: verifier.Text{Zh: "配偶姓名", En: "Spouse"}, Value: "王龑"},
 				}},
 		},
 		Trust: verifier.TrustInfo{Source: "online", Height: 1234, Age: 90 * time.Second}}

@@ -6,8 +6,8 @@ import (
 )
 
 // Fonts: Noto Sans CJK SC (SIL Open Font License 1.1), Regular and Bold, subset by
-// scripts/subset-font.py to GB2312 plus every character the UI, the catalogue and the demo
-// data use; NotoSansSC-Names is the Regular face with every CJK ideograph the font has
+// scripts/subset-font.py to the 8,105 characters of 通用规范汉字表 (fonts/tongyong-8105.txt),
+// GB2312, and every character the UI, the catalogue and the demo data use; NotoSansSC-Names is the Regular face with every CJK ideograph the font has
 // (unified, extensions A and B, compatibility), used as the fallback for rare name characters.
 var (
 	//go:embed fonts/NotoSansSC-Regular.otf
