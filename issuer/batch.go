@@ -96,9 +96,9 @@ type BatchOptions struct {
 	OfferTTL time.Duration
 	// Progress, if set, is called on the calling goroutine with done rising monotonically
 	// from 0 to total = 2 × rows: one step per row validated, then one step per row issued
-	// (signed, or its offer stored). The issuing half is reported when the batch's single
-	// database transaction has committed, so done reaches total only when everything is
-	// issued; a batch with invalid rows stops at rows (half way) and issues nothing.
+	// (signed, or its offer written) up to total-1; total itself only once the batch's
+	// single database transaction has committed, so done reaches total only when everything
+	// is issued; a batch with invalid rows stops at rows (half way) and issues nothing.
 	Progress func(done, total int)
 }
 
@@ -164,12 +164,15 @@ func (d *Department) BatchWith(ctx context.Context, typeID string, rows []BatchR
 	if len(res.Errors) > 0 {
 		return res, ErrBatchInvalid
 	}
+	// the second half: one step per credential signed (or offer written); total only once
+	// the transaction has committed
+	step := func(i int) { progress(len(rows) + i) }
 	if withHolder {
 		offers := make([]string, len(ps))
-		if res.Issued, err = d.issuePrepared(ctx, ps, now, offers); err != nil {
+		if res.Issued, err = d.issuePrepared(ctx, ps, now, offers, step); err != nil {
 			return nil, err
 		}
-	} else if res.Offers, err = d.storeOffers(ctx, ps, now, opt.OfferTTL); err != nil {
+	} else if res.Offers, err = d.storeOffers(ctx, ps, now, opt.OfferTTL, step); err != nil {
 		return nil, err
 	}
 	progress(total)

@@ -135,6 +135,16 @@ func TestBatchProgress(t *testing.T) {
 				if last != total || len(res.Issued)+len(res.Offers) != tc.issued {
 					t.Fatalf("last %d/%d, %d issued, %d offers", last, total, len(res.Issued), len(res.Offers))
 				}
+				// the issuing half moves per credential or offer: every step up to total-1 is seen
+				seen := map[int]bool{}
+				for _, c := range calls {
+					seen[c[0]] = true
+				}
+				for k := tc.rows; k < total; k++ {
+					if !seen[k] {
+						t.Fatalf("issuing progress skips %d of %d (calls %v)", k, total, calls)
+					}
+				}
 			} else if last != tc.rows || len(res.Errors) != len(tc.bad) {
 				t.Fatalf("invalid batch: progress ends at %d of %d, %d row errors", last, total, len(res.Errors))
 			}

@@ -389,7 +389,7 @@ func (d *Department) Issue(ctx context.Context, r Request) (*Issued, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := d.issuePrepared(ctx, []*prepared{p}, now, []string{""})
+	out, err := d.issuePrepared(ctx, []*prepared{p}, now, []string{""}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -398,7 +398,8 @@ func (d *Department) Issue(ctx context.Context, r Request) (*Issued, error) {
 
 // issuePrepared allocates indices, signs, and commits every record and the allocator
 // state in one database transaction: all or nothing.
-func (d *Department) issuePrepared(ctx context.Context, ps []*prepared, now time.Time, offers []string) ([]*Issued, error) {
+// signed, if not nil, is called after the i-th credential is signed (batch progress).
+func (d *Department) issuePrepared(ctx context.Context, ps []*prepared, now time.Time, offers []string, signed func(i int)) ([]*Issued, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.alloc.Remaining() < len(ps) {
@@ -412,6 +413,9 @@ func (d *Department) issuePrepared(ctx context.Context, ps []*prepared, now time
 		}
 		if out[i], err = d.sign(p, idx, now, offers[i]); err != nil {
 			return nil, err // indices drawn stay used in memory: never handed out, never reused
+		}
+		if signed != nil {
+			signed(i)
 		}
 	}
 	state, err := d.alloc.MarshalBinary()

@@ -85,14 +85,15 @@ func (d *Department) CreateOffer(ctx context.Context, r Request, ttl time.Durati
 	if err != nil {
 		return nil, err
 	}
-	os, err := d.storeOffers(ctx, []*prepared{p}, now, ttl)
+	os, err := d.storeOffers(ctx, []*prepared{p}, now, ttl, nil)
 	if err != nil {
 		return nil, err
 	}
 	return os[0], nil
 }
 
-func (d *Department) storeOffers(ctx context.Context, ps []*prepared, now time.Time, ttl time.Duration) ([]*Offer, error) {
+// stored, if not nil, is called after the i-th offer is written (batch progress).
+func (d *Department) storeOffers(ctx context.Context, ps []*prepared, now time.Time, ttl time.Duration, stored func(i int)) ([]*Offer, error) {
 	if ttl <= 0 {
 		ttl = DefaultOfferTTL
 	}
@@ -109,6 +110,9 @@ func (d *Department) storeOffers(ctx context.Context, ps []*prepared, now time.T
 			return nil, err
 		}
 		out = append(out, o)
+		if stored != nil {
+			stored(len(out) - 1)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, err
@@ -232,7 +236,7 @@ func (d *Department) IssueOffer(ctx context.Context, offerID string, holder did.
 	if err != nil {
 		return nil, err
 	}
-	out, err := d.issuePrepared(ctx, []*prepared{p}, now, []string{offerID})
+	out, err := d.issuePrepared(ctx, []*prepared{p}, now, []string{offerID}, nil)
 	if err != nil {
 		return nil, err
 	}
