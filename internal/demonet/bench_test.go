@@ -33,6 +33,9 @@ func reportLoad(b *testing.B, r *LoadResult, cpu time.Duration, validators int, 
 	b.ReportMetric(r.TxPerSecond(), "tx/s")
 	if v := verifyCPU(); v > 0 && cpu > 0 {
 		b.ReportMetric(float64(cpu)/float64(r.Txs)/(float64(validators)*float64(v)), "cpu-x-floor")
+		// cores-used below runtime.NumCPU() means the run waited (on timeouts, or on other
+		// processes holding the cores), not that this process ran out of CPU.
+		b.ReportMetric(float64(cpu)/float64(r.Elapsed), "cores-used")
 	}
 	b.ReportMetric(float64(r.Percentile(50).Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(r.Percentile(90).Microseconds())/1000, "p90-ms")
