@@ -679,11 +679,112 @@ func (d *decoder) jsonSeg(v any) ([]byte, error) {
 	if b, ok := v.([]byte); ok {
 		return b, nil
 	}
-	j, err := d.value(v, 0)
-	if err != nil {
-		return nil, err
+	return d.appendValue(make([]byte, 0, 256), v, 0)
+}
+
+// appendValue appends appendJSON(d.value(v, depth)) to dst, without building the
+// intermediate maps for objects and arrays (TestAppendValueMatchesValue).
+func (d *decoder) appendValue(dst []byte, v any, depth int) ([]byte, error) {
+	if depth > maxCompactDepth {
+		return nil, tooLarge("compact", "nested deeper than %d", maxCompactDepth)
 	}
-	b, err := appendJSON(make([]byte, 0, 256), j)
+	if s, ok, err := d.str(v); err != nil || ok {
+		if err != nil {
+			return nil, err
+		}
+		return serialised(appendJSONString(dst, s))
+	}
+	switch t := v.(type) {
+	case uint64:
+		return strconv.AppendUint(dst, t, 10), nil
+	case int64:
+		return strconv.AppendInt(dst, t, 10), nil
+	case []any:
+		dst = append(dst, '[')
+		for i, x := range t {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			var err error
+			if dst, err = d.appendValue(dst, x, depth+1); err != nil {
+				return nil, err
+			}
+		}
+		return append(dst, ']'), nil
+	case map[any]any:
+		type member struct {
+			key string
+			val any
+		}
+		var buf [16]member
+		ms := buf[:0]
+		for k, x := range t {
+			var key string
+			switch kt := k.(type) {
+			case string:
+				key = kt
+			case uint64:
+				if kt >= uint64(len(keyDict)) {
+					return nil, malformed("compact", "bad dictionary key %d", kt)
+				}
+				key = keyDict[kt]
+			default:
+				return nil, malformed("compact", "map key of type %T", k)
+			}
+			for i := 0; i < len(key); i++ {
+				if key[i] >= utf8.RuneSelf { // encoding/json decides the order of such keys
+					j, err := d.value(v, depth)
+					if err != nil {
+						return nil, err
+					}
+					return serialised(appendJSON(dst, j))
+				}
+			}
+			ms = append(ms, member{key, x})
+		}
+		sort.Slice(ms, func(i, j int) bool { return ms[i].key < ms[j].key })
+		dst = append(dst, '{')
+		for i, m := range ms {
+			if i > 0 {
+				if m.key == ms[i-1].key {
+					return nil, malformed("compact", "duplicate key %q", m.key)
+				}
+				dst = append(dst, ',')
+			}
+			var err error
+			if dst, err = serialised(appendJSONString(dst, m.key)); err != nil {
+				return nil, err
+			}
+			dst = append(dst, ':')
+			switch m.key {
+			case "_sd":
+				var sd any
+				if sd, err = d.sd(m.val, depth+1); err == nil {
+					dst, err = serialised(appendJSON(dst, sd))
+				}
+			case "...":
+				var dg string
+				if dg, err = d.digest(m.val); err == nil {
+					dst, err = serialised(appendJSONString(dst, dg))
+				}
+			default:
+				dst, err = d.appendValue(dst, m.val, depth+1)
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		return append(dst, '}'), nil
+	default: // floats, booleans, null, tags, and what is refused
+		j, err := d.value(v, depth)
+		if err != nil {
+			return nil, err
+		}
+		return serialised(appendJSON(dst, j))
+	}
+}
+
+func serialised(b []byte, err error) ([]byte, error) {
 	if err != nil {
 		return nil, malformed("compact", "cannot serialise: %v", err)
 	}
