@@ -78,7 +78,8 @@ func runBench(b *testing.B, chainID string, keys []*DemoKey, clients []*rpchttp.
 }
 
 // BenchmarkEmbeddedSignedTx: 2,000 signed status.set transactions per iteration from 8
-// goroutines through broadcast_tx_sync on the embedded demo node, confirmed by hash.
+// goroutines through broadcast_tx_sync (JSON-RPC batches of up to LoadBatch) on the embedded
+// demo node, at most 1,000 unconfirmed, each confirmed by hash.
 func BenchmarkEmbeddedSignedTx(b *testing.B) {
 	c, n, cl, _ := startEmbedded(b)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
