@@ -235,7 +235,8 @@ func (s *citizenScreen) receiveTab() fyne.CanvasObject {
 	btn.Importance = widget.HighImportance
 	s.PIN.OnSubmitted = func(string) { s.receive() }
 	return container.NewPadded(container.NewVBox(
-		heading(T("citizen.offer")), s.Offer, widget.NewLabel(T("citizen.pin")), s.PIN, btn))
+		heading(T("citizen.offer")), s.Offer, container.NewHBox(layout.NewSpacer(), s.u.imageButton(s.Offer, nil)),
+		widget.NewLabel(T("citizen.pin")), s.PIN, btn))
 }
 
 func (s *citizenScreen) receive() {
@@ -269,7 +270,8 @@ func (s *citizenScreen) resetPresent() {
 	s.Request.SetMinRowsVisible(4)
 	btn := widget.NewButtonWithIcon(T("common.confirm"), theme.NavigateNextIcon(), s.plan)
 	btn.Importance = widget.HighImportance
-	s.present.Objects = []fyne.CanvasObject{container.NewPadded(container.NewVBox(heading(T("citizen.request")), s.Request, btn))}
+	s.present.Objects = []fyne.CanvasObject{container.NewPadded(container.NewVBox(heading(T("citizen.request")), s.Request,
+		container.NewHBox(layout.NewSpacer(), s.u.imageButton(s.Request, s.plan), btn)))}
 	s.present.Refresh()
 }
 
@@ -438,7 +440,8 @@ func (s *citizenScreen) receiptBar() fyne.CanvasObject {
 	s.ReceiptIn.SetPlaceHolder(T("citizen.receipt.paste"))
 	s.ReceiptIn.OnSubmitted = func(string) { s.importReceipt() }
 	b := widget.NewButtonWithIcon(T("citizen.receipt.import"), theme.DocumentIcon(), s.importReceipt)
-	return container.NewPadded(container.NewBorder(nil, nil, nil, b, s.ReceiptIn))
+	return container.NewPadded(container.NewBorder(nil, nil, nil,
+		container.NewHBox(s.u.imageButton(s.ReceiptIn, s.importReceipt), b), s.ReceiptIn))
 }
 
 // importReceipt checks the receipt with the wallet core and refreshes the history.

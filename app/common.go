@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"image/color"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,6 +14,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"github.com/go-text/typesetting/font"
@@ -166,6 +169,46 @@ func qrSide(text string, max float32) float32 {
 		return max
 	}
 	return k * n
+}
+
+// imageButton is 从图片读取: it reads a QR code from an image file (a screenshot or a saved
+// code — the desktop's stand-in for a camera) into entry, then calls then.
+func (u *UI) imageButton(entry *widget.Entry, then func()) *widget.Button {
+	return widget.NewButtonWithIcon(T("window.scan.image"), theme.FileImageIcon(), func() {
+		d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
+			if err != nil || rc == nil {
+				return
+			}
+			path := rc.URI().Path()
+			rc.Close()
+			u.readQRImage(path, entry, then)
+		}, u.Win)
+		d.SetFilter(storage.NewExtensionFileFilter([]string{".png", ".PNG"}))
+		d.Show()
+	})
+}
+
+// readQRImage decodes the QR in the PNG at path into entry (off the UI goroutine), then
+// calls then; an unreadable image is shown as an error and leaves entry as it was.
+func (u *UI) readQRImage(path string, entry *widget.Entry, then func()) {
+	var text string
+	u.busy(func() error {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		text, err = qr.DecodePNG(b)
+		return err
+	}, func(err error) {
+		if err != nil {
+			u.showErr(err)
+			return
+		}
+		entry.SetText(text)
+		if then != nil {
+			then()
+		}
+	})
 }
 
 func heading(s string) *widget.Label {

@@ -141,7 +141,11 @@ func TestDemoCores(t *testing.T) {
 		t.Helper()
 		u.SetRole(RoleCitizen)
 		c := u.citizen
-		c.Offer.SetText(o.Text)
+		// the offer QR, saved as an image, read with 从图片读取
+		u.readQRImage(writePNG(t, o.PNG), c.Offer, nil)
+		if c.Offer.Text != o.Text {
+			t.Fatalf("offer read from its image: %q", c.Offer.Text)
+		}
 		c.PIN.SetText(pin)
 		c.receive()
 	}
@@ -168,11 +172,17 @@ func TestDemoCores(t *testing.T) {
 	u.SetRole(RoleWindow)
 	u.window.item.SetSelectedIndex(0)
 	reqText = u.window.Request.Text
+	reqPNG, err := u.window.Request.PNG()
+	if err != nil {
+		t.Fatal(err)
+	}
 	u.SetRole(RoleCitizen)
 	cs = u.citizen
 	cs.tabs.SelectIndex(2)
-	cs.Request.SetText(reqText)
-	cs.plan()
+	u.readQRImage(writePNG(t, reqPNG), cs.Request, cs.plan) // 从图片读取 → consent screen
+	if cs.Request.Text != reqText {
+		t.Fatalf("request read from its image: %q", cs.Request.Text)
+	}
 	if cs.Plan == nil || cs.Plan.OverAsk || !hasText(w.Canvas().Content(), "测试用户甲") {
 		t.Fatalf("consent screen: %+v", cs.Plan)
 	}
@@ -221,8 +231,7 @@ func TestDemoCores(t *testing.T) {
 		!hasText(w.Canvas().Content(), T("citizen.history.pending")) {
 		t.Fatalf("history: %d entries", len(hs))
 	}
-	u.citizen.ReceiptIn.SetText(rc.Text)
-	u.citizen.ReceiptIn.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	u.readQRImage(writePNG(t, rc.PNG), u.citizen.ReceiptIn, u.citizen.importReceipt) // the receipt QR, photographed
 	if !hasOverlayText(w, T("citizen.receipt.done.anchored")) {
 		t.Fatal("receipt import: no confirmation")
 	}
@@ -381,6 +390,16 @@ func overAskingRequest(t *testing.T, home string, svc *Services) string {
 		t.Fatal(err)
 	}
 	return qr.Encode(request.PrefixRequest, body)
+}
+
+// writePNG saves a QR image where a citizen's phone would have its photo of it.
+func writePNG(t *testing.T, b []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "qr.png")
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // shot saves the window to $LZ_SHOTS/<name>.png when LZ_SHOTS is set (to look at the screens).
