@@ -20,7 +20,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"lianzheng/internal/benchfloor"
-	"lianzheng/internal/keystore"
 	"lianzheng/issuer"
 	"lianzheng/ledger"
 	"lianzheng/verifier"
@@ -265,14 +264,7 @@ func BenchmarkEnterToVerdict(b *testing.B) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	home := b.TempDir()
-	svc, err := StartDemo(ctx, home, &DemoOptions{
-		Keystore:            &keystore.Options{KDF: &keystore.KDFParams{Time: 1, Memory: 8 * 1024, Threads: 1}},
-		EmptyBlocksInterval: 200 * time.Millisecond,
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer svc.Close()
+	svc := startTestDemo(b, ctx, home)
 	if err := svc.Citizen.Setup("246810"); err != nil {
 		b.Fatal(err)
 	}

@@ -12,7 +12,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"lianzheng/did"
-	"lianzheng/internal/keystore"
 	"lianzheng/issuer"
 	"lianzheng/wallet"
 )
@@ -30,14 +29,7 @@ func BenchmarkOpenWallet1000(b *testing.B) {
 	const n = 1000
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	svc, err := StartDemo(ctx, b.TempDir(), &DemoOptions{
-		Keystore:            &keystore.Options{KDF: &keystore.KDFParams{Time: 1, Memory: 8 * 1024, Threads: 1}},
-		EmptyBlocksInterval: 200 * time.Millisecond,
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer svc.Close()
+	svc := startTestDemo(b, ctx, b.TempDir())
 	cc := svc.Citizen.(*citizenCore)
 	if err := cc.Setup("246810"); err != nil {
 		b.Fatal(err)

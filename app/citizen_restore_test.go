@@ -6,15 +6,13 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
-
-	"lianzheng/internal/keystore"
 )
 
 // TestRestoreThroughUI: a wallet backed up on one device is restored on another from the
 // PIN set-up screen (从备份恢复), then unlocked with the PIN it had; a wrong passphrase is
 // refused and leaves the new device without a wallet.
 func TestRestoreThroughUI(t *testing.T) {
-	ks := &keystore.Options{KDF: &keystore.KDFParams{Time: 1, Memory: 8 * 1024, Threads: 1}}
+	ks := testKeystore
 	old := &citizenCore{home: filepath.Join(t.TempDir(), "wallet"), ks: ks}
 	if err := old.Setup("135790"); err != nil {
 		t.Fatal(err)

@@ -17,7 +17,6 @@ import (
 
 	"lianzheng/credential/request"
 	"lianzheng/internal/demonet"
-	"lianzheng/internal/keystore"
 	"lianzheng/issuer"
 	"lianzheng/qr"
 )
@@ -33,14 +32,7 @@ func TestDemoCores(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	home := t.TempDir()
-	svc, err := StartDemo(ctx, home, &DemoOptions{
-		Keystore:            &keystore.Options{KDF: &keystore.KDFParams{Time: 1, Memory: 8 * 1024, Threads: 1}},
-		EmptyBlocksInterval: 200 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer svc.Close()
+	svc := startTestDemo(t, ctx, home)
 
 	a := test.NewTempApp(t)
 	w := test.NewWindow(nil)

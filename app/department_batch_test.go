@@ -16,7 +16,6 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"lianzheng/did"
-	"lianzheng/internal/keystore"
 	"lianzheng/issuer"
 )
 
@@ -62,14 +61,7 @@ func TestDepartmentBatch(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	svc, err := StartDemo(ctx, t.TempDir(), &DemoOptions{
-		Keystore:            &keystore.Options{KDF: &keystore.KDFParams{Time: 1, Memory: 8 * 1024, Threads: 1}},
-		EmptyBlocksInterval: 200 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer svc.Close()
+	svc := startTestDemo(t, ctx, t.TempDir())
 
 	a := test.NewTempApp(t)
 	w := test.NewWindow(nil)

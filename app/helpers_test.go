@@ -2,8 +2,10 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -11,6 +13,8 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 	"github.com/go-text/typesetting/font"
+
+	"lianzheng/internal/keystore"
 )
 
 func newStack() *fyne.Container { return container.NewStack() }
@@ -94,4 +98,19 @@ func closeOverlays(w fyne.Window) {
 		w.Canvas().Overlays().Top().Hide()
 		w.Canvas().Overlays().Remove(w.Canvas().Overlays().Top())
 	}
+}
+
+// testKeystore is a cheap key store KDF for tests (the real one is deliberately slow).
+var testKeystore = &keystore.Options{KDF: &keystore.KDFParams{Time: 1, Memory: 8 * 1024, Threads: 1}}
+
+// startTestDemo starts the demo (embedded ledger, wallet, window, departments) in home with
+// test settings; it is closed when the test ends.
+func startTestDemo(tb testing.TB, ctx context.Context, home string) *Services {
+	tb.Helper()
+	svc, err := StartDemo(ctx, home, &DemoOptions{Keystore: testKeystore, EmptyBlocksInterval: 200 * time.Millisecond})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(svc.Close)
+	return svc
 }
