@@ -5,8 +5,8 @@ import (
 	"strings"
 	"time"
 
-	"lianzheng/internal/strictjson"
 	"lianzheng/credential/jws"
+	"lianzheng/internal/strictjson"
 )
 
 // Resolve maps every disclosure of an SD-JWT the holder owns to its claim path (setting

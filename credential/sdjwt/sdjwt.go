@@ -21,7 +21,6 @@ import (
 	"strings"
 
 	"lianzheng/credential"
-	"lianzheng/internal/strictjson"
 	"lianzheng/credential/jws"
 )
 
@@ -93,7 +92,7 @@ func ParseDisclosure(enc string) (*Disclosure, error) {
 	if err != nil {
 		return nil, credential.Errorf(credential.CodeMalformed, "disclosure base64: %v", err)
 	}
-	arr, err := strictjson.Array(b)
+	arr, err := parseJSONArray(b)
 	if err != nil {
 		return nil, credential.Errorf(credential.CodeMalformed, "disclosure JSON: %v", err)
 	}
@@ -141,6 +140,9 @@ func Parse(s string) (*SDJWT, error) {
 		return nil, credential.Errorf(credential.CodeOversized, "%d disclosures", len(parts)-2)
 	}
 	out := &SDJWT{IssuerJWT: parts[0], KBJWT: parts[len(parts)-1]}
+	if len(parts) > 2 {
+		out.Disclosures = make([]*Disclosure, 0, len(parts)-2)
+	}
 	if out.IssuerJWT == "" {
 		return nil, credential.Errorf(credential.CodeMalformed, "SD-JWT has an empty issuer JWT")
 	}

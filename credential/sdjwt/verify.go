@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 
 	"lianzheng/credential"
-	"lianzheng/internal/strictjson"
 	"lianzheng/credential/jws"
 )
 
@@ -79,7 +79,7 @@ func Verify(text string, opt VerifyOptions) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	payload, err := strictjson.Object(p.Payload)
+	payload, err := parseJSONObject(p.Payload)
 	if err != nil {
 		return nil, credential.Errorf(credential.CodeMalformed, "issuer JWT payload: %v", err)
 	}
@@ -134,7 +134,9 @@ func Verify(text string, opt VerifyOptions) (*Result, error) {
 	if err != nil {
 		return nil, credential.Errorf(credential.CodeBadKB, "cnf: %v", err)
 	}
-	kb, err := verifyKB(sd, hk, opt)
+	// The sd_hash input (issuer JWT and disclosures, each followed by '~') is the text up to
+	// the KB-JWT, exactly as SDHashInput would rebuild it.
+	kb, err := verifyKB(sd, text[:len(text)-len(sd.KBJWT)], hk, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +144,7 @@ func Verify(text string, opt VerifyOptions) (*Result, error) {
 	return res, nil
 }
 
-func verifyKB(sd *SDJWT, hk crypto.PublicKey, opt VerifyOptions) (*KeyBinding, error) {
+func verifyKB(sd *SDJWT, sdHashInput string, hk crypto.PublicKey, opt VerifyOptions) (*KeyBinding, error) {
 	p, err := jws.Parse(sd.KBJWT)
 	if err != nil {
 		return nil, credential.Errorf(credential.CodeBadKB, "KB-JWT: %w", err)
@@ -153,7 +155,7 @@ func verifyKB(sd *SDJWT, hk crypto.PublicKey, opt VerifyOptions) (*KeyBinding, e
 	if err := p.Verify(hk); err != nil {
 		return nil, credential.Errorf(credential.CodeBadKB, "KB-JWT signature: %w", err)
 	}
-	c, err := strictjson.Object(p.Payload)
+	c, err := parseJSONObject(p.Payload)
 	if err != nil {
 		return nil, credential.Errorf(credential.CodeBadKB, "KB-JWT payload: %v", err)
 	}
@@ -172,7 +174,7 @@ func verifyKB(sd *SDJWT, hk crypto.PublicKey, opt VerifyOptions) (*KeyBinding, e
 	if kb.Audience != opt.Audience {
 		return nil, credential.Errorf(credential.CodeAudienceMismatch, "KB-JWT aud is %q", kb.Audience)
 	}
-	if kb.SDHash != Digest(sd.SDHashInput()) {
+	if kb.SDHash != Digest(sdHashInput) {
 		return nil, credential.Errorf(credential.CodeSDHashMismatch, "sd_hash does not cover the presented SD-JWT")
 	}
 	if iat.After(opt.Now.Add(opt.Skew)) {
@@ -310,7 +312,7 @@ func (w *walker) value(v any, path string) (any, error) {
 					if !d.Array {
 						return nil, credential.Errorf(credential.CodeMalformed, "object disclosure referenced from an array")
 					}
-					d.Path = fmt.Sprintf("%s[%d]", path, len(out))
+					d.Path = indexPath(path, len(out))
 					ev, err := w.value(d.Value, d.Path)
 					if err != nil {
 						return nil, err
@@ -319,7 +321,7 @@ func (w *walker) value(v any, path string) (any, error) {
 					continue
 				}
 			}
-			ev, err := w.value(e, fmt.Sprintf("%s[%d]", path, len(out)))
+			ev, err := w.value(e, indexPath(path, len(out)))
 			if err != nil {
 				return nil, err
 			}
@@ -329,4 +331,8 @@ func (w *walker) value(v any, path string) (any, error) {
 	default:
 		return v, nil
 	}
+}
+
+func indexPath(path string, i int) string {
+	return path + "[" + strconv.Itoa(i) + "]"
 }

@@ -167,9 +167,13 @@ func Verify(text string, opt VerifyOptions) (*Verified, error) {
 	if cnf == nil {
 		return nil, credential.Errorf(credential.CodeMissingClaim, "cnf (holder key) is required")
 	}
-	hk, err := HolderKey(cnf)
-	if err != nil {
-		return nil, credential.Errorf(credential.CodeMalformed, "cnf: %v", err)
+	// With a KB-JWT, sdjwt.Verify has already derived the holder key from this cnf with
+	// HolderKey (and checked the KB-JWT's signature with it): use that one.
+	hk := res.HolderKey
+	if hk == nil {
+		if hk, err = HolderKey(cnf); err != nil {
+			return nil, credential.Errorf(credential.CodeMalformed, "cnf: %v", err)
+		}
 	}
 	v.Holder, _ = did.NewPublicKey(hk)
 	if st, ok := res.Claims["status"]; ok {
@@ -193,6 +197,13 @@ func HolderKey(cnf map[string]any) (crypto.PublicKey, error) {
 	j, ok := cnf["jwk"]
 	if !ok {
 		return nil, fmt.Errorf("cnf has no jwk")
+	}
+	if k, ok := plainJWK(j); ok {
+		pk, err := k.PublicKey()
+		if err != nil {
+			return nil, err
+		}
+		return pk.Key, nil
 	}
 	b, err := json.Marshal(j)
 	if err != nil {
@@ -218,4 +229,35 @@ func parseStatus(v any) (*Status, error) {
 		return nil, credential.Errorf(credential.CodeMalformed, "status index %v", n)
 	}
 	return &Status{Index: int(idx), URI: uri}, nil
+}
+
+// plainJWK reads a jwk that has only kty, crv, x and y, all strings and short, without the
+// JSON round trip through did.ParseJWKJSON: for such a member set that round trip accepts
+// and reads exactly the same (no private member can be present, every member is a string,
+// the JSON is far below ParseJWKJSON's size cap). Anything else takes the round trip.
+func plainJWK(v any) (did.JWK, bool) {
+	m, ok := v.(map[string]any)
+	if !ok || len(m) > 4 {
+		return did.JWK{}, false
+	}
+	var j did.JWK
+	for k, val := range m {
+		s, ok := val.(string)
+		if !ok || len(s) > 128 {
+			return did.JWK{}, false
+		}
+		switch k {
+		case "kty":
+			j.Kty = s
+		case "crv":
+			j.Crv = s
+		case "x":
+			j.X = s
+		case "y":
+			j.Y = s
+		default:
+			return did.JWK{}, false
+		}
+	}
+	return j, true
 }

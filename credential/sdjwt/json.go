@@ -1,0 +1,362 @@
+package sdjwt
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"lianzheng/internal/strictjson"
+)
+
+// parseJSON parses one JSON value with exactly the rules of strictjson.Value (duplicate
+// member names — compared after unescaping — invalid UTF-8, lone surrogate escapes, control
+// characters in strings, nesting deeper than strictjson.MaxDepth and trailing data are
+// errors; numbers are kept as json.Number; arrays are never nil) in one pass over the bytes,
+// without a token decoder. It is the hot path of Verify: the issuer payload, every
+// disclosure and the KB-JWT payload. FuzzParseJSON checks it against strictjson.Value.
+func parseJSON(b []byte) (any, error) {
+	p := jsonParser{s: string(b)} // one copy; every unescaped string is a substring of it
+	p.ws()
+	if p.i >= len(p.s) {
+		return nil, errors.New("no JSON value")
+	}
+	v, err := p.value(0)
+	if err != nil {
+		return nil, err
+	}
+	p.ws()
+	if p.i != len(p.s) {
+		return nil, errors.New("trailing data after JSON value")
+	}
+	return v, nil
+}
+
+func parseJSONObject(b []byte) (map[string]any, error) {
+	v, err := parseJSON(b)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, errors.New("not a JSON object")
+	}
+	return m, nil
+}
+
+func parseJSONArray(b []byte) ([]any, error) {
+	v, err := parseJSON(b)
+	if err != nil {
+		return nil, err
+	}
+	a, ok := v.([]any)
+	if !ok {
+		return nil, errors.New("not a JSON array")
+	}
+	return a, nil
+}
+
+type jsonParser struct {
+	s string
+	i int
+}
+
+var errJSONEOF = errors.New("unexpected end of JSON input")
+
+func (p *jsonParser) ws() {
+	for p.i < len(p.s) {
+		switch p.s[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
+	}
+}
+
+func (p *jsonParser) errAt(what string) error {
+	if p.i >= len(p.s) {
+		return errJSONEOF
+	}
+	return fmt.Errorf("invalid character %q %s at offset %d", p.s[p.i], what, p.i)
+}
+
+// value parses the value starting at p.i (whitespace already skipped).
+func (p *jsonParser) value(depth int) (any, error) {
+	if p.i >= len(p.s) {
+		return nil, errJSONEOF
+	}
+	switch c := p.s[p.i]; {
+	case c == '{':
+		if depth >= strictjson.MaxDepth {
+			return nil, fmt.Errorf("JSON nested deeper than %d", strictjson.MaxDepth)
+		}
+		p.i++
+		m := map[string]any{}
+		p.ws()
+		if p.i < len(p.s) && p.s[p.i] == '}' {
+			p.i++
+			return m, nil
+		}
+		for {
+			if p.i >= len(p.s) || p.s[p.i] != '"' {
+				return nil, p.errAt("looking for beginning of object key string")
+			}
+			k, err := p.str()
+			if err != nil {
+				return nil, err
+			}
+			if _, dup := m[k]; dup {
+				return nil, fmt.Errorf("duplicate object member name %q", k)
+			}
+			p.ws()
+			if p.i >= len(p.s) || p.s[p.i] != ':' {
+				return nil, p.errAt("after object key")
+			}
+			p.i++
+			p.ws()
+			v, err := p.value(depth + 1)
+			if err != nil {
+				return nil, err
+			}
+			m[k] = v
+			p.ws()
+			if p.i >= len(p.s) {
+				return nil, errJSONEOF
+			}
+			switch p.s[p.i] {
+			case ',':
+				p.i++
+				p.ws()
+			case '}':
+				p.i++
+				return m, nil
+			default:
+				return nil, p.errAt("after object value")
+			}
+		}
+	case c == '[':
+		if depth >= strictjson.MaxDepth {
+			return nil, fmt.Errorf("JSON nested deeper than %d", strictjson.MaxDepth)
+		}
+		p.i++
+		a := []any{}
+		p.ws()
+		if p.i < len(p.s) && p.s[p.i] == ']' {
+			p.i++
+			return a, nil
+		}
+		for {
+			v, err := p.value(depth + 1)
+			if err != nil {
+				return nil, err
+			}
+			a = append(a, v)
+			p.ws()
+			if p.i >= len(p.s) {
+				return nil, errJSONEOF
+			}
+			switch p.s[p.i] {
+			case ',':
+				p.i++
+				p.ws()
+			case ']':
+				p.i++
+				return a, nil
+			default:
+				return nil, p.errAt("after array element")
+			}
+		}
+	case c == '"':
+		return p.str()
+	case c == '-' || ('0' <= c && c <= '9'):
+		return p.number()
+	case c == 't':
+		return p.literal("true", true)
+	case c == 'f':
+		return p.literal("false", false)
+	case c == 'n':
+		return p.literal("null", nil)
+	default:
+		return nil, p.errAt("looking for beginning of value")
+	}
+}
+
+func (p *jsonParser) literal(lit string, v any) (any, error) {
+	if len(p.s)-p.i < len(lit) || p.s[p.i:p.i+len(lit)] != lit {
+		return nil, fmt.Errorf("invalid literal at offset %d", p.i)
+	}
+	p.i += len(lit)
+	return v, nil
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// number consumes -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? (RFC 8259 §6).
+func (p *jsonParser) number() (any, error) {
+	s, start := p.s, p.i
+	i := p.i
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	switch {
+	case i >= len(s):
+		return nil, errJSONEOF
+	case s[i] == '0':
+		i++
+	case '1' <= s[i] && s[i] <= '9':
+		for i < len(s) && isDigit(s[i]) {
+			i++
+		}
+	default:
+		return nil, fmt.Errorf("invalid number at offset %d", start)
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if i >= len(s) || !isDigit(s[i]) {
+			return nil, fmt.Errorf("invalid number at offset %d", start)
+		}
+		for i < len(s) && isDigit(s[i]) {
+			i++
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if i >= len(s) || !isDigit(s[i]) {
+			return nil, fmt.Errorf("invalid number at offset %d", start)
+		}
+		for i < len(s) && isDigit(s[i]) {
+			i++
+		}
+	}
+	p.i = i
+	return json.Number(s[start:i]), nil
+}
+
+func hex4(s string) (rune, bool) {
+	var r rune
+	for i := 0; i < 4; i++ {
+		c := s[i]
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
+
+// str consumes a string at p.i (which is '"') and returns it unescaped.
+func (p *jsonParser) str() (string, error) {
+	s := p.s
+	start := p.i + 1
+	i := start
+	// Fast path: printable ASCII and valid multi-byte UTF-8 without escapes is a substring.
+	for i < len(s) {
+		c := s[i]
+		if c == '"' {
+			p.i = i + 1
+			return s[start:i], nil
+		}
+		if c == '\\' {
+			break
+		}
+		if c < ' ' {
+			return "", fmt.Errorf("invalid control character in string at offset %d", i)
+		}
+		if c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		_, n := utf8.DecodeRuneInString(s[i:])
+		if n == 1 {
+			return "", fmt.Errorf("invalid UTF-8 in string at offset %d", i)
+		}
+		i += n
+	}
+	if i >= len(s) {
+		return "", errJSONEOF
+	}
+	buf := make([]byte, 0, len(s)-start)
+	buf = append(buf, s[start:i]...)
+	for i < len(s) {
+		c := s[i]
+		switch {
+		case c == '"':
+			p.i = i + 1
+			return string(buf), nil
+		case c == '\\':
+			if i+1 >= len(s) {
+				return "", errJSONEOF
+			}
+			switch e := s[i+1]; e {
+			case '"', '\\', '/':
+				buf = append(buf, e)
+				i += 2
+			case 'b':
+				buf = append(buf, '\b')
+				i += 2
+			case 'f':
+				buf = append(buf, '\f')
+				i += 2
+			case 'n':
+				buf = append(buf, '\n')
+				i += 2
+			case 'r':
+				buf = append(buf, '\r')
+				i += 2
+			case 't':
+				buf = append(buf, '\t')
+				i += 2
+			case 'u':
+				if i+6 > len(s) {
+					return "", fmt.Errorf("invalid escape sequence at offset %d", i)
+				}
+				r, ok := hex4(s[i+2 : i+6])
+				if !ok {
+					return "", fmt.Errorf("invalid escape sequence at offset %d", i)
+				}
+				i += 6
+				if utf16.IsSurrogate(r) {
+					if i+6 > len(s) || s[i] != '\\' || s[i+1] != 'u' {
+						return "", fmt.Errorf("invalid surrogate escape at offset %d", i-6)
+					}
+					r2, ok := hex4(s[i+2 : i+6])
+					if !ok {
+						return "", fmt.Errorf("invalid surrogate escape at offset %d", i-6)
+					}
+					if r = utf16.DecodeRune(r, r2); r == utf8.RuneError {
+						return "", fmt.Errorf("invalid surrogate escape at offset %d", i-6)
+					}
+					i += 6
+				}
+				buf = utf8.AppendRune(buf, r)
+			default:
+				return "", fmt.Errorf("invalid escape sequence at offset %d", i)
+			}
+		case c < ' ':
+			return "", fmt.Errorf("invalid control character in string at offset %d", i)
+		case c < utf8.RuneSelf:
+			buf = append(buf, c)
+			i++
+		default:
+			_, n := utf8.DecodeRuneInString(s[i:])
+			if n == 1 {
+				return "", fmt.Errorf("invalid UTF-8 in string at offset %d", i)
+			}
+			buf = append(buf, s[i:i+n]...)
+			i += n
+		}
+	}
+	return "", errJSONEOF
+}
