@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -17,7 +18,17 @@ import (
 // without a token decoder. It is the hot path of Verify: the issuer payload, every
 // disclosure and the KB-JWT payload. FuzzParseJSON checks it against strictjson.Value.
 func parseJSON(b []byte) (any, error) {
-	p := jsonParser{s: string(b)} // one copy; every unescaped string is a substring of it
+	// One copy of the input; every string without escapes is a substring of it.
+	sp := stackPool.Get().(*[]any)
+	p := jsonParser{s: string(b), stack: (*sp)[:0]}
+	defer func() {
+		if cap(p.stack) > 1024 {
+			return // a rare huge array: let its stack go
+		}
+		clear(p.stack[:cap(p.stack)]) // hold on to no parsed value
+		*sp = p.stack[:0]
+		stackPool.Put(sp)
+	}()
 	p.ws()
 	if p.i >= len(p.s) {
 		return nil, errors.New("no JSON value")
@@ -57,9 +68,14 @@ func parseJSONArray(b []byte) ([]any, error) {
 	return a, nil
 }
 
+var stackPool = sync.Pool{New: func() any { s := make([]any, 0, 32); return &s }}
+
 type jsonParser struct {
 	s string
 	i int
+	// stack holds the elements of the arrays being read, so that each array is allocated
+	// once, at its final size.
+	stack []any
 }
 
 var errJSONEOF = errors.New("unexpected end of JSON input")
@@ -141,18 +157,18 @@ func (p *jsonParser) value(depth int) (any, error) {
 			return nil, fmt.Errorf("JSON nested deeper than %d", strictjson.MaxDepth)
 		}
 		p.i++
-		a := []any{}
 		p.ws()
 		if p.i < len(p.s) && p.s[p.i] == ']' {
 			p.i++
-			return a, nil
+			return []any{}, nil
 		}
+		base := len(p.stack)
 		for {
 			v, err := p.value(depth + 1)
 			if err != nil {
 				return nil, err
 			}
-			a = append(a, v)
+			p.stack = append(p.stack, v)
 			p.ws()
 			if p.i >= len(p.s) {
 				return nil, errJSONEOF
@@ -163,6 +179,8 @@ func (p *jsonParser) value(depth int) (any, error) {
 				p.ws()
 			case ']':
 				p.i++
+				a := append(make([]any, 0, len(p.stack)-base), p.stack[base:]...)
+				p.stack = p.stack[:base]
 				return a, nil
 			default:
 				return nil, p.errAt("after array element")
