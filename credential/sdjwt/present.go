@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"lianzheng/credential/jws"
-	"lianzheng/internal/strictjson"
 )
 
 // Resolve maps every disclosure of an SD-JWT the holder owns to its claim path (setting
@@ -17,7 +16,7 @@ func (s *SDJWT) Resolve() (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	payload, err := strictjson.Object(p.Payload)
+	payload, err := parseJSONObject(p.Payload)
 	if err != nil {
 		return nil, fmt.Errorf("sdjwt: payload: %w", err)
 	}
@@ -26,7 +25,7 @@ func (s *SDJWT) Resolve() (map[string]any, error) {
 		byDigest[d.Digest] = d
 	}
 	w := walker{byDigest: byDigest, seen: map[string]bool{}}
-	claims, err := w.object(payload, "")
+	claims, err := w.object(payload, "", true) // payload was parsed here and is ours
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 
 // KeyFunc returns the public key that must have signed the issuer JWT, given its (unverified)
 // header and payload. It is where the caller decides who the issuer is; an error rejects.
+// It must not keep the maps: Verify goes on to rewrite the payload into Result.Claims.
 type KeyFunc func(header, payload map[string]any) (crypto.PublicKey, error)
 
 // HolderKeyFunc extracts the holder's public key from the (verified) cnf claim.
@@ -105,7 +106,7 @@ func Verify(text string, opt VerifyOptions) (*Result, error) {
 		byDigest[d.Digest] = d
 	}
 	w := walker{byDigest: byDigest, seen: map[string]bool{}}
-	claims, err := w.object(payload, "")
+	claims, err := w.object(payload, "", true) // payload was parsed here and is ours
 	if err != nil {
 		return nil, err
 	}
@@ -241,13 +242,20 @@ func (w *walker) mark(d string) error {
 	return nil
 }
 
-func (w *walker) object(in map[string]any, path string) (map[string]any, error) {
-	out := make(map[string]any, len(in))
+// object processes an object's _sd. With inPlace (the object and everything in it were
+// parsed for this walk and are not referenced elsewhere) it is rewritten in place rather than
+// copied; what comes from disclosures is always copied, so that Disclosure.Value stays as
+// presented.
+func (w *walker) object(in map[string]any, path string, inPlace bool) (map[string]any, error) {
+	out := in
+	if !inPlace {
+		out = make(map[string]any, len(in))
+	}
 	for _, k := range sortedKeys(in) {
 		if k == claimSD {
 			continue
 		}
-		v, err := w.value(in[k], joinPath(path, k))
+		v, err := w.value(in[k], joinPath(path, k), inPlace)
 		if err != nil {
 			return nil, err
 		}
@@ -256,6 +264,9 @@ func (w *walker) object(in map[string]any, path string) (map[string]any, error) 
 	sdv, ok := in[claimSD]
 	if !ok {
 		return out, nil
+	}
+	if inPlace {
+		delete(out, claimSD)
 	}
 	list, ok := sdv.([]any)
 	if !ok {
@@ -280,7 +291,7 @@ func (w *walker) object(in map[string]any, path string) (map[string]any, error) 
 			return nil, credential.Errorf(credential.CodeMalformed, "disclosed claim %q already present", d.Name)
 		}
 		d.Path = joinPath(path, d.Name)
-		v, err := w.value(d.Value, d.Path)
+		v, err := w.value(d.Value, d.Path, false)
 		if err != nil {
 			return nil, err
 		}
@@ -289,12 +300,19 @@ func (w *walker) object(in map[string]any, path string) (map[string]any, error) 
 	return out, nil
 }
 
-func (w *walker) value(v any, path string) (any, error) {
+func (w *walker) value(v any, path string, inPlace bool) (any, error) {
 	switch t := v.(type) {
 	case map[string]any:
-		return w.object(t, path)
+		return w.object(t, path, inPlace)
 	case []any:
-		out := make([]any, 0, len(t))
+		// In place, the kept elements are written over the read ones: index len(out) is
+		// never ahead of the element being read.
+		var out []any
+		if inPlace {
+			out = t[:0]
+		} else {
+			out = make([]any, 0, len(t))
+		}
 		for _, e := range t {
 			if m, ok := e.(map[string]any); ok && len(m) == 1 {
 				if dv, ok := m[claimDots]; ok {
@@ -313,7 +331,7 @@ func (w *walker) value(v any, path string) (any, error) {
 						return nil, credential.Errorf(credential.CodeMalformed, "object disclosure referenced from an array")
 					}
 					d.Path = indexPath(path, len(out))
-					ev, err := w.value(d.Value, d.Path)
+					ev, err := w.value(d.Value, d.Path, false)
 					if err != nil {
 						return nil, err
 					}
@@ -321,11 +339,14 @@ func (w *walker) value(v any, path string) (any, error) {
 					continue
 				}
 			}
-			ev, err := w.value(e, indexPath(path, len(out)))
+			ev, err := w.value(e, indexPath(path, len(out)), inPlace)
 			if err != nil {
 				return nil, err
 			}
 			out = append(out, ev)
+		}
+		if inPlace {
+			clear(t[len(out):]) // the removed elements' slots
 		}
 		return out, nil
 	default:
