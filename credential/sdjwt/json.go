@@ -123,9 +123,6 @@ func (p *jsonParser) value(depth int) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			if _, dup := m[k]; dup {
-				return nil, fmt.Errorf("duplicate object member name %q", k)
-			}
 			p.ws()
 			if p.i >= len(p.s) || p.s[p.i] != ':' {
 				return nil, p.errAt("after object key")
@@ -136,7 +133,10 @@ func (p *jsonParser) value(depth int) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			m[k] = v
+			n := len(m)
+			if m[k] = v; len(m) == n {
+				return nil, fmt.Errorf("duplicate object member name %q", k)
+			}
 			p.ws()
 			if p.i >= len(p.s) {
 				return nil, errJSONEOF

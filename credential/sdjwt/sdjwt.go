@@ -55,7 +55,9 @@ type Disclosure struct {
 // Digest returns base64url(SHA-256(s)) as used for _sd entries and sd_hash.
 func Digest(s string) string {
 	h := sha256.Sum256([]byte(s))
-	return jws.B64.EncodeToString(h[:])
+	var out [43]byte // base64url of 32 bytes, unpadded
+	jws.B64.Encode(out[:], h[:])
+	return string(out[:])
 }
 
 // NewSalt returns 128 random bits, base64url-encoded (RFC 9901 §9.3 recommends at least 128).
