@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 	"time"
 
@@ -251,10 +252,25 @@ func (w *walker) object(in map[string]any, path string, inPlace bool) (map[strin
 	if !inPlace {
 		out = make(map[string]any, len(in))
 	}
-	for _, k := range sortedKeys(in) {
-		if k == claimSD {
-			continue
+	// Scalars need no processing (and have no path to build); objects and arrays are
+	// processed in name order, so that the first error found does not depend on map order.
+	var nested []string
+	for k, v := range in {
+		switch v.(type) {
+		case map[string]any, []any:
+			if k != claimSD {
+				nested = append(nested, k)
+			}
+		default:
+			if !inPlace && k != claimSD {
+				out[k] = v
+			}
 		}
+	}
+	if len(nested) > 1 {
+		sort.Strings(nested)
+	}
+	for _, k := range nested {
 		v, err := w.value(in[k], joinPath(path, k), inPlace)
 		if err != nil {
 			return nil, err
@@ -339,11 +355,16 @@ func (w *walker) value(v any, path string, inPlace bool) (any, error) {
 					continue
 				}
 			}
-			ev, err := w.value(e, indexPath(path, len(out)), inPlace)
-			if err != nil {
-				return nil, err
+			switch e.(type) {
+			case map[string]any, []any:
+				ev, err := w.value(e, indexPath(path, len(out)), inPlace)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, ev)
+			default:
+				out = append(out, e) // a scalar needs no processing
 			}
-			out = append(out, ev)
 		}
 		if inPlace {
 			clear(t[len(out):]) // the removed elements' slots
