@@ -186,6 +186,9 @@ func Verify(text string, opt VerifyOptions) (*Verified, error) {
 			v.Claims[k] = val
 		}
 	}
+	if len(res.Disclosed) > 0 {
+		v.Disclosed = make([]string, 0, len(res.Disclosed))
+	}
 	for _, d := range res.Disclosed {
 		v.Disclosed = append(v.Disclosed, d.Path)
 	}
