@@ -65,10 +65,7 @@ func (v *Verifier) sign(vd *Verdict, item string) error {
 		return err
 	}
 	vd.Receipt, vd.ReceiptID = tok, r.ID
-	v.store.mu.Lock()
-	defer v.store.mu.Unlock()
-	v.store.st.Receipts = append(v.store.st.Receipts, &storedReceipt{ID: r.ID, JWS: tok, Time: r.Time})
-	return v.store.save()
+	return v.store.addReceipt(&storedReceipt{ID: r.ID, JWS: tok, Time: r.Time})
 }
 
 // receiptSigner signs receipts exactly as receipt.Sign does (same bytes: Ed25519 is
@@ -260,13 +257,9 @@ type AnchorPoster interface {
 
 // Pending is the number of receipts not yet anchored.
 func (v *Verifier) Pending() int {
-	v.store.mu.Lock()
-	defer v.store.mu.Unlock()
-	n := 0
-	for _, r := range v.store.st.Receipts {
-		if r.Anchor == 0 {
-			n++
-		}
+	n, err := v.store.pending()
+	if err != nil {
+		v.log.Error("state not read", "err", err.Error())
 	}
 	return n
 }
@@ -274,14 +267,10 @@ func (v *Verifier) Pending() int {
 // Anchor posts the Merkle root of every receipt not yet anchored (anchor.post, signed by
 // the window key) and records the batch. It returns nil, nil when nothing is pending.
 func (v *Verifier) Anchor(ctx context.Context, p AnchorPoster) (*Anchor, error) {
-	v.store.mu.Lock()
-	var batch []*storedReceipt
-	for _, r := range v.store.st.Receipts {
-		if r.Anchor == 0 {
-			batch = append(batch, r)
-		}
+	batch, err := v.store.unanchored()
+	if err != nil {
+		return nil, fmt.Errorf("verifier: state: %w", err)
 	}
-	v.store.mu.Unlock()
 	if len(batch) == 0 {
 		return nil, nil
 	}
@@ -304,14 +293,8 @@ func (v *Verifier) Anchor(ctx context.Context, p AnchorPoster) (*Anchor, error) 
 			a.Seq = seq
 		}
 	}
-	v.store.mu.Lock()
-	defer v.store.mu.Unlock()
-	v.store.st.Anchors = append(v.store.st.Anchors, a)
-	for _, r := range batch {
-		r.Anchor = len(v.store.st.Anchors)
-	}
-	if err := v.store.save(); err != nil {
-		return nil, err
+	if err := v.store.addAnchor(a, batch); err != nil {
+		return nil, fmt.Errorf("verifier: state: %w", err)
 	}
 	v.log.Info("anchor", "root", root, "count", len(batch), "height", res.Height)
 	return a, nil
@@ -331,38 +314,34 @@ var ErrNoReceipt = errors.New("verifier: no such receipt")
 
 // Receipt returns the bundle of a receipt id (the proof once anchored).
 func (v *Verifier) Receipt(id string) (*ReceiptBundle, error) {
-	v.store.mu.Lock()
-	defer v.store.mu.Unlock()
-	for _, r := range v.store.st.Receipts {
-		if r.ID != id {
-			continue
-		}
-		b := &ReceiptBundle{Receipt: r.JWS, Window: v.cfg.Window}
-		if r.Anchor > 0 {
-			a := v.store.st.Anchors[r.Anchor-1]
-			var leaves [][32]byte
-			idx := -1
-			for _, rid := range a.Receipts {
-				for _, x := range v.store.st.Receipts {
-					if x.ID == rid {
-						if rid == id {
-							idx = len(leaves)
-						}
-						leaves = append(leaves, receipt.LeafHash(x.JWS))
-					}
-				}
-			}
-			p, err := receipt.Prove(leaves, idx)
-			if err != nil {
-				return nil, err
-			}
-			ac := *a
-			ac.Receipts = nil
-			b.Proof, b.Anchor = p, &ac
-		}
-		return b, nil
+	jws, a, batch, ok, err := v.store.receipt(id)
+	if err != nil {
+		return nil, fmt.Errorf("verifier: state: %w", err)
 	}
-	return nil, ErrNoReceipt
+	if !ok {
+		return nil, ErrNoReceipt
+	}
+	b := &ReceiptBundle{Receipt: jws, Window: v.cfg.Window}
+	if a != nil {
+		var leaves [][32]byte
+		idx := -1
+		for _, rid := range a.Receipts {
+			if x, ok := batch[rid]; ok {
+				if rid == id {
+					idx = len(leaves)
+				}
+				leaves = append(leaves, receipt.LeafHash(x))
+			}
+		}
+		p, err := receipt.Prove(leaves, idx)
+		if err != nil {
+			return nil, err
+		}
+		ac := *a
+		ac.Receipts = nil
+		b.Proof, b.Anchor = p, &ac
+	}
+	return b, nil
 }
 
 // Text is the bundle as a QR text (LZ1E:Base45(zlib(JSON))).

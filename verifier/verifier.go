@@ -14,6 +14,10 @@
 // status list entry, and that the disclosed fields stay within what the request (and the
 // registration) asks. Every rejection has a stable credential.Code (docs/reason-codes.md).
 //
+// The window's state (requests, replay hashes, one-way nonces, receipts, anchors; no
+// personal data) is an SQLite database in Config.Dir, shared safely by several processes
+// (see store).
+//
 // No personal value is logged; disclosed values live only in the Verdict, and CloseSession
 // wipes them unless a retention policy is configured. See docs/verifier.md.
 package verifier
@@ -126,8 +130,14 @@ func New(cfg Config) (*Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Verifier{cfg: cfg, log: cfg.Logger, store: st, receipts: rs}, nil
+	v := &Verifier{cfg: cfg, log: cfg.Logger, store: st, receipts: rs}
+	closeOnCollect(v, st)
+	return v, nil
 }
+
+// Close releases the window's state database (Config.Dir). The verifier must not be used
+// afterwards. A verifier that is not closed releases it when garbage collected.
+func (v *Verifier) Close() error { return v.store.close() }
 
 // Text is a message in both languages.
 type Text struct {
@@ -239,14 +249,9 @@ func (v *Verifier) NewRequest(ctx context.Context, item string) (*Request, error
 		return nil, err
 	}
 	text := qr.Encode(request.PrefixRequest, body)
-	v.store.mu.Lock()
-	v.store.prune(now, keepRequests)
 	sr := &storedRequest{Nonce: r.NonceString(), Text: text, Item: si.ID, Expires: r.Expires,
 		cache: &bindingCache{view: view, b: v.bindingFrom(r, view), reqs: r.Requests}}
-	v.store.addRequest(sr)
-	err = v.store.save()
-	v.store.mu.Unlock()
-	if err != nil {
+	if err := v.store.newRequest(sr, now, keepRequests); err != nil {
 		return nil, err
 	}
 	v.log.Info("request", "item", si.ID, "expires", r.Expires)
@@ -300,9 +305,10 @@ func (v *Verifier) Verify(ctx context.Context, scanned string) (out *Verdict) {
 		return v.finish(ctx, vd, nil, "")
 	}
 	vd.Hash = receipt.HashPresentation(prefix, body)
-	v.store.mu.Lock()
-	_, seen := v.store.st.Seen[vd.Hash]
-	v.store.mu.Unlock()
+	seen, err := v.store.seen(vd.Hash)
+	if err != nil { // the claim below decides single use; this check only answers early
+		v.log.Error("state not read", "err", err.Error())
+	}
 	if seen {
 		vd.Code, vd.Detail = credential.CodeReplayed, "presentation already verified"
 		return v.finish(ctx, vd, nil, "")
@@ -330,9 +336,10 @@ func (v *Verifier) verifyResponse(ctx context.Context, vd *Verdict, view *View, 
 	vd.Mode = "request"
 	// Open requests first, most recent first; then answered or expired ones (to say
 	// "replayed" or "request_expired"). The KB-JWT binding decides which request it is.
-	v.store.mu.Lock()
-	cands := v.store.candidates(now, v.cfg.Skew, maxCandidates) // bounds the work a hostile answer can cause
-	v.store.mu.Unlock()
+	cands, err := v.store.lookup(now, v.cfg.Skew, maxCandidates) // bounds the work a hostile answer can cause
+	if err != nil {
+		v.log.Error("state not read", "err", err.Error())
+	}
 	if len(cands) == 0 {
 		vd.Code, vd.Detail = credential.CodeNoRequest, "no request issued by this window"
 		return v.finish(ctx, vd, nil, "")
@@ -366,13 +373,11 @@ func (v *Verifier) verifyResponse(ctx context.Context, vd *Verdict, view *View, 
 		// Bound to sr.
 		vd.Item = sr.Item
 		v.describeItem(vd, view, sr.Item)
-		v.store.mu.Lock()
-		used := v.store.markUsed(sr)
-		v.store.st.Seen[vd.Hash] = now.Unix()
-		err = v.store.save()
-		v.store.mu.Unlock()
-		if err != nil {
+		used, err := v.store.claim(sr, vd.Hash, now)
+		if err != nil { // single use cannot be established: refuse
 			v.log.Error("state not saved", "err", err.Error())
+			vd.Code, vd.Detail = credential.CodeReplayed, "request nonce could not be recorded: "+err.Error()
+			return v.finish(ctx, vd, nil, sr.Item)
 		}
 		switch {
 		case used:
@@ -564,14 +569,12 @@ func (v *Verifier) verifyOneWay(ctx context.Context, vd *Verdict, view *View, bo
 		return v.finish(ctx, vd, nil, "")
 	}
 	nonce := jws.B64.EncodeToString(ow.Nonce)
-	v.store.mu.Lock()
-	_, replay := v.store.st.OneWay[nonce]
-	if !replay {
-		v.store.st.OneWay[nonce] = now.Unix()
-		v.store.st.Seen[vd.Hash] = now.Unix()
-		_ = v.store.save()
+	replay, err := v.store.claimOneWay(nonce, vd.Hash, now)
+	if err != nil { // single use cannot be established: refuse
+		v.log.Error("state not saved", "err", err.Error())
+		vd.Code, vd.Detail = credential.CodeReplayed, "one-way nonce could not be recorded: "+err.Error()
+		return v.finish(ctx, vd, nil, "")
 	}
-	v.store.mu.Unlock()
 	if replay {
 		vd.Code, vd.Detail = credential.CodeReplayed, "one-way nonce already used"
 		return v.finish(ctx, vd, nil, "")

@@ -136,6 +136,7 @@ func verifyRequest(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer v.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	r, err := v.NewRequest(ctx, *item)
@@ -176,6 +177,7 @@ func verifyCheck(args []string, in io.Reader, out io.Writer) error {
 		}
 		return err
 	}
+	defer v.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var vd *verifier.Verdict
@@ -300,6 +302,7 @@ func verifyAnchor(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer v.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	a, err := v.Anchor(ctx, cl)
@@ -332,6 +335,7 @@ func verifyReceipt(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer v.Close()
 	b, err := v.Receipt(strings.TrimSpace(*id))
 	if err != nil {
 		return err
