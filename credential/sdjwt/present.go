@@ -2,6 +2,7 @@ package sdjwt
 
 import (
 	"fmt"
+	"lianzheng/internal/strictjson"
 	"strings"
 	"time"
 
@@ -16,7 +17,7 @@ func (s *SDJWT) Resolve() (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	payload, err := parseJSONObject(p.Payload)
+	payload, err := strictjson.Object(p.Payload)
 	if err != nil {
 		return nil, fmt.Errorf("sdjwt: payload: %w", err)
 	}

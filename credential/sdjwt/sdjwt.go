@@ -17,6 +17,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
+	"lianzheng/internal/strictjson"
 	"sort"
 	"strings"
 
@@ -94,7 +95,7 @@ func ParseDisclosure(enc string) (*Disclosure, error) {
 	if err != nil {
 		return nil, credential.Errorf(credential.CodeMalformed, "disclosure base64: %v", err)
 	}
-	arr, err := parseJSONArray(b)
+	arr, err := strictjson.Array(b)
 	if err != nil {
 		return nil, credential.Errorf(credential.CodeMalformed, "disclosure JSON: %v", err)
 	}

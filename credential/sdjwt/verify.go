@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"encoding/json"
 	"fmt"
+	"lianzheng/internal/strictjson"
 	"math"
 	"sort"
 	"strconv"
@@ -81,7 +82,7 @@ func Verify(text string, opt VerifyOptions) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	payload, err := parseJSONObject(p.Payload)
+	payload, err := strictjson.Object(p.Payload)
 	if err != nil {
 		return nil, credential.Errorf(credential.CodeMalformed, "issuer JWT payload: %v", err)
 	}
@@ -157,7 +158,7 @@ func verifyKB(sd *SDJWT, sdHashInput string, hk crypto.PublicKey, opt VerifyOpti
 	if err := p.Verify(hk); err != nil {
 		return nil, credential.Errorf(credential.CodeBadKB, "KB-JWT signature: %w", err)
 	}
-	c, err := parseJSONObject(p.Payload)
+	c, err := strictjson.Object(p.Payload)
 	if err != nil {
 		return nil, credential.Errorf(credential.CodeBadKB, "KB-JWT payload: %v", err)
 	}

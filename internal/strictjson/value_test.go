@@ -1,11 +1,9 @@
-package sdjwt
+package strictjson
 
 import (
 	"reflect"
 	"strings"
 	"testing"
-
-	"lianzheng/internal/strictjson"
 )
 
 var jsonSeeds = []string{
@@ -23,26 +21,26 @@ var jsonSeeds = []string{
 	strings.Repeat(`{"a":`, 33) + "1" + strings.Repeat("}", 33),
 }
 
-// checkJSON compares parseJSON with strictjson.Value: the same inputs are accepted, and
-// to the same values.
+// checkJSON compares Value with referenceValue: the same inputs are accepted, and to the
+// same values.
 func checkJSON(t *testing.T, in []byte) {
-	want, werr := strictjson.Value(in)
-	got, gerr := parseJSON(in)
+	want, werr := referenceValue(in)
+	got, gerr := Value(in)
 	if (werr == nil) != (gerr == nil) {
-		t.Fatalf("%q: strictjson error %v, parseJSON error %v", in, werr, gerr)
+		t.Fatalf("%q: reference error %v, Value error %v", in, werr, gerr)
 	}
 	if werr == nil && !reflect.DeepEqual(want, got) {
-		t.Fatalf("%q: strictjson %#v, parseJSON %#v", in, want, got)
+		t.Fatalf("%q: reference %#v, Value %#v", in, want, got)
 	}
 }
 
-func TestParseJSONMatchesStrictJSON(t *testing.T) {
+func TestValueMatchesReference(t *testing.T) {
 	for _, s := range jsonSeeds {
 		checkJSON(t, []byte(s))
 	}
 }
 
-func FuzzParseJSON(f *testing.F) {
+func FuzzValueMatchesReference(f *testing.F) {
 	for _, s := range jsonSeeds {
 		f.Add([]byte(s))
 	}

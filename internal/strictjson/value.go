@@ -1,4 +1,4 @@
-package sdjwt
+package strictjson
 
 import (
 	"encoding/json"
@@ -7,17 +7,15 @@ import (
 	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
-
-	"lianzheng/internal/strictjson"
 )
 
-// parseJSON parses one JSON value with exactly the rules of strictjson.Value (duplicate
-// member names — compared after unescaping — invalid UTF-8, lone surrogate escapes, control
-// characters in strings, nesting deeper than strictjson.MaxDepth and trailing data are
-// errors; numbers are kept as json.Number; arrays are never nil) in one pass over the bytes,
-// without a token decoder. It is the hot path of Verify: the issuer payload, every
-// disclosure and the KB-JWT payload. FuzzParseJSON checks it against strictjson.Value.
-func parseJSON(b []byte) (any, error) {
+// Value parses one JSON value strictly: duplicate member names (compared after unescaping),
+// invalid UTF-8, lone surrogate escapes, control characters in strings, nesting deeper than
+// MaxDepth and trailing data are errors; numbers are kept as json.Number; arrays are never
+// nil. One pass over the bytes, without a token decoder: it is the hot path of every
+// verification (JWS headers and payloads, every disclosure, KB-JWTs). FuzzValueMatchesReference
+// checks it against a reference built on encoding/json/jsontext's token stream.
+func Value(b []byte) (any, error) {
 	// One copy of the input; every string without escapes is a substring of it.
 	sp := stackPool.Get().(*[]any)
 	p := jsonParser{s: string(b), stack: (*sp)[:0]}
@@ -44,8 +42,9 @@ func parseJSON(b []byte) (any, error) {
 	return v, nil
 }
 
-func parseJSONObject(b []byte) (map[string]any, error) {
-	v, err := parseJSON(b)
+// Object parses a JSON object strictly.
+func Object(b []byte) (map[string]any, error) {
+	v, err := Value(b)
 	if err != nil {
 		return nil, err
 	}
@@ -56,8 +55,9 @@ func parseJSONObject(b []byte) (map[string]any, error) {
 	return m, nil
 }
 
-func parseJSONArray(b []byte) ([]any, error) {
-	v, err := parseJSON(b)
+// Array parses a JSON array strictly.
+func Array(b []byte) ([]any, error) {
+	v, err := Value(b)
 	if err != nil {
 		return nil, err
 	}
@@ -105,8 +105,8 @@ func (p *jsonParser) value(depth int) (any, error) {
 	}
 	switch c := p.s[p.i]; {
 	case c == '{':
-		if depth >= strictjson.MaxDepth {
-			return nil, fmt.Errorf("JSON nested deeper than %d", strictjson.MaxDepth)
+		if depth >= MaxDepth {
+			return nil, fmt.Errorf("JSON nested deeper than %d", MaxDepth)
 		}
 		p.i++
 		m := map[string]any{}
@@ -153,8 +153,8 @@ func (p *jsonParser) value(depth int) (any, error) {
 			}
 		}
 	case c == '[':
-		if depth >= strictjson.MaxDepth {
-			return nil, fmt.Errorf("JSON nested deeper than %d", strictjson.MaxDepth)
+		if depth >= MaxDepth {
+			return nil, fmt.Errorf("JSON nested deeper than %d", MaxDepth)
 		}
 		p.i++
 		p.ws()
