@@ -289,6 +289,10 @@ func TestDemoCores(t *testing.T) {
 	if !strings.HasPrefix(u.window.trust.Text, "离线：") {
 		t.Fatalf("offline trust not shown: %q", u.window.trust.Text)
 	}
+	u.SetRole(RoleWindow) // the screen is rebuilt: the box follows the core, still offline
+	if !u.window.Offline.Checked || !strings.HasPrefix(u.window.trust.Text, "离线：") {
+		t.Fatalf("offline state lost on rebuild: %v %q", u.window.Offline.Checked, u.window.trust.Text)
+	}
 	test.Type(u.window.Scan, early.QR)
 	u.window.Scan.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
 	v = u.window.LastVerdict

@@ -181,9 +181,7 @@ func (s *windowScreen) setOffline(on bool) {
 		return err
 	}, func(err error) {
 		if err != nil {
-			s.Offline.OnChanged = nil
-			s.Offline.SetChecked(!on)
-			s.Offline.OnChanged = s.setOffline
+			s.markOffline(!on)
 			s.u.showErr(err)
 			return
 		}
@@ -191,16 +189,32 @@ func (s *windowScreen) setOffline(on bool) {
 	})
 }
 
+// markOffline sets the 离线模式 box without switching anything (it follows the core's state,
+// which outlives this screen when the role or language changes).
+func (s *windowScreen) markOffline(on bool) {
+	if s.Offline.Checked == on {
+		return
+	}
+	s.Offline.OnChanged = nil
+	s.Offline.SetChecked(on)
+	s.Offline.OnChanged = s.setOffline
+}
+
+// trustText says what the verdicts rest on: the ledger's data, or the offline snapshot.
+func trustText(ti verifier.TrustInfo) string {
+	if ti.Source == "snapshot" {
+		return T("window.trust.snapshot", age(ti.Age), ti.Height)
+	}
+	return T("window.trust.age", age(ti.Age), ti.Height)
+}
+
 func (s *windowScreen) showTrust(ti verifier.TrustInfo, err error) {
 	if err != nil {
 		s.trust.SetText(T("window.trust.unavailable") + ": " + err.Error())
 		s.trust.Importance = widget.DangerImportance
 	} else {
-		key := "window.trust.age"
-		if ti.Source == "snapshot" {
-			key = "window.trust.snapshot"
-		}
-		s.trust.SetText(T(key, age(ti.Age), ti.Height))
+		s.trust.SetText(trustText(ti))
+		s.markOffline(ti.Source == "snapshot")
 		s.trust.Importance = widget.MediumImportance
 		if ti.MaxAge > 0 && ti.Age > ti.MaxAge*3/4 {
 			s.trust.Importance = widget.WarningImportance
@@ -342,11 +356,7 @@ func (s *windowScreen) showVerdict(v *verifier.Verdict) {
 		}
 		body.Add(widget.NewCard("", "", card))
 	}
-	trustKey := "window.trust.age"
-	if v.Trust.Source == "snapshot" {
-		trustKey = "window.trust.snapshot"
-	}
-	trust := widget.NewLabel(T(trustKey, age(v.Trust.Age), v.Trust.Height))
+	trust := widget.NewLabel(trustText(v.Trust))
 	after := s.u.ClearAfter()
 	s.countdown = widget.NewLabel(T("window.verdict.clears", int(after/time.Second)))
 	next := widget.NewButtonWithIcon(T("window.verdict.next"), theme.NavigateNextIcon(), s.clearVerdict)
