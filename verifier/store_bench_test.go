@@ -2,11 +2,8 @@ package verifier
 
 import (
 	"context"
-	"runtime"
 	"testing"
 	"time"
-
-	"lianzheng/internal/benchfloor"
 )
 
 // BenchmarkVerifyRealEstateDir is BenchmarkVerifyRealEstate with the window's state kept in
@@ -28,27 +25,5 @@ func BenchmarkVerifyRealEstateDir(b *testing.B) {
 			b.Fatalf("%s %s", vd.Code, vd.Detail)
 		}
 	}
-	benchfloor.Ed25519()
-	il := newInterleaved()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for done := 0; done < b.N; {
-		b.StopTimer()
-		batch := make([]string, min(16, b.N-done))
-		for i := range batch {
-			batch[i] = m.realEstateAnswer(b, hr, mc)
-		}
-		runtime.GC()
-		b.StartTimer()
-		for i := len(batch) - 1; i >= 0; i-- {
-			il.run(b, 4, func() {
-				if vd := v.Verify(ctx, batch[i]); !vd.OK {
-					b.Fatalf("%s %s", vd.Code, vd.Detail)
-				}
-			})
-		}
-		done += len(batch)
-	}
-	b.StopTimer()
-	il.report(b, 4)
+	timeVerify(b, v, 4, func() string { return m.realEstateAnswer(b, hr, mc) })
 }
