@@ -28,57 +28,47 @@ func parseFace(t *testing.T, b []byte) *font.Face {
 	return f
 }
 
-// hasText reports whether s is drawn (as a canvas.Text) somewhere under o, visible.
-func hasText(o fyne.CanvasObject, s string) bool {
-	found := false
-	var walk func(fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		if found || o == nil || !o.Visible() {
-			return
-		}
-		switch x := o.(type) {
-		case *canvas.Text:
-			if strings.Contains(x.Text, s) {
-				found = true
-			}
-		case *fyne.Container:
-			for _, c := range x.Objects {
-				walk(c)
-			}
-		case fyne.Widget:
-			for _, c := range test.WidgetRenderer(x).Objects() {
-				walk(c)
-			}
+// walkVisible calls visit on every visible object under o, depth first, until visit
+// returns true.
+func walkVisible(o fyne.CanvasObject, visit func(fyne.CanvasObject) bool) bool {
+	if o == nil || !o.Visible() {
+		return false
+	}
+	if visit(o) {
+		return true
+	}
+	var children []fyne.CanvasObject
+	switch x := o.(type) {
+	case *fyne.Container:
+		children = x.Objects
+	case fyne.Widget:
+		children = test.WidgetRenderer(x).Objects()
+	}
+	for _, c := range children {
+		if walkVisible(c, visit) {
+			return true
 		}
 	}
-	walk(o)
-	return found
+	return false
+}
+
+// hasText reports whether s is drawn (as a canvas.Text) somewhere under o, visible.
+func hasText(o fyne.CanvasObject, s string) bool {
+	return walkVisible(o, func(o fyne.CanvasObject) bool {
+		t, ok := o.(*canvas.Text)
+		return ok && strings.Contains(t.Text, s)
+	})
 }
 
 // findButton returns the visible button labelled label under o (nil if none).
 func findButton(o fyne.CanvasObject, label string) *widget.Button {
 	var found *widget.Button
-	var walk func(fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		if found != nil || o == nil || !o.Visible() {
-			return
+	walkVisible(o, func(o fyne.CanvasObject) bool {
+		if b, ok := o.(*widget.Button); ok && b.Text == label {
+			found = b
 		}
-		switch x := o.(type) {
-		case *widget.Button:
-			if x.Text == label {
-				found = x
-			}
-		case *fyne.Container:
-			for _, c := range x.Objects {
-				walk(c)
-			}
-		case fyne.Widget:
-			for _, c := range test.WidgetRenderer(x).Objects() {
-				walk(c)
-			}
-		}
-	}
-	walk(o)
+		return found != nil
+	})
 	return found
 }
 
