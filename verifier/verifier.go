@@ -91,7 +91,7 @@ type Verifier struct {
 	cfg      Config
 	log      *slog.Logger
 	store    *store
-	receipts *receiptSigner
+	receipts *receipt.Signer
 
 	mu      sync.Mutex
 	session []*Verdict
@@ -122,7 +122,7 @@ func New(cfg Config) (*Verifier, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler) // formats nothing, unlike a handler writing to io.Discard
 	}
-	rs, err := newReceiptSigner(cfg.KeyID, cfg.Key)
+	rs, err := receipt.NewSigner(cfg.KeyID, cfg.Key)
 	if err != nil {
 		return nil, err
 	}

@@ -20,11 +20,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"sort"
 	"time"
 
-	"lianzheng/internal/strictjson"
 	"lianzheng/credential/jws"
+	"lianzheng/internal/strictjson"
 )
 
 // Typ is the JOSE typ of a receipt.
@@ -75,14 +74,11 @@ func Sign(r *Receipt, kid string, key ed25519.PrivateKey) (string, error) {
 	if r.ID == "" || r.Window == "" || r.Time == 0 || (r.Result != ResultAccepted && r.Result != ResultRejected) {
 		return "", fmt.Errorf("receipt: id, window, time and result are required")
 	}
-	for _, fs := range r.Fields {
-		sort.Strings(fs)
-	}
-	b, err := jws.Marshal(r)
+	s, err := NewSigner(kid, key)
 	if err != nil {
 		return "", fmt.Errorf("receipt: %w", err)
 	}
-	return jws.Sign(map[string]any{"typ": Typ, "kid": kid}, b, jws.NewEd25519Signer(key))
+	return s.Sign(r)
 }
 
 // KeyAt returns the key a DID URL named at time t.
