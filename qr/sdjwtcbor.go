@@ -719,17 +719,9 @@ func (d *decoder) appendValue(dst []byte, v any, depth int) ([]byte, error) {
 		var buf [16]member
 		ms := buf[:0]
 		for k, x := range t {
-			var key string
-			switch kt := k.(type) {
-			case string:
-				key = kt
-			case uint64:
-				if kt >= uint64(len(keyDict)) {
-					return nil, malformed("compact", "bad dictionary key %d", kt)
-				}
-				key = keyDict[kt]
-			default:
-				return nil, malformed("compact", "map key of type %T", k)
+			key, err := compactKey(k)
+			if err != nil {
+				return nil, err
 			}
 			for i := 0; i < len(key); i++ {
 				if key[i] >= utf8.RuneSelf { // encoding/json decides the order of such keys
@@ -881,22 +873,13 @@ func (d *decoder) value(v any, depth int) (any, error) {
 	case map[any]any:
 		out := make(map[string]any, len(t))
 		for k, x := range t {
-			var key string
-			switch kt := k.(type) {
-			case string:
-				key = kt
-			case uint64:
-				if kt >= uint64(len(keyDict)) {
-					return nil, malformed("compact", "bad dictionary key %d", kt)
-				}
-				key = keyDict[kt]
-			default:
-				return nil, malformed("compact", "map key of type %T", k)
+			key, err := compactKey(k)
+			if err != nil {
+				return nil, err
 			}
 			if _, dup := out[key]; dup {
 				return nil, malformed("compact", "duplicate key %q", key)
 			}
-			var err error
 			switch key {
 			case "_sd":
 				out[key], err = d.sd(x, depth+1)
@@ -1186,4 +1169,19 @@ func refsIn(v any) []int {
 	}
 	walk(v, false)
 	return out
+}
+
+// compactKey is the member name a compact-form map key stands for: itself, or an entry of
+// keyDict by number.
+func compactKey(k any) (string, error) {
+	switch kt := k.(type) {
+	case string:
+		return kt, nil
+	case uint64:
+		if kt >= uint64(len(keyDict)) {
+			return "", malformed("compact", "bad dictionary key %d", kt)
+		}
+		return keyDict[kt], nil
+	}
+	return "", malformed("compact", "map key of type %T", k)
 }
