@@ -6,10 +6,10 @@
 //
 //   - credentials-v1, credentials-v2, credentials-examples-v1, credentials-examples-v2,
 //     did-v1, ed25519-signature-2020-v1, vc-bitstring-status-list-v1: byte-identical copies
-//     of ../shared/vectors/contexts (a test asserts this).
+//     of testdata/vectors/contexts (a test asserts this).
 //   - odrl.jsonld: the W3C ODRL context, imported by credentials-examples-v1; copied from
 //     the copy aries-framework-go embeds.
-//   - multikey-v1.jsonld and data-integrity-v2.jsonld: not in the shared vectors; written
+//   - multikey-v1.jsonld and data-integrity-v2.jsonld: not in the public vectors; written
 //     from the published W3C contexts (Controlled Identifiers / Data Integrity). The term
 //     definitions are the published ones; the byte layout is ours (JSON-LD does not care).
 //     The data-integrity-v2 DataIntegrityProof definition is taken verbatim from

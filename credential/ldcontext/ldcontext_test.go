@@ -15,7 +15,7 @@ import (
 	"lianzheng/internal/testvectors"
 )
 
-// sharedCopies lists the contexts that must be byte-identical to ../shared/vectors/contexts.
+// sharedCopies lists the contexts that must be byte-identical to testdata/vectors/contexts.
 var sharedCopies = map[string]string{
 	CredentialsV1:         "credentials-v1.jsonld",
 	CredentialsV2:         "credentials-v2.jsonld",
@@ -38,7 +38,7 @@ func TestEmbeddedMatchSharedVectors(t *testing.T) {
 	}
 	for url, name := range sharedCopies {
 		if !seen[name] {
-			t.Errorf("%s: %s missing from shared vectors", url, name)
+			t.Errorf("%s: %s missing from testdata/vectors", url, name)
 			continue
 		}
 		want := testvectors.Read(t, "contexts/"+name)
@@ -48,7 +48,7 @@ func TestEmbeddedMatchSharedVectors(t *testing.T) {
 			continue
 		}
 		if !bytes.Equal(got, want) {
-			t.Errorf("%s: embedded copy differs from shared/vectors/contexts/%s", url, name)
+			t.Errorf("%s: embedded copy differs from testdata/vectors/contexts/%s", url, name)
 		}
 		if f, _ := FileName(url); f != name {
 			t.Errorf("%s mapped to %s, want %s", url, f, name)

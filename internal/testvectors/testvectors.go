@@ -1,6 +1,7 @@
-// Package testvectors locates the public test vectors in ../shared/vectors (relative to the
-// module root) for tests. The directory can be overridden with LZ_VECTORS. Tests fail, never
-// skip, when the vectors are missing: a vector that is not checked is not a vector.
+// Package testvectors locates the public test vectors kept inside the module, in
+// testdata/vectors at the module root (each set with a SOURCE note), for tests. The directory
+// can be overridden with LZ_VECTORS. Tests fail, never skip, when the vectors are missing: a
+// vector that is not checked is not a vector. Nothing outside the repository is read.
 package testvectors
 
 import (
@@ -21,7 +22,7 @@ func Dir(t testing.TB) string {
 	}
 	for d := wd; ; d = filepath.Dir(d) {
 		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			v := filepath.Join(filepath.Dir(d), "shared", "vectors")
+			v := filepath.Join(d, "testdata", "vectors")
 			if _, err := os.Stat(v); err != nil {
 				t.Fatalf("testvectors: %s not found (set LZ_VECTORS): %v", v, err)
 			}
