@@ -6,10 +6,14 @@
 // to ~0.5 s on the machine that created the store; parameters and salt are stored) and
 // AES-256-GCM. The kms.Store is a bbolt file, keystore.db, in the store's directory.
 //
-// Unlock attempts are rate-limited: every attempt is counted on disk before the KDF runs
-// (so killing the process mid-attempt does not reset anything), failures back off
-// exponentially, and after MaxAttempts consecutive failures the store locks for good
-// (restore from a backup). A successful unlock resets the counter.
+// Unlock attempts are rate-limited: an attempt's outcome is written to disk (fsync'd) before
+// it is revealed to the caller, in the same transaction that judges it, so an attempt killed
+// before its outcome is known costs nothing and teaches nothing (a phone OS killing the app
+// during the 64 MiB derivation is ordinary and must not brick the wallet), while every PIN
+// judged wrong is counted. Failures back off exponentially, and after MaxAttempts consecutive
+// failures the store locks for good (restore from a backup). A successful unlock resets the
+// counter. Attempts are serialised within the process, and bbolt's file lock keeps a second
+// process out, so guesses cannot run in parallel past the back-off.
 //
 //	ks, _ := keystore.Init(dir, "123456", nil) // or Open(dir, nil) + Unlock(pin)
 //	kid, _ := ks.NewEd25519()
@@ -126,8 +130,10 @@ type Store struct {
 	db   *bolt.DB
 	mu   sync.Mutex
 	lock *sealer // nil when locked
-	kms  *localkms.LocalKMS
-	tc   *tinkcrypto.Crypto
+
+	unlockMu sync.Mutex // serialises Unlock attempts
+	kms      *localkms.LocalKMS
+	tc       *tinkcrypto.Crypto
 }
 
 // ValidSecret reports whether s is an acceptable PIN (6 digits) or passphrase (≥ 8 characters).
@@ -301,40 +307,64 @@ func (s *Store) Unlock(secret string) error {
 	if err != nil {
 		return err
 	}
+	s.unlockMu.Lock() // one attempt at a time: parallel guesses would share one back-off
+	defer s.unlockMu.Unlock()
 	var check []byte
-	// Count the attempt before running the KDF: a crash mid-attempt stays counted.
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		a := s.readAttempts(tx)
-		if a.Failures >= s.opts.MaxAttempts {
-			return ErrLockedOut
-		}
-		if d := time.Unix(0, a.NotUntil).Sub(s.opts.Now()); d > 0 {
-			return &BackoffError{Wait: d}
-		}
-		a.Failures++
-		if a.Failures > s.opts.FreeAttempts {
-			d := s.opts.BaseDelay << uint(min(a.Failures-s.opts.FreeAttempts-1, 30))
-			a.NotUntil = s.opts.Now().Add(d).UnixNano()
+	// Refuse before the KDF while backing off or locked out (nothing is written).
+	err = s.db.View(func(tx *bolt.Tx) error {
+		if err := s.allowed(s.readAttempts(tx)); err != nil {
+			return err
 		}
 		check = append([]byte(nil), tx.Bucket(bucketMeta).Get(keyCheck)...)
-		return putAttempts(tx, a)
+		return nil
 	})
 	if err != nil {
 		return err
 	}
 	sl := newSealer(derive(secret, p))
 	pt, err := sl.open(check, []byte("check"))
-	if err != nil || subtle.ConstantTimeCompare(pt, checkText) != 1 {
+	right := err == nil && subtle.ConstantTimeCompare(pt, checkText) == 1
+	// Record the judged outcome durably before revealing it: a crash before this commit
+	// leaves no trace and no answer; after it, the attempt is counted whatever happens.
+	lockedOut := false
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		a := s.readAttempts(tx)
+		if err := s.allowed(a); err != nil { // another attempt was judged meanwhile
+			return err
+		}
+		if right {
+			return putAttempts(tx, attempts{})
+		}
+		a.Failures++
+		if a.Failures > s.opts.FreeAttempts {
+			d := s.opts.BaseDelay << uint(min(a.Failures-s.opts.FreeAttempts-1, 30))
+			a.NotUntil = s.opts.Now().Add(d).UnixNano()
+		}
+		lockedOut = a.Failures >= s.opts.MaxAttempts
+		return putAttempts(tx, a)
+	})
+	if err != nil || !right {
 		sl.wipe()
-		if _, _, out := s.Status(); out {
+		switch {
+		case err != nil:
+			return err
+		case lockedOut:
 			return ErrLockedOut
 		}
 		return ErrWrongPIN
 	}
-	if err := s.db.Update(func(tx *bolt.Tx) error { return putAttempts(tx, attempts{}) }); err != nil {
-		return err
-	}
 	return s.setUnlocked(sl)
+}
+
+// allowed refuses an attempt while the store backs off or is locked out.
+func (s *Store) allowed(a attempts) error {
+	if a.Failures >= s.opts.MaxAttempts {
+		return ErrLockedOut
+	}
+	if d := time.Unix(0, a.NotUntil).Sub(s.opts.Now()); d > 0 {
+		return &BackoffError{Wait: d}
+	}
+	return nil
 }
 
 func (s *Store) setUnlocked(sl *sealer) error {
