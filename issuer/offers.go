@@ -36,6 +36,24 @@ var (
 	ErrWrongPIN     = errors.New("issuer: wrong transaction PIN")
 )
 
+// RedeemError is a refused redemption: which offer it concerned (its record ID, never the
+// code; empty when the code matches no offer), how many PIN attempts remain (wrong PIN only)
+// and why (one of the Err* values above, for errors.Is).
+type RedeemError struct {
+	OfferID      string
+	AttemptsLeft int
+	Err          error
+}
+
+func (e *RedeemError) Error() string {
+	if errors.Is(e.Err, ErrWrongPIN) {
+		return fmt.Sprintf("%v (%d attempt(s) left)", e.Err, e.AttemptsLeft)
+	}
+	return e.Err.Error()
+}
+
+func (e *RedeemError) Unwrap() error { return e.Err }
+
 // DefaultOfferTTL is how long an offer can be redeemed; DefaultPINAttempts the wrong PINs
 // that burn it.
 const (
@@ -155,7 +173,7 @@ func (d *Department) RedeemOffer(ctx context.Context, code, pin string, maxAttem
 	err = tx.QueryRowContext(ctx, `SELECT id, pin_hash, type, state, expires_at, attempts FROM offers WHERE code_hash = ?`, hashHex(code)).
 		Scan(&id, &pinHash, &typ, &state, &exp, &attempts)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrOfferUnknown
+		return nil, &RedeemError{Err: ErrOfferUnknown}
 	}
 	if err != nil {
 		return nil, err
@@ -164,17 +182,17 @@ func (d *Department) RedeemOffer(ctx context.Context, code, pin string, maxAttem
 	switch state {
 	case OfferPending:
 	case OfferBurned:
-		return nil, ErrOfferBurned
+		return nil, &RedeemError{OfferID: id, Err: ErrOfferBurned}
 	case OfferExpired:
-		return nil, ErrOfferExpired
+		return nil, &RedeemError{OfferID: id, Err: ErrOfferExpired}
 	default:
-		return nil, ErrOfferUsed
+		return nil, &RedeemError{OfferID: id, Err: ErrOfferUsed}
 	}
 	if now.Unix() >= exp {
 		if _, err := tx.ExecContext(ctx, `UPDATE offers SET state = ?, claims = '{}' WHERE id = ?`, OfferExpired, id); err == nil {
 			_ = tx.Commit()
 		}
-		return nil, ErrOfferExpired
+		return nil, &RedeemError{OfferID: id, Err: ErrOfferExpired}
 	}
 	if subtle.ConstantTimeCompare([]byte(hashHex(id, pin)), []byte(pinHash)) != 1 {
 		attempts++
@@ -189,9 +207,9 @@ func (d *Department) RedeemOffer(ctx context.Context, code, pin string, maxAttem
 			return nil, err
 		}
 		if st == OfferBurned {
-			return nil, ErrOfferBurned
+			return nil, &RedeemError{OfferID: id, Err: ErrOfferBurned}
 		}
-		return nil, fmt.Errorf("%w (%d attempt(s) left)", ErrWrongPIN, maxAttempts-attempts)
+		return nil, &RedeemError{OfferID: id, AttemptsLeft: maxAttempts - attempts, Err: ErrWrongPIN}
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE offers SET state = ? WHERE id = ?`, OfferRedeemed, id); err != nil {
 		return nil, err

@@ -17,6 +17,7 @@ import (
 	"lianzheng/credential/jws"
 	"lianzheng/credential/sdjwtvc"
 	"lianzheng/did"
+	"lianzheng/internal/strictjson"
 	"lianzheng/qr"
 )
 
@@ -87,7 +88,7 @@ func ParseOffer(text string) (*Offer, string, error) {
 
 func decodeOffer(b []byte) (*Offer, error) {
 	var o Offer
-	if err := json.Unmarshal(b, &o); err != nil {
+	if err := strictjson.Decode(b, &o); err != nil {
 		return nil, fmt.Errorf("wallet: offer JSON: %w", err)
 	}
 	iu, err := url.Parse(o.CredentialIssuer)
@@ -99,7 +100,7 @@ func decodeOffer(b []byte) (*Offer, error) {
 	}
 	if g, ok := o.Grants[GrantPreAuthCode]; ok {
 		var p PreAuthGrant
-		if err := json.Unmarshal(g, &p); err != nil || p.Code == "" {
+		if err := strictjson.Decode(g, &p); err != nil || p.Code == "" {
 			return nil, errors.New("wallet: offer: malformed pre-authorized_code grant")
 		}
 		o.PreAuth = &p
@@ -278,7 +279,7 @@ func (w *Wallet) requestCredential(ctx context.Context, hc *http.Client, l Ledge
 		raw = resp.Credentials[0].Credential
 	}
 	var text string
-	if err := json.Unmarshal(raw, &text); err != nil || text == "" {
+	if err := strictjson.Decode(raw, &text); err != nil || text == "" {
 		_ = w.Keys.Delete(kid)
 		return nil, errors.New("wallet: credential response has no SD-JWT VC string")
 	}
@@ -402,13 +403,13 @@ func do(hc *http.Client, req *http.Request, out any) error {
 			Error string `json:"error"`
 			Desc  string `json:"error_description"`
 		}
-		_ = json.Unmarshal(b, &e)
+		_ = strictjson.Decode(b, &e)
 		if e.Error != "" {
 			return fmt.Errorf("%s: HTTP %d %s: %s", req.URL.Path, resp.StatusCode, e.Error, e.Desc)
 		}
 		return fmt.Errorf("%s: HTTP %d", req.URL.Path, resp.StatusCode)
 	}
-	if err := json.Unmarshal(b, out); err != nil {
+	if err := strictjson.Decode(b, out); err != nil {
 		return fmt.Errorf("%s: JSON: %w", req.URL.Path, err)
 	}
 	return nil

@@ -10,6 +10,7 @@ package strictjson
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/json/jsontext"
 	"errors"
 	"fmt"
@@ -42,4 +43,15 @@ func Check(b []byte, maxDepth int) error {
 		return fmt.Errorf("trailing data after JSON value")
 	}
 	return nil
+}
+
+// Decode parses untrusted JSON into v after checking it strictly (Check with MaxDepth): a
+// duplicate member cannot smuggle a second value past the one a struct field keeps (with
+// encoding/json alone the last duplicate silently wins), invalid UTF-8 and trailing data are
+// refused. Use it for every JSON document a service or the wallet reads from outside.
+func Decode(b []byte, v any) error {
+	if err := Check(b, MaxDepth); err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
 }

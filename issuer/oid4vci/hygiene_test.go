@@ -3,6 +3,7 @@ package oid4vci_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -56,6 +57,48 @@ func TestLogsHoldNoSecretsOrPersonalData(t *testing.T) {
 		if s != "" && strings.Contains(out, s) {
 			t.Fatalf("log holds %q:\n%s", s, out)
 		}
+	}
+}
+
+// Refused token requests say which offer (its record ID, or a reference for an unknown code,
+// never the code) and which client, so that a brute-force attempt can be followed; a flood of
+// refusals is logged at a bounded rate with a count of what was left out (issue 16.8).
+func TestRefusedTokenRequestsAreTraceable(t *testing.T) {
+	e := newEnv(t)
+	var logs syncBuf
+	e.srv.Log = slog.New(slog.NewTextHandler(&logs, nil))
+	o, w := e.offer(t)
+	wrong := "000000"
+	if o.PIN == wrong {
+		wrong = "111111"
+	}
+	if st, _ := w.tokenReq(wrong); st != 400 {
+		t.Fatal(st)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "token refused") || !strings.Contains(out, "offer="+o.ID) || !strings.Contains(out, "client=127.0.0.1") {
+		t.Fatalf("refusal not traceable to its offer and client:\n%s", out)
+	}
+	if strings.Contains(out, o.Code) || strings.Contains(out, o.PIN) || strings.Contains(out, wrong) {
+		t.Fatalf("log holds the code or a PIN:\n%s", out)
+	}
+	// A flood of guesses at unknown codes: bounded lines, the rest counted.
+	for i := range 200 {
+		form := url.Values{"grant_type": {oid4vci.GrantPreAuth}, "pre-authorized_code": {fmt.Sprintf("guess-%d", i)}, "tx_code": {"123456"}}
+		if st, _, _ := post(t, e.url+"/token", "application/x-www-form-urlencoded", "", form.Encode()); st != 400 {
+			t.Fatal(st)
+		}
+	}
+	out = logs.String()
+	n := strings.Count(out, "token refused")
+	if n < 2 || n > 60 {
+		t.Fatalf("%d refusal lines for 201 refusals: want a bounded number", n)
+	}
+	if !strings.Contains(out, "offer=code:") {
+		t.Fatalf("unknown codes carry no reference:\n%s", out)
+	}
+	if strings.Contains(out, "guess-") {
+		t.Fatal("an unknown code was logged in clear")
 	}
 }
 

@@ -1,7 +1,6 @@
 package oid4vci
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +8,7 @@ import (
 
 	"lianzheng/credential/jws"
 	"lianzheng/did"
+	"lianzheng/internal/strictjson"
 )
 
 // ProofTyp is the JOSE typ of an OpenID4VCI key proof JWT.
@@ -53,12 +53,9 @@ func ParseCredentialRequest(body []byte) (*CredentialRequest, string, error) {
 		return nil, "", errf(413, "invalid_request", "request body too large")
 	}
 	var r CredentialRequest
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&r); err != nil {
-		return nil, "", errf(400, "invalid_request", "request body is not a JSON credential request")
-	}
-	if dec.More() {
-		return nil, "", errf(400, "invalid_request", "trailing data after the JSON object")
+	// Strict: duplicate members, invalid UTF-8, deep nesting and trailing data are refused.
+	if err := strictjson.Decode(body, &r); err != nil {
+		return nil, "", errf(400, "invalid_request", "request body is not a strict JSON credential request")
 	}
 	if len(r.Encryption) > 0 && string(r.Encryption) != "null" {
 		return nil, "", errf(400, "invalid_encryption_parameters", "credential response encryption is not supported")
@@ -147,9 +144,9 @@ func VerifyProof(proof string, c ProofCheck) (did.PublicKey, error) {
 		Iat   *int64 `json:"iat"`
 		Nonce string `json:"nonce"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(p.Payload))
-	if err := dec.Decode(&claims); err != nil {
-		return bad("proof payload is not a JSON object with numeric iat")
+	// Strict: a duplicate nonce (or aud, iat) must not ride beside the real one.
+	if err := strictjson.Decode(p.Payload, &claims); err != nil {
+		return bad("proof payload is not a strict JSON object with numeric iat")
 	}
 	audOK := false
 	switch a := claims.Aud.(type) {

@@ -13,8 +13,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -48,6 +50,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	sessions map[string]*session // key: SHA-256 of the access token
+	refusals logLimiter          // refused token requests: logged, but at a bounded rate
 }
 
 type session struct {
@@ -109,6 +112,60 @@ func randToken(n int) string {
 		panic(err)
 	}
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// codeRef is a reference to a pre-authorised code for logs: a truncated hash that lets
+// repeated attempts on one code be followed without revealing (or allowing to rebuild) it.
+func codeRef(code string) string {
+	h := sha256.Sum256([]byte("lianzheng oid4vci code ref\n" + code))
+	return hex.EncodeToString(h[:6])
+}
+
+// clientAddr is the client's IP address (the connection's, never a forwarded header, which a
+// client can set).
+func clientAddr(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
+}
+
+// logLimiter bounds how many lines a kind of event may log: at most burst lines, refilled at
+// one per refill interval; lines over the limit are counted and the count is reported with
+// the next line that gets through, so a flood of refusals cannot fill the disk or hide others.
+type logLimiter struct {
+	mu         sync.Mutex
+	tokens     float64
+	last       time.Time
+	suppressed int
+}
+
+const (
+	logBurst  = 20
+	logRefill = time.Second / 5 // 5 lines per second sustained
+)
+
+func (l *logLimiter) log(lg *slog.Logger, now time.Time, msg string, args ...any) {
+	l.mu.Lock()
+	if l.last.IsZero() {
+		l.tokens = logBurst
+	} else if d := now.Sub(l.last); d > 0 {
+		l.tokens = min(logBurst, l.tokens+float64(d)/float64(logRefill))
+	}
+	l.last = now
+	if l.tokens < 1 {
+		l.suppressed++
+		l.mu.Unlock()
+		return
+	}
+	l.tokens--
+	n := l.suppressed
+	l.suppressed = 0
+	l.mu.Unlock()
+	if n > 0 {
+		args = append(args, "suppressed_before", n)
+	}
+	lg.Info(msg, args...)
 }
 
 func tokenKey(t string) string {
@@ -243,23 +300,30 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	red, err := s.Dept.RedeemOffer(r.Context(), code, pin, s.MaxPINAttempts)
 	if err != nil {
 		var desc string
+		var re *issuer.RedeemError
 		switch {
+		case !errors.As(err, &re):
+			s.log().Error("token: redemption failed", "client", clientAddr(r), "err_kind", errKind(err))
+			writeErr(w, errf(500, "server_error", "try again later"))
+			return
 		case errors.Is(err, issuer.ErrWrongPIN):
-			desc = "wrong tx_code" + strings.TrimPrefix(err.Error(), issuer.ErrWrongPIN.Error())
+			desc = fmt.Sprintf("wrong tx_code (%d attempt(s) left)", re.AttemptsLeft)
 		case errors.Is(err, issuer.ErrOfferBurned):
 			desc = "offer blocked after too many wrong tx_code attempts"
 		case errors.Is(err, issuer.ErrOfferExpired):
 			desc = "offer expired"
 		case errors.Is(err, issuer.ErrOfferUsed):
 			desc = "offer already used"
-		case errors.Is(err, issuer.ErrOfferUnknown):
+		default: // issuer.ErrOfferUnknown
 			desc = "unknown pre-authorized_code"
-		default:
-			s.log().Error("token", "err", err)
-			writeErr(w, errf(500, "server_error", "try again later"))
-			return
 		}
-		s.log().Info("token refused", "reason", desc)
+		// Which offer (its record ID; for an unknown code a keyed reference, never the code)
+		// and which client, so that a brute-force attempt can be followed; rate-limited.
+		ref := re.OfferID
+		if ref == "" {
+			ref = "code:" + codeRef(code)
+		}
+		s.refusals.log(s.log(), s.now(), "token refused", "reason", desc, "offer", ref, "client", clientAddr(r))
 		writeErr(w, errf(400, "invalid_grant", "%s", desc))
 		return
 	}

@@ -225,6 +225,12 @@ func TestBadProofs(t *testing.T) {
 		{"encryption", `{"credential_configuration_id":"marriage-certificate","credential_response_encryption":{"alg":"x"}}`, "invalid_encryption_parameters"},
 		{"wrong nonce", w.requestBody(w.proof(proofOpt{nonce: &wrongNonce})), "invalid_nonce"},
 		{"empty nonce", w.requestBody(w.proof(proofOpt{nonce: &empty})), "invalid_nonce"},
+		// Duplicate members: with encoding/json alone the last one wins, so an attacker's
+		// nonce (or aud) could ride beside the real one (issue 16.5).
+		{"duplicate nonce in proof", w.requestBody(w.proof(proofOpt{nonce: &wrongNonce, extra: `"nonce":"` + w.nonce + `"`})), "invalid_proof"},
+		{"duplicate aud in proof", w.requestBody(w.proof(proofOpt{aud: "https://evil.example", extra: `"aud":"` + w.issuer + `"`})), "invalid_proof"},
+		{"duplicate member in request", `{"credential_configuration_id":"marriage-certificate","credential_configuration_id":"marriage-certificate","proof":{"proof_type":"jwt","jwt":"` + w.proof(proofOpt{}) + `"}}`, "invalid_request"},
+		{"invalid UTF-8 in request", "{\"credential_configuration_id\":\"marriage-certificate\xff\"}", "invalid_request"},
 	}
 	for _, c := range cases {
 		st, m, _ := w.credentialReq(c.body)

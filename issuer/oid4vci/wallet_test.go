@@ -101,6 +101,8 @@ type proofOpt struct {
 	header map[string]any
 	signer jws.Signer
 	noJWK  bool
+	// extra is raw JSON appended inside the payload object (e.g. a duplicate member).
+	extra string
 }
 
 func (w *testWallet) proof(o proofOpt) string {
@@ -122,6 +124,9 @@ func (w *testWallet) proof(o proofOpt) string {
 		p["nonce"] = *o.nonce
 	}
 	pb, _ := jws.Marshal(p)
+	if o.extra != "" {
+		pb = append(append(pb[:len(pb)-1], ","+o.extra...), '}')
+	}
 	s := o.signer
 	if s == nil {
 		s = jws.NewEd25519Signer(w.key)
