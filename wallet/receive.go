@@ -152,6 +152,7 @@ func (w *Wallet) Receive(ctx context.Context, offerText, pin string, o *ReceiveO
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
 	}
+	hc = noRedirects(hc)
 	l, err := w.ledger()
 	if err != nil {
 		return nil, err
@@ -162,7 +163,7 @@ func (w *Wallet) Receive(ctx context.Context, offerText, pin string, o *ReceiveO
 	}
 	if uri != "" {
 		var b json.RawMessage
-		if err := getJSON(ctx, hc, uri, o.InsecureHTTP, &b); err != nil {
+		if err := getJSON(ctx, hc, endpointRule{insecure: o.InsecureHTTP}, uri, &b); err != nil {
 			return nil, fmt.Errorf("wallet: credential_offer_uri: %w", err)
 		}
 		if offer, err = decodeOffer(b); err != nil {
@@ -172,12 +173,19 @@ func (w *Wallet) Receive(ctx context.Context, offerText, pin string, o *ReceiveO
 	if offer.NeedsPIN() && pin == "" {
 		return nil, errors.New("wallet: this offer needs the PIN (tx_code) the department gave you")
 	}
-	if !o.InsecureHTTP && !strings.HasPrefix(offer.CredentialIssuer, "https://") {
-		return nil, fmt.Errorf("wallet: issuer %s is not https", offer.CredentialIssuer)
+	if err := (endpointRule{insecure: o.InsecureHTTP}).check(offer.CredentialIssuer); err != nil {
+		return nil, fmt.Errorf("wallet: issuer %s: %w", offer.CredentialIssuer, err)
 	}
 	base := strings.TrimSuffix(offer.CredentialIssuer, "/")
+	origin, err := originOf(base)
+	if err != nil {
+		return nil, err
+	}
+	// Every endpoint below (metadata, authorisation server, token, nonce, credential) must be
+	// https on the issuer's own origin: the PIN and the token go nowhere else.
+	rule := endpointRule{origin: origin, insecure: o.InsecureHTTP}
 	var md IssuerMetadata
-	if err := getJSON(ctx, hc, base+metadataWellKnown, o.InsecureHTTP, &md); err != nil {
+	if err := getJSON(ctx, hc, rule, base+metadataWellKnown, &md); err != nil {
 		return nil, fmt.Errorf("wallet: issuer metadata: %w", err)
 	}
 	if strings.TrimSuffix(md.CredentialIssuer, "/") != base {
@@ -185,6 +193,14 @@ func (w *Wallet) Receive(ctx context.Context, offerText, pin string, o *ReceiveO
 	}
 	if md.CredentialEndpoint == "" {
 		return nil, errors.New("wallet: issuer metadata has no credential_endpoint")
+	}
+	for _, ep := range []string{md.CredentialEndpoint, md.NonceEndpoint, md.TokenEndpoint} {
+		if ep == "" {
+			continue
+		}
+		if err := rule.check(ep); err != nil { // before the PIN is spent on this issuer
+			return nil, fmt.Errorf("wallet: issuer metadata: %w", err)
+		}
 	}
 	tokenEP := md.TokenEndpoint
 	if tokenEP == "" {
@@ -195,7 +211,7 @@ func (w *Wallet) Receive(ctx context.Context, offerText, pin string, o *ReceiveO
 		var asm struct {
 			TokenEndpoint string `json:"token_endpoint"`
 		}
-		if err := getJSON(ctx, hc, as+asWellKnown, o.InsecureHTTP, &asm); err == nil && asm.TokenEndpoint != "" {
+		if err := getJSON(ctx, hc, rule, as+asWellKnown, &asm); err == nil && asm.TokenEndpoint != "" {
 			tokenEP = asm.TokenEndpoint
 		} else {
 			tokenEP = as + "/token"
@@ -210,7 +226,10 @@ func (w *Wallet) Receive(ctx context.Context, offerText, pin string, o *ReceiveO
 		TokenType   string `json:"token_type"`
 		CNonce      string `json:"c_nonce"`
 	}
-	if err := postForm(ctx, hc, tokenEP, form, &tok); err != nil {
+	if err := rule.check(tokenEP); err != nil { // checked before the PIN is put in a request
+		return nil, fmt.Errorf("wallet: token endpoint: %w", err)
+	}
+	if err := postForm(ctx, hc, rule, tokenEP, form, &tok); err != nil {
 		return nil, fmt.Errorf("wallet: token: %w", err)
 	}
 	if tok.AccessToken == "" {
@@ -223,12 +242,12 @@ func (w *Wallet) Receive(ctx context.Context, offerText, pin string, o *ReceiveO
 			var nr struct {
 				CNonce string `json:"c_nonce"`
 			}
-			if err := postJSON(ctx, hc, md.NonceEndpoint, tok.AccessToken, nil, &nr); err != nil { // the bearer is harmless where not required
+			if err := postJSON(ctx, hc, rule, md.NonceEndpoint, tok.AccessToken, nil, &nr); err != nil { // the bearer is harmless where not required
 				return out, fmt.Errorf("wallet: nonce: %w", err)
 			}
 			nonce = nr.CNonce
 		}
-		c, err := w.requestCredential(ctx, hc, l, &md, base, cfgID, tok.AccessToken, nonce)
+		c, err := w.requestCredential(ctx, hc, rule, l, &md, base, cfgID, tok.AccessToken, nonce)
 		if err != nil {
 			return out, err
 		}
@@ -237,7 +256,7 @@ func (w *Wallet) Receive(ctx context.Context, offerText, pin string, o *ReceiveO
 	return out, nil
 }
 
-func (w *Wallet) requestCredential(ctx context.Context, hc *http.Client, l Ledger, md *IssuerMetadata, issuerURL, cfgID, access, nonce string) (*Credential, error) {
+func (w *Wallet) requestCredential(ctx context.Context, hc *http.Client, rule endpointRule, l Ledger, md *IssuerMetadata, issuerURL, cfgID, access, nonce string) (*Credential, error) {
 	kid, err := w.Keys.NewEd25519() // a fresh holder key for every credential
 	if err != nil {
 		return nil, err
@@ -270,7 +289,7 @@ func (w *Wallet) requestCredential(ctx context.Context, hc *http.Client, l Ledge
 		Credential json.RawMessage `json:"credential"`
 		W3C        json.RawMessage `json:"w3c_vc,omitempty"`
 	}
-	if err := postJSON(ctx, hc, md.CredentialEndpoint, access, req, &resp); err != nil {
+	if err := postJSON(ctx, hc, rule, md.CredentialEndpoint, access, req, &resp); err != nil {
 		_ = w.Keys.Delete(kid)
 		return nil, fmt.Errorf("wallet: credential: %w", err)
 	}
@@ -334,16 +353,50 @@ func (w *Wallet) Accept(ctx context.Context, l Ledger, text, kid string) (*Crede
 	return c, nil
 }
 
-func checkURL(u string, insecure bool) error {
+// ErrUnsafeEndpoint marks an issuer endpoint the wallet refuses to contact: not https, or not
+// on the issuer's own origin (the offer's credential_issuer). Issuer metadata is not signed
+// (we do not accept signed_metadata), so it cannot vouch for another origin: an https issuer
+// whose metadata named an http:// token endpoint would otherwise receive the PIN in clear.
+var ErrUnsafeEndpoint = errors.New("wallet: unsafe issuer endpoint")
+
+// endpointRule is what every URL the wallet contacts during receiving must satisfy.
+type endpointRule struct {
+	origin   string // scheme://host[:port] of the credential issuer; "" = any (the offer URI)
+	insecure bool   // http allowed (tests and loopback demos only)
+}
+
+func (e endpointRule) check(u string) error {
 	p, err := url.Parse(u)
-	if err != nil || p.Host == "" || (p.Scheme != "https" && !(insecure && p.Scheme == "http")) {
-		return fmt.Errorf("endpoint %q is not an https URL", u)
+	if err != nil || p.Host == "" || p.User != nil || (p.Scheme != "https" && !(e.insecure && p.Scheme == "http")) {
+		return fmt.Errorf("%w: %q is not an https URL", ErrUnsafeEndpoint, u)
+	}
+	if e.origin != "" && !strings.EqualFold(p.Scheme+"://"+p.Host, e.origin) {
+		return fmt.Errorf("%w: %q is not on the issuer's origin %s", ErrUnsafeEndpoint, u, e.origin)
 	}
 	return nil
 }
 
-func getJSON(ctx context.Context, hc *http.Client, u string, insecure bool, out any) error {
-	if err := checkURL(u, insecure); err != nil {
+// originOf returns scheme://host[:port] of an absolute URL.
+func originOf(u string) (string, error) {
+	p, err := url.Parse(u)
+	if err != nil || p.Host == "" {
+		return "", fmt.Errorf("%w: %q is not an absolute URL", ErrUnsafeEndpoint, u)
+	}
+	return p.Scheme + "://" + p.Host, nil
+}
+
+// noRedirects makes a copy of hc that follows no redirect: an https endpoint answering 307
+// to an http:// (or foreign) URL would otherwise have the PIN or token re-sent there.
+func noRedirects(hc *http.Client) *http.Client {
+	c := *hc
+	c.CheckRedirect = func(*http.Request, []*http.Request) error {
+		return fmt.Errorf("%w: issuer endpoints may not redirect", ErrUnsafeEndpoint)
+	}
+	return &c
+}
+
+func getJSON(ctx context.Context, hc *http.Client, rule endpointRule, u string, out any) error {
+	if err := rule.check(u); err != nil {
 		return err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
@@ -354,7 +407,10 @@ func getJSON(ctx context.Context, hc *http.Client, u string, insecure bool, out 
 	return do(hc, req, out)
 }
 
-func postForm(ctx context.Context, hc *http.Client, u string, form url.Values, out any) error {
+func postForm(ctx context.Context, hc *http.Client, rule endpointRule, u string, form url.Values, out any) error {
+	if err := rule.check(u); err != nil {
+		return err
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(form.Encode()))
 	if err != nil {
 		return err
@@ -363,7 +419,10 @@ func postForm(ctx context.Context, hc *http.Client, u string, form url.Values, o
 	return do(hc, req, out)
 }
 
-func postJSON(ctx context.Context, hc *http.Client, u, bearer string, body, out any) error {
+func postJSON(ctx context.Context, hc *http.Client, rule endpointRule, u, bearer string, body, out any) error {
+	if err := rule.check(u); err != nil {
+		return err
+	}
 	var r io.Reader = http.NoBody
 	if body != nil {
 		b, err := json.Marshal(body)
