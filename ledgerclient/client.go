@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"sync/atomic"
 	"time"
-
-	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 )
 
 // Config tunes a Client. The zero value means the defaults.
@@ -65,9 +63,10 @@ type Client struct {
 	last     atomic.Pointer[StateView] // the latest view handed out
 }
 
-// Dial connects to a node's RPC address ("tcp://127.0.0.1:26657" or "http://…").
+// Dial connects to a node's RPC address ("tcp://127.0.0.1:26657" or "http://…"; see
+// NewHTTPRPC) with the default HTTPOptions.
 func Dial(addr string, root TrustRoot, cfg Config) (*Client, error) {
-	h, err := rpchttp.New(addr, "/websocket")
+	h, err := NewHTTPRPC(addr, HTTPOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("ledgerclient: dial %s: %w", addr, err)
 	}
@@ -104,10 +103,10 @@ func (c *Client) nodeHeight(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("ledgerclient: node status: %w", err)
 	}
-	if st.NodeInfo.Network != "" && st.NodeInfo.Network != c.root.ChainID {
-		return 0, fmt.Errorf("%w: node is on chain %q, trusted chain is %q", ErrUnverified, truncate(st.NodeInfo.Network, 60), c.root.ChainID)
+	if st.Network != "" && st.Network != c.root.ChainID {
+		return 0, fmt.Errorf("%w: node is on chain %q, trusted chain is %q", ErrUnverified, truncate(st.Network, 60), c.root.ChainID)
 	}
-	return st.SyncInfo.LatestBlockHeight, nil
+	return st.LatestBlockHeight, nil
 }
 
 // waitBlock waits until the node has block h.

@@ -9,10 +9,6 @@ import (
 	"testing"
 	"time"
 
-	cmtbytes "github.com/cometbft/cometbft/libs/bytes"
-	rpcclient "github.com/cometbft/cometbft/rpc/client"
-	coretypes "github.com/cometbft/cometbft/rpc/core/types"
-
 	"lianzheng/did"
 	"lianzheng/ledger"
 )
@@ -144,19 +140,19 @@ type lyingRPC struct {
 	height  int64
 }
 
-func (l *lyingRPC) ABCIQueryWithOptions(ctx context.Context, path string, data cmtbytes.HexBytes, opts rpcclient.ABCIQueryOptions) (*coretypes.ResultABCIQuery, error) {
-	r, err := l.fakeChain.ABCIQueryWithOptions(ctx, path, data, opts)
+func (l *lyingRPC) ABCIQuery(ctx context.Context, path string, data []byte, height int64, prove bool) (*QueryResult, error) {
+	r, err := l.fakeChain.ABCIQuery(ctx, path, data, height, prove)
 	if err != nil {
 		return r, err
 	}
 	if path == ledger.QueryKey && l.value != nil {
-		r.Response.Value = l.value(data, r.Response.Value)
+		r.Value = l.value(data, r.Value)
 	}
 	if path == ledger.QueryKeys && l.listing != nil {
-		r.Response.Value = l.listing(r.Response.Value)
+		r.Value = l.listing(r.Value)
 	}
 	if l.height != 0 {
-		r.Response.Height = l.height
+		r.Height = l.height
 	}
 	return r, nil
 }

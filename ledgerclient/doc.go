@@ -7,11 +7,12 @@
 //   - Trust root: the genesis validator set (from the genesis document the consortium
 //     distributed out of band) or a pinned header (height + hash). See TrustRoot.
 //   - Verified headers: signed headers and validator sets are fetched over the node's RPC
-//     and verified here with CometBFT's light-client functions (light.Verify, and
-//     ValidatorSet.VerifyCommitLight for the root: the first header must be signed by more
-//     than 2/3 of the genesis set and carry its hash). Later headers are verified from the
-//     highest verified one below them by skipping verification (trust level 1/3),
-//     bisecting when the trusted set cannot vouch for the target.
+//     and verified here with CometBFT's light-client rules (lightverify.go, a port of
+//     light/verifier.go checked against it by tests, and ValidatorSet.VerifyCommitLight
+//     for the root: the first header must be signed by more than 2/3 of the genesis set
+//     and carry its hash). Later headers are verified from the highest verified one below
+//     them by skipping verification (trust level 1/3), bisecting when the trusted set
+//     cannot vouch for the target.
 //   - Verified reads: state at height H is read with an ABCI query with Prove and its ICS23
 //     proof (existence, or absence for a missing key) is checked against the AppHash of the
 //     verified header H+1. Listings (QueryKeys) are unproven hints: the keys are re-read
@@ -25,6 +26,11 @@
 //     range proven complete, header H+1 and the header chain to the trust root; verified
 //     fully offline by VerifySnapshot (ErrSnapshotForged, ErrSnapshotStale). Format:
 //     docs/trust-snapshot.md.
+//
+// Transport. The client speaks to a node through the narrow RPC interface (seven calls);
+// HTTPRPC implements it over CometBFT v0.38's JSON-RPC with bounded responses and
+// deadlines. The package links CometBFT's types and codecs only, never its node, p2p,
+// RPC or light packages, so the phone wallet and the window carry no validator code.
 //
 // The online Client and a verified Snapshot both implement TrustView, the interface the
 // verifier and the wallet decide with; both implement did.Resolver for did:lz.

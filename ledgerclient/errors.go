@@ -29,6 +29,16 @@ var (
 	// does not carry). Distinct from ErrNotFound, which the snapshot proves.
 	ErrNotInSnapshot = errors.New("ledgerclient: not covered by the trust snapshot")
 
+	// ErrRPC: a node could not be asked or its answer could not be read: transport
+	// failure, HTTP error, malformed or oversized response, or an error the node reported
+	// (*RPCError). Not a verification failure (that is ErrUnverified).
+	ErrRPC = errors.New("ledgerclient: node RPC failed")
+	// ErrResponseTooLarge: a node's response exceeded HTTPOptions.MaxResponseBytes.
+	ErrResponseTooLarge = fmt.Errorf("%w: response too large", ErrRPC)
+	// ErrTxInCache: broadcast of a transaction the node's mempool already holds or has
+	// committed recently (CometBFT's "tx already exists in cache", as an *RPCError).
+	ErrTxInCache = fmt.Errorf("%w: transaction already in the mempool cache", ErrRPC)
+
 	// ErrTxRejected: the ledger refused a transaction; the *TxError says why. The
 	// code-specific errors below wrap it.
 	ErrTxRejected = errors.New("ledgerclient: transaction rejected")

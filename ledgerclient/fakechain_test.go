@@ -14,12 +14,8 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 	"github.com/cometbft/cometbft/crypto"
 	"github.com/cometbft/cometbft/crypto/ed25519"
-	cmtbytes "github.com/cometbft/cometbft/libs/bytes"
-	cmtcrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
 	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
 	cmtversion "github.com/cometbft/cometbft/proto/tendermint/version"
-	rpcclient "github.com/cometbft/cometbft/rpc/client"
-	coretypes "github.com/cometbft/cometbft/rpc/core/types"
 	"github.com/cometbft/cometbft/types"
 	"github.com/cometbft/cometbft/version"
 	"github.com/cosmos/iavl"
@@ -268,21 +264,23 @@ func (c *fakeChain) exec(tx types.Tx) *abci.ExecTxResult {
 
 // --- RPC ---
 
-func (c *fakeChain) Status(context.Context) (*coretypes.ResultStatus, error) {
+var _ RPC = (*fakeChain)(nil)
+
+func (c *fakeChain) Status(context.Context) (*NodeStatus, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.autoMine {
 		c.mineLocked()
 	}
-	return &coretypes.ResultStatus{SyncInfo: coretypes.SyncInfo{LatestBlockHeight: c.height}}, nil
+	return &NodeStatus{LatestBlockHeight: c.height}, nil
 }
 
-func (c *fakeChain) ABCIQueryWithOptions(_ context.Context, path string, data cmtbytes.HexBytes, opts rpcclient.ABCIQueryOptions) (*coretypes.ResultABCIQuery, error) {
+func (c *fakeChain) ABCIQuery(_ context.Context, path string, data []byte, height int64, prove bool) (*QueryResult, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	imm, err := c.tree.GetImmutable(opts.Height)
+	imm, err := c.tree.GetImmutable(height)
 	if err != nil {
-		return &coretypes.ResultABCIQuery{Response: abci.ResponseQuery{Code: 5, Log: err.Error()}}, nil
+		return &QueryResult{Code: 5, Log: err.Error()}, nil
 	}
 	switch path {
 	case ledger.QueryKeys:
@@ -297,14 +295,14 @@ func (c *fakeChain) ABCIQueryWithOptions(_ context.Context, path string, data cm
 			return nil, err
 		}
 		b, _ := json.Marshal(keys)
-		return &coretypes.ResultABCIQuery{Response: abci.ResponseQuery{Value: b, Height: opts.Height}}, nil
+		return &QueryResult{Value: b, Height: height}, nil
 	case ledger.QueryKey:
 		v, err := imm.Get(data)
 		if err != nil {
 			return nil, err
 		}
-		r := abci.ResponseQuery{Key: data, Value: v, Height: opts.Height}
-		if opts.Prove {
+		r := &QueryResult{Key: data, Value: v, Height: height}
+		if prove {
 			p, err := imm.GetProof(data)
 			if err != nil {
 				return nil, err
@@ -313,39 +311,40 @@ func (c *fakeChain) ABCIQueryWithOptions(_ context.Context, path string, data cm
 			if err != nil {
 				return nil, err
 			}
-			r.ProofOps = &cmtcrypto.ProofOps{Ops: []cmtcrypto.ProofOp{{Type: ledger.ProofOpType, Key: data, Data: pb}}}
+			r.ProofOps = []ProofOp{{Type: ledger.ProofOpType, Key: data, Data: pb}}
 		}
-		return &coretypes.ResultABCIQuery{Response: r}, nil
+		return r, nil
 	}
 	return nil, fmt.Errorf("unknown path %s", path)
 }
 
-func (c *fakeChain) BroadcastTxSync(_ context.Context, tx types.Tx) (*coretypes.ResultBroadcastTx, error) {
+func (c *fakeChain) BroadcastTxSync(_ context.Context, txb []byte) (*BroadcastResult, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	tx := types.Tx(txb)
 	h := ledger.TxHash(tx)
 	c.broadcasts[h]++
 	var env ledger.Envelope
 	if err := json.Unmarshal(tx, &env); err != nil {
-		return &coretypes.ResultBroadcastTx{Code: ledger.CodeMalformed, Codespace: ledger.Codespace, Hash: tx.Hash()}, nil
+		return &BroadcastResult{Code: ledger.CodeMalformed, Codespace: ledger.Codespace, Hash: tx.Hash()}, nil
 	}
 	if c.nonces[env.Signer+"/"+env.Nonce] {
-		return &coretypes.ResultBroadcastTx{Code: ledger.CodeReplay, Codespace: ledger.Codespace, Log: "nonce used", Hash: tx.Hash()}, nil
+		return &BroadcastResult{Code: ledger.CodeReplay, Codespace: ledger.Codespace, Log: "nonce used", Hash: tx.Hash()}, nil
 	}
 	if env.Type == "test.badsig" {
-		return &coretypes.ResultBroadcastTx{Code: ledger.CodeBadSignature, Codespace: ledger.Codespace, Log: "signature invalid", Hash: tx.Hash()}, nil
+		return &BroadcastResult{Code: ledger.CodeBadSignature, Codespace: ledger.Codespace, Log: "signature invalid", Hash: tx.Hash()}, nil
 	}
 	if c.dropNext > 0 {
 		c.dropNext--
-		return &coretypes.ResultBroadcastTx{Code: 0, Hash: tx.Hash()}, nil // accepted, then lost
+		return &BroadcastResult{Code: 0, Hash: tx.Hash()}, nil // accepted, then lost
 	}
 	c.mempool = append(c.mempool, tx)
-	return &coretypes.ResultBroadcastTx{Code: 0, Hash: tx.Hash()}, nil
+	return &BroadcastResult{Code: 0, Hash: tx.Hash()}, nil
 }
 
 var errTxNotFound = errors.New("tx not found")
 
-func (c *fakeChain) Tx(_ context.Context, hash []byte, prove bool) (*coretypes.ResultTx, error) {
+func (c *fakeChain) Tx(_ context.Context, hash []byte, prove bool) (*TxLookup, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.autoMine {
@@ -357,36 +356,33 @@ func (c *fakeChain) Tx(_ context.Context, hash []byte, prove bool) (*coretypes.R
 		return nil, errTxNotFound
 	}
 	txs := types.Txs(c.blocks[loc.height])
-	return &coretypes.ResultTx{
-		Hash: hash, Height: loc.height, Index: uint32(loc.index), TxResult: *c.results[loc.height][loc.index],
-		Tx: txs[loc.index], Proof: txs.Proof(loc.index),
-	}, nil
+	return &TxLookup{Hash: hash, Height: loc.height, Index: uint32(loc.index), Tx: txs[loc.index], Proof: txs.Proof(loc.index)}, nil
 }
 
-func (c *fakeChain) Commit(_ context.Context, height *int64) (*coretypes.ResultCommit, error) {
+func (c *fakeChain) Commit(_ context.Context, height int64) (*types.SignedHeader, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	sh, ok := c.headers[*height]
+	sh, ok := c.headers[height]
 	if !ok {
-		return nil, fmt.Errorf("no header %d", *height)
+		return nil, fmt.Errorf("no header %d", height)
 	}
-	return &coretypes.ResultCommit{SignedHeader: *sh, CanonicalCommit: true}, nil
+	return &types.SignedHeader{Header: sh.Header, Commit: sh.Commit}, nil
 }
 
-func (c *fakeChain) Validators(_ context.Context, height *int64, page, perPage *int) (*coretypes.ResultValidators, error) {
+func (c *fakeChain) Validators(_ context.Context, height int64, page, perPage int) (*ValidatorPage, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	vs, ok := c.valsAt[*height]
+	vs, ok := c.valsAt[height]
 	if !ok {
-		return nil, fmt.Errorf("no validators %d", *height)
+		return nil, fmt.Errorf("no validators %d", height)
 	}
-	from := (*page - 1) * *perPage
-	to := min(from+*perPage, vs.Size())
-	return &coretypes.ResultValidators{BlockHeight: *height, Validators: vs.Copy().Validators[from:to], Count: to - from, Total: vs.Size()}, nil
+	from := (page - 1) * perPage
+	to := min(from+perPage, vs.Size())
+	return &ValidatorPage{Validators: vs.Copy().Validators[from:to], Total: vs.Size()}, nil
 }
 
-func (c *fakeChain) BlockResults(_ context.Context, height *int64) (*coretypes.ResultBlockResults, error) {
+func (c *fakeChain) BlockResults(_ context.Context, height int64) (*BlockResults, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return &coretypes.ResultBlockResults{Height: *height, TxsResults: c.results[*height]}, nil
+	return &BlockResults{Height: height, TxsResults: c.results[height]}, nil
 }

@@ -80,6 +80,26 @@ func TestEmbeddedNode(t *testing.T) {
 	if ledgerclient.StatusAt(list, 1234) != ledger.StatusRevoked || ledgerclient.StatusAt(list, 1235) != 0 {
 		t.Fatal("revocation not visible")
 	}
+	// The same bytes again: the node's mempool cache refuses them (typed, not by text),
+	// and SubmitRaw still confirms the committed copy.
+	_, tx, err := ledgerclient.NewEnvelope(root.ChainID, ledger.TxStatusSet, ledger.StatusSet{List: 0, Updates: []ledger.StatusUpdate{{Index: 1236, Value: 1}}}, psSigner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := cl.SubmitRaw(ctx, ledger.TxStatusSet, tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rpc, err := ledgerclient.NewHTTPRPC(node.RPCAddress(), ledgerclient.HTTPOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rpc.BroadcastTxSync(ctx, tx); !errors.Is(err, ledgerclient.ErrTxInCache) {
+		t.Fatalf("rebroadcast of a committed tx: %v", err)
+	}
+	if again, err := cl.SubmitRaw(ctx, ledger.TxStatusSet, tx); err != nil || again.Height != first.Height {
+		t.Fatalf("resubmitted committed tx: %+v %v", again, err)
+	}
 	// Someone else's key cannot write our list (signer must be the owning member).
 	ca, _ := demonet.LoadKey(keys, "civil-affairs")
 	_, err = cl.Submit(ctx, ledgerclient.Signer{KeyID: ps.KeyID, Key: ca.PrivateKey()}, ledger.TxStatusSet, ledger.StatusSet{List: 0, Updates: []ledger.StatusUpdate{{Index: 1, Value: 1}}})

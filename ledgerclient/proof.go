@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 
-	cmtcrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
 	ics23 "github.com/cosmos/ics23/go"
 
 	"lianzheng/ledger"
@@ -34,14 +33,14 @@ func decodeProof(b []byte) (*ics23.CommitmentProof, error) {
 }
 
 // proofFromOps extracts the single ICS23 proof of key from an ABCI query's ProofOps.
-func proofFromOps(ops *cmtcrypto.ProofOps, key []byte) ([]byte, error) {
-	if ops == nil || len(ops.Ops) == 0 {
+func proofFromOps(ops []ProofOp, key []byte) ([]byte, error) {
+	if len(ops) == 0 {
 		return nil, fmt.Errorf("%w: node returned no proof for %q", ErrUnverified, key)
 	}
-	if len(ops.Ops) != 1 {
-		return nil, fmt.Errorf("%w: expected one proof op, got %d", ErrUnverified, len(ops.Ops))
+	if len(ops) != 1 {
+		return nil, fmt.Errorf("%w: expected one proof op, got %d", ErrUnverified, len(ops))
 	}
-	op := ops.Ops[0]
+	op := ops[0]
 	if op.Type != ledger.ProofOpType {
 		return nil, fmt.Errorf("%w: proof op type %q, want %q", ErrUnverified, truncate(op.Type, 40), ledger.ProofOpType)
 	}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	cmtmath "github.com/cometbft/cometbft/libs/math"
-	"github.com/cometbft/cometbft/light"
 	"github.com/cometbft/cometbft/types"
 )
 
@@ -122,9 +121,9 @@ func (o Options) withDefaults() (Options, error) {
 		o.MaxClockDrift = 10 * time.Second
 	}
 	if o.TrustLevel.Denominator == 0 {
-		o.TrustLevel = light.DefaultTrustLevel
+		o.TrustLevel = defaultTrustLevel
 	}
-	if err := light.ValidateTrustLevel(o.TrustLevel); err != nil {
+	if err := validateTrustLevel(o.TrustLevel); err != nil {
 		return o, fmt.Errorf("ledgerclient: %w", err)
 	}
 	if o.Now == nil {
@@ -173,7 +172,7 @@ func verifyRoot(root TrustRoot, lb *lightBlock) error {
 
 // verifyStep verifies untrusted from trusted with CometBFT's light-client rules
 // (adjacent: NextValidatorsHash chain; non-adjacent: trust level of the trusted set and
-// more than 2/3 of the new one).
+// more than 2/3 of the new one; see lightverify.go).
 func verifyStep(chainID string, o Options, trusted, untrusted *lightBlock, now time.Time) error {
 	if untrusted.SH == nil || untrusted.SH.Header == nil || untrusted.SH.Commit == nil || untrusted.Vals == nil {
 		return fmt.Errorf("%w: incomplete header", ErrUnverified)
@@ -181,7 +180,7 @@ func verifyStep(chainID string, o Options, trusted, untrusted *lightBlock, now t
 	if untrusted.SH.ChainID != chainID {
 		return fmt.Errorf("%w: header of chain %q, want %q", ErrUnverified, truncate(untrusted.SH.ChainID, 60), chainID)
 	}
-	return light.Verify(trusted.SH, trusted.Vals, untrusted.SH, untrusted.Vals,
+	return verifyLight(trusted.SH, trusted.Vals, untrusted.SH, untrusted.Vals,
 		o.TrustingPeriod, now, o.MaxClockDrift, o.TrustLevel)
 }
 
@@ -310,7 +309,7 @@ func (s *verifiedStore) verifyTo(ctx context.Context, src headerSource, h int64,
 			stack = stack[:len(stack)-1]
 			continue
 		}
-		var cant light.ErrNewValSetCantBeTrusted
+		var cant valSetNotTrustedError
 		if !errors.As(err, &cant) {
 			return nil, fmt.Errorf("%w: header %d from trusted %d: %v", ErrUnverified, u.height(), cur.height(), err)
 		}
@@ -369,7 +368,7 @@ func verifyChain(root TrustRoot, o Options, chain []*lightBlock, now time.Time) 
 	if err := verifyRoot(root, chain[0]); err != nil {
 		return err
 	}
-	if light.HeaderExpired(chain[0].SH, o.TrustingPeriod, now) && len(chain) == 1 {
+	if headerExpired(chain[0].SH, o.TrustingPeriod, now) && len(chain) == 1 {
 		return fmt.Errorf("%w: root header expired (trusting period)", ErrUnverified)
 	}
 	for i := 1; i < len(chain); i++ {

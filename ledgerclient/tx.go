@@ -10,10 +10,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
-	coretypes "github.com/cometbft/cometbft/rpc/core/types"
 	"github.com/cometbft/cometbft/types"
 
 	"lianzheng/did"
@@ -112,7 +110,7 @@ func (c *Client) SubmitRaw(ctx context.Context, txType string, tx []byte) (*TxRe
 		res.Submits++
 		r, err := c.rpc.BroadcastTxSync(ctx, tx)
 		if err != nil {
-			if strings.Contains(err.Error(), "already exists in cache") {
+			if errors.Is(err, ErrTxInCache) {
 				return nil // an earlier copy is in the mempool (or was, recently)
 			}
 			if ctx.Err() != nil {
@@ -171,7 +169,7 @@ func (c *Client) SubmitRaw(ctx context.Context, txType string, tx []byte) (*TxRe
 // confirmed verifies a found transaction and turns it into the result: inclusion
 // against the verified header's DataHash, the result code against the next verified
 // header's LastResultsHash (which commits to each result's code, data and gas).
-func (c *Client) confirmed(ctx context.Context, res *TxResult, tx []byte, r *coretypes.ResultTx) (*TxResult, error) {
+func (c *Client) confirmed(ctx context.Context, res *TxResult, tx []byte, r *TxLookup) (*TxResult, error) {
 	if !bytes.Equal(r.Tx, tx) || !bytes.Equal(r.Proof.Data, tx) {
 		return nil, fmt.Errorf("%w: node returned another transaction for hash %.12s", ErrUnverified, res.Hash)
 	}
@@ -187,7 +185,7 @@ func (c *Client) confirmed(ctx context.Context, res *TxResult, tx []byte, r *cor
 		return nil, err
 	}
 	h := r.Height
-	br, err := c.rpc.BlockResults(ctx, &h)
+	br, err := c.rpc.BlockResults(ctx, h)
 	if err != nil {
 		return nil, fmt.Errorf("ledgerclient: results of block %d: %w", h, err)
 	}

@@ -11,8 +11,6 @@ import (
 	"sync"
 	"time"
 
-	rpcclient "github.com/cometbft/cometbft/rpc/client"
-
 	"lianzheng/did"
 	"lianzheng/ledger"
 )
@@ -84,11 +82,10 @@ type Proven struct {
 
 // query runs an ABCI query at the view's height and checks the response's framing.
 func (v *StateView) query(ctx context.Context, path string, data []byte, prove bool) ([]byte, []byte, error) {
-	res, err := v.c.rpc.ABCIQueryWithOptions(ctx, path, data, rpcclient.ABCIQueryOptions{Height: v.height, Prove: prove})
+	r, err := v.c.rpc.ABCIQuery(ctx, path, data, v.height, prove)
 	if err != nil {
 		return nil, nil, fmt.Errorf("ledgerclient: query %s %q at %d: %w", path, truncate(string(data), 80), v.height, err)
 	}
-	r := res.Response
 	if r.Code != 0 {
 		return nil, nil, fmt.Errorf("ledgerclient: node refused query %s %q at %d: code %d: %s", path, truncate(string(data), 80), v.height, r.Code, truncate(r.Log, 200))
 	}
