@@ -183,7 +183,7 @@ func verifyCheck(args []string, in io.Reader, out io.Writer) error {
 	var vd *verifier.Verdict
 	switch {
 	case *png != "":
-		b, err := os.ReadFile(*png)
+		b, err := readLimited(*png, nil, qr.MaxPNGLen)
 		if err != nil {
 			return err
 		}
@@ -191,12 +191,9 @@ func verifyCheck(args []string, in io.Reader, out io.Writer) error {
 	default:
 		s := *text
 		if s == "" {
-			var b []byte
-			if *file != "" {
-				b, err = os.ReadFile(*file)
-			} else {
-				b, err = io.ReadAll(io.LimitReader(in, 64<<10))
-			}
+			// At most one byte past the verifier's limit is read, so a huge file costs
+			// nothing and is still refused as oversized.
+			b, err := readLimited(*file, in, qr.MaxScannedLen)
 			if err != nil {
 				return err
 			}
@@ -367,4 +364,18 @@ func writeQRPNG(path, text string) error {
 		return err
 	}
 	return os.WriteFile(path, b, 0o644)
+}
+
+// readLimited reads at most limit+1 bytes of the file (or of in when path is ""): enough for
+// the reader's own limit to refuse an oversized input, without reading all of it.
+func readLimited(path string, in io.Reader, limit int) ([]byte, error) {
+	if path != "" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		in = f
+	}
+	return io.ReadAll(io.LimitReader(in, int64(limit)+1))
 }
