@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"lianzheng/assets"
+	"lianzheng/credential/wire"
 	"lianzheng/internal/demonet"
 	"lianzheng/internal/keystore"
 	"lianzheng/issuer"
@@ -388,7 +389,7 @@ func (c *citizenCore) ImportReceipt(ctx context.Context, text string) (*wallet.H
 	if err != nil {
 		return nil, err
 	}
-	b, err := wallet.ParseReceiptBundle([]byte(text))
+	b, err := wire.ParseReceiptBundle([]byte(text))
 	if err != nil {
 		return nil, err
 	}

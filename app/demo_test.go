@@ -15,7 +15,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
-	"lianzheng/credential/request"
+	"lianzheng/credential/wire"
 	"lianzheng/internal/demonet"
 	"lianzheng/issuer"
 	"lianzheng/qr"
@@ -354,7 +354,7 @@ func overAskingRequest(t *testing.T, home string, svc *Services) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var frs []request.FieldRequest
+	var frs []wire.FieldRequest
 	extra := ""
 	for _, fr := range items[0].Requests {
 		f := slices.Clone(fr.Fields)
@@ -368,7 +368,7 @@ func overAskingRequest(t *testing.T, home string, svc *Services) string {
 				}
 			}
 		}
-		frs = append(frs, request.FieldRequest{Type: fr.Type, Fields: f})
+		frs = append(frs, wire.FieldRequest{Type: fr.Type, Fields: f})
 	}
 	if extra == "" {
 		t.Fatal("no field to over-ask")
@@ -377,7 +377,7 @@ func overAskingRequest(t *testing.T, home string, svc *Services) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := request.New(k.DID, k.KeyID, items[0].ID, frs, time.Now(), 5*time.Minute)
+	r, err := wire.New(k.DID, k.KeyID, items[0].ID, frs, time.Now(), 5*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -385,7 +385,7 @@ func overAskingRequest(t *testing.T, home string, svc *Services) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return qr.Encode(request.PrefixRequest, body)
+	return qr.Encode(wire.PrefixRequest, body)
 }
 
 // writePNG saves a QR image where a citizen's phone would have its photo of it.

@@ -11,6 +11,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"lianzheng/did"
@@ -235,7 +237,34 @@ type StatusSet struct {
 
 // StatusListURI names a member's list the way credentials reference it.
 func StatusListURI(member string, list int) string {
-	return fmt.Sprintf("urn:lz:status:%s:%d", member, list)
+	return fmt.Sprintf("%s%s:%d", statusURIPrefix, member, list)
+}
+
+// StatusListURI and ParseStatusListURI are the one home of the status-list URI format
+// (urn:lz:status:<member>:<list>): the ledger emits it in events, and the ledger model may
+// import nothing of credential/*, so wallet, window and issuer call these.
+const statusURIPrefix = "urn:lz:status:"
+
+// maxStatusListNumber bounds the list number ParseStatusListURI accepts.
+const maxStatusListNumber = 1 << 20
+
+// ParseStatusListURI reads a URI made by StatusListURI (from a credential, so untrusted): the
+// member is everything up to the last ':', not empty; the list number is in canonical
+// decimal (no sign, no leading zero) and at most 2^20.
+func ParseStatusListURI(uri string) (member string, list int, ok bool) {
+	rest, ok := strings.CutPrefix(uri, statusURIPrefix)
+	if !ok {
+		return "", 0, false
+	}
+	i := strings.LastIndexByte(rest, ':')
+	if i <= 0 {
+		return "", 0, false
+	}
+	n, err := strconv.Atoi(rest[i+1:])
+	if err != nil || n < 0 || n > maxStatusListNumber || strconv.Itoa(n) != rest[i+1:] {
+		return "", 0, false
+	}
+	return rest[:i], n, true
 }
 
 // AnchorPost anchors the Merkle root of a batch of verification receipts.

@@ -14,6 +14,7 @@ import (
 
 	"lianzheng/credential/jws"
 	"lianzheng/credential/sdjwt"
+	"lianzheng/credential/sdjwtcbor"
 	"lianzheng/credential/sdjwtvc"
 	"lianzheng/did"
 	"lianzheng/internal/demonet"
@@ -224,7 +225,7 @@ func answer(t testing.TB, v *Verifier, r *Request, texts ...string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, err := qr.EncodeSDJWT(texts, &qr.CompactContext{Nonce: r.Request.NonceString(), Audience: r.Request.Audience(), Known: known})
+	body, err := sdjwtcbor.Encode(texts, &sdjwtcbor.Context{Nonce: r.Request.NonceString(), Audience: r.Request.Audience(), Known: known})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"lianzheng/credential/sdjwtcbor"
 	"lianzheng/did"
 	"lianzheng/internal/demonet"
 	"lianzheng/internal/refcred"
@@ -174,11 +175,11 @@ func TestAmbiguousReferenceFallback(t *testing.T) {
 	}
 	no, a := r.Request.NonceString(), r.Request.Audience()
 	scoped := scopedKnown(m.trust.v, a, requested)
-	body, err := qr.EncodeSDJWT([]string{hr.present(t, no, a), mc.present(t, no, a)}, &qr.CompactContext{Nonce: no, Audience: a, Known: scoped})
+	body, err := sdjwtcbor.Encode([]string{hr.present(t, no, a), mc.present(t, no, a)}, &sdjwtcbor.Context{Nonce: no, Audience: a, Known: scoped})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := qr.DecodeSDJWT(body, &qr.CompactContext{Nonce: no, Audience: a, Known: m.trust.v.known}); err == nil || !strings.Contains(err.Error(), "ambiguous") {
+	if _, err := sdjwtcbor.Decode(body, &sdjwtcbor.Context{Nonce: no, Audience: a, Known: m.trust.v.known}); err == nil || !strings.Contains(err.Error(), "ambiguous") {
 		t.Fatalf("expected an ambiguous reference with the full list, got %v", err)
 	}
 	if vd := m.v.Verify(context.Background(), qr.Encode("LZ1R", body)); !vd.OK {

@@ -14,8 +14,9 @@ import (
 
 	"lianzheng/credential"
 	"lianzheng/credential/jws"
-	"lianzheng/credential/request"
 	"lianzheng/credential/sdjwt"
+	"lianzheng/credential/sdjwtcbor"
+	"lianzheng/credential/wire"
 	"lianzheng/ledger"
 	"lianzheng/qr"
 )
@@ -291,7 +292,7 @@ func TestReplayAndExpiry(t *testing.T) {
 	}
 	// A request beyond the registration (e.g. made by tampered software) is refused.
 	k := c.n.keys["realestate-window-01"]
-	over, _ := request.New(window, k.KeyID, "property-transfer", []request.FieldRequest{
+	over, _ := wire.New(window, k.KeyID, "property-transfer", []wire.FieldRequest{
 		{Type: "household-register", Fields: []string{"name", "birth_date"}}}, time.Now(), time.Minute)
 	body, _ := over.Sign(k.PrivateKey())
 	sr := &storedRequest{Nonce: over.NonceString(), Text: qr.Encode("LZ1Q", body), Item: "property-transfer", Expires: over.Expires}
@@ -311,11 +312,11 @@ func TestOneWay(t *testing.T) {
 	rand.Read(nb)
 	nonce := base64.RawURLEncoding.EncodeToString(nb)
 	known, _ := KnownStrings(ctx, c.trust)
-	body, err := qr.EncodeSDJWT([]string{c.hr.present(t, nonce, OneWayAudience, "name", "address")}, &qr.CompactContext{Nonce: nonce, Audience: OneWayAudience, Known: known})
+	body, err := sdjwtcbor.Encode([]string{c.hr.present(t, nonce, wire.OneWayAudience, "name", "address")}, &sdjwtcbor.Context{Nonce: nonce, Audience: wire.OneWayAudience, Known: known})
 	if err != nil {
 		t.Fatal(err)
 	}
-	text, _ := EncodeOneWay(nb, time.Now(), body)
+	text, _ := wire.EncodeOneWay(nb, time.Now(), body)
 	vd := v.Verify(ctx, text)
 	if !vd.OK || vd.Mode != "one-way" || len(vd.Credentials[0].Fields) != 2 {
 		t.Fatalf("%+v", vd)
@@ -324,7 +325,7 @@ func TestOneWay(t *testing.T) {
 		t.Fatalf("one-way replay: %s", vd.Code)
 	}
 	rand.Read(nb)
-	text, _ = EncodeOneWay(nb, time.Now().Add(-5*time.Minute), body)
+	text, _ = wire.EncodeOneWay(nb, time.Now().Add(-5*time.Minute), body)
 	if vd := v.Verify(ctx, text); vd.Code != credential.CodeExpired {
 		t.Fatalf("old one-way: %s", vd.Code)
 	}

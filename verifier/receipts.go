@@ -3,20 +3,15 @@ package verifier
 import (
 	"context"
 	"crypto"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"lianzheng/credential/receipt"
+	"lianzheng/credential/wire"
 	"lianzheng/did"
 	"lianzheng/ledgerclient"
-	"lianzheng/qr"
 )
-
-// PrefixReceipt is the QR prefix of a receipt bundle handed to the citizen.
-const PrefixReceipt = "LZ1E"
 
 // sign makes the receipt of a verdict: who (window, department), which service item and
 // purpose, which types and field names (never values), when, result, reasons, and the
@@ -112,20 +107,12 @@ func (v *Verifier) Anchor(ctx context.Context, p AnchorPoster) (*Anchor, error) 
 	return a, nil
 }
 
-// ReceiptBundle is what the citizen gets: the signed receipt, and once anchored the
-// inclusion proof and the anchor (root, ledger height, sequence number).
-type ReceiptBundle struct {
-	Receipt string         `json:"receipt"`
-	Window  string         `json:"window"`
-	Proof   *receipt.Proof `json:"proof,omitempty"`
-	Anchor  *Anchor        `json:"anchor,omitempty"`
-}
-
 // ErrNoReceipt: no receipt with that id.
 var ErrNoReceipt = errors.New("verifier: no such receipt")
 
-// Receipt returns the bundle of a receipt id (the proof once anchored).
-func (v *Verifier) Receipt(id string) (*ReceiptBundle, error) {
+// Receipt returns the bundle of a receipt id (the proof once anchored), handed to the
+// citizen as its LZ1E text (wire.ReceiptBundle.Text) or JSON.
+func (v *Verifier) Receipt(id string) (*wire.ReceiptBundle, error) {
 	jws, a, batch, ok, err := v.store.receipt(id)
 	if err != nil {
 		return nil, fmt.Errorf("verifier: state: %w", err)
@@ -133,7 +120,7 @@ func (v *Verifier) Receipt(id string) (*ReceiptBundle, error) {
 	if !ok {
 		return nil, ErrNoReceipt
 	}
-	b := &ReceiptBundle{Receipt: jws, Window: v.cfg.Window}
+	b := &wire.ReceiptBundle{Receipt: jws, Window: v.cfg.Window}
 	if a != nil {
 		var leaves [][32]byte
 		idx := -1
@@ -156,40 +143,9 @@ func (v *Verifier) Receipt(id string) (*ReceiptBundle, error) {
 	return b, nil
 }
 
-// Text is the bundle as a QR text (LZ1E:Base45(zlib(JSON))).
-func (b *ReceiptBundle) Text() (string, error) {
-	j, err := json.Marshal(b)
-	if err != nil {
-		return "", err
-	}
-	return qr.Encode(PrefixReceipt, j), nil
-}
-
-// ParseReceiptBundle reads a bundle from its QR text or JSON.
-func ParseReceiptBundle(s string) (*ReceiptBundle, error) {
-	var j []byte
-	if t := strings.TrimSpace(s); strings.HasPrefix(t, "{") {
-		j = []byte(t)
-	} else {
-		p, body, err := qr.Decode(s, 64<<10)
-		if err != nil {
-			return nil, err
-		}
-		if p != PrefixReceipt {
-			return nil, fmt.Errorf("verifier: not a receipt (%s)", p)
-		}
-		j = body
-	}
-	var b ReceiptBundle
-	if err := json.Unmarshal(j, &b); err != nil {
-		return nil, err
-	}
-	return &b, nil
-}
-
 // CheckReceipt is the citizen's check: the receipt's signature by the window key valid at
 // its time (from the trust view), and its inclusion under the anchored root.
-func CheckReceipt(ctx context.Context, b *ReceiptBundle, t Trust, anchoredRoot string) (*receipt.Receipt, error) {
+func CheckReceipt(ctx context.Context, b *wire.ReceiptBundle, t Trust, anchoredRoot string) (*receipt.Receipt, error) {
 	view, err := t.Current(ctx)
 	if err != nil {
 		return nil, err

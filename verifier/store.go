@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"lianzheng/credential/request"
+	"lianzheng/credential/wire"
 
 	_ "modernc.org/sqlite" // pure-Go SQLite driver "sqlite" (DESIGN §4: issuer and verifier records)
 )
@@ -69,7 +69,7 @@ type storedRequest struct {
 type bindingCache struct {
 	view *View
 	b    *binding
-	reqs []request.FieldRequest
+	reqs []wire.FieldRequest
 }
 
 type storedReceipt struct {
@@ -79,16 +79,9 @@ type storedReceipt struct {
 	Anchor int    `json:"anchor"` // index+1 into Anchors; 0: not anchored yet
 }
 
-// Anchor is a batch of receipts whose Merkle root was posted to the ledger.
-type Anchor struct {
-	Root     string    `json:"root"`
-	Count    int       `json:"count"`
-	Height   int64     `json:"height"`
-	TxHash   string    `json:"tx_hash"`
-	Seq      uint64    `json:"seq,omitempty"`
-	Time     time.Time `json:"time"`
-	Receipts []string  `json:"receipts"` // receipt ids in leaf order
-}
+// Anchor is a batch of receipts whose Merkle root was posted to the ledger (the record a
+// receipt bundle carries, wire.Anchor).
+type Anchor = wire.Anchor
 
 // state is the memory-only state, and the format of the legacy JSON files. With a database
 // only Requests, byNonce, unused and indexed are used: the request index, a cache.

@@ -13,6 +13,7 @@ import (
 
 	"lianzheng/credential"
 	"lianzheng/credential/receipt"
+	"lianzheng/credential/wire"
 	"lianzheng/ledgerclient"
 )
 
@@ -307,7 +308,7 @@ func TestStoreImportsJSON(t *testing.T) {
 	}
 	m.v.store.st.OneWay["ow-nonce"] = now.Unix()
 	later := m.v.Verify(ctx, texts[0]) // replayed: a receipt not anchored
-	want := map[string]*ReceiptBundle{}
+	want := map[string]*wire.ReceiptBundle{}
 	for _, id := range append(ids, later.ReceiptID) {
 		if want[id], err = m.v.Receipt(id); err != nil {
 			t.Fatal(err)

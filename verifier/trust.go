@@ -10,10 +10,11 @@ import (
 	"time"
 
 	"lianzheng/credential"
+	"lianzheng/credential/sdjwtcbor"
+	"lianzheng/credential/wire"
 	"lianzheng/did"
 	"lianzheng/ledger"
 	"lianzheng/ledgerclient"
-	"lianzheng/qr"
 )
 
 // Trust supplies verified ledger state. Online (NewOnlineTrust: a proof-checking
@@ -36,7 +37,7 @@ type View struct {
 	members map[string]*ledger.Member
 	windows map[string]*ledger.Window
 	known   []string
-	knownIx *qr.KnownIndex // known, hashed and sorted once for every response decoded in this view
+	knownIx *sdjwtcbor.KnownIndex // known, hashed and sorted once for every response decoded in this view
 
 	mu     sync.Mutex
 	res    map[string]*did.Resolution
@@ -92,44 +93,36 @@ func newView(ctx context.Context, tv ledgerclient.TrustView, source string, type
 	for i := range windows {
 		v.windows[windows[i].DID] = &windows[i]
 	}
-	// Known strings for the compact response (qr.CompactContext.Known): department and
-	// window DIDs and their key ids, vcts, status-list URIs, claim names.
-	seen := map[string]bool{}
-	add := func(s string) {
-		if s != "" && !seen[s] {
-			seen[s] = true
-			v.known = append(v.known, s)
-		}
-	}
-	var dids []string
+	// The compact response's dictionary (wire.Known): every department and window DID with
+	// its key ids, the departments' status lists (0 and 1, and any the snapshot holds), every
+	// type's vct and claim names.
+	var parties []wire.KnownParty
 	for _, m := range members {
-		dids = append(dids, m.DID)
-		for l := 0; l < 2; l++ {
-			add(ledger.StatusListURI(m.ID, l))
-		}
+		parties = append(parties, wire.KnownParty{DID: m.DID,
+			StatusLists: []string{ledger.StatusListURI(m.ID, 0), ledger.StatusListURI(m.ID, 1)}})
 	}
 	for _, w := range windows {
-		dids = append(dids, w.DID)
+		parties = append(parties, wire.KnownParty{DID: w.DID})
 	}
-	sort.Strings(dids)
-	for _, d := range dids {
-		add(d)
-		if r, err := v.Resolve(ctx, d); err == nil && r.History != nil {
+	sort.SliceStable(parties, func(i, j int) bool { return parties[i].DID < parties[j].DID })
+	for i := range parties {
+		if r, err := v.Resolve(ctx, parties[i].DID); err == nil && r.History != nil {
 			for _, k := range r.History.Keys {
-				add(d + "#" + k.ID)
+				parties[i].KeyIDs = append(parties[i].KeyIDs, parties[i].DID+"#"+k.ID)
 			}
 		}
 	}
-	for _, u := range statusURIs {
-		add(u)
-	}
+	parties = append(parties, wire.KnownParty{StatusLists: statusURIs})
+	kts := make([]wire.KnownType, 0, len(types))
 	for _, t := range types {
-		add(t.VCT)
+		kt := wire.KnownType{VCT: t.VCT}
 		for _, c := range t.Claims {
-			add(c.Name)
+			kt.Claims = append(kt.Claims, c.Name)
 		}
+		kts = append(kts, kt)
 	}
-	v.knownIx = qr.NewKnownIndex(v.known)
+	v.known = wire.Known(parties, kts)
+	v.knownIx = sdjwtcbor.NewKnownIndex(v.known)
 	return v, nil
 }
 

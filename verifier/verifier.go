@@ -38,12 +38,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/fxamacker/cbor/v2"
-
 	"lianzheng/credential"
-	"lianzheng/credential/jws"
-	"lianzheng/credential/request"
+	"lianzheng/credential/sdjwtcbor"
 	"lianzheng/credential/sdjwtvc"
+	"lianzheng/credential/wire"
 	"lianzheng/ledger"
 	"lianzheng/ledgerclient"
 	"lianzheng/qr"
@@ -57,11 +55,8 @@ const (
 	// SkewNote: a KB-JWT iat further than this from the window clock (but within the
 	// tolerance) is reported in the verdict as a clock-skew note.
 	SkewNote = 30 * time.Second
-	// OneWayAudience and OneWayValidity define the wallet-initiated mode (LZ1W).
-	OneWayAudience = "urn:lz:one-way"
-	OneWayValidity = 60 * time.Second
 	// MaxBody caps the inflated QR body (zlib bombs cost at most this).
-	MaxBody = 64 << 10
+	MaxBody = wire.MaxBody
 	// maxCandidates bounds the requests an answer is tried against (open ones first).
 	maxCandidates = 32
 	// keepRequests: how long after expiry an answered/expired request is still recognised.
@@ -202,7 +197,7 @@ type TrustInfo struct {
 
 // Request is a signed window request.
 type Request struct {
-	Request *request.Request
+	Request *wire.Request
 	Text    string // LZ1Q:...
 	Item    ledger.ServiceItem
 }
@@ -236,11 +231,11 @@ func (v *Verifier) NewRequest(ctx context.Context, item string) (*Request, error
 	if si == nil {
 		return nil, fmt.Errorf("verifier: service item %q is not registered for %s", item, v.cfg.Window)
 	}
-	var frs []request.FieldRequest
+	var frs []wire.FieldRequest
 	for _, fr := range si.Requests {
-		frs = append(frs, request.FieldRequest{Type: fr.Type, Fields: slices.Clone(fr.Fields)})
+		frs = append(frs, wire.FieldRequest{Type: fr.Type, Fields: slices.Clone(fr.Fields)})
 	}
-	r, err := request.New(v.cfg.Window, v.cfg.KeyID, si.ID, frs, now, v.cfg.RequestValidity)
+	r, err := wire.New(v.cfg.Window, v.cfg.KeyID, si.ID, frs, now, v.cfg.RequestValidity)
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +243,7 @@ func (v *Verifier) NewRequest(ctx context.Context, item string) (*Request, error
 	if err != nil {
 		return nil, err
 	}
-	text := qr.Encode(request.PrefixRequest, body)
+	text := qr.Encode(wire.PrefixRequest, body)
 	sr := &storedRequest{Nonce: r.NonceString(), Text: text, Item: si.ID, Expires: r.Expires,
 		cache: &bindingCache{view: view, b: v.bindingFrom(r, view), reqs: r.Requests}}
 	if err := v.store.newRequest(sr, now, keepRequests); err != nil {
@@ -314,9 +309,9 @@ func (v *Verifier) Verify(ctx context.Context, scanned string) (out *Verdict) {
 		return v.finish(ctx, vd, nil, "")
 	}
 	switch prefix {
-	case request.PrefixResponse:
+	case wire.PrefixResponse:
 		return v.verifyResponse(ctx, vd, view, body, now)
-	case request.PrefixOneWay:
+	case wire.PrefixOneWay:
 		return v.verifyOneWay(ctx, vd, view, body, now)
 	default:
 		vd.Code, vd.Detail = credential.CodeMalformed, "not an answer QR (prefix "+prefix+")"
@@ -353,7 +348,7 @@ func (v *Verifier) verifyResponse(ctx context.Context, vd *Verdict, view *View, 
 		texts, err := v.decodeCompact(body, b, view, b.aud)
 		if err != nil {
 			vd.Code, vd.Detail = credential.CodeMalformed, err.Error()
-			if errors.Is(err, qr.ErrTooLarge) {
+			if errors.Is(err, sdjwtcbor.ErrTooLarge) {
 				vd.Code = credential.CodeOversized
 			}
 			return v.finish(ctx, vd, nil, "")
@@ -387,7 +382,7 @@ func (v *Verifier) verifyResponse(ctx context.Context, vd *Verdict, view *View, 
 			vd.Code, vd.Detail = credential.CodeRequestExpired, "request expired"
 			return v.finish(ctx, vd, nil, sr.Item)
 		}
-		if over := request.OverAsk(&request.Request{Requests: reqItems}, registered(view, v.cfg.Window, sr.Item)); len(over) > 0 {
+		if over := wire.OverAsk(&wire.Request{Requests: reqItems}, registered(view, v.cfg.Window, sr.Item)); len(over) > 0 {
 			vd.Code, vd.Detail = credential.CodeOverRequest, fmt.Sprintf("request exceeds registration: %v", over)
 			return v.finish(ctx, vd, nil, sr.Item)
 		}
@@ -407,25 +402,21 @@ func (v *Verifier) verifyResponse(ctx context.Context, vd *Verdict, view *View, 
 // request-scoped list such a wallet uses: the window DID (none for one-way) and, per
 // requested type, its issuers' DIDs, key ids and status lists, its vct and claim names.
 func (v *Verifier) decodeCompact(body []byte, b *binding, view *View, window string) ([]string, error) {
-	ctx := &qr.CompactContext{Nonce: b.nonce, Audience: b.aud, Known: view.known, Index: view.knownIx}
-	texts, err := qr.DecodeSDJWT(body, ctx)
-	if err == nil || !strings.Contains(err.Error(), "ambiguous") {
+	ctx := &sdjwtcbor.Context{Nonce: b.nonce, Audience: b.aud, Known: view.known, Index: view.knownIx}
+	texts, err := sdjwtcbor.Decode(body, ctx)
+	if !errors.Is(err, sdjwtcbor.ErrAmbiguousReference) {
 		return texts, err
 	}
 	ctx.Known, ctx.Index = scopedKnown(view, window, b.allowed), nil
-	return qr.DecodeSDJWT(body, ctx)
+	return sdjwtcbor.Decode(body, ctx)
 }
 
+// scopedKnown is the dictionary (wire.Known) a wallet answering a request for types could
+// have built: the window DID and, per type, every authorised issuer with all its key ids
+// and its first status list, the vct and the claim names.
 func scopedKnown(view *View, window string, types map[string][]string) []string {
-	seen := map[string]bool{}
-	var out []string
-	add := func(s string) {
-		if s != "" && !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	add(window)
+	parties := []wire.KnownParty{{DID: window}}
+	var kts []wire.KnownType
 	ids := make([]string, 0, len(types))
 	for id := range types {
 		ids = append(ids, id)
@@ -437,21 +428,21 @@ func scopedKnown(view *View, window string, types map[string][]string) []string 
 			continue
 		}
 		for _, m := range t.Issuers {
-			d := "did:lz:" + m
-			add(d)
-			if r, err := view.Resolve(context.Background(), d); err == nil && r.History != nil {
+			p := wire.KnownParty{DID: "did:lz:" + m, StatusLists: []string{ledger.StatusListURI(m, 0)}}
+			if r, err := view.Resolve(context.Background(), p.DID); err == nil && r.History != nil {
 				for _, k := range r.History.Keys {
-					add(d + "#" + k.ID)
+					p.KeyIDs = append(p.KeyIDs, p.DID+"#"+k.ID)
 				}
 			}
-			add(ledger.StatusListURI(m, 0))
+			parties = append(parties, p)
 		}
-		add(t.VCT)
+		kt := wire.KnownType{VCT: t.VCT}
 		for _, c := range t.Claims {
-			add(c.Name)
+			kt.Claims = append(kt.Claims, c.Name)
 		}
+		kts = append(kts, kt)
 	}
-	return out
+	return wire.Known(parties, kts)
 }
 
 func closed(r *storedRequest, now time.Time, skew time.Duration) bool {
@@ -459,7 +450,7 @@ func closed(r *storedRequest, now time.Time, skew time.Duration) bool {
 }
 
 // bindingOf parses a stored request (signed by this window) into its binding.
-func (v *Verifier) bindingOf(sr *storedRequest, view *View) (*binding, []request.FieldRequest, error) {
+func (v *Verifier) bindingOf(sr *storedRequest, view *View) (*binding, []wire.FieldRequest, error) {
 	v.store.mu.Lock()
 	c := sr.cache
 	v.store.mu.Unlock()
@@ -470,7 +461,7 @@ func (v *Verifier) bindingOf(sr *storedRequest, view *View) (*binding, []request
 	if err != nil {
 		return nil, nil, err
 	}
-	r, _, _, err := request.Parse(body)
+	r, _, _, err := wire.Parse(body)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -483,7 +474,7 @@ func (v *Verifier) bindingOf(sr *storedRequest, view *View) (*binding, []request
 
 // bindingFrom is what an answer to r must be bound to, and the fields it may disclose (asked
 // by r and registered for its item in view).
-func (v *Verifier) bindingFrom(r *request.Request, view *View) *binding {
+func (v *Verifier) bindingFrom(r *wire.Request, view *View) *binding {
 	b := &binding{nonce: r.NonceString(), aud: r.Audience(), item: r.Item, allowed: map[string][]string{},
 		maxKBAge: time.Duration(r.Expires-r.IssuedAt)*time.Second + v.cfg.Skew}
 	reg := registered(view, v.cfg.Window, r.Item)
@@ -523,52 +514,23 @@ func (v *Verifier) describeItem(vd *Verdict, view *View, item string) {
 	}
 }
 
-// OneWay is the body of a wallet-initiated answer (LZ1W), as the wallet defines it
-// (docs/wallet.md): CBOR [1, nonce bstr(16), expires int, compact response bytes]. KB-JWTs
-// are bound to base64url(nonce) and OneWayAudience; expires is at most OneWayValidity
-// after the wallet made it.
-type OneWay struct {
-	_        struct{} `cbor:",toarray"`
-	Version  int
-	Nonce    []byte
-	Expires  int64
-	Response []byte
-}
-
-var oneWayDec = func() cbor.DecMode {
-	dm, err := cbor.DecOptions{MaxNestedLevels: 4, MaxArrayElements: 16, MaxMapPairs: 16, IndefLength: cbor.IndefLengthForbidden}.DecMode()
-	if err != nil {
-		panic(err)
-	}
-	return dm
-}()
-
-// EncodeOneWay makes the LZ1W text of a one-way answer made at iat (for tests and tools).
-func EncodeOneWay(nonce []byte, iat time.Time, compact []byte) (string, error) {
-	b, err := cbor.Marshal(OneWay{Version: 1, Nonce: nonce, Expires: iat.Add(OneWayValidity).Unix(), Response: compact})
-	if err != nil {
-		return "", err
-	}
-	return qr.Encode(request.PrefixOneWay, b), nil
-}
-
 func (v *Verifier) verifyOneWay(ctx context.Context, vd *Verdict, view *View, body []byte, now time.Time) *Verdict {
 	vd.Mode = "one-way"
-	var ow OneWay
-	if err := oneWayDec.Unmarshal(body, &ow); err != nil || ow.Version != 1 || len(ow.Nonce) != 16 {
+	ow, err := wire.ParseOneWay(body)
+	if err != nil {
 		vd.Code, vd.Detail = credential.CodeMalformed, "one-way body"
 		return v.finish(ctx, vd, nil, "")
 	}
 	exp := time.Unix(ow.Expires, 0)
 	switch {
-	case exp.After(now.Add(OneWayValidity + v.cfg.Skew)):
+	case exp.After(now.Add(wire.OneWayValidity + v.cfg.Skew)):
 		vd.Code, vd.Detail = credential.CodeClockSkew, "one-way answer valid longer than 60 s from now"
 		return v.finish(ctx, vd, nil, "")
 	case !now.Before(exp.Add(v.cfg.Skew)):
 		vd.Code, vd.Detail = credential.CodeExpired, "one-way answer older than 60 s"
 		return v.finish(ctx, vd, nil, "")
 	}
-	nonce := jws.B64.EncodeToString(ow.Nonce)
+	nonce := ow.NonceString()
 	replay, err := v.store.claimOneWay(nonce, vd.Hash, now)
 	if err != nil { // single use cannot be established: refuse
 		v.log.Error("state not saved", "err", err.Error())
@@ -585,12 +547,12 @@ func (v *Verifier) verifyOneWay(ctx context.Context, vd *Verdict, view *View, bo
 	}
 	vd.Item = item
 	v.describeItem(vd, view, item)
-	b := &binding{nonce: nonce, aud: OneWayAudience, item: item, allowed: registered(view, v.cfg.Window, item),
-		maxKBAge: OneWayValidity + v.cfg.Skew}
+	b := &binding{nonce: nonce, aud: wire.OneWayAudience, item: item, allowed: registered(view, v.cfg.Window, item),
+		maxKBAge: wire.OneWayValidity + v.cfg.Skew}
 	texts, err := v.decodeCompact(ow.Response, b, view, "")
 	if err != nil || len(texts) == 0 {
 		vd.Code = credential.CodeMalformed
-		if errors.Is(err, qr.ErrTooLarge) {
+		if errors.Is(err, sdjwtcbor.ErrTooLarge) {
 			vd.Code = credential.CodeOversized
 		}
 		return v.finish(ctx, vd, nil, item)
@@ -676,8 +638,8 @@ func (v *Verifier) verifyOne(ctx context.Context, text string, b *binding, view 
 	if vc.Status == nil {
 		return fail(credential.CodeMissingClaim, errors.New("no status reference"))
 	}
-	list, ok := parseStatusURI(vc.Status.URI, member)
-	if !ok {
+	owner, list, ok := ledger.ParseStatusListURI(vc.Status.URI)
+	if !ok || owner != member {
 		return fail(credential.CodeStatusUnknown, fmt.Errorf("status uri %q is not a list of %s", vc.Status.URI, member))
 	}
 	sl, err := view.StatusList(ctx, member, list)
@@ -729,19 +691,6 @@ func show(v any) string {
 	}
 	b, _ := json.Marshal(v)
 	return string(b)
-}
-
-// parseStatusURI reads urn:lz:status:<member>:<list> and checks the member.
-func parseStatusURI(uri, member string) (int, bool) {
-	rest, ok := strings.CutPrefix(uri, "urn:lz:status:"+member+":")
-	if !ok {
-		return 0, false
-	}
-	n, err := strconv.Atoi(rest)
-	if err != nil || n < 0 || n > 1<<20 || strconv.Itoa(n) != rest {
-		return 0, false
-	}
-	return n, true
 }
 
 // finish completes a verdict: overall result and message, skew note, receipt, log line.

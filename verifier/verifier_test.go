@@ -9,6 +9,7 @@ import (
 
 	"lianzheng/credential"
 	"lianzheng/credential/receipt"
+	"lianzheng/credential/wire"
 	"lianzheng/ledger"
 	"lianzheng/qr"
 )
@@ -77,7 +78,7 @@ func TestRealEstateOnline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b2, err := ParseReceiptBundle(qrText)
+	b2, err := wire.ParseReceiptBundle([]byte(qrText))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"lianzheng/credential/jws"
-	"lianzheng/credential/request"
 	"lianzheng/credential/sdjwtvc"
+	"lianzheng/credential/wire"
 	"lianzheng/did"
 	"lianzheng/internal/benchfloor"
 )
@@ -31,11 +31,11 @@ func benchWallet(b testing.TB) (*Wallet, *Plan) {
 		{"household-register", "public-security", householdClaims, []string{"name", "id_number", "address", "relation_to_head"}},
 		{"marriage-certificate", "civil-affairs", marriageClaims, []string{"holder_name", "spouse_name", "spouse_id_number", "registration_date", "certificate_number"}},
 	}
-	var reqs []request.FieldRequest
+	var reqs []wire.FieldRequest
 	for _, s := range specs {
-		reqs = append(reqs, request.FieldRequest{Type: s.typ, Fields: s.fields})
+		reqs = append(reqs, wire.FieldRequest{Type: s.typ, Fields: s.fields})
 	}
-	r, err := request.New(windowDID, windowDID+"#key-1", "realestate-transfer", reqs, time.Now(), 10*time.Minute)
+	r, err := wire.New(windowDID, windowDID+"#key-1", "realestate-transfer", reqs, time.Now(), 10*time.Minute)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"lianzheng/credential/request"
+	"lianzheng/credential/wire"
 	"lianzheng/did"
 	"lianzheng/qr"
 )
@@ -16,10 +16,10 @@ import (
 // panicking, and never accept an unsigned or wrongly signed request.
 func FuzzRequestQR(f *testing.F) {
 	_, key, _ := ed25519.GenerateKey(nil)
-	r, _ := request.New("did:lz:realestate-window-01", "did:lz:realestate-window-01#key-1", "item",
-		[]request.FieldRequest{{Type: "household-register", Fields: []string{"name", "address"}}}, time.Now(), time.Minute)
+	r, _ := wire.New("did:lz:realestate-window-01", "did:lz:realestate-window-01#key-1", "item",
+		[]wire.FieldRequest{{Type: "household-register", Fields: []string{"name", "address"}}}, time.Now(), time.Minute)
 	body, _ := r.Sign(key)
-	f.Add(qr.Encode(request.PrefixRequest, body))
+	f.Add(qr.Encode(wire.PrefixRequest, body))
 	f.Add("LZ1Q:")
 	f.Add("lz1q：6BFOXN*TS0BI$ZD.P9")
 	f.Add("LZ1R:00000")
@@ -33,7 +33,7 @@ func FuzzRequestQR(f *testing.F) {
 			t.Fatal("a request verified against a ledger that knows no key")
 		}
 		ParseOffer(text)
-		ParseReceiptBundle([]byte(text))
+		wire.ParseReceiptBundle([]byte(text))
 	})
 }
 

@@ -3,27 +3,15 @@ package wallet
 import (
 	"context"
 	"crypto"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"lianzheng/credential/receipt"
+	"lianzheng/credential/wire"
 	"lianzheng/did"
 	"lianzheng/qr"
 )
-
-// ReceiptBundle is what a window hands the citizen (file or QR): its signed receipt and,
-// once the batch is anchored, the Merkle inclusion proof (and optionally the anchor seq).
-type ReceiptBundle struct {
-	Receipt string         `json:"receipt"`
-	Proof   *receipt.Proof `json:"proof,omitempty"`
-	Seq     uint64         `json:"seq,omitempty"`
-	// Anchor as the verifier hands it (only its seq is used; the root comes from the ledger).
-	Anchor *struct {
-		Seq uint64 `json:"seq"`
-	} `json:"anchor,omitempty"`
-}
 
 // bodyHash is base64url SHA-256(prefix 0x00 body) of a QR text we built.
 func bodyHash(text string) string {
@@ -41,7 +29,7 @@ const maxAnchorScan = 2000
 // attaches it to the history entry of the same presentation (by presentation hash), and,
 // when a proof is given and an anchor of that window on the ledger has the matching root,
 // marks the entry verified on the ledger.
-func (w *Wallet) ImportReceipt(ctx context.Context, b ReceiptBundle, anchors Anchors) (*HistoryEntry, error) {
+func (w *Wallet) ImportReceipt(ctx context.Context, b *wire.ReceiptBundle, anchors Anchors) (*HistoryEntry, error) {
 	l, err := w.ledger()
 	if err != nil {
 		return nil, err
@@ -82,19 +70,16 @@ func (w *Wallet) ImportReceipt(ctx context.Context, b ReceiptBundle, anchors Anc
 	return h, w.Store.AddHistory(h)
 }
 
-func findAnchor(ctx context.Context, anchors Anchors, window string, b ReceiptBundle) (uint64, error) {
+func findAnchor(ctx context.Context, anchors Anchors, window string, b *wire.ReceiptBundle) (uint64, error) {
 	try := func(seq uint64) bool {
 		a, err := anchors.Anchor(ctx, window, seq)
 		return err == nil && a.Count == b.Proof.Count && receipt.VerifyInclusion(b.Receipt, b.Proof, a.Root) == nil
 	}
-	if b.Seq == 0 && b.Anchor != nil {
-		b.Seq = b.Anchor.Seq
-	}
-	if b.Seq > 0 {
-		if try(b.Seq) {
-			return b.Seq, nil
+	if seq := b.AnchorSeq(); seq > 0 {
+		if try(seq) {
+			return seq, nil
 		}
-		return 0, fmt.Errorf("wallet: anchor %d of %s does not have the receipt's root", b.Seq, window)
+		return 0, fmt.Errorf("wallet: anchor %d of %s does not have the receipt's root", seq, window)
 	}
 	last, err := anchors.AnchorSeq(ctx, window)
 	if err != nil {
@@ -106,30 +91,4 @@ func findAnchor(ctx context.Context, anchors Anchors, window string, b ReceiptBu
 		}
 	}
 	return 0, fmt.Errorf("wallet: no anchor of %s on the ledger has the receipt's root (not anchored yet?)", window)
-}
-
-// PrefixReceipt is the QR prefix of a window's receipt bundle (LZ1E:Base45(zlib(JSON))).
-const PrefixReceipt = "LZ1E"
-
-// ParseReceiptBundle reads a receipt bundle: its QR text (LZ1E:…), its JSON, or a bare
-// receipt token.
-func ParseReceiptBundle(data []byte) (ReceiptBundle, error) {
-	var b ReceiptBundle
-	if p, body, err := qr.Decode(string(data), 64<<10); err == nil {
-		if p != PrefixReceipt {
-			return b, fmt.Errorf("wallet: not a receipt QR (prefix %s)", p)
-		}
-		data = body
-	}
-	if err := json.Unmarshal(data, &b); err == nil && b.Receipt != "" {
-		return b, nil
-	}
-	s := string(data)
-	for len(s) > 0 && (s[len(s)-1] == '\n' || s[len(s)-1] == '\r' || s[len(s)-1] == ' ') {
-		s = s[:len(s)-1]
-	}
-	if s == "" {
-		return b, errors.New("wallet: empty receipt")
-	}
-	return ReceiptBundle{Receipt: s}, nil
 }

@@ -17,8 +17,9 @@ import (
 	"github.com/fxamacker/cbor/v2"
 
 	"lianzheng/credential/receipt"
-	"lianzheng/credential/request"
+	"lianzheng/credential/sdjwtcbor"
 	"lianzheng/credential/sdjwtvc"
+	"lianzheng/credential/wire"
 	"lianzheng/did"
 	"lianzheng/internal/demonet"
 	"lianzheng/ledger"
@@ -41,19 +42,19 @@ const windowDID = "did:lz:realestate-window-01"
 
 // windowRequest is the window's signed request QR for its first service item, plus extra
 // fields (over-asking) per type.
-func windowRequest(t *testing.T, e *env, extra map[string][]string) (string, *request.Request) {
+func windowRequest(t *testing.T, e *env, extra map[string][]string) (string, *wire.Request) {
 	t.Helper()
 	win, err := e.cl.Window(context.Background(), windowDID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	item := win.ServiceItems[0]
-	var reqs []request.FieldRequest
+	var reqs []wire.FieldRequest
 	for _, fr := range item.Requests {
-		reqs = append(reqs, request.FieldRequest{Type: fr.Type, Fields: append(slices.Clone(fr.Fields), extra[fr.Type]...)})
+		reqs = append(reqs, wire.FieldRequest{Type: fr.Type, Fields: append(slices.Clone(fr.Fields), extra[fr.Type]...)})
 	}
 	k := e.keys["realestate-window-01"]
-	r, err := request.New(windowDID, k.KeyID, item.ID, reqs, time.Now(), 5*time.Minute)
+	r, err := wire.New(windowDID, k.KeyID, item.ID, reqs, time.Now(), 5*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,18 +62,18 @@ func windowRequest(t *testing.T, e *env, extra map[string][]string) (string, *re
 	if err != nil {
 		t.Fatal(err)
 	}
-	return qr.Encode(request.PrefixRequest, body), r
+	return qr.Encode(wire.PrefixRequest, body), r
 }
 
 // windowVerify is what the window does with the response: decode, rebuild the standard
 // texts, verify each against the ledger keys with its nonce and DID.
-func windowVerify(t *testing.T, e *env, w *Wallet, resp *Response, r *request.Request, creds []*Credential) map[string][]string {
+func windowVerify(t *testing.T, e *env, w *Wallet, resp *Response, r *wire.Request, creds []*Credential) map[string][]string {
 	t.Helper()
 	prefix, body, err := qr.Decode(resp.QR, 64<<10)
-	if err != nil || prefix != request.PrefixResponse {
+	if err != nil || prefix != wire.PrefixResponse {
 		t.Fatalf("decode %q: %v", prefix, err)
 	}
-	texts, err := qr.DecodeSDJWT(body, &qr.CompactContext{Nonce: r.NonceString(), Audience: r.Audience(), Known: Known(creds, windowDID, e.cl)})
+	texts, err := sdjwtcbor.Decode(body, &sdjwtcbor.Context{Nonce: r.NonceString(), Audience: r.Audience(), Known: Known(creds, windowDID, e.cl)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,14 +227,14 @@ func TestRealEstateRoundTrip(t *testing.T) {
 	root, _ := receipt.RootHex(leaves)
 	proof, _ := receipt.Prove(leaves, 1)
 	// before anchoring: the receipt is attached but not verified on the ledger
-	h, err := w.ImportReceipt(ctx, ReceiptBundle{Receipt: tok, Proof: proof}, e.cl)
+	h, err := w.ImportReceipt(ctx, &wire.ReceiptBundle{Receipt: tok, Proof: proof}, e.cl)
 	if err == nil || h == nil || h.VerifiedLedger || h.ReceiptID != rc.ID {
 		t.Fatalf("unanchored receipt: %v %+v", err, h)
 	}
 	if _, err := e.cl.AnchorPost(ctx, ws, root, len(leaves)); err != nil {
 		t.Fatal(err)
 	}
-	h, err = w.ImportReceipt(ctx, ReceiptBundle{Receipt: tok, Proof: proof}, e.cl)
+	h, err = w.ImportReceipt(ctx, &wire.ReceiptBundle{Receipt: tok, Proof: proof}, e.cl)
 	if err != nil || !h.VerifiedLedger || h.AnchorSeq == 0 {
 		t.Fatalf("anchored receipt: %v %+v", err, h)
 	}
@@ -326,31 +327,31 @@ func TestRealEstateRoundTrip(t *testing.T) {
 	}
 }
 
-func forgeRequest(t *testing.T, e *env, r *request.Request) string {
+func forgeRequest(t *testing.T, e *env, r *wire.Request) string {
 	k, _ := demonet.NewDemoKey("realestate-window-01")
 	r2 := *r
 	body, err := r2.Sign(k.PrivateKey())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return qr.Encode(request.PrefixRequest, body)
+	return qr.Encode(wire.PrefixRequest, body)
 }
 
 func checkOneWay(t *testing.T, e *env, ow *Response, c *Credential) {
 	t.Helper()
 	prefix, body, err := qr.Decode(ow.QR, 64<<10)
-	if err != nil || prefix != request.PrefixOneWay {
+	if err != nil || prefix != wire.PrefixOneWay {
 		t.Fatalf("one-way %q %v", prefix, err)
 	}
-	var b OneWay
+	var b wire.OneWay
 	if err := cbor.Unmarshal(body, &b); err != nil || b.Version != 1 || len(b.Nonce) != 16 {
 		t.Fatalf("one-way body %v %+v", err, b)
 	}
-	if d := time.Until(time.Unix(b.Expires, 0)); d > OneWayValidity || d < OneWayValidity-10*time.Second {
+	if d := time.Until(time.Unix(b.Expires, 0)); d > wire.OneWayValidity || d < wire.OneWayValidity-10*time.Second {
 		t.Fatalf("one-way expiry in %v", d)
 	}
-	nonce := (&request.Request{Nonce: b.Nonce}).NonceString()
-	texts, err := qr.DecodeSDJWT(b.Response, &qr.CompactContext{Nonce: nonce, Audience: OneWayAudience, Known: Known([]*Credential{c}, "", e.cl)})
+	nonce := (&wire.Request{Nonce: b.Nonce}).NonceString()
+	texts, err := sdjwtcbor.Decode(b.Response, &sdjwtcbor.Context{Nonce: nonce, Audience: wire.OneWayAudience, Known: Known([]*Credential{c}, "", e.cl)})
 	if err != nil || len(texts) != 1 {
 		t.Fatal(err)
 	}
@@ -358,7 +359,7 @@ func checkOneWay(t *testing.T, e *env, ow *Response, c *Credential) {
 		IssuerKeyAt: func(kid string, at time.Time) (crypto.PublicKey, error) {
 			k, err := did.AssertionKeyAt(context.Background(), did.MultiResolver{LZ: e.cl}, kid, at)
 			return k.Key, err
-		}, Nonce: nonce, Audience: OneWayAudience, Now: time.Now()}); err != nil {
+		}, Nonce: nonce, Audience: wire.OneWayAudience, Now: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -4,18 +4,16 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
 	"sort"
 	"time"
 
-	"github.com/fxamacker/cbor/v2"
-
 	"lianzheng/credential/jws"
-	"lianzheng/credential/request"
 	"lianzheng/credential/sdjwt"
+	"lianzheng/credential/sdjwtcbor"
+	"lianzheng/credential/wire"
 	"lianzheng/did"
 	"lianzheng/ledger"
 	"lianzheng/ledgerclient"
@@ -91,7 +89,7 @@ func (w *Wallet) checkStatus(ctx context.Context, c *Credential, fetch statusFet
 	if c.StatusURI == "" {
 		return StatusValid, nil
 	}
-	member, list, ok := parseStatusURI(c.StatusURI)
+	member, list, ok := ledger.ParseStatusListURI(c.StatusURI)
 	if !ok {
 		return StatusUnknown, fmt.Errorf("wallet: status list %q is not a ledger list", c.StatusURI)
 	}
@@ -210,7 +208,7 @@ type Ask struct {
 
 // Plan is a verified request with what the wallet proposes to present.
 type Plan struct {
-	Request    *request.Request
+	Request    *wire.Request
 	Window     *ledger.Window
 	Item       *ledger.ServiceItem
 	WindowName Bilingual
@@ -223,19 +221,16 @@ type Plan struct {
 	Warning Bilingual
 }
 
-// maxRequestQR caps the inflated request body.
-const maxRequestQR = 4096
-
 // ParseRequestQR decodes a scanned request QR text to its signed body (no checks).
 func ParseRequestQR(text string) ([]byte, error) {
-	prefix, body, err := qr.Decode(text, maxRequestQR)
+	prefix, body, err := qr.Decode(text, wire.MaxRequestBody)
 	if err != nil {
 		return nil, refuse(CodeBadRequest, "无法读取请求二维码：%v", "cannot read the request QR: %v", err)
 	}
-	if prefix != request.PrefixRequest {
+	if prefix != wire.PrefixRequest {
 		return nil, refuse(CodeBadRequest, "这不是窗口的请求二维码（前缀 %s）", "not a window request QR (prefix %s)", prefix)
 	}
-	if _, _, _, err := request.Parse(body); err != nil {
+	if _, _, _, err := wire.Parse(body); err != nil {
 		return nil, refuse(CodeBadRequest, "请求二维码格式错误：%v", "malformed request QR: %v", err)
 	}
 	return body, nil
@@ -263,7 +258,7 @@ func (w *Wallet) PlanRequest(ctx context.Context, text string) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := request.Verify(body, func(kid string, at time.Time) (ed25519.PublicKey, error) {
+	r, err := wire.Verify(body, func(kid string, at time.Time) (ed25519.PublicKey, error) {
 		k, err := did.AssertionKeyAt(ctx, resolver(l), kid, at)
 		if err != nil {
 			return nil, err
@@ -304,7 +299,7 @@ func (w *Wallet) PlanRequest(ctx context.Context, text string) (*Plan, error) {
 		allowed[fr.Type] = fr.Fields
 	}
 	over := map[string][]string{}
-	for _, fr := range request.OverAsk(r, allowed) {
+	for _, fr := range wire.OverAsk(r, allowed) {
 		over[fr.Type] = fr.Fields
 	}
 	items, err := w.List(ctx)
@@ -434,11 +429,10 @@ func (w *Wallet) Present(ctx context.Context, p *Plan, o *PresentOptions) (*Resp
 	if len(texts) == 0 {
 		return nil, refuse(CodeNothingToPresent, "没有可出示的有效凭证", "no valid credential to present")
 	}
-	body, err := qr.EncodeSDJWT(texts, &qr.CompactContext{Nonce: r.NonceString(), Audience: r.Audience(), Known: Known(creds, r.Window, w.Ledger)})
+	text, err := wire.EncodeResponse(texts, &sdjwtcbor.Context{Nonce: r.NonceString(), Audience: r.Audience(), Known: Known(creds, r.Window, w.Ledger)})
 	if err != nil {
 		return nil, err
 	}
-	text := qr.Encode(request.PrefixResponse, body)
 	refused := map[string][]string{}
 	for _, a := range p.Asks {
 		if len(a.Refused) > 0 {
@@ -480,62 +474,40 @@ func (w *Wallet) bind(c *Credential, fields []string, nonce, aud string) (string
 	return sub.Bind(signer, nonce, aud, w.now())
 }
 
-// Known lists the strings a verifier holds from the ledger that the response may
-// reference by hash prefix: issuer DIDs and key ids, vcts, status-list URIs, the claim
-// names of the presented types, and the window DID.
+// Known is the compact form's dictionary for a response (wire.Known): the window DID and,
+// per presented credential, its issuer's DID, the key id that signed it, its status-list
+// URI, its vct and its type's claim names from the ledger catalogue.
 func Known(creds []*Credential, window string, l Ledger) []string {
-	seen := map[string]bool{}
-	var out []string
-	add := func(s string) {
-		if s != "" && !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	add(window)
+	parties := []wire.KnownParty{{DID: window}}
+	var types []wire.KnownType
 	for _, c := range creds {
-		add(c.Issuer)
-		add(c.VCT)
-		add(c.StatusURI)
+		p := wire.KnownParty{DID: c.Issuer, StatusLists: []string{c.StatusURI}}
 		if sd, err := sdjwt.Parse(c.SDJWT); err == nil {
 			if j, err := jws.Parse(sd.IssuerJWT); err == nil {
 				if kid, ok := j.Header["kid"].(string); ok {
-					add(kid)
+					p.KeyIDs = []string{kid}
 				}
 			}
 		}
+		t := wire.KnownType{VCT: c.VCT}
 		if l != nil {
-			if t, err := l.Type(context.Background(), c.Type); err == nil {
-				for _, cl := range t.Claims {
-					add(cl.Name)
+			if ct, err := l.Type(context.Background(), c.Type); err == nil {
+				for _, cl := range ct.Claims {
+					t.Claims = append(t.Claims, cl.Name)
 				}
 			}
 		}
+		parties, types = append(parties, p), append(types, t)
 	}
-	return out
-}
-
-// OneWayAudience is the KB-JWT aud of a one-way presentation.
-const OneWayAudience = "urn:lz:one-way"
-
-// OneWayValidity is how long a one-way presentation is valid.
-const OneWayValidity = 60 * time.Second
-
-// OneWay is the LZ1W body: [1, nonce, expires, compact response] (CBOR). See docs/wallet.md.
-type OneWay struct {
-	_        struct{} `cbor:",toarray"`
-	Version  int
-	Nonce    []byte
-	Expires  int64
-	Response []byte // qr.EncodeSDJWT body with Nonce = base64url(Nonce), Audience = OneWayAudience
+	return wire.Known(parties, types)
 }
 
 // PresentOneWay builds a one-way presentation (no request QR): weaker — the window did not
-// choose the nonce, so it must detect replays itself; valid OneWayValidity.
+// choose the nonce, so it must detect replays itself; valid wire.OneWayValidity.
 func (w *Wallet) PresentOneWay(ctx context.Context, picks map[string][]string) (*Response, error) {
-	n := make([]byte, 16)
+	n := make([]byte, wire.OneWayNonceLen)
 	_, _ = rand.Read(n)
-	nonce := base64.RawURLEncoding.EncodeToString(n)
+	nonce := wire.NonceString(n)
 	var texts []string
 	var creds []*Credential
 	fields := map[string][]string{}
@@ -557,7 +529,7 @@ func (w *Wallet) PresentOneWay(ctx context.Context, picks map[string][]string) (
 			return nil, refuseText(CodeNothingToPresent, fmt.Sprintf("凭证状态为%s，不出示（%v）", st.Label().Zh, err),
 				fmt.Sprintf("credential is %s; not presented (%v)", st.Label().En, err))
 		}
-		text, err := w.bind(c, picks[id], nonce, OneWayAudience)
+		text, err := w.bind(c, picks[id], nonce, wire.OneWayAudience)
 		if err != nil {
 			return nil, err
 		}
@@ -567,15 +539,14 @@ func (w *Wallet) PresentOneWay(ctx context.Context, picks map[string][]string) (
 	if len(texts) == 0 {
 		return nil, refuse(CodeNothingToPresent, "未选择凭证", "no credential chosen")
 	}
-	inner, err := qr.EncodeSDJWT(texts, &qr.CompactContext{Nonce: nonce, Audience: OneWayAudience, Known: Known(creds, "", w.Ledger)})
+	inner, err := sdjwtcbor.Encode(texts, &sdjwtcbor.Context{Nonce: nonce, Audience: wire.OneWayAudience, Known: Known(creds, "", w.Ledger)})
 	if err != nil {
 		return nil, err
 	}
-	body, err := cbor.Marshal(OneWay{Version: 1, Nonce: n, Expires: w.now().Add(OneWayValidity).Unix(), Response: inner})
+	text, err := wire.EncodeOneWay(n, w.now(), inner)
 	if err != nil {
 		return nil, err
 	}
-	text := qr.Encode(request.PrefixOneWay, body)
 	h := &HistoryEntry{ID: newID(), Time: w.now().UTC(), Mode: "one-way", Fields: fields, Result: "presented (one-way, weaker)",
 		PresentationHash: bodyHash(text), BodyHash: bodyHash(text), Nonce: nonce}
 	if err := w.Store.AddHistory(h); err != nil {

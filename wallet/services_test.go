@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"lianzheng/credential/jws"
+	"lianzheng/credential/wire"
 	"lianzheng/internal/demonet"
 	"lianzheng/issuer"
 	"lianzheng/issuer/oid4vci"
@@ -85,7 +86,7 @@ func TestRealServices(t *testing.T) {
 		t.Fatal(err)
 	}
 	text, _ := b.Text()
-	rb, err := ParseReceiptBundle([]byte(text))
+	rb, err := wire.ParseReceiptBundle([]byte(text))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,8 +13,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"lianzheng/did"
@@ -177,23 +175,6 @@ func checkAuthorised(ctx context.Context, l Ledger, vct, iss string) (*ledger.Cr
 	return nil, refuseText(CodeIssuerNotAuthorised,
 		fmt.Sprintf("签发机构 %s 未获链上目录授权签发“%s”，已拒收", iss, t.Name.Zh),
 		fmt.Sprintf("issuer %s is not authorised on the ledger catalogue to issue %q; refused", iss, t.Name.En))
-}
-
-// parseStatusURI splits urn:lz:status:<member>:<list>.
-func parseStatusURI(uri string) (string, int, bool) {
-	rest, ok := strings.CutPrefix(uri, "urn:lz:status:")
-	if !ok {
-		return "", 0, false
-	}
-	i := strings.LastIndexByte(rest, ':')
-	if i <= 0 {
-		return "", 0, false
-	}
-	n, err := strconv.Atoi(rest[i+1:])
-	if err != nil || n < 0 {
-		return "", 0, false
-	}
-	return rest[:i], n, true
 }
 
 func fileExists(p string) bool {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"lianzheng/credential/wire"
 	"lianzheng/ledger"
 	"lianzheng/ledgerclient"
 	"lianzheng/qr"
@@ -267,7 +268,7 @@ func runWallet(args []string, out io.Writer) error {
 			if b, err := os.ReadFile(*rc); err == nil {
 				data = b
 			}
-			b, err := wallet.ParseReceiptBundle(data)
+			b, err := wire.ParseReceiptBundle(data)
 			if err != nil {
 				return err
 			}

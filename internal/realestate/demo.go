@@ -28,9 +28,9 @@ import (
 
 	"lianzheng/credential/dataintegrity"
 	"lianzheng/credential/jws"
-	"lianzheng/credential/request"
 	"lianzheng/credential/sdjwt"
 	"lianzheng/credential/statuslist"
+	"lianzheng/credential/wire"
 	"lianzheng/did"
 	"lianzheng/internal/demonet"
 	"lianzheng/issuer"
@@ -305,7 +305,7 @@ func Run(ctx context.Context, outDir string) (*Report, error) {
 	receiptQR, _ := bundle.Text()
 	// The citizen scans the receipt QR: the wallet checks it and the anchor on the ledger
 	// and attaches it to its access history (who saw which fields, why, when).
-	if wb, err := wallet.ParseReceiptBundle([]byte(receiptQR)); err == nil {
+	if wb, err := wire.ParseReceiptBundle([]byte(receiptQR)); err == nil {
 		if h, err := wal.ImportReceipt(ctx, wb, cl); err == nil {
 			rep.WalletHistory = h.VerifiedLedger
 		} else {
@@ -469,8 +469,8 @@ func statusListToken(ctx context.Context, cl *ledgerclient.Client, k *demonet.De
 
 // requestVerify is the wallet's check of the request QR: signature by the window key valid
 // at its issuance on the ledger, validity, and nothing asked beyond the registration.
-func requestVerify(ctx context.Context, body []byte, view *verifier.View) (*request.Request, error) {
-	r, err := request.Verify(body, func(kid string, at time.Time) (ed25519.PublicKey, error) {
+func requestVerify(ctx context.Context, body []byte, view *verifier.View) (*wire.Request, error) {
+	r, err := wire.Verify(body, func(kid string, at time.Time) (ed25519.PublicKey, error) {
 		k, err := did.AssertionKeyAt(ctx, view, kid, at)
 		if err != nil {
 			return nil, err
@@ -493,7 +493,7 @@ func requestVerify(ctx context.Context, body []byte, view *verifier.View) (*requ
 			}
 		}
 	}
-	if over := request.OverAsk(r, allowed); len(over) > 0 {
+	if over := wire.OverAsk(r, allowed); len(over) > 0 {
 		return nil, fmt.Errorf("demo: the window asks beyond its registration: %v", over)
 	}
 	return r, nil

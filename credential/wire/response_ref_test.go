@@ -1,10 +1,12 @@
-package qr_test
+package wire_test
 
 import (
 	"compress/zlib"
 	"testing"
 	"time"
 
+	"lianzheng/credential/sdjwtcbor"
+	"lianzheng/credential/wire"
 	"lianzheng/internal/refcred"
 	"lianzheng/qr"
 )
@@ -25,12 +27,12 @@ func qrFigures(t testing.TB) (compact, plain string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := &qr.CompactContext{Nonce: f.Nonce, Audience: f.Audience, Known: f.Known()}
-	body, err := qr.EncodeSDJWT([]string{p}, ctx)
+	ctx := &sdjwtcbor.Context{Nonce: f.Nonce, Audience: f.Audience, Known: f.Known()}
+	compact, err = wire.EncodeResponse([]string{p}, ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return qr.Encode("LZ1R", body), qr.Encode("LZ1R", []byte(p))
+	return compact, qr.Encode(wire.PrefixResponse, []byte(p))
 }
 
 // The reference presentation's compact QR decodes back to a presentation that verifies.

@@ -1,10 +1,13 @@
-package qr
+package sdjwtcbor
 
 import (
 	"bytes"
 	"encoding/json"
 	"math/rand"
 	"testing"
+	"unicode/utf8"
+
+	"lianzheng/credential/jws"
 )
 
 func randJSONString(r *rand.Rand) string {
@@ -54,12 +57,12 @@ func randJSONValue(r *rand.Rand, depth int) any {
 	}
 }
 
-// appendJSON writes exactly what canonicalJSON (encoding/json) writes.
+// appendJSON writes exactly what jws.Marshal (canonical JSON) writes.
 func TestAppendJSONMatchesCanonical(t *testing.T) {
 	r := rand.New(rand.NewSource(7))
 	for i := 0; i < 20000; i++ {
 		v := randJSONValue(r, 0)
-		want, err1 := canonicalJSON(v)
+		want, err1 := jws.Marshal(v)
 		got, err2 := appendJSON(nil, v)
 		if (err1 == nil) != (err2 == nil) {
 			t.Fatalf("%#v: errors differ: %v / %v", v, err1, err2)
@@ -67,5 +70,61 @@ func TestAppendJSONMatchesCanonical(t *testing.T) {
 		if err1 == nil && !bytes.Equal(got, want) {
 			t.Fatalf("%#v:\n got %s\nwant %s", v, got, want)
 		}
+	}
+}
+
+// singlePass is encoding/json without HTML escaping, the serialisation this codec once kept
+// a private copy of.
+func singlePass(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+func validKeys(v any) bool {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, x := range t {
+			if !utf8.ValidString(k) || !validKeys(x) {
+				return false
+			}
+		}
+	case []any:
+		for _, x := range t {
+			if !validKeys(x) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// jws.Marshal's round trip through generic values changes nothing for values whose object
+// keys are valid UTF-8 — every value this codec serialises — so using it instead of a
+// single encoding/json pass keeps the wire format byte for byte.
+func TestMarshalIsSinglePass(t *testing.T) {
+	r := rand.New(rand.NewSource(8))
+	checked := 0
+	for i := 0; i < 20000; i++ {
+		v := randJSONValue(r, 0)
+		if !validKeys(v) {
+			continue
+		}
+		checked++
+		want, err1 := singlePass(v)
+		got, err2 := jws.Marshal(v)
+		if (err1 == nil) != (err2 == nil) {
+			t.Fatalf("%#v: errors differ: %v / %v", v, err1, err2)
+		}
+		if err1 == nil && !bytes.Equal(got, want) {
+			t.Fatalf("%#v:\n got %s\nwant %s", v, got, want)
+		}
+	}
+	if checked < 5000 {
+		t.Fatalf("only %d values checked", checked)
 	}
 }

@@ -1,16 +1,20 @@
-package qr
+package sdjwtcbor
 
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"math/rand"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 
+	"lianzheng/credential/jws"
+	"lianzheng/credential/sdjwt"
 	"lianzheng/internal/testvectors"
 )
 
@@ -24,7 +28,7 @@ func (g gen) bytes(n int) []byte {
 	return b
 }
 
-func (g gen) b64(n int) string { return b64.EncodeToString(g.bytes(n)) }
+func (g gen) b64(n int) string { return jws.B64.EncodeToString(g.bytes(n)) }
 
 func (g gen) scalar() any {
 	switch g.r.Intn(7) {
@@ -46,7 +50,7 @@ func (g gen) scalar() any {
 }
 
 func mustJSON(v any) []byte {
-	b, err := canonicalJSON(v)
+	b, err := jws.Marshal(v)
 	if err != nil {
 		panic(err)
 	}
@@ -54,12 +58,12 @@ func mustJSON(v any) []byte {
 }
 
 // presentation builds a random SD-JWT+KB with nested and array disclosures.
-func (g gen) presentation(ctx *CompactContext) string {
+func (g gen) presentation(ctx *Context) string {
 	var discs []string
 	newDisc := func(arr []any) string {
-		d := b64.EncodeToString(mustJSON(arr))
+		d := jws.B64.EncodeToString(mustJSON(arr))
 		discs = append(discs, d)
-		return digestB64(d)
+		return sdjwt.Digest(d)
 	}
 	var object func(depth int) map[string]any
 	object = func(depth int) map[string]any {
@@ -115,7 +119,7 @@ func (g gen) presentation(ctx *CompactContext) string {
 	payload["_sd_alg"] = "sha-256"
 	payload["cnf"] = map[string]any{"jwk": map[string]any{"kty": "OKP", "crv": "Ed25519", "x": g.b64(32)}}
 	header := map[string]any{"alg": "EdDSA", "typ": "dc+sd-jwt", "kid": "did:lz:demo-dept#key-1"}
-	jwt := b64.EncodeToString(mustJSON(header)) + "." + b64.EncodeToString(mustJSON(payload)) + "." + g.b64(64)
+	jwt := jws.B64.EncodeToString(mustJSON(header)) + "." + jws.B64.EncodeToString(mustJSON(payload)) + "." + g.b64(64)
 	// Present a random subset of the disclosures, possibly reordered.
 	g.r.Shuffle(len(discs), func(i, j int) { discs[i], discs[j] = discs[j], discs[i] })
 	shown := discs[:g.r.Intn(len(discs)+1)]
@@ -127,15 +131,15 @@ func (g gen) presentation(ctx *CompactContext) string {
 		return prefix // no key binding
 	}
 	kbh := mustJSON(map[string]any{"alg": "EdDSA", "typ": "kb+jwt"})
-	kbp := mustJSON(map[string]any{"aud": ctx.Audience, "iat": 1760000500, "nonce": ctx.Nonce, "sd_hash": digestB64(prefix)})
+	kbp := mustJSON(map[string]any{"aud": ctx.Audience, "iat": 1760000500, "nonce": ctx.Nonce, "sd_hash": sdjwt.Digest(prefix)})
 	if g.r.Intn(4) == 0 { // a KB-JWT for another verifier: must travel whole
-		kbp = mustJSON(map[string]any{"aud": "did:lz:other", "iat": 1760000500, "nonce": "x", "sd_hash": digestB64(prefix)})
+		kbp = mustJSON(map[string]any{"aud": "did:lz:other", "iat": 1760000500, "nonce": "x", "sd_hash": sdjwt.Digest(prefix)})
 	}
-	return prefix + b64.EncodeToString(kbh) + "." + b64.EncodeToString(kbp) + "." + g.b64(64)
+	return prefix + jws.B64.EncodeToString(kbh) + "." + jws.B64.EncodeToString(kbp) + "." + g.b64(64)
 }
 
-func testCtx() *CompactContext {
-	return &CompactContext{Nonce: "bm9uY2UtMTIzNDU2", Audience: "did:lz:window-1",
+func testCtx() *Context {
+	return &Context{Nonce: "bm9uY2UtMTIzNDU2", Audience: "did:lz:window-1",
 		Known: []string{"did:lz:demo-dept", "did:lz:demo-dept#key-1", "urn:lz:vct:test", "claim_7", "did:lz:window-1"}}
 }
 
@@ -150,11 +154,11 @@ func TestCompactRoundTripRandom(t *testing.T) {
 		for j := 0; j < n; j++ {
 			ps = append(ps, g.presentation(ctx))
 		}
-		b, err := EncodeSDJWT(ps, ctx)
+		b, err := Encode(ps, ctx)
 		if err != nil {
 			t.Fatalf("case %d: %v", i, err)
 		}
-		back, err := DecodeSDJWT(b, ctx)
+		back, err := Decode(b, ctx)
 		if err != nil {
 			t.Fatalf("case %d decode: %v", i, err)
 		}
@@ -175,12 +179,12 @@ func TestCompactRoundTripRandom(t *testing.T) {
 // The IETF example is not in canonical JSON: it must still round-trip exactly.
 func TestCompactIETFVector(t *testing.T) {
 	text := string(testvectors.Read(t, "sd-jwt/presentation-with-kb.txt"))
-	ctx := &CompactContext{Nonce: "1234567890", Audience: "https://verifier.example.org"}
-	b, err := EncodeSDJWT([]string{text}, ctx)
+	ctx := &Context{Nonce: "1234567890", Audience: "https://verifier.example.org"}
+	b, err := Encode([]string{text}, ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, err := DecodeSDJWT(b, ctx)
+	back, err := Decode(b, ctx)
 	if err != nil || back[0] != text {
 		t.Fatalf("round trip: %v", err)
 	}
@@ -195,18 +199,35 @@ func TestCompactContextMismatch(t *testing.T) {
 	var p string
 	for p = g.presentation(ctx); !strings.Contains(p, "~ey") || strings.HasSuffix(p, "~"); p = g.presentation(ctx) {
 	}
-	b, err := EncodeSDJWT([]string{p}, ctx)
+	b, err := Encode([]string{p}, ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	other := *ctx
 	other.Nonce = "another"
-	if back, err := DecodeSDJWT(b, &other); err == nil && back[0] == p {
+	if back, err := Decode(b, &other); err == nil && back[0] == p {
 		t.Error("decoding with another nonce rebuilt the original")
 	}
-	empty := &CompactContext{Nonce: ctx.Nonce, Audience: ctx.Audience}
-	if _, err := DecodeSDJWT(b, empty); err == nil || !strings.Contains(err.Error(), "knows") {
+	empty := &Context{Nonce: ctx.Nonce, Audience: ctx.Audience}
+	if _, err := Decode(b, empty); err == nil || !strings.Contains(err.Error(), "knows") {
 		t.Errorf("unknown reference: err = %v", err)
+	} else if !errors.Is(err, ErrUnknownReference) || !errors.Is(err, ErrMalformed) || errors.Is(err, ErrAmbiguousReference) {
+		t.Errorf("unknown reference: not typed: %v", err)
+	}
+	// A list in which the reference's 2-byte prefix is shared: ambiguous, typed as such.
+	ref := sha256.Sum256([]byte("did:lz:demo-dept"))
+	var collider string
+	for i := 0; ; i++ {
+		s := fmt.Sprintf("collider-%d", i)
+		if h := sha256.Sum256([]byte(s)); h[0] == ref[0] && h[1] == ref[1] {
+			collider = s
+			break
+		}
+	}
+	crowded := *ctx
+	crowded.Known = append(slices.Clone(ctx.Known), collider)
+	if _, err := Decode(b, &crowded); !errors.Is(err, ErrAmbiguousReference) || !errors.Is(err, ErrMalformed) {
+		t.Errorf("ambiguous reference: err = %v", err)
 	}
 }
 
@@ -236,7 +257,7 @@ func TestCompactRejects(t *testing.T) {
 		"indefinite": {0x82, 0x01, 0x9f, 0xff},
 	}
 	for name, b := range cases {
-		if _, err := DecodeSDJWT(b, ctx); err == nil {
+		if _, err := Decode(b, ctx); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
@@ -247,23 +268,23 @@ func FuzzDecodeCompact(f *testing.F) {
 	ctx := testCtx()
 	g := gen{rand.New(rand.NewSource(3))}
 	for i := 0; i < 5; i++ {
-		b, err := EncodeSDJWT([]string{g.presentation(ctx)}, ctx)
+		b, err := Encode([]string{g.presentation(ctx)}, ctx)
 		if err != nil {
 			f.Fatal(err)
 		}
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		out, err := DecodeSDJWT(b, ctx)
+		out, err := Decode(b, ctx)
 		if err != nil {
 			return
 		}
 		// Whatever decodes re-encodes to something that decodes to the same texts.
-		b2, err := EncodeSDJWT(out, ctx)
+		b2, err := Encode(out, ctx)
 		if err != nil {
 			return // e.g. not an SD-JWT shape at all
 		}
-		out2, err := DecodeSDJWT(b2, ctx)
+		out2, err := Decode(b2, ctx)
 		if err != nil || len(out2) != len(out) {
 			t.Fatalf("re-encode: %v", err)
 		}
@@ -280,7 +301,7 @@ func TestCompactGolden(t *testing.T) {
 	ctx := testCtx()
 	g := gen{rand.New(rand.NewSource(42))}
 	p := g.presentation(ctx)
-	b, err := EncodeSDJWT([]string{p}, ctx)
+	b, err := Encode([]string{p}, ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,9 @@
-package qr
-
-// Compact CBOR form of SD-JWT presentations (the body of a response QR).
+// Package sdjwtcbor is the compact CBOR form of SD-JWT presentations: the body of the
+// wallet's answer QR (LZ1R, and inside LZ1W; see credential/wire).
 //
 // An SD-JWT+KB is text: base64url of JSON, separated by '.' and '~'. Sent as is, a 4-of-10
 // claim driving licence needs ~1,900 Base45 characters; QR version 20-M holds 861. The
-// compact form re-encodes the same presentation losslessly — DecodeSDJWT rebuilds the exact
+// compact form re-encodes the same presentation losslessly — Decode rebuilds the exact
 // original string, which the verifier then checks with the standard SD-JWT verifier — and
 // leaves out what the verifier knows or can recompute:
 //
@@ -14,14 +13,26 @@ package qr
 //     disclosure's index, since the verifier recomputes it; a sorted _sd array travels as one
 //     byte string of the hidden digests plus those indices;
 //   - strings the verifier holds (issuer DIDs, key ids, credential types, status-list URIs,
-//     claim names — CompactContext.Known) travel as a short SHA-256 prefix;
+//     claim names — Context.Known, built by wire.Dictionary) travel as a short SHA-256 prefix;
 //   - a KB-JWT in our canonical form travels as its iat and signature only: nonce and audience
 //     are the verifier's own and sd_hash is recomputed.
 //
 // Every JSON segment is re-encoded structurally only when the canonical JSON serialisation
-// (sorted keys, no whitespace, no HTML escaping — what LianZheng issuers produce) reproduces
-// it byte for byte; anything else travels as raw bytes. So the form is lossless for any valid
-// SD-JWT, and compact for ours. EncodeSDJWT checks its own output by decoding it.
+// (jws.Marshal: sorted keys, no whitespace, no HTML escaping — what LianZheng issuers
+// produce) reproduces it byte for byte; anything else travels as raw bytes. So the form is
+// lossless for any valid SD-JWT, and compact for ours. Encode checks its own output by
+// decoding it.
+//
+// # Threats
+//
+// Decode reads what the citizen's phone shows, so its input is hostile. It bounds nesting
+// (48), array and map sizes, the number of presentations (MaxPresentations) and the size of
+// the rebuilt texts (256 KiB), refuses indefinite lengths, duplicate keys, invalid UTF-8 and
+// cycles between disclosures, and never resolves a known-string reference that is not
+// unique. It gives no authenticity: the rebuilt texts are verified by the SD-JWT verifier
+// with the window's own nonce and DID, so a forged or re-targeted answer rebuilds to a text
+// whose signatures fail. Errors wrap ErrMalformed or ErrTooLarge (ErrUnknownReference and
+// ErrAmbiguousReference wrap ErrMalformed); FuzzDecodeCompact covers Decode.
 //
 // CDDL (version 1):
 //
@@ -41,12 +52,13 @@ package qr
 //
 // Inside an _sd array or as the value of "...", a uint is the index of the presented
 // disclosure whose digest stands there.
+package sdjwtcbor
 
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -57,16 +69,19 @@ import (
 	"unicode/utf8"
 
 	"github.com/fxamacker/cbor/v2"
+
+	"lianzheng/credential/jws"
+	"lianzheng/credential/sdjwt"
 )
 
-// CompactVersion is the version number of the compact form.
-const CompactVersion = 1
+// Version is the version number of the compact form.
+const Version = 1
 
 // Limits of the compact form, enforced while decoding untrusted input.
 const (
-	MaxCompactPresentations = 8
-	maxCompactDepth         = 48
-	maxCompactOutput        = 256 << 10
+	MaxPresentations = 8
+	maxCompactDepth  = 48
+	maxCompactOutput = 256 << 10
 )
 
 const (
@@ -82,8 +97,42 @@ const (
 	secondsInDay = 86400
 )
 
-// CompactContext is what wallet and verifier both know, so it need not travel.
-type CompactContext struct {
+// Errors returned by Decode (and by Encode's self-check) wrap one of these, so that callers
+// map them to reason codes with errors.Is; the *Error carries the detail.
+var (
+	// ErrMalformed: the input is not a compact form this decoder accepts.
+	ErrMalformed = errors.New("malformed input")
+	// ErrTooLarge: the input nests too deeply or rebuilds to more than the limit.
+	ErrTooLarge = errors.New("input too large")
+	// ErrUnknownReference: a known-string reference names no string of Context.Known (the
+	// verifier's trust data may be out of date). Wraps ErrMalformed.
+	ErrUnknownReference = fmt.Errorf("%w: unknown known-string reference", ErrMalformed)
+	// ErrAmbiguousReference: a known-string reference matches several strings of
+	// Context.Known (the encoder used a smaller list). Wraps ErrMalformed.
+	ErrAmbiguousReference = fmt.Errorf("%w: ambiguous known-string reference", ErrMalformed)
+)
+
+// Error is the concrete error of Decode.
+type Error struct {
+	Kind   error  // one of the Err* values above
+	Detail string // what exactly was wrong, for logs and developers
+}
+
+func (e *Error) Error() string { return "sdjwtcbor: " + e.Kind.Error() + ": " + e.Detail }
+
+// Unwrap returns the Kind.
+func (e *Error) Unwrap() error { return e.Kind }
+
+func malformed(format string, a ...any) error {
+	return &Error{Kind: ErrMalformed, Detail: fmt.Sprintf(format, a...)}
+}
+
+func tooLarge(format string, a ...any) error {
+	return &Error{Kind: ErrTooLarge, Detail: fmt.Sprintf(format, a...)}
+}
+
+// Context is what wallet and verifier both know, so it need not travel.
+type Context struct {
 	Nonce    string   // the request's nonce
 	Audience string   // the window's DID
 	Known    []string // strings the verifier holds: DIDs, key ids, vcts, status URIs, claim names
@@ -98,7 +147,7 @@ var keyDict = []string{"iss", "vct", "iat", "exp", "nbf", "cnf", "jwk", "kty", "
 
 var valueDict = []string{"sha-256", "EdDSA", "ES256", "dc+sd-jwt", "kb+jwt", "OKP", "Ed25519", "EC", "P-256"}
 
-var kbAlgs = []string{"EdDSA", "ES256"}
+var kbAlgs = []string{jws.AlgEdDSA, jws.AlgES256}
 
 func indexOf(list []string, s string) int {
 	for i, v := range list {
@@ -109,30 +158,18 @@ func indexOf(list []string, s string) int {
 	return -1
 }
 
-var b64 = base64.RawURLEncoding.Strict()
+// The codec rebuilds exactly what the credential packages produce, with their own helpers:
+// jws.B64 (strict unpadded base64url), sdjwt.Digest (base64url(SHA-256)) and jws.Marshal
+// (canonical JSON). jws.Marshal writes encoding/json's output without HTML escaping after a
+// round trip through generic values; for the values serialised here that round trip changes
+// nothing, because their object keys are valid UTF-8 (CBOR text is checked by the decoder,
+// JSON is read with encoding/json) — TestMarshalIsSinglePass checks it.
 
-func digestB64(s string) string {
-	h := sha256.Sum256([]byte(s))
-	return b64.EncodeToString(h[:])
-}
-
-// canonicalJSON is the serialisation LianZheng issuers sign: encoding/json without HTML
-// escaping (map keys sorted).
-func canonicalJSON(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
-}
-
-// appendJSON appends canonicalJSON(v) to dst for the values the decoder builds (objects,
+// appendJSON appends jws.Marshal(v) to dst for the values the decoder builds (objects,
 // arrays, strings, json.Number, integers, booleans, null), without encoding/json's
 // reflection. Whatever it is not certain to write exactly as encoding/json does — a string
-// that needs escaping, an object key outside ASCII, a float — it hands to canonicalJSON.
-// TestAppendJSONMatchesCanonical checks it against canonicalJSON.
+// that needs escaping, an object key outside ASCII, a float — it hands to jws.Marshal.
+// TestAppendJSONMatchesCanonical checks it against jws.Marshal.
 func appendJSON(dst []byte, v any) ([]byte, error) {
 	switch t := v.(type) {
 	case string:
@@ -195,7 +232,7 @@ func appendJSON(dst []byte, v any) ([]byte, error) {
 }
 
 func appendCanonical(dst []byte, v any) ([]byte, error) {
-	b, err := canonicalJSON(v)
+	b, err := jws.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
@@ -309,7 +346,7 @@ func (k *known) ref(s string) []byte {
 
 func (k *known) lookup(ref []byte) (string, error) {
 	if len(ref) < 2 || len(ref) > 8 {
-		return "", malformed("compact", "known-string reference of %d bytes", len(ref))
+		return "", malformed("known-string reference of %d bytes", len(ref))
 	}
 	i := sort.Search(len(k.hashes), func(i int) bool { return bytes.Compare(k.hashes[i][:len(ref)], ref) >= 0 })
 	n := 0
@@ -318,23 +355,23 @@ func (k *known) lookup(ref []byte) (string, error) {
 	}
 	switch n {
 	case 0:
-		return "", malformed("compact", "reference %x names no string this verifier knows (trust data out of date?)", ref)
+		return "", &Error{Kind: ErrUnknownReference, Detail: fmt.Sprintf("reference %x names no string this verifier knows (trust data out of date?)", ref)}
 	case 1:
 		return k.list[i], nil
 	default:
-		return "", malformed("compact", "reference %x is ambiguous", ref)
+		return "", &Error{Kind: ErrAmbiguousReference, Detail: fmt.Sprintf("reference %x is ambiguous", ref)}
 	}
 }
 
-// KnownIndex is a CompactContext.Known list prepared once (its strings hashed and sorted),
+// KnownIndex is a Context.Known list prepared once (its strings hashed and sorted),
 // for a verifier or wallet that encodes or decodes many responses against the same list.
 // Safe for concurrent use.
 type KnownIndex struct{ k *known }
 
-// NewKnownIndex prepares list (duplicates are ignored, as in CompactContext.Known).
+// NewKnownIndex prepares list (duplicates are ignored, as in Context.Known).
 func NewKnownIndex(list []string) *KnownIndex { return &KnownIndex{k: newKnown(list)} }
 
-func (c *CompactContext) knownIndex() *known {
+func (c *Context) knownIndex() *known {
 	if c.Index != nil && c.Index.k != nil {
 		return c.Index.k
 	}
@@ -344,7 +381,7 @@ func (c *CompactContext) knownIndex() *known {
 // ---- encoding ----
 
 type encoder struct {
-	ctx     *CompactContext
+	ctx     *Context
 	known   *known
 	discIdx map[string]int // digest -> disclosure index
 }
@@ -362,7 +399,7 @@ func (e *encoder) str(s string) any {
 		}
 	}
 	if len(s) >= 8 {
-		if b, err := b64.DecodeString(s); err == nil {
+		if b, err := jws.B64.DecodeString(s); err == nil {
 			return b
 		}
 	}
@@ -375,12 +412,12 @@ func (e *encoder) special(m map[string]any) any {
 	str := func(k string) string { s, _ := m[k].(string); return s }
 	switch {
 	case len(m) == 3 && str("kty") == "OKP" && str("crv") == "Ed25519":
-		if x, err := b64.DecodeString(str("x")); err == nil && len(x) == 32 {
+		if x, err := jws.B64.DecodeString(str("x")); err == nil && len(x) == 32 {
 			return cbor.Tag{Number: tagJWK, Content: x}
 		}
 	case len(m) == 4 && str("kty") == "EC" && str("crv") == "P-256":
-		x, err1 := b64.DecodeString(str("x"))
-		y, err2 := b64.DecodeString(str("y"))
+		x, err1 := jws.B64.DecodeString(str("x"))
+		y, err2 := jws.B64.DecodeString(str("y"))
 		if err1 == nil && err2 == nil && len(x) == 32 && len(y) == 32 {
 			return cbor.Tag{Number: tagJWK, Content: []any{x, y}}
 		}
@@ -404,7 +441,7 @@ func (e *encoder) digest(s string) any {
 	if i, ok := e.discIdx[s]; ok {
 		return uint64(i)
 	}
-	if b, err := b64.DecodeString(s); err == nil && len(b) == digestLen {
+	if b, err := jws.B64.DecodeString(s); err == nil && len(b) == digestLen {
 		return b
 	}
 	return e.str(s)
@@ -471,7 +508,7 @@ func (e *encoder) sd(v any) any {
 		if !ok {
 			return e.value(v)
 		}
-		if b, err := b64.DecodeString(s); err != nil || len(b) != digestLen {
+		if b, err := jws.B64.DecodeString(s); err != nil || len(b) != digestLen {
 			sorted = false
 		}
 		strs[i] = s
@@ -483,7 +520,7 @@ func (e *encoder) sd(v any) any {
 			if i, ok := e.discIdx[s]; ok {
 				form = append(form, uint64(i))
 			} else {
-				b, _ := b64.DecodeString(s)
+				b, _ := jws.B64.DecodeString(s)
 				hidden = append(hidden, b...)
 			}
 		}
@@ -553,47 +590,47 @@ func splitJWT(s string) (h, p, sig []byte, ok bool) {
 		return nil, nil, nil, false
 	}
 	var err1, err2, err3 error
-	h, err1 = b64.DecodeString(parts[0])
-	p, err2 = b64.DecodeString(parts[1])
-	sig, err3 = b64.DecodeString(parts[2])
+	h, err1 = jws.B64.DecodeString(parts[0])
+	p, err2 = jws.B64.DecodeString(parts[1])
+	sig, err3 = jws.B64.DecodeString(parts[2])
 	return h, p, sig, err1 == nil && err2 == nil && err3 == nil
 }
 
-// EncodeSDJWT encodes presentations (each an SD-JWT or SD-JWT+KB text) in the compact
+// Encode encodes presentations (each an SD-JWT or SD-JWT+KB text) in the compact
 // form. ctx may be nil (then nothing is elided but the structure).
-func EncodeSDJWT(presentations []string, ctx *CompactContext) ([]byte, error) {
+func Encode(presentations []string, ctx *Context) ([]byte, error) {
 	if ctx == nil {
-		ctx = &CompactContext{}
+		ctx = &Context{}
 	}
-	if len(presentations) == 0 || len(presentations) > MaxCompactPresentations {
-		return nil, fmt.Errorf("qr: compact: %d presentations", len(presentations))
+	if len(presentations) == 0 || len(presentations) > MaxPresentations {
+		return nil, fmt.Errorf("sdjwtcbor: %d presentations", len(presentations))
 	}
 	kn := ctx.knownIndex()
 	var out []any
 	for n, text := range presentations {
 		p, err := encodeOne(text, ctx, kn)
 		if err != nil {
-			return nil, fmt.Errorf("qr: compact: presentation %d: %w", n, err)
+			return nil, fmt.Errorf("sdjwtcbor: presentation %d: %w", n, err)
 		}
 		out = append(out, p)
 	}
-	b, err := encMode.Marshal([]any{uint64(CompactVersion), out})
+	b, err := encMode.Marshal([]any{uint64(Version), out})
 	if err != nil {
-		return nil, fmt.Errorf("qr: compact: %w", err)
+		return nil, fmt.Errorf("sdjwtcbor: %w", err)
 	}
-	back, err := DecodeSDJWT(b, ctx)
+	back, err := Decode(b, ctx)
 	if err != nil {
-		return nil, fmt.Errorf("qr: compact: self-check: %w", err)
+		return nil, fmt.Errorf("sdjwtcbor: self-check: %w", err)
 	}
 	for i := range back {
 		if back[i] != presentations[i] {
-			return nil, fmt.Errorf("qr: compact: self-check: presentation %d does not round-trip", i)
+			return nil, fmt.Errorf("sdjwtcbor: self-check: presentation %d does not round-trip", i)
 		}
 	}
 	return b, nil
 }
 
-func encodeOne(text string, ctx *CompactContext, kn *known) (any, error) {
+func encodeOne(text string, ctx *Context, kn *known) (any, error) {
 	parts := strings.Split(text, "~")
 	if len(parts) < 2 {
 		return nil, fmt.Errorf("not an SD-JWT")
@@ -606,14 +643,14 @@ func encodeOne(text string, ctx *CompactContext, kn *known) (any, error) {
 	e := &encoder{ctx: ctx, known: kn, discIdx: map[string]int{}}
 	digests := make([]string, len(discTexts))
 	for i, d := range discTexts {
-		digests[i] = digestB64(d)
+		digests[i] = sdjwt.Digest(d)
 		if _, dup := e.discIdx[digests[i]]; !dup {
 			e.discIdx[digests[i]] = i
 		}
 	}
 	discs := make([]any, len(discTexts))
 	for i, d := range discTexts {
-		raw, err := b64.DecodeString(d)
+		raw, err := jws.B64.DecodeString(d)
 		if err != nil {
 			return nil, fmt.Errorf("disclosure %d is not base64url", i)
 		}
@@ -627,7 +664,7 @@ func encodeOne(text string, ctx *CompactContext, kn *known) (any, error) {
 		}
 		var hv, pv any = kh, kp
 		for i, alg := range kbAlgs {
-			if c, _ := canonicalJSON(map[string]any{"alg": alg, "typ": "kb+jwt"}); bytes.Equal(c, kh) {
+			if c, _ := jws.Marshal(map[string]any{"alg": alg, "typ": sdjwt.KBTyp}); bytes.Equal(c, kh) {
 				hv = uint64(i)
 			}
 		}
@@ -637,7 +674,7 @@ func encodeOne(text string, ctx *CompactContext, kn *known) (any, error) {
 		if json.Unmarshal(kp, &claims) == nil {
 			if iat, err := strconv.ParseUint(string(claims.Iat), 10, 64); err == nil {
 				prefix := strings.TrimSuffix(text, kbText)
-				c, _ := canonicalJSON(kbPayload(ctx, iat, prefix))
+				c, _ := jws.Marshal(kbPayload(ctx, iat, prefix))
 				if bytes.Equal(c, kp) {
 					pv = iat
 				}
@@ -648,11 +685,11 @@ func encodeOne(text string, ctx *CompactContext, kn *known) (any, error) {
 	return []any{e.jsonSeg(h, digests), e.jsonSeg(p, digests), sig, discs, kb}, nil
 }
 
-func kbPayload(ctx *CompactContext, iat uint64, prefix string) map[string]any {
-	return kbPayloadHash(ctx, iat, digestB64(prefix))
+func kbPayload(ctx *Context, iat uint64, prefix string) map[string]any {
+	return kbPayloadHash(ctx, iat, sdjwt.Digest(prefix))
 }
 
-func kbPayloadHash(ctx *CompactContext, iat uint64, sdHash string) map[string]any {
+func kbPayloadHash(ctx *Context, iat uint64, sdHash string) map[string]any {
 	return map[string]any{"aud": ctx.Audience, "iat": iat, "nonce": ctx.Nonce, "sd_hash": sdHash}
 }
 
@@ -686,7 +723,7 @@ func (d *decoder) jsonSeg(v any) ([]byte, error) {
 // intermediate maps for objects and arrays (TestAppendValueMatchesValue).
 func (d *decoder) appendValue(dst []byte, v any, depth int) ([]byte, error) {
 	if depth > maxCompactDepth {
-		return nil, tooLarge("compact", "nested deeper than %d", maxCompactDepth)
+		return nil, tooLarge("nested deeper than %d", maxCompactDepth)
 	}
 	if s, ok, err := d.str(v); err != nil || ok {
 		if err != nil {
@@ -739,7 +776,7 @@ func (d *decoder) appendValue(dst []byte, v any, depth int) ([]byte, error) {
 		for i, m := range ms {
 			if i > 0 {
 				if m.key == ms[i-1].key {
-					return nil, malformed("compact", "duplicate key %q", m.key)
+					return nil, malformed("duplicate key %q", m.key)
 				}
 				dst = append(dst, ',')
 			}
@@ -778,7 +815,7 @@ func (d *decoder) appendValue(dst []byte, v any, depth int) ([]byte, error) {
 
 func serialised(b []byte, err error) ([]byte, error) {
 	if err != nil {
-		return nil, malformed("compact", "cannot serialise: %v", err)
+		return nil, malformed("cannot serialise: %v", err)
 	}
 	return b, nil
 }
@@ -788,19 +825,19 @@ func (d *decoder) str(v any) (string, bool, error) {
 	case string:
 		return t, true, nil
 	case []byte:
-		return b64.EncodeToString(t), true, nil
+		return jws.B64.EncodeToString(t), true, nil
 	case cbor.Tag:
 		switch t.Number {
 		case tagDict:
 			u, ok := t.Content.(uint64)
 			if !ok || u >= uint64(len(valueDict)) {
-				return "", false, malformed("compact", "bad dictionary value")
+				return "", false, malformed("bad dictionary value")
 			}
 			return valueDict[u], true, nil
 		case tagKnown:
 			r, ok := t.Content.([]byte)
 			if !ok {
-				return "", false, malformed("compact", "bad known-string reference")
+				return "", false, malformed("bad known-string reference")
 			}
 			s, err := d.known.lookup(r)
 			return s, true, err
@@ -812,10 +849,10 @@ func (d *decoder) str(v any) (string, bool, error) {
 			case int64:
 				days = n
 			default:
-				return "", false, malformed("compact", "bad date")
+				return "", false, malformed("bad date")
 			}
 			if days < -1<<20 || days > 1<<22 {
-				return "", false, malformed("compact", "date out of range")
+				return "", false, malformed("date out of range")
 			}
 			return time.Unix(days*secondsInDay, 0).UTC().Format(dateLayout), true, nil
 		}
@@ -828,21 +865,21 @@ func (d *decoder) digest(v any) (string, error) {
 		return s, nil
 	}
 	if _, isUint := v.(uint64); isUint {
-		return "", malformed("compact", "digest reference %v out of range", v)
+		return "", malformed("digest reference %v out of range", v)
 	}
 	s, ok, err := d.str(v)
 	if err != nil {
 		return "", err
 	}
 	if !ok {
-		return "", malformed("compact", "digest of type %T", v)
+		return "", malformed("digest of type %T", v)
 	}
 	return s, nil
 }
 
 func (d *decoder) value(v any, depth int) (any, error) {
 	if depth > maxCompactDepth {
-		return nil, tooLarge("compact", "nested deeper than %d", maxCompactDepth)
+		return nil, tooLarge("nested deeper than %d", maxCompactDepth)
 	}
 	if s, ok, err := d.str(v); err != nil || ok {
 		return s, err
@@ -854,11 +891,11 @@ func (d *decoder) value(v any, depth int) (any, error) {
 		return json.Number(strconv.FormatInt(t, 10)), nil
 	case float64:
 		if math.IsNaN(t) || math.IsInf(t, 0) {
-			return nil, malformed("compact", "non-finite number")
+			return nil, malformed("non-finite number")
 		}
 		return t, nil
 	case float32:
-		return nil, malformed("compact", "float32 is not used")
+		return nil, malformed("float32 is not used")
 	case bool, nil:
 		return t, nil
 	case []any:
@@ -878,7 +915,7 @@ func (d *decoder) value(v any, depth int) (any, error) {
 				return nil, err
 			}
 			if _, dup := out[key]; dup {
-				return nil, malformed("compact", "duplicate key %q", key)
+				return nil, malformed("duplicate key %q", key)
 			}
 			switch key {
 			case "_sd":
@@ -896,7 +933,7 @@ func (d *decoder) value(v any, depth int) (any, error) {
 	case cbor.Tag:
 		return d.special(t, depth)
 	default:
-		return nil, malformed("compact", "unexpected CBOR item %T", v)
+		return nil, malformed("unexpected CBOR item %T", v)
 	}
 }
 
@@ -906,29 +943,29 @@ func (d *decoder) special(t cbor.Tag, depth int) (any, error) {
 		switch c := t.Content.(type) {
 		case []byte:
 			if len(c) == 32 {
-				return map[string]any{"kty": "OKP", "crv": "Ed25519", "x": b64.EncodeToString(c)}, nil
+				return map[string]any{"kty": "OKP", "crv": "Ed25519", "x": jws.B64.EncodeToString(c)}, nil
 			}
 		case []any:
 			x, ok1 := c[0].([]byte)
 			y, ok2 := c[len(c)-1].([]byte)
 			if len(c) == 2 && ok1 && ok2 && len(x) == 32 && len(y) == 32 {
-				return map[string]any{"kty": "EC", "crv": "P-256", "x": b64.EncodeToString(x), "y": b64.EncodeToString(y)}, nil
+				return map[string]any{"kty": "EC", "crv": "P-256", "x": jws.B64.EncodeToString(x), "y": jws.B64.EncodeToString(y)}, nil
 			}
 		}
-		return nil, malformed("compact", "bad JWK form")
+		return nil, malformed("bad JWK form")
 	case tagJOSE:
 		kid, ok, err := d.str(t.Content)
 		if err != nil {
 			return nil, err
 		}
 		if !ok {
-			return nil, malformed("compact", "bad header form")
+			return nil, malformed("bad header form")
 		}
 		return map[string]any{"alg": "EdDSA", "kid": kid, "typ": "dc+sd-jwt"}, nil
 	case tagStatus:
 		c, ok := t.Content.([]any)
 		if !ok || len(c) != 2 {
-			return nil, malformed("compact", "bad status form")
+			return nil, malformed("bad status form")
 		}
 		idx, ok := c[0].(uint64)
 		uri, isStr, err := d.str(c[1])
@@ -936,31 +973,31 @@ func (d *decoder) special(t cbor.Tag, depth int) (any, error) {
 			return nil, err
 		}
 		if !ok || !isStr {
-			return nil, malformed("compact", "bad status form")
+			return nil, malformed("bad status form")
 		}
 		return map[string]any{"status_list": map[string]any{"idx": json.Number(strconv.FormatUint(idx, 10)), "uri": uri}}, nil
 	}
-	return nil, malformed("compact", "unexpected tag %d", t.Number)
+	return nil, malformed("unexpected tag %d", t.Number)
 }
 
 func (d *decoder) sd(v any, depth int) (any, error) {
 	if t, ok := v.(cbor.Tag); ok && t.Number == tagSorted {
 		form, ok := t.Content.([]any)
 		if !ok || len(form) < 1 {
-			return nil, malformed("compact", "bad sorted _sd form")
+			return nil, malformed("bad sorted _sd form")
 		}
 		hidden, ok := form[0].([]byte)
 		if !ok || len(hidden)%digestLen != 0 {
-			return nil, malformed("compact", "bad hidden digests")
+			return nil, malformed("bad hidden digests")
 		}
 		var strs []string
 		for i := 0; i < len(hidden); i += digestLen {
-			strs = append(strs, b64.EncodeToString(hidden[i:i+digestLen]))
+			strs = append(strs, jws.B64.EncodeToString(hidden[i:i+digestLen]))
 		}
 		for _, r := range form[1:] {
 			s, ok := d.ref(r)
 			if !ok {
-				return nil, malformed("compact", "bad disclosure reference in _sd")
+				return nil, malformed("bad disclosure reference in _sd")
 			}
 			strs = append(strs, s)
 		}
@@ -985,25 +1022,25 @@ func (d *decoder) sd(v any, depth int) (any, error) {
 	return out, nil
 }
 
-// DecodeSDJWT rebuilds the exact presentation texts from the compact form. ctx must hold the
+// Decode rebuilds the exact presentation texts from the compact form. ctx must hold the
 // nonce and audience of the request and the strings the verifier knows.
-func DecodeSDJWT(data []byte, ctx *CompactContext) ([]string, error) {
+func Decode(data []byte, ctx *Context) ([]string, error) {
 	if ctx == nil {
-		ctx = &CompactContext{}
+		ctx = &Context{}
 	}
 	var top []any
 	if err := decMode.Unmarshal(data, &top); err != nil {
-		return nil, malformed("compact", "CBOR: %v", err)
+		return nil, malformed("CBOR: %v", err)
 	}
 	if len(top) != 2 {
-		return nil, malformed("compact", "top level has %d items", len(top))
+		return nil, malformed("top level has %d items", len(top))
 	}
-	if v, ok := top[0].(uint64); !ok || v != CompactVersion {
-		return nil, malformed("compact", "unsupported version %v", top[0])
+	if v, ok := top[0].(uint64); !ok || v != Version {
+		return nil, malformed("unsupported version %v", top[0])
 	}
 	list, ok := top[1].([]any)
-	if !ok || len(list) == 0 || len(list) > MaxCompactPresentations {
-		return nil, malformed("compact", "bad presentation list")
+	if !ok || len(list) == 0 || len(list) > MaxPresentations {
+		return nil, malformed("bad presentation list")
 	}
 	kn := ctx.knownIndex()
 	out := make([]string, len(list))
@@ -1014,22 +1051,22 @@ func DecodeSDJWT(data []byte, ctx *CompactContext) ([]string, error) {
 			return nil, fmt.Errorf("presentation %d: %w", i, err)
 		}
 		if total += len(s); total > maxCompactOutput {
-			return nil, tooLarge("compact", "rebuilt presentations exceed %d bytes", maxCompactOutput)
+			return nil, tooLarge("rebuilt presentations exceed %d bytes", maxCompactOutput)
 		}
 		out[i] = s
 	}
 	return out, nil
 }
 
-func decodeOne(v any, ctx *CompactContext, kn *known) (string, error) {
+func decodeOne(v any, ctx *Context, kn *known) (string, error) {
 	p, ok := v.([]any)
 	if !ok || len(p) != 5 {
-		return "", malformed("compact", "presentation is not a 5-item array")
+		return "", malformed("presentation is not a 5-item array")
 	}
 	sig, ok1 := p[2].([]byte)
 	discs, ok2 := p[3].([]any)
 	if !ok1 || !ok2 {
-		return "", malformed("compact", "bad signature or disclosure list")
+		return "", malformed("bad signature or disclosure list")
 	}
 	// Disclosures may reference each other's digests (nested selective disclosure):
 	// resolve them in dependency order, refusing cycles.
@@ -1042,7 +1079,7 @@ func decodeOne(v any, ctx *CompactContext, kn *known) (string, error) {
 		case 2:
 			return nil
 		case 1:
-			return malformed("compact", "disclosures reference each other in a cycle")
+			return malformed("disclosures reference each other in a cycle")
 		}
 		state[i] = 1
 		for _, j := range refsIn(discs[i]) {
@@ -1056,8 +1093,8 @@ func decodeOne(v any, ctx *CompactContext, kn *known) (string, error) {
 		if err != nil {
 			return err
 		}
-		texts[i] = b64.EncodeToString(raw)
-		d.digests[i] = digestB64(texts[i])
+		texts[i] = jws.B64.EncodeToString(raw)
+		d.digests[i] = sdjwt.Digest(texts[i])
 		state[i] = 2
 		return nil
 	}
@@ -1074,16 +1111,16 @@ func decodeOne(v any, ctx *CompactContext, kn *known) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	size := b64.EncodedLen(len(h)) + b64.EncodedLen(len(pl)) + b64.EncodedLen(len(sig)) + 3
+	size := jws.B64.EncodedLen(len(h)) + jws.B64.EncodedLen(len(pl)) + jws.B64.EncodedLen(len(sig)) + 3
 	for _, t := range texts {
 		size += len(t) + 1
 	}
 	b := make([]byte, 0, size+kbTextEstimate)
-	b = b64.AppendEncode(b, h)
+	b = jws.B64.AppendEncode(b, h)
 	b = append(b, '.')
-	b = b64.AppendEncode(b, pl)
+	b = jws.B64.AppendEncode(b, pl)
 	b = append(b, '.')
-	b = b64.AppendEncode(b, sig)
+	b = jws.B64.AppendEncode(b, sig)
 	b = append(b, '~')
 	for _, t := range texts {
 		b = append(b, t...)
@@ -1094,38 +1131,38 @@ func decodeOne(v any, ctx *CompactContext, kn *known) (string, error) {
 	}
 	kb, ok := p[4].([]any)
 	if !ok || len(kb) != 3 {
-		return "", malformed("compact", "bad KB-JWT form")
+		return "", malformed("bad KB-JWT form")
 	}
 	var kh, kp []byte
 	switch t := kb[0].(type) {
 	case uint64:
 		if t >= uint64(len(kbAlgs)) {
-			return "", malformed("compact", "bad KB-JWT alg %d", t)
+			return "", malformed("bad KB-JWT alg %d", t)
 		}
 		kh = kbHeaders[t]
 	case []byte:
 		kh = t
 	default:
-		return "", malformed("compact", "bad KB-JWT header")
+		return "", malformed("bad KB-JWT header")
 	}
 	switch t := kb[1].(type) {
 	case uint64:
 		sum := sha256.Sum256(b) // sd_hash: over the presentation up to and including the last '~'
-		kp, _ = appendJSON(make([]byte, 0, 256), kbPayloadHash(ctx, t, b64.EncodeToString(sum[:])))
+		kp, _ = appendJSON(make([]byte, 0, 256), kbPayloadHash(ctx, t, jws.B64.EncodeToString(sum[:])))
 	case []byte:
 		kp = t
 	default:
-		return "", malformed("compact", "bad KB-JWT payload")
+		return "", malformed("bad KB-JWT payload")
 	}
 	ksig, ok := kb[2].([]byte)
 	if !ok {
-		return "", malformed("compact", "bad KB-JWT signature")
+		return "", malformed("bad KB-JWT signature")
 	}
-	b = b64.AppendEncode(b, kh)
+	b = jws.B64.AppendEncode(b, kh)
 	b = append(b, '.')
-	b = b64.AppendEncode(b, kp)
+	b = jws.B64.AppendEncode(b, kp)
 	b = append(b, '.')
-	b = b64.AppendEncode(b, ksig)
+	b = jws.B64.AppendEncode(b, ksig)
 	return string(b), nil
 }
 
@@ -1136,7 +1173,7 @@ const kbTextEstimate = 400
 var kbHeaders = func() [][]byte {
 	out := make([][]byte, len(kbAlgs))
 	for i, alg := range kbAlgs {
-		out[i], _ = canonicalJSON(map[string]any{"alg": alg, "typ": "kb+jwt"})
+		out[i], _ = jws.Marshal(map[string]any{"alg": alg, "typ": sdjwt.KBTyp})
 	}
 	return out
 }()
@@ -1179,9 +1216,9 @@ func compactKey(k any) (string, error) {
 		return kt, nil
 	case uint64:
 		if kt >= uint64(len(keyDict)) {
-			return "", malformed("compact", "bad dictionary key %d", kt)
+			return "", malformed("bad dictionary key %d", kt)
 		}
 		return keyDict[kt], nil
 	}
-	return "", malformed("compact", "map key of type %T", k)
+	return "", malformed("map key of type %T", k)
 }

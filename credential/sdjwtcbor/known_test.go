@@ -1,4 +1,4 @@
-package qr
+package sdjwtcbor
 
 import (
 	"bytes"
@@ -85,9 +85,9 @@ func TestKnownIndexMatchesDefinition(t *testing.T) {
 
 // An Index gives the same encoding and decoding as the Known list it was made from.
 func TestCompactContextIndex(t *testing.T) {
-	ctx := &CompactContext{Nonce: "n", Audience: "did:lz:window-1",
+	ctx := &Context{Nonce: "n", Audience: "did:lz:window-1",
 		Known: []string{"did:lz:demo-dept", "did:lz:demo-dept#key-1", "urn:lz:vct:test", "claim_7", "did:lz:window-1"}}
-	ix := &CompactContext{Nonce: ctx.Nonce, Audience: ctx.Audience, Index: NewKnownIndex(ctx.Known)}
+	ix := &Context{Nonce: ctx.Nonce, Audience: ctx.Audience, Index: NewKnownIndex(ctx.Known)}
 	a, b := ctx.knownIndex(), ix.knownIndex()
 	for _, s := range ctx.Known {
 		if !bytes.Equal(a.ref(s), b.ref(s)) {

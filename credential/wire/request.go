@@ -1,10 +1,11 @@
-// Package request is the window's signed presentation request — the first of the two QR
-// codes of an in-person presentation (DESIGN §3) — and the framing shared by the wallet and
-// the window for the answer.
+package wire
+
+// The window's signed presentation request (LZ1Q) — the first of the two QR codes of an
+// in-person presentation (DESIGN §3).
 //
 // A request names the window (a did:lz DID registered on the ledger), the service item, the
 // fields it asks for per credential type, a fresh 128-bit nonce and a short validity, and is
-// signed by the window's key. It travels as LZ1Q:Base45(zlib(CBOR)):
+// signed by the window's key:
 //
 //	SignedRequest = [payload: bstr (deterministic CBOR of Request), sig: bstr]
 //	sig           = Ed25519(key named by Request.KeyID, "lianzheng-request-v1\n" || payload)
@@ -12,15 +13,13 @@
 // The wallet checks the signature with the key the window's DID had at IssuedAt (from the
 // ledger), the validity window, and — with OverAsk — whether the window asks for more than
 // its service item is registered for on the ledger; over-asked fields are shown to the
-// citizen as a warning and never disclosed. The answer travels as LZ1R (qr.EncodeSDJWT) with
-// the KB-JWTs bound to NonceString() and Audience(). The purpose shown to the citizen comes from the
-// ledger registration, not from the request.
-package request
+// citizen as a warning and never disclosed. The answer travels as LZ1R (EncodeResponse) with
+// the KB-JWTs bound to NonceString() and Audience(). The purpose shown to the citizen comes
+// from the ledger registration, not from the request.
 
 import (
 	"crypto/ed25519"
 	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
@@ -32,13 +31,6 @@ import (
 	"lianzheng/did"
 )
 
-// QR prefixes of the in-person protocol.
-const (
-	PrefixRequest  = "LZ1Q" // window → wallet: SignedRequest
-	PrefixResponse = "LZ1R" // wallet → window: qr.EncodeSDJWT body bound to a request
-	PrefixOneWay   = "LZ1W" // wallet → window without a request: OneWay body (weaker)
-)
-
 // Version of the request format.
 const Version = 1
 
@@ -47,7 +39,7 @@ const (
 	MaxValidity  = 10 * time.Minute // exp - iat
 	MaxTypes     = 8
 	MaxFields    = 32
-	maxEncoded   = 4096
+	maxEncoded   = MaxRequestBody
 	nonceLen     = 16
 	sigDomain    = "lianzheng-request-v1\n"
 	defaultSkew  = 2 * time.Minute
@@ -73,14 +65,13 @@ type Request struct {
 }
 
 // NonceString returns the KB-JWT nonce for this request (base64url of the nonce bytes).
-func (r *Request) NonceString() string { return base64.RawURLEncoding.EncodeToString(r.Nonce) }
+func (r *Request) NonceString() string { return NonceString(r.Nonce) }
 
 // Audience is the KB-JWT aud for this request: the window's DID.
 func (r *Request) Audience() string { return r.Window }
 
-// Errors (wrapped with detail).
+// Errors of the request (wrapped with detail; ErrMalformed is shared by every message).
 var (
-	ErrMalformed = errors.New("request: malformed")
 	ErrSignature = errors.New("request: signature invalid or key not valid")
 	ErrExpired   = errors.New("request: expired")
 	ErrNotYet    = errors.New("request: not yet valid")
@@ -118,34 +109,34 @@ func (r *Request) validate() error {
 	u, err := did.ParseDIDURL(r.KeyID)
 	switch {
 	case r.Version != Version:
-		return fmt.Errorf("%w: version %d", ErrMalformed, r.Version)
+		return fmt.Errorf("request: %w: version %d", ErrMalformed, r.Version)
 	case err != nil || u.DID != r.Window || u.Fragment == "":
-		return fmt.Errorf("%w: key %q is not a key of window %q", ErrMalformed, r.KeyID, r.Window)
+		return fmt.Errorf("request: %w: key %q is not a key of window %q", ErrMalformed, r.KeyID, r.Window)
 	case r.Item == "" || len(r.Item) > maxStringLen:
-		return fmt.Errorf("%w: service item", ErrMalformed)
+		return fmt.Errorf("request: %w: service item", ErrMalformed)
 	case len(r.Nonce) != nonceLen:
-		return fmt.Errorf("%w: nonce of %d bytes", ErrMalformed, len(r.Nonce))
+		return fmt.Errorf("request: %w: nonce of %d bytes", ErrMalformed, len(r.Nonce))
 	case r.Expires <= r.IssuedAt || time.Duration(r.Expires-r.IssuedAt)*time.Second > MaxValidity:
-		return fmt.Errorf("%w: validity must be positive and at most %s", ErrMalformed, MaxValidity)
+		return fmt.Errorf("request: %w: validity must be positive and at most %s", ErrMalformed, MaxValidity)
 	case len(r.Requests) == 0 || len(r.Requests) > MaxTypes:
-		return fmt.Errorf("%w: %d credential types requested", ErrMalformed, len(r.Requests))
+		return fmt.Errorf("request: %w: %d credential types requested", ErrMalformed, len(r.Requests))
 	}
 	if _, err := did.ParseLZ(r.Window); err != nil {
-		return fmt.Errorf("%w: window %q: %v", ErrMalformed, r.Window, err)
+		return fmt.Errorf("request: %w: window %q: %v", ErrMalformed, r.Window, err)
 	}
 	seen := map[string]bool{}
 	for _, fr := range r.Requests {
 		if fr.Type == "" || len(fr.Type) > maxStringLen || seen[fr.Type] {
-			return fmt.Errorf("%w: credential type %q empty, too long or repeated", ErrMalformed, fr.Type)
+			return fmt.Errorf("request: %w: credential type %q empty, too long or repeated", ErrMalformed, fr.Type)
 		}
 		seen[fr.Type] = true
 		if len(fr.Fields) == 0 || len(fr.Fields) > MaxFields {
-			return fmt.Errorf("%w: %d fields for %s", ErrMalformed, len(fr.Fields), fr.Type)
+			return fmt.Errorf("request: %w: %d fields for %s", ErrMalformed, len(fr.Fields), fr.Type)
 		}
 		fs := map[string]bool{}
 		for _, f := range fr.Fields {
 			if f == "" || len(f) > maxStringLen || fs[f] {
-				return fmt.Errorf("%w: field %q empty, too long or repeated", ErrMalformed, f)
+				return fmt.Errorf("request: %w: field %q empty, too long or repeated", ErrMalformed, f)
 			}
 			fs[f] = true
 		}
@@ -169,19 +160,19 @@ func (r *Request) Sign(key ed25519.PrivateKey) ([]byte, error) {
 // Parse decodes a signed request body without checking the signature (see Verify).
 func Parse(body []byte) (*Request, []byte, []byte, error) {
 	if len(body) > maxEncoded {
-		return nil, nil, nil, fmt.Errorf("%w: %d bytes", ErrMalformed, len(body))
+		return nil, nil, nil, fmt.Errorf("request: %w: %d bytes", ErrMalformed, len(body))
 	}
 	var outer [][]byte
 	if err := decMode.Unmarshal(body, &outer); err != nil || len(outer) != 2 {
-		return nil, nil, nil, fmt.Errorf("%w: not [payload, signature]", ErrMalformed)
+		return nil, nil, nil, fmt.Errorf("request: %w: not [payload, signature]", ErrMalformed)
 	}
 	var r Request
 	if err := decMode.Unmarshal(outer[0], &r); err != nil {
-		return nil, nil, nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		return nil, nil, nil, fmt.Errorf("request: %w: %v", ErrMalformed, err)
 	}
 	// Only the deterministic encoding is accepted, so a request has exactly one form.
 	if again, err := encMode.Marshal(&r); err != nil || string(again) != string(outer[0]) {
-		return nil, nil, nil, fmt.Errorf("%w: not in deterministic encoding", ErrMalformed)
+		return nil, nil, nil, fmt.Errorf("request: %w: not in deterministic encoding", ErrMalformed)
 	}
 	if err := r.validate(); err != nil {
 		return nil, nil, nil, err

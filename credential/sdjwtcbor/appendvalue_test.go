@@ -1,4 +1,4 @@
-package qr
+package sdjwtcbor
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/fxamacker/cbor/v2"
+
+	"lianzheng/credential/sdjwt"
 )
 
 func randCBORValue(r *rand.Rand, known []string, depth int) any {
@@ -90,7 +92,7 @@ func randCBORValue(r *rand.Rand, known []string, depth int) any {
 // appendValue writes what appendJSON(value(...)) wrote, and refuses what it refused.
 func TestAppendValueMatchesValue(t *testing.T) {
 	known := []string{"did:lz:a", "did:lz:a#k1", "urn:lz:vct:x", "name", "birth_date"}
-	d := &decoder{known: newKnown(known), digests: []string{digestB64("a"), digestB64("b"), ""}}
+	d := &decoder{known: newKnown(known), digests: []string{sdjwt.Digest("a"), sdjwt.Digest("b"), ""}}
 	r := rand.New(rand.NewSource(11))
 	accepted, maps := 0, 0
 	for i := 0; i < 50000; i++ {

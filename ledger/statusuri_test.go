@@ -1,0 +1,37 @@
+package ledger
+
+import (
+	"strconv"
+	"testing"
+)
+
+func TestParseStatusListURI(t *testing.T) {
+	for _, c := range []struct {
+		member string
+		list   int
+	}{{"public-security", 0}, {"civil-affairs", 1}, {"a:b", 7}, {"x", 1 << 20}} {
+		m, l, ok := ParseStatusListURI(StatusListURI(c.member, c.list))
+		if !ok || m != c.member || l != c.list {
+			t.Fatalf("%+v: %q %d %v", c, m, l, ok)
+		}
+	}
+	for _, bad := range []string{"", "urn:lz:status:", "urn:lz:status:m", "urn:lz:status::0", "urn:lz:status:m:",
+		"urn:lz:status:m:-1", "urn:lz:status:m:+1", "urn:lz:status:m:01", "urn:lz:status:m:1048577",
+		"urn:lz:status:m:1 ", "https://example.org/status/1", "URN:LZ:STATUS:m:0"} {
+		if m, l, ok := ParseStatusListURI(bad); ok {
+			t.Errorf("%q accepted as %q %d", bad, m, l)
+		}
+	}
+}
+
+// FuzzParseStatusListURI: a status URI comes from a credential; what is accepted is exactly
+// what StatusListURI writes.
+func FuzzParseStatusListURI(f *testing.F) {
+	f.Add("urn:lz:status:public-security:0")
+	f.Add("urn:lz:status:a:b:" + strconv.Itoa(1<<20))
+	f.Fuzz(func(t *testing.T, s string) {
+		if m, l, ok := ParseStatusListURI(s); ok && StatusListURI(m, l) != s {
+			t.Fatalf("%q read as %q %d", s, m, l)
+		}
+	})
+}
