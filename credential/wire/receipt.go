@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"lianzheng/credential/receipt"
+	"lianzheng/internal/strictjson"
 	"lianzheng/qr"
 )
 
@@ -82,7 +83,7 @@ func ParseReceiptBundle(data []byte) (*ReceiptBundle, error) {
 
 func parseBundleJSON(j []byte) (*ReceiptBundle, error) {
 	var b ReceiptBundle
-	if err := json.Unmarshal(j, &b); err != nil {
+	if err := strictjson.Decode(j, &b); err != nil { // duplicates, bad UTF-8, depth refused
 		return nil, fmt.Errorf("receipt bundle: %w: %v", ErrMalformed, err)
 	}
 	if !compactJWS(b.Receipt) {
