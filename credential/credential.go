@@ -59,6 +59,7 @@ const (
 	CodeClockSkew           Code = "clock_skew"            // presentation time too far from the window clock
 	CodeStatusUnknown       Code = "status_unknown"        // status list reference not the issuer's or out of range
 	CodeMissingCredential   Code = "missing_credential"    // a credential type the request asks for was not presented
+	CodePresentationExpired Code = "presentation_expired"  // the holder's KB-JWT (or one-way answer) is older than allowed
 )
 
 // messages gives each code a message in Simplified Chinese and English that a clerk can act on.
@@ -99,6 +100,7 @@ var messages = map[Code][2]string{
 	CodeClockSkew:           {"本机时间与出示时间相差过大，请检查窗口电脑时间", "The presentation time is far from this computer's clock; check the clock"},
 	CodeStatusUnknown:       {"无法确认凭证状态（状态列表不符）", "The credential's status could not be established"},
 	CodeMissingCredential:   {"缺少本事项所需的凭证", "A credential this service item needs was not presented"},
+	CodePresentationExpired: {"出示码已过期，请群众重新生成", "The answer code has expired; ask the citizen to make a new one"},
 }
 
 // Message returns the clerk-facing message for a code in "zh" (default) or "en".

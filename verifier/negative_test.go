@@ -326,7 +326,7 @@ func TestOneWay(t *testing.T) {
 	}
 	rand.Read(nb)
 	text, _ = wire.EncodeOneWay(nb, time.Now().Add(-5*time.Minute), body)
-	if vd := v.Verify(ctx, text); vd.Code != credential.CodeExpired {
+	if vd := v.Verify(ctx, text); vd.Code != credential.CodePresentationExpired {
 		t.Fatalf("old one-way: %s", vd.Code)
 	}
 }

@@ -527,7 +527,7 @@ func (v *Verifier) verifyOneWay(ctx context.Context, vd *Verdict, view *View, bo
 		vd.Code, vd.Detail = credential.CodeClockSkew, "one-way answer valid longer than 60 s from now"
 		return v.finish(ctx, vd, nil, "")
 	case !now.Before(exp.Add(v.cfg.Skew)):
-		vd.Code, vd.Detail = credential.CodeExpired, "one-way answer older than 60 s"
+		vd.Code, vd.Detail = credential.CodePresentationExpired, "one-way answer older than 60 s"
 		return v.finish(ctx, vd, nil, "")
 	}
 	nonce := ow.NonceString()
@@ -615,11 +615,7 @@ func (v *Verifier) verifyOne(ctx context.Context, text string, b *binding, view 
 		Nonce: b.nonce, Audience: b.aud, Now: now, Skew: v.cfg.Skew, MaxKBAge: b.maxKBAge,
 	})
 	if err != nil {
-		c := errCode(err, credential.CodeMalformed)
-		if c == credential.CodeNotYetValid && strings.Contains(err.Error(), "KB-JWT") {
-			c = credential.CodeClockSkew
-		}
-		return fail(c, err)
+		return fail(errCode(err, credential.CodeMalformed), err)
 	}
 	if vc.KB != nil {
 		if d := now.Sub(vc.KB.IssuedAt); d > SkewNote && d > b.maxKBAge/2 || d < -SkewNote {

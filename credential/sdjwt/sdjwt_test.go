@@ -111,8 +111,8 @@ func TestIETFVectorWrongContext(t *testing.T) {
 	}{
 		{"nonce", func(o *VerifyOptions) { o.Nonce = "x" }, credential.CodeNonceMismatch},
 		{"aud", func(o *VerifyOptions) { o.Audience = "https://other.example" }, credential.CodeAudienceMismatch},
-		{"kb too old", func(o *VerifyOptions) { o.Now = o.Now.Add(time.Hour) }, credential.CodeExpired},
-		{"kb future", func(o *VerifyOptions) { o.Now = o.Now.Add(-time.Hour) }, credential.CodeNotYetValid},
+		{"kb too old", func(o *VerifyOptions) { o.Now = o.Now.Add(time.Hour) }, credential.CodePresentationExpired},
+		{"kb future", func(o *VerifyOptions) { o.Now = o.Now.Add(-time.Hour) }, credential.CodeClockSkew},
 		{"expired", func(o *VerifyOptions) { o.Now = time.Unix(1883000000+3600, 0) }, credential.CodeExpired},
 		{"issuer key", func(o *VerifyOptions) {
 			o.IssuerKey = func(map[string]any, map[string]any) (crypto.PublicKey, error) { return &other.PublicKey, nil }

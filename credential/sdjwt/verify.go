@@ -181,10 +181,10 @@ func verifyKB(sd *SDJWT, sdHashInput string, hk crypto.PublicKey, opt VerifyOpti
 		return nil, credential.Errorf(credential.CodeSDHashMismatch, "sd_hash does not cover the presented SD-JWT")
 	}
 	if iat.After(opt.Now.Add(opt.Skew)) {
-		return nil, credential.Errorf(credential.CodeNotYetValid, "KB-JWT issued in the future")
+		return nil, credential.Errorf(credential.CodeClockSkew, "KB-JWT issued in the future")
 	}
 	if iat.Before(opt.Now.Add(-opt.MaxKBAge - opt.Skew)) {
-		return nil, credential.Errorf(credential.CodeExpired, "KB-JWT is older than %s", opt.MaxKBAge)
+		return nil, credential.Errorf(credential.CodePresentationExpired, "KB-JWT is older than %s", opt.MaxKBAge)
 	}
 	return kb, nil
 }
