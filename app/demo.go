@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"lianzheng/assets"
-	"lianzheng/internal/demonet"
+	"lianzheng/home/demonet"
 	"lianzheng/internal/keystore"
 	"lianzheng/issuer"
 	"lianzheng/issuer/oid4vci"

@@ -16,7 +16,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"lianzheng/credential/request"
-	"lianzheng/internal/demonet"
+	"lianzheng/home/demonet"
 	"lianzheng/issuer"
 	"lianzheng/qr"
 )

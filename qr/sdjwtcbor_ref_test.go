@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"lianzheng/internal/refcred"
+	"lianzheng/internal/rig/refcred"
 	"lianzheng/qr"
 )
 

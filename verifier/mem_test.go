@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"lianzheng/did"
-	"lianzheng/internal/demonet"
-	"lianzheng/internal/refcred"
+	"lianzheng/home/demonet"
+	"lianzheng/internal/rig/refcred"
 	"lianzheng/ledger"
 	"lianzheng/ledgerclient"
 	"lianzheng/qr"

@@ -20,7 +20,7 @@ import (
 	"lianzheng/credential/request"
 	"lianzheng/credential/sdjwtvc"
 	"lianzheng/did"
-	"lianzheng/internal/demonet"
+	"lianzheng/home/demonet"
 	"lianzheng/ledger"
 	"lianzheng/ledgerclient"
 	"lianzheng/qr"

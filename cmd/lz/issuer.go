@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"lianzheng/did"
-	"lianzheng/internal/demonet"
+	"lianzheng/home/demonet"
 	"lianzheng/internal/keystore"
 	"lianzheng/issuer"
 	"lianzheng/issuer/oid4vci"

@@ -16,7 +16,8 @@ import (
 	"github.com/cometbft/cometbft/libs/log"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 
-	"lianzheng/internal/demonet"
+	"lianzheng/home/demonet"
+	"lianzheng/internal/rig/testnet"
 	"lianzheng/ledger"
 )
 
@@ -267,7 +268,7 @@ func ledgerTestnetInit(args []string, out io.Writer) error {
 	n := fs.Int("validators", 4, "number of validators (1-5; the first N demo departments)")
 	dir := fs.String("dir", "", "testnet directory (required)")
 	base := fs.Int("base-port", 0, "node i uses p2p base+10i and RPC base+10i+1 (default: free ports)")
-	chainID := fs.String("chain-id", "", "chain id (default "+demonet.TestnetChainID+")")
+	chainID := fs.String("chain-id", "", "chain id (default "+testnet.ChainID+")")
 	timing := fs.String("timing", "loopback", "consensus timeouts: loopback or wan")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -279,7 +280,7 @@ func ledgerTestnetInit(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	tn, err := demonet.InitTestnet(*dir, demonet.TestnetOptions{Validators: *n, ChainID: *chainID, BasePort: *base, Timing: t})
+	tn, err := testnet.Init(*dir, testnet.Options{Validators: *n, ChainID: *chainID, BasePort: *base, Timing: t})
 	if err != nil {
 		return err
 	}

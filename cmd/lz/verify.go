@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"lianzheng/credential"
-	"lianzheng/internal/demonet"
+	"lianzheng/home/demonet"
 	"lianzheng/ledger"
 	"lianzheng/ledgerclient"
 	"lianzheng/qr"

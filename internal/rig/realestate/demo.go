@@ -32,7 +32,7 @@ import (
 	"lianzheng/credential/sdjwt"
 	"lianzheng/credential/statuslist"
 	"lianzheng/did"
-	"lianzheng/internal/demonet"
+	"lianzheng/home/demonet"
 	"lianzheng/issuer"
 	"lianzheng/ledger"
 	"lianzheng/ledgerclient"
