@@ -16,6 +16,7 @@ import (
 	"github.com/cometbft/cometbft/libs/log"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 
+	"lianzheng/home"
 	"lianzheng/home/demonet"
 	"lianzheng/internal/rig/testnet"
 	"lianzheng/ledger"
@@ -217,18 +218,9 @@ func ledgerStart(args []string) error {
 	return nil
 }
 
-// rpcAddress turns host:port, tcp://host:port or http://host:port into an RPC URL.
-func rpcAddress(s string) string {
-	s = strings.TrimPrefix(s, "tcp://")
-	if !strings.Contains(s, "://") {
-		s = "http://" + s
-	}
-	return s
-}
-
 func ledgerStatus(args []string, out io.Writer) error {
 	fs := newFlags("ledger status")
-	home := fs.String("home", "", "node home directory (its RPC address is read from config.toml)")
+	nodeHome := fs.String("home", "", "node home directory (its RPC address is read from config.toml)")
 	node := fs.String("node", "", "RPC address of a node, host:port or http://host:port")
 	timeout := fs.Duration("timeout", 5*time.Second, "give up after this long")
 	if err := parseFlags(fs, args); err != nil {
@@ -236,16 +228,16 @@ func ledgerStatus(args []string, out io.Writer) error {
 	}
 	var addr string
 	switch {
-	case *home != "" && *node != "":
+	case *nodeHome != "" && *node != "":
 		return errors.New("ledger status: give --home or --node, not both")
-	case *home != "":
-		c, err := ledger.LoadConfig(*home)
+	case *nodeHome != "":
+		c, err := ledger.LoadConfig(*nodeHome)
 		if err != nil {
 			return err
 		}
 		addr = ledger.RPCURL(c.RPC.ListenAddress)
 	case *node != "":
-		addr = rpcAddress(*node)
+		addr = home.NodeURL(*node)
 	default:
 		return errors.New("ledger status: --home or --node is required")
 	}
