@@ -159,7 +159,7 @@ func (h *Home) Issuer(id string) (*Department, bool) {
 	return d, ok
 }
 
-// Window is the window id's service (a demo home runs DemoWindow).
+// Window is the service of window id, or of its did:lz (a demo home runs DemoWindow).
 func (h *Home) Window(id string) (*Window, bool) {
 	if h.window == nil || (id != DemoWindow && id != h.window.DID()) {
 		return nil, false
