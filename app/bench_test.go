@@ -178,11 +178,11 @@ func benchUI(b *testing.B, a fyne.App, w fyne.Window, svc *Services, role string
 // apart (ours: Services.Close; floor: Node.Stop) and not in the ratio. Each iteration starts
 // a ledger twice: -benchtime 3x to 5x is plenty.
 func BenchmarkReadyFrame(b *testing.B) {
-	home := b.TempDir()
+	dir := b.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	// the app's own options (nil): the node's empty-block interval is the app's
-	svc, err := StartDemo(ctx, home, nil)
+	svc, err := StartDemo(ctx, dir, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -196,7 +196,7 @@ func BenchmarkReadyFrame(b *testing.B) {
 	var ours, base, oursStop, baseStop, started time.Duration
 	app := func() time.Duration {
 		t0 := time.Now()
-		svc, err := StartDemo(ctx, home, nil)
+		svc, err := StartDemo(ctx, dir, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -216,7 +216,7 @@ func BenchmarkReadyFrame(b *testing.B) {
 	}
 	floor := func() time.Duration {
 		t0 := time.Now()
-		n, err := ledger.StartHomeNode(ctx, filepath.Join(home, "node"), nil)
+		n, err := ledger.StartHomeNode(ctx, filepath.Join(dir, "node"), nil)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -263,8 +263,7 @@ func BenchmarkReadyFrame(b *testing.B) {
 func BenchmarkEnterToVerdict(b *testing.B) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
-	home := b.TempDir()
-	svc := startTestDemo(b, ctx, home)
+	svc := startTestDemo(b, ctx, b.TempDir())
 	if err := svc.Citizen.Setup("246810"); err != nil {
 		b.Fatal(err)
 	}

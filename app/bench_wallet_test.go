@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"lianzheng/did"
+	"lianzheng/home"
 	"lianzheng/issuer"
 	"lianzheng/wallet"
 )
@@ -30,11 +31,11 @@ func BenchmarkOpenWallet1000(b *testing.B) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	svc := startTestDemo(b, ctx, b.TempDir())
-	cc := svc.Citizen.(*citizenCore)
+	cc := svc.Citizen.(*home.Citizen)
 	if err := cc.Setup("246810"); err != nil {
 		b.Fatal(err)
 	}
-	w, _ := cc.wallet()
+	w, _ := cc.Core()
 	fillWallet(b, ctx, svc, w, n)
 
 	a := test.NewTempApp(b)
@@ -86,7 +87,7 @@ func BenchmarkOpenWallet1000(b *testing.B) {
 // batch, holder column) and the wallet accept each, verified against the ledger.
 func fillWallet(b *testing.B, ctx context.Context, svc *Services, w *wallet.Wallet, n int) {
 	b.Helper()
-	dep := svc.Departments["civil-affairs"].(*deptCore).d
+	dep := svc.Departments["civil-affairs"].(*home.Department).Core()
 	kid, err := w.Keys.NewEd25519()
 	if err != nil {
 		b.Fatal(err)

@@ -6,6 +6,8 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+
+	"lianzheng/home"
 )
 
 // TestRestoreThroughUI: a wallet backed up on one device is restored on another from the
@@ -13,7 +15,7 @@ import (
 // refused and leaves the new device without a wallet.
 func TestRestoreThroughUI(t *testing.T) {
 	ks := testKeystore
-	old := &citizenCore{home: filepath.Join(t.TempDir(), "wallet"), ks: ks}
+	old := home.NewCitizen(filepath.Join(t.TempDir(), "wallet"), nil, &home.Options{Keystore: ks})
 	if err := old.Setup("135790"); err != nil {
 		t.Fatal(err)
 	}
@@ -21,10 +23,10 @@ func TestRestoreThroughUI(t *testing.T) {
 	if err := old.Backup(bak, "correct horse battery"); err != nil {
 		t.Fatal(err)
 	}
-	old.close()
+	old.Close()
 
-	fresh := &citizenCore{home: filepath.Join(t.TempDir(), "wallet"), ks: ks}
-	t.Cleanup(fresh.close)
+	fresh := home.NewCitizen(filepath.Join(t.TempDir(), "wallet"), nil, &home.Options{Keystore: ks})
+	t.Cleanup(func() { fresh.Close() })
 	a := test.NewTempApp(t)
 	a.Preferences().SetString(prefRole, RoleCitizen)
 	w := test.NewWindow(nil)

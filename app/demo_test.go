@@ -16,7 +16,8 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"lianzheng/credential/wire"
-	"lianzheng/internal/demonet"
+	"lianzheng/home"
+	"lianzheng/home/demonet"
 	"lianzheng/issuer"
 	"lianzheng/qr"
 )
@@ -31,8 +32,8 @@ func TestDemoCores(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	home := t.TempDir()
-	svc := startTestDemo(t, ctx, home)
+	dir := t.TempDir()
+	svc := startTestDemo(t, ctx, dir)
 
 	a := test.NewTempApp(t)
 	w := test.NewWindow(nil)
@@ -110,7 +111,7 @@ func TestDemoCores(t *testing.T) {
 
 	// the real-estate scenario through the screens: public security issues the household
 	// register, civil affairs the marriage certificate; the citizen receives both with the PINs
-	issue := func(dep, typ string, claims map[string]string) *OfferResult {
+	issue := func(dep, typ string, claims map[string]string) *home.OfferResult {
 		t.Helper()
 		u.SetRole(RoleDepartment)
 		d := u.dept
@@ -129,7 +130,7 @@ func TestDemoCores(t *testing.T) {
 		}
 		return d.LastOffer
 	}
-	receive := func(o *OfferResult, pin string) {
+	receive := func(o *home.OfferResult, pin string) {
 		t.Helper()
 		u.SetRole(RoleCitizen)
 		c := u.citizen
@@ -253,7 +254,7 @@ func TestDemoCores(t *testing.T) {
 	u.SetRole(RoleCitizen)
 	cs = u.citizen
 	cs.tabs.SelectIndex(2)
-	cs.Request.SetText(overAskingRequest(t, home, svc))
+	cs.Request.SetText(overAskingRequest(t, dir, svc))
 	cs.plan()
 	if cs.Plan == nil || !cs.Plan.OverAsk || !hasText(w.Canvas().Content(), "⚠") ||
 		!hasText(w.Canvas().Content(), strings.TrimSpace(T("citizen.consent.overask"))) {
@@ -343,7 +344,7 @@ func TestDemoCores(t *testing.T) {
 
 // overAskingRequest signs, with the demo window's key, a request for the window's first
 // service item plus one household-register field the item is not registered for.
-func overAskingRequest(t *testing.T, home string, svc *Services) string {
+func overAskingRequest(t *testing.T, dir string, svc *Services) string {
 	t.Helper()
 	ctx := context.Background()
 	items, err := svc.Window.Items(ctx)
@@ -373,7 +374,7 @@ func overAskingRequest(t *testing.T, home string, svc *Services) string {
 	if extra == "" {
 		t.Fatal("no field to over-ask")
 	}
-	k, err := demonet.LoadKey(demonet.KeyDir(filepath.Join(home, "node")), DemoWindow)
+	k, err := demonet.LoadKey(demonet.KeyDir(filepath.Join(dir, "node")), home.DemoWindow)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"lianzheng/home"
 	"lianzheng/issuer"
 	"lianzheng/ledger"
 )
@@ -36,7 +37,7 @@ type deptScreen struct {
 	offer  *fyne.Container
 	list   *fyne.Container
 	// LastOffer is the offer on screen.
-	LastOffer *OfferResult
+	LastOffer *home.OfferResult
 	scroll    *container.Scroll
 	// batch is the 批量签发 tab (department_batch.go).
 	batch *batchSection
@@ -211,7 +212,7 @@ func (s *deptScreen) submit() {
 		return
 	}
 	d, r := s.dep, s.request()
-	var o *OfferResult
+	var o *home.OfferResult
 	s.u.busy(func() (err error) {
 		if err = d.Check(context.Background(), r); err != nil {
 			return err
@@ -230,7 +231,7 @@ func (s *deptScreen) submit() {
 	})
 }
 
-func (s *deptScreen) showOffer(o *OfferResult) {
+func (s *deptScreen) showOffer(o *home.OfferResult) {
 	s.LastOffer = o
 	s.offer.Objects = nil
 	if o == nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"lianzheng/home"
 	"lianzheng/issuer"
 	"lianzheng/ledger"
 	"lianzheng/verifier"
@@ -57,7 +58,7 @@ func (f *fakeWindow) SetOffline(ctx context.Context, offline bool) (verifier.Tru
 	}
 	return f.Trust(ctx, false)
 }
-func (f *fakeWindow) HandReceipt(context.Context, string) (*QRResult, error) {
+func (f *fakeWindow) HandReceipt(context.Context, string) (*home.QRResult, error) {
 	return nil, errors.New("no receipts in the fake")
 }
 
@@ -148,9 +149,9 @@ func (f *fakeDept) Check(ctx context.Context, r issuer.Request) error {
 	}
 	return nil
 }
-func (f *fakeDept) Offer(context.Context, issuer.Request) (*OfferResult, error) { return nil, nil }
-func (f *fakeDept) Records(context.Context) ([]issuer.Record, error)            { return f.records, nil }
-func (f *fakeDept) SetStatus(context.Context, string, string) error             { return nil }
+func (f *fakeDept) Offer(context.Context, issuer.Request) (*home.OfferResult, error) { return nil, nil }
+func (f *fakeDept) Records(context.Context) ([]issuer.Record, error)                 { return f.records, nil }
+func (f *fakeDept) SetStatus(context.Context, string, string) error                  { return nil }
 func (f *fakeDept) Batch(context.Context, string, io.Reader, io.Writer, func(int, int)) (*issuer.BatchResult, error) {
 	return nil, errors.New("no batches in the fake")
 }

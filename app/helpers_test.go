@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 	"github.com/go-text/typesetting/font"
 
+	"lianzheng/home"
 	"lianzheng/internal/keystore"
 )
 
@@ -93,11 +94,11 @@ func closeOverlays(w fyne.Window) {
 // testKeystore is a cheap key store KDF for tests (the real one is deliberately slow).
 var testKeystore = &keystore.Options{KDF: &keystore.KDFParams{Time: 1, Memory: 8 * 1024, Threads: 1}}
 
-// startTestDemo starts the demo (embedded ledger, wallet, window, departments) in home with
+// startTestDemo starts the demo (embedded ledger, wallet, window, departments) in dir with
 // test settings; it is closed when the test ends.
-func startTestDemo(tb testing.TB, ctx context.Context, home string) *Services {
+func startTestDemo(tb testing.TB, ctx context.Context, dir string) *Services {
 	tb.Helper()
-	svc, err := StartDemo(ctx, home, &DemoOptions{Keystore: testKeystore, EmptyBlocksInterval: 200 * time.Millisecond})
+	svc, err := StartDemo(ctx, dir, &home.Options{Keystore: testKeystore, EmptyBlocksInterval: 200 * time.Millisecond})
 	if err != nil {
 		tb.Fatal(err)
 	}

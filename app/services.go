@@ -3,8 +3,8 @@ package app
 import (
 	"context"
 	"io"
-	"time"
 
+	"lianzheng/home"
 	"lianzheng/issuer"
 	"lianzheng/ledger"
 	"lianzheng/verifier"
@@ -12,8 +12,8 @@ import (
 )
 
 // The screens are thin layers over the cores. These interfaces are exactly the core calls
-// each role's screens make; demo.go binds them to the real cores on the embedded ledger, the
-// tests may bind fakes. No business logic lives in the screens.
+// each role's screens make; the home package's services implement them (StartDemo binds them on
+// the embedded demo ledger), the tests may bind fakes. No business logic lives in the screens.
 
 // WindowCore is the window role (verifier.Verifier plus its trust view).
 type WindowCore interface {
@@ -33,17 +33,8 @@ type WindowCore interface {
 	SetOffline(ctx context.Context, offline bool) (verifier.TrustInfo, error)
 	// HandReceipt anchors the receipts not yet anchored (one anchor.post on the ledger) and
 	// returns the citizen's receipt bundle for a verdict's receipt id, as QR text and PNG.
-	HandReceipt(ctx context.Context, receiptID string) (*QRResult, error)
+	HandReceipt(ctx context.Context, receiptID string) (*home.QRResult, error)
 	CloseSession()
-}
-
-// QRResult is a code shown on screen: its text and its PNG.
-type QRResult struct {
-	Text string
-	PNG  []byte
-	// Receipts only: whether the bundle carries its ledger anchor proof, and why not.
-	Anchored  bool
-	AnchorErr error
 }
 
 // CitizenCore is the wallet role (wallet.Wallet).
@@ -69,15 +60,6 @@ type CitizenCore interface {
 	ImportReceipt(ctx context.Context, text string) (*wallet.HistoryEntry, error)
 }
 
-// OfferResult is what the department shows the citizen: the offer as QR text and PNG, and
-// the PIN told separately.
-type OfferResult struct {
-	Text    string
-	PNG     []byte
-	PIN     string
-	Expires time.Time
-}
-
 // DepartmentCore is the department role (issuer.Department plus its OpenID4VCI service).
 type DepartmentCore interface {
 	ID() string
@@ -86,7 +68,7 @@ type DepartmentCore interface {
 	Check(ctx context.Context, r issuer.Request) error
 	// Offer creates a credential offer; nil error and nil result mean offers are not
 	// available in this build.
-	Offer(ctx context.Context, r issuer.Request) (*OfferResult, error)
+	Offer(ctx context.Context, r issuer.Request) (*home.OfferResult, error)
 	Records(ctx context.Context) ([]issuer.Record, error)
 	SetStatus(ctx context.Context, recordID, action string) error
 	// Batch issues every row of a CSV (header of claim names, optional holder column) as

@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -14,7 +12,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"lianzheng/ledger"
+	"lianzheng/home"
 )
 
 // Startup is the app's first frame: a splash (链证通, "正在启动演示账本…" and an infinite
@@ -112,16 +110,16 @@ func (s *Startup) Start(start func(ctx context.Context) (*Services, error)) {
 	}()
 }
 
-// StartDemo starts the embedded demo ledger in home (StartDemo), saying on the splash when
-// this is the first start and the demo is being created.
-func (s *Startup) StartDemo(home string, o *DemoOptions) {
-	if _, err := os.Stat(ledger.GenesisFile(filepath.Join(home, "node"))); err != nil {
+// StartDemo starts the demo home in dir (StartDemo), saying on the splash when this is the
+// first start and the demo is being created.
+func (s *Startup) StartDemo(dir string, o *home.Options) {
+	if !home.Exists(dir) {
 		s.SetStatus(T("startup.first"))
 	}
 	s.Start(func(ctx context.Context) (*Services, error) {
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 		defer cancel()
-		return StartDemo(ctx, home, o)
+		return StartDemo(ctx, dir, o)
 	})
 }
 

@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"lianzheng/home"
 	"lianzheng/ledger"
 	"lianzheng/verifier"
 )
@@ -45,7 +46,7 @@ type windowScreen struct {
 	Offline  *widget.Check
 	SaveSnap *widget.Button
 	// LastReceipt is the receipt bundle handed to the citizen for the verdict on screen.
-	LastReceipt *QRResult
+	LastReceipt *home.QRResult
 	receiptBox  *fyne.Container // the verdict's body, replaced by the receipt when handed
 	countdown   *widget.Label
 	stopTick    func()
@@ -419,7 +420,7 @@ func (s *windowScreen) handReceipt(v *verifier.Verdict) {
 	if c == nil || v.ReceiptID == "" {
 		return
 	}
-	var res *QRResult
+	var res *home.QRResult
 	s.u.busy(func() (err error) {
 		res, err = c.HandReceipt(context.Background(), v.ReceiptID)
 		return err

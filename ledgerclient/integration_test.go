@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"lianzheng/did"
-	"lianzheng/internal/demonet"
+	"lianzheng/home/demonet"
 	"lianzheng/ledger"
 	"lianzheng/ledgerclient"
 )

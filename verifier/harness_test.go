@@ -17,7 +17,7 @@ import (
 	"lianzheng/credential/sdjwtcbor"
 	"lianzheng/credential/sdjwtvc"
 	"lianzheng/did"
-	"lianzheng/internal/demonet"
+	"lianzheng/home/demonet"
 	"lianzheng/ledger"
 	"lianzheng/ledgerclient"
 	"lianzheng/qr"

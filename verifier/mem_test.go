@@ -10,8 +10,8 @@ import (
 
 	"lianzheng/credential/sdjwtcbor"
 	"lianzheng/did"
-	"lianzheng/internal/demonet"
-	"lianzheng/internal/refcred"
+	"lianzheng/home/demonet"
+	"lianzheng/internal/rig/refcred"
 	"lianzheng/ledger"
 	"lianzheng/ledgerclient"
 	"lianzheng/qr"

@@ -19,7 +19,7 @@ import (
 	"lianzheng/credential/jws"
 	"lianzheng/credential/sdjwtvc"
 	"lianzheng/did"
-	"lianzheng/internal/demonet"
+	"lianzheng/home/demonet"
 	"lianzheng/internal/keystore"
 	"lianzheng/ledger"
 	"lianzheng/ledgerclient"

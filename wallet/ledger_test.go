@@ -21,7 +21,7 @@ import (
 	"lianzheng/credential/sdjwtvc"
 	"lianzheng/credential/wire"
 	"lianzheng/did"
-	"lianzheng/internal/demonet"
+	"lianzheng/home/demonet"
 	"lianzheng/ledger"
 	"lianzheng/ledgerclient"
 	"lianzheng/qr"

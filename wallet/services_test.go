@@ -8,7 +8,7 @@ import (
 
 	"lianzheng/credential/jws"
 	"lianzheng/credential/wire"
-	"lianzheng/internal/demonet"
+	"lianzheng/home/demonet"
 	"lianzheng/issuer"
 	"lianzheng/issuer/oid4vci"
 	"lianzheng/ledgerclient"

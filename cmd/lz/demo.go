@@ -8,7 +8,7 @@ import (
 	"os"
 	"time"
 
-	"lianzheng/internal/realestate"
+	"lianzheng/internal/rig/realestate"
 	"lianzheng/verifier"
 )
 

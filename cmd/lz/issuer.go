@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -19,12 +17,11 @@ import (
 	"time"
 
 	"lianzheng/did"
-	"lianzheng/internal/demonet"
-	"lianzheng/internal/keystore"
+	"lianzheng/home"
+	"lianzheng/home/demonet"
 	"lianzheng/issuer"
 	"lianzheng/issuer/oid4vci"
 	"lianzheng/ledger"
-	"lianzheng/ledgerclient"
 )
 
 const issuerUsage = `用法 / usage: lz issuer <command> --home DIR [flags]
@@ -42,15 +39,6 @@ const issuerUsage = `用法 / usage: lz issuer <command> --home DIR [flags]
 
 The key store passphrase comes from $LZ_ISSUER_PASSPHRASE or --passphrase-file.
 lz serve issuer --home DIR [--addr 127.0.0.1:8470] runs the OpenID4VCI service.`
-
-// issuerConfig is <home>/issuer.json.
-type issuerConfig struct {
-	ID          string `json:"id"`
-	KeyID       string `json:"key_id"`       // DID URL on the ledger
-	KeystoreKID string `json:"keystore_kid"` // key id inside the sealed key store
-	Node        string `json:"node"`
-	IssuerURL   string `json:"issuer_url"`
-}
 
 func cmdIssuer(args []string) error {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
@@ -117,71 +105,16 @@ func newIssuerFlags(name string) *issuerFlags {
 	}
 }
 
-func loadIssuerConfig(home string) (*issuerConfig, error) {
-	b, err := os.ReadFile(filepath.Join(home, "issuer.json"))
-	if err != nil {
-		return nil, fmt.Errorf("not an issuer home (run lz issuer init): %w", err)
-	}
-	var c issuerConfig
-	if err := json.Unmarshal(b, &c); err != nil {
-		return nil, err
-	}
-	return &c, nil
-}
-
-// openedDept is a department opened from its home; close releases everything.
-type openedDept struct {
-	d     *issuer.Department
-	cfg   *issuerConfig
-	ks    *keystore.Store
-	close func()
-}
-
-func openDepartment(ctx context.Context, f *issuerFlags) (*openedDept, error) {
+// openDepartment opens the department home named by the flags (home.OpenIssuer).
+func openDepartment(ctx context.Context, f *issuerFlags, log *slog.Logger) (*home.Department, error) {
 	if *f.home == "" {
 		return nil, errors.New("--home is required")
-	}
-	cfg, err := loadIssuerConfig(*f.home)
-	if err != nil {
-		return nil, err
-	}
-	if *f.node != "" {
-		cfg.Node = *f.node
 	}
 	pass, err := passphrase(*f.passFile)
 	if err != nil {
 		return nil, err
 	}
-	ks, err := keystore.Open(filepath.Join(*f.home, "keystore"), nil)
-	if err != nil {
-		return nil, err
-	}
-	if err := ks.Unlock(pass); err != nil {
-		ks.Close()
-		return nil, err
-	}
-	signer, err := ks.Signer(cfg.KeystoreKID)
-	if err != nil {
-		ks.Close()
-		return nil, err
-	}
-	root, err := ledgerclient.GenesisRootFile(filepath.Join(*f.home, "genesis.json"))
-	if err != nil {
-		ks.Close()
-		return nil, err
-	}
-	cl, err := ledgerclient.Dial(rpcAddress(cfg.Node), root, ledgerclient.Config{})
-	if err != nil {
-		ks.Close()
-		return nil, err
-	}
-	d, err := issuer.Open(ctx, issuer.Config{ID: cfg.ID, Signer: signer, KeyID: cfg.KeyID, Ledger: cl,
-		DBPath: filepath.Join(*f.home, "issuer.db")})
-	if err != nil {
-		ks.Close()
-		return nil, err
-	}
-	return &openedDept{d: d, cfg: cfg, ks: ks, close: func() { d.Close(); ks.Close() }}, nil
+	return home.OpenIssuer(ctx, *f.home, home.IssuerOptions{Passphrase: pass, Node: *f.node, Log: log})
 }
 
 func issuerInit(args []string, out io.Writer) error {
@@ -224,45 +157,16 @@ func issuerInit(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(filepath.Join(*f.home, "issuer.json")); err == nil {
-		return fmt.Errorf("issuer init: %s is already an issuer home", *f.home)
-	}
-	if err := os.MkdirAll(*f.home, 0o700); err != nil {
-		return err
-	}
-	g, err := os.ReadFile(*genesis)
-	if err != nil {
-		return err
-	}
-	if _, err := ledgerclient.GenesisRoot(g); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(*f.home, "genesis.json"), g, 0o600); err != nil {
-		return err
-	}
-	ks, err := keystore.Init(filepath.Join(*f.home, "keystore"), pass, nil)
-	if err != nil {
-		return err
-	}
-	kid, err := ks.ImportEd25519(dk.PrivateKey())
-	ks.Close()
-	if err != nil {
-		return err
-	}
-	cfg := issuerConfig{ID: *id, KeyID: dk.KeyID, KeystoreKID: kid, Node: *f.node, IssuerURL: strings.TrimRight(*issuerURL, "/")}
-	b, _ := json.MarshalIndent(cfg, "", "  ")
-	if err := os.WriteFile(filepath.Join(*f.home, "issuer.json"), append(b, '\n'), 0o600); err != nil {
-		return err
-	}
-	// Check the key against the ledger now, so a wrong key or node shows at once.
+	// The key is checked against the ledger at once, so a wrong key or node shows now.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	od, err := openDepartment(ctx, f)
+	d, err := home.InitIssuer(ctx, *f.home, home.IssuerInit{Key: dk, Genesis: *genesis, Node: *f.node,
+		IssuerURL: *issuerURL, Passphrase: pass})
 	if err != nil {
-		return fmt.Errorf("issuer init: home written, but the department does not open against the ledger: %w", err)
+		return fmt.Errorf("issuer init: %w", err)
 	}
-	defer od.close()
-	fmt.Fprintf(out, "issuer home %s: %s signing as %s (key sealed in %s)\n", *f.home, od.d.DID, od.d.KeyID, filepath.Join(*f.home, "keystore"))
+	defer d.Close()
+	fmt.Fprintf(out, "issuer home %s: %s signing as %s (key sealed in %s)\n", *f.home, d.Core().DID, d.Core().KeyID, filepath.Join(*f.home, "keystore"))
 	return nil
 }
 
@@ -272,12 +176,12 @@ func issuerTypes(args []string, out io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	od, err := openDepartment(ctx, f)
+	d, err := openDepartment(ctx, f, nil)
 	if err != nil {
 		return err
 	}
-	defer od.close()
-	ts, err := od.d.Types(ctx)
+	defer d.Close()
+	ts, err := d.Core().Types(ctx)
 	if err != nil {
 		return err
 	}
@@ -361,12 +265,12 @@ func issuerIssue(args []string, out io.Writer) error {
 		return fmt.Errorf("--holder: %w", err)
 	}
 	ctx := context.Background()
-	od, err := openDepartment(ctx, f)
+	d, err := openDepartment(ctx, f, nil)
 	if err != nil {
 		return err
 	}
-	defer od.close()
-	is, err := od.d.Issue(ctx, issuer.Request{Type: *typ, Claims: claims, Holder: hk})
+	defer d.Close()
+	is, err := d.Core().Issue(ctx, issuer.Request{Type: *typ, Claims: claims, Holder: hk})
 	if err != nil {
 		return printValidation(os.Stderr, err)
 	}
@@ -406,18 +310,18 @@ func issuerOffer(args []string, out io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	od, err := openDepartment(ctx, f)
+	d, err := openDepartment(ctx, f, nil)
 	if err != nil {
 		return err
 	}
-	defer od.close()
-	o, err := od.d.CreateOffer(ctx, issuer.Request{Type: *typ, Claims: claims}, *ttl)
+	defer d.Close()
+	o, err := d.Core().CreateOffer(ctx, issuer.Request{Type: *typ, Claims: claims}, *ttl)
 	if err != nil {
 		return printValidation(os.Stderr, err)
 	}
-	uri := oid4vci.OfferURI(od.cfg.IssuerURL, o)
+	uri := d.OfferURI(o)
 	if *qrFile != "" {
-		png, err := oid4vci.OfferQR(od.cfg.IssuerURL, o)
+		png, err := oid4vci.OfferQR(d.IssuerURL(), o)
 		if err != nil {
 			return err
 		}
@@ -447,12 +351,12 @@ func issuerStatus(action string, args []string, out io.Writer) error {
 		return fmt.Errorf("issuer %s: one RECORD_ID expected", action)
 	}
 	ctx := context.Background()
-	od, err := openDepartment(ctx, f)
+	d, err := openDepartment(ctx, f, nil)
 	if err != nil {
 		return err
 	}
-	defer od.close()
-	r, res, err := od.d.SetStatus(ctx, id, action)
+	defer d.Close()
+	r, res, err := d.Core().SetStatus(ctx, id, action)
 	if err != nil {
 		return err
 	}
@@ -482,12 +386,12 @@ func issuerBatch(args []string, out io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	od, err := openDepartment(ctx, f)
+	d, err := openDepartment(ctx, f, nil)
 	if err != nil {
 		return err
 	}
-	defer od.close()
-	res, err := od.d.Batch(ctx, *typ, rows, *ttl)
+	defer d.Close()
+	res, err := d.Core().Batch(ctx, *typ, rows, *ttl)
 	if errors.Is(err, issuer.ErrBatchInvalid) {
 		for _, re := range res.Errors {
 			for _, fe := range re.Fields {
@@ -503,7 +407,7 @@ func issuerBatch(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := issuer.WriteBatchCSV(fo, res, func(o *issuer.Offer) string { return oid4vci.OfferURI(od.cfg.IssuerURL, o) }); err != nil {
+	if err := issuer.WriteBatchCSV(fo, res, d.OfferURI); err != nil {
 		fo.Close()
 		return err
 	}
@@ -523,12 +427,12 @@ func issuerList(args []string, out io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	od, err := openDepartment(ctx, f)
+	d, err := openDepartment(ctx, f, nil)
 	if err != nil {
 		return err
 	}
-	defer od.close()
-	rs, err := od.d.Records(ctx, issuer.ListFilter{Type: *typ, State: *state, Limit: *limit})
+	defer d.Close()
+	rs, err := d.Core().Records(ctx, issuer.ListFilter{Type: *typ, State: *state, Limit: *limit})
 	if err != nil {
 		return err
 	}
@@ -550,28 +454,12 @@ func issuerRotate(args []string, out io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	od, err := openDepartment(ctx, f)
+	d, err := openDepartment(ctx, f, nil)
 	if err != nil {
 		return err
 	}
-	defer od.close()
-	kid, err := od.ks.NewEd25519()
-	if err != nil {
-		return err
-	}
-	next, err := od.ks.Signer(kid)
-	if err != nil {
-		return err
-	}
-	rot, err := od.d.Rotate(ctx, next, *keep)
-	if rot != nil && rot.AddHeight > 0 {
-		// The new key is on the ledger: record it even if revoking the old one failed.
-		od.cfg.KeyID, od.cfg.KeystoreKID = rot.NewKeyID, kid
-		b, _ := json.MarshalIndent(od.cfg, "", "  ")
-		if werr := os.WriteFile(filepath.Join(*f.home, "issuer.json"), append(b, '\n'), 0o600); werr != nil {
-			return fmt.Errorf("new key %s registered but issuer.json not updated: %w", rot.NewKeyID, werr)
-		}
-	}
+	defer d.Close()
+	rot, err := d.Rotate(ctx, *keep)
 	if err != nil {
 		return err
 	}
@@ -594,34 +482,21 @@ func serveIssuer(args []string) error {
 
 // serveIssuerCtx serves until ctx ends; ready (if set) gets the bound address.
 func serveIssuerCtx(ctx context.Context, f *issuerFlags, addr, issuerURL string, attempts int, ready func(string)) error {
-	od, err := openDepartment(ctx, f)
+	d, err := openDepartment(ctx, f, slog.New(slog.NewTextHandler(os.Stderr, nil)))
 	if err != nil {
 		return err
 	}
-	defer od.close()
-	url := od.cfg.IssuerURL
-	if issuerURL != "" {
-		url = strings.TrimRight(issuerURL, "/")
-	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	srv := &oid4vci.Server{Dept: od.d, IssuerURL: url, MaxPINAttempts: attempts, Log: logger}
-	ln, err := net.Listen("tcp", addr)
+	defer d.Close()
+	svc, err := d.Serve(addr, home.ServeOptions{IssuerURL: issuerURL, MaxPINAttempts: attempts})
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = hs.Shutdown(sctx)
-	}()
-	logger.Info("issuer service", "department", od.d.DID, "listen", ln.Addr().String(), "issuer", url)
 	if ready != nil {
-		ready(ln.Addr().String())
+		ready(svc.Addr())
 	}
-	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	select {
+	case <-ctx.Done():
+	case <-svc.Done():
 	}
-	return nil
+	return svc.Close()
 }

@@ -16,7 +16,7 @@ import (
 	"net/http"
 
 	"lianzheng/did"
-	"lianzheng/internal/demonet"
+	"lianzheng/home/demonet"
 	"lianzheng/ledger"
 )
 

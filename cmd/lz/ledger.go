@@ -16,7 +16,9 @@ import (
 	"github.com/cometbft/cometbft/libs/log"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 
-	"lianzheng/internal/demonet"
+	"lianzheng/home"
+	"lianzheng/home/demonet"
+	"lianzheng/internal/rig/testnet"
 	"lianzheng/ledger"
 )
 
@@ -216,18 +218,9 @@ func ledgerStart(args []string) error {
 	return nil
 }
 
-// rpcAddress turns host:port, tcp://host:port or http://host:port into an RPC URL.
-func rpcAddress(s string) string {
-	s = strings.TrimPrefix(s, "tcp://")
-	if !strings.Contains(s, "://") {
-		s = "http://" + s
-	}
-	return s
-}
-
 func ledgerStatus(args []string, out io.Writer) error {
 	fs := newFlags("ledger status")
-	home := fs.String("home", "", "node home directory (its RPC address is read from config.toml)")
+	nodeHome := fs.String("home", "", "node home directory (its RPC address is read from config.toml)")
 	node := fs.String("node", "", "RPC address of a node, host:port or http://host:port")
 	timeout := fs.Duration("timeout", 5*time.Second, "give up after this long")
 	if err := parseFlags(fs, args); err != nil {
@@ -235,16 +228,16 @@ func ledgerStatus(args []string, out io.Writer) error {
 	}
 	var addr string
 	switch {
-	case *home != "" && *node != "":
+	case *nodeHome != "" && *node != "":
 		return errors.New("ledger status: give --home or --node, not both")
-	case *home != "":
-		c, err := ledger.LoadConfig(*home)
+	case *nodeHome != "":
+		c, err := ledger.LoadConfig(*nodeHome)
 		if err != nil {
 			return err
 		}
 		addr = ledger.RPCURL(c.RPC.ListenAddress)
 	case *node != "":
-		addr = rpcAddress(*node)
+		addr = home.NodeURL(*node)
 	default:
 		return errors.New("ledger status: --home or --node is required")
 	}
@@ -267,7 +260,7 @@ func ledgerTestnetInit(args []string, out io.Writer) error {
 	n := fs.Int("validators", 4, "number of validators (1-5; the first N demo departments)")
 	dir := fs.String("dir", "", "testnet directory (required)")
 	base := fs.Int("base-port", 0, "node i uses p2p base+10i and RPC base+10i+1 (default: free ports)")
-	chainID := fs.String("chain-id", "", "chain id (default "+demonet.TestnetChainID+")")
+	chainID := fs.String("chain-id", "", "chain id (default "+testnet.ChainID+")")
 	timing := fs.String("timing", "loopback", "consensus timeouts: loopback or wan")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -279,7 +272,7 @@ func ledgerTestnetInit(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	tn, err := demonet.InitTestnet(*dir, demonet.TestnetOptions{Validators: *n, ChainID: *chainID, BasePort: *base, Timing: t})
+	tn, err := testnet.Init(*dir, testnet.Options{Validators: *n, ChainID: *chainID, BasePort: *base, Timing: t})
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,8 @@ import (
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 
-	"lianzheng/internal/demonet"
+	"lianzheng/home/demonet"
+	"lianzheng/internal/rig/testnet"
 	"lianzheng/ledger"
 )
 
@@ -155,7 +156,7 @@ func waitAll(t *testing.T, cls []*rpchttp.HTTP, idx []int, h int64, within time.
 	ctx, cancel := context.WithTimeout(context.Background(), within)
 	defer cancel()
 	for _, i := range idx {
-		if err := demonet.WaitForHeight(ctx, cls[i], h); err != nil {
+		if err := testnet.WaitForHeight(ctx, cls[i], h); err != nil {
 			t.Fatalf("node%d: %v (heights %v)", i, err, heights(context.Background(), cls))
 		}
 	}
@@ -184,7 +185,7 @@ func TestTestnetFaultTolerance(t *testing.T) {
 	if !strings.Contains(out, "node3") {
 		t.Fatal(out)
 	}
-	tn, err := demonet.LoadTestnet(dir)
+	tn, err := testnet.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,12 +227,12 @@ func TestTestnetFaultTolerance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tx, _ := demonet.NewTx(tn.ChainID, key, ledger.TxStatusSet, ledger.StatusSet{List: 0, Updates: []ledger.StatusUpdate{{Index: 7, Value: ledger.StatusSuspended}}})
-	res, err := demonet.Submit(ctx, cls[0], tx, demonet.SubmitOptions{})
+	tx, _ := testnet.NewTx(tn.ChainID, key, ledger.TxStatusSet, ledger.StatusSet{List: 0, Updates: []ledger.StatusUpdate{{Index: 7, Value: ledger.StatusSuspended}}})
+	res, err := testnet.Submit(ctx, cls[0], tx, testnet.SubmitOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := demonet.QueryProved(ctx, cls[3], tn.ChainID, ledger.KeyStatusChunk("civil-affairs", 0, 0), res.Height); err != nil {
+	if _, err := testnet.QueryProved(ctx, cls[3], tn.ChainID, ledger.KeyStatusChunk("civil-affairs", 0, 0), res.Height); err != nil {
 		t.Fatal(err)
 	}
 
@@ -298,7 +299,7 @@ func TestTestnetFaultTolerance(t *testing.T) {
 			t.Fatal(err)
 		}
 		next := s.Height + 1
-		if err := demonet.WaitForHeight(ctx, cls[0], next); err != nil {
+		if err := testnet.WaitForHeight(ctx, cls[0], next); err != nil {
 			t.Fatal(err)
 		}
 		hd, err := cls[0].Header(ctx, &next)
@@ -343,7 +344,7 @@ func TestLedgerInitDemo(t *testing.T) {
 	cl, _ := rpchttp.New(ledger.RPCURL(c.RPC.ListenAddress), "/websocket")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := demonet.WaitForHeight(ctx, cl, 2); err != nil {
+	if err := testnet.WaitForHeight(ctx, cl, 2); err != nil {
 		t.Fatal(err)
 	}
 	if out := runLZ(t, "ledger", "status", "--home", home); !statusRE.MatchString(out) {

@@ -12,9 +12,8 @@ import (
 	"time"
 
 	"lianzheng/credential"
-	"lianzheng/internal/demonet"
-	"lianzheng/ledger"
-	"lianzheng/ledgerclient"
+	"lianzheng/home"
+	"lianzheng/home/demonet"
 	"lianzheng/qr"
 	"lianzheng/verifier"
 )
@@ -73,54 +72,21 @@ func (w *windowFlags) register(fs interface {
 	fs.DurationVar(&w.maxAge, "max-age", verifier.DefaultMaxTrustAge, "policy: maximum trust age")
 }
 
-func (w *windowFlags) client() (*ledgerclient.Client, ledgerclient.TrustRoot, error) {
-	root, err := ledgerclient.GenesisRootFile(ledger.GenesisFile(w.home))
-	if err != nil {
-		return nil, root, err
-	}
-	addr := w.node
-	if addr == "" {
-		c, err := ledger.LoadConfig(w.home)
-		if err != nil {
-			return nil, root, err
-		}
-		addr = ledger.RPCURL(c.RPC.ListenAddress)
-	} else {
-		addr = rpcAddress(addr)
-	}
-	cl, err := ledgerclient.Dial(addr, root, ledgerclient.Config{})
-	return cl, root, err
-}
+// ledger is where the window reads the ledger: the ledger home's genesis and, unless --node
+// names another, its node.
+func (w *windowFlags) ledger() home.Ledger { return home.Ledger{NodeHome: w.home, Node: w.node} }
 
-func (w *windowFlags) open() (*verifier.Verifier, *ledgerclient.Client, error) {
+// open opens the window (home.OpenWindow): online, or offline on --snapshot.
+func (w *windowFlags) open() (*home.Window, error) {
 	if w.home == "" {
-		return nil, nil, errors.New("verify: --home is required")
+		return nil, errors.New("verify: --home is required")
 	}
 	k, err := demonet.LoadKey(demonet.KeyDir(w.home), w.window)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	var trust verifier.Trust
-	var cl *ledgerclient.Client
-	if w.snapshot != "" {
-		root, err := ledgerclient.GenesisRootFile(ledger.GenesisFile(w.home))
-		if err != nil {
-			return nil, nil, err
-		}
-		st, err := verifier.LoadSnapshot(w.snapshot, root, time.Now(), w.maxAge)
-		if err != nil {
-			return nil, nil, err
-		}
-		trust = st
-	} else {
-		if cl, _, err = w.client(); err != nil {
-			return nil, nil, err
-		}
-		trust = verifier.NewOnlineTrust(cl, 30*time.Second)
-	}
-	v, err := verifier.New(verifier.Config{Trust: trust, Window: k.DID, KeyID: k.KeyID, Key: k.PrivateKey(),
-		Dir: filepath.Join(w.home, "verifier-"+w.window), MaxTrustAge: w.maxAge})
-	return v, cl, err
+	return home.OpenWindow(home.WindowConfig{Key: k, Dir: filepath.Join(w.home, "verifier-"+w.window),
+		Ledger: w.ledger(), Snapshot: w.snapshot, Offline: w.snapshot != "", MaxTrustAge: w.maxAge})
 }
 
 func verifyRequest(args []string, out io.Writer) error {
@@ -132,7 +98,7 @@ func verifyRequest(args []string, out io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	v, _, err := w.open()
+	v, err := w.open()
 	if err != nil {
 		return err
 	}
@@ -170,7 +136,7 @@ func verifyCheck(args []string, in io.Reader, out io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	v, _, err := w.open()
+	v, err := w.open()
 	if err != nil {
 		if c := credential.CodeOf(err); c != "" {
 			fmt.Fprintf(out, "✘ [%s] %s\n", c, credential.Message(c, *lang))
@@ -273,7 +239,7 @@ func verifySnapshot(args []string, out io.Writer) error {
 	if w.home == "" || *path == "" {
 		return errors.New("verify snapshot: --home and --out are required")
 	}
-	cl, _, err := w.client()
+	cl, err := w.ledger().Dial()
 	if err != nil {
 		return err
 	}
@@ -295,14 +261,14 @@ func verifyAnchor(args []string, out io.Writer) error {
 		return err
 	}
 	w.snapshot = ""
-	v, cl, err := w.open()
+	v, err := w.open()
 	if err != nil {
 		return err
 	}
 	defer v.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	a, err := v.Anchor(ctx, cl)
+	a, err := v.Anchor(ctx)
 	if err != nil {
 		return err
 	}
@@ -323,17 +289,17 @@ func verifyReceipt(args []string, out io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	// only the window's records are read: no ledger
 	k, err := demonet.LoadKey(demonet.KeyDir(w.home), w.window)
 	if err != nil {
 		return err
 	}
-	v, err := verifier.New(verifier.Config{Trust: noTrust{}, Window: k.DID, KeyID: k.KeyID, Key: k.PrivateKey(),
-		Dir: filepath.Join(w.home, "verifier-"+w.window)})
+	v, err := home.OpenWindow(home.WindowConfig{Key: k, Dir: filepath.Join(w.home, "verifier-"+w.window)})
 	if err != nil {
 		return err
 	}
 	defer v.Close()
-	b, err := v.Receipt(strings.TrimSpace(*id))
+	b, err := v.Core().Receipt(strings.TrimSpace(*id))
 	if err != nil {
 		return err
 	}
@@ -350,12 +316,6 @@ func verifyReceipt(args []string, out io.Writer) error {
 	fmt.Fprintln(out, string(j))
 	fmt.Fprintln(out, text)
 	return nil
-}
-
-type noTrust struct{}
-
-func (noTrust) Current(context.Context) (*verifier.View, error) {
-	return nil, errors.New("no trust")
 }
 
 func writeQRPNG(path, text string) error {

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"lianzheng/internal/demonet"
+	"lianzheng/home/demonet"
 	"lianzheng/ledger"
 )
 

@@ -8,13 +8,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"lianzheng/credential/wire"
-	"lianzheng/ledger"
+	"lianzheng/home"
 	"lianzheng/ledgerclient"
 	"lianzheng/qr"
 	"lianzheng/wallet"
@@ -59,80 +58,56 @@ func (f *walletFlags) secret() string {
 	return os.Getenv("LZ_PIN")
 }
 
-// ledgerClient connects to the ledger, or returns nil if no ledger flag was given.
+// ledgerClient connects to the ledger (home.Ledger), or returns nil if no ledger flag was
+// given.
 func (f *walletFlags) ledgerClient() (*ledgerclient.Client, error) {
-	gen, addr := f.genesis, f.node
-	if f.ledgerHome != "" {
-		if gen == "" {
-			gen = ledger.GenesisFile(f.ledgerHome)
-		}
-		if addr == "" {
-			c, err := ledger.LoadConfig(f.ledgerHome)
-			if err != nil {
-				return nil, err
-			}
-			addr = ledger.RPCURL(c.RPC.ListenAddress)
-		}
-	}
-	if gen == "" && addr == "" {
+	if f.ledgerHome == "" && f.genesis == "" && f.node == "" {
 		return nil, nil
 	}
-	if gen == "" || addr == "" {
+	if f.ledgerHome == "" && (f.genesis == "" || f.node == "") {
 		return nil, errors.New("wallet: the ledger needs both a trust root (--genesis or --ledger-home) and a node (--node or --ledger-home)")
 	}
-	root, err := ledgerclient.GenesisRootFile(gen)
-	if err != nil {
-		return nil, err
-	}
-	return ledgerclient.Dial(rpcAddress(addr), root, ledgerclient.Config{})
+	return home.Ledger{NodeHome: f.ledgerHome, Genesis: f.genesis, Node: f.node}.Dial()
 }
 
-// open opens and unlocks the wallet and connects the ledger if asked.
+// open connects the ledger if asked (online, or offline from a verified trust snapshot) and
+// opens and unlocks the wallet over it (home.Citizen).
 func (f *walletFlags) open(needLedger bool) (*wallet.Wallet, *ledgerclient.Client, error) {
 	if f.home == "" {
 		return nil, nil, errors.New("wallet: --home is required")
 	}
-	w, err := wallet.Open(f.home, nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := w.Unlock(f.secret()); err != nil {
-		w.Close()
-		return nil, nil, err
-	}
+	var view wallet.Ledger
 	var cl *ledgerclient.Client
-	if f.snapshot == "" {
-		if cl, err = f.ledgerClient(); err != nil {
-			w.Close()
-			return nil, nil, err
-		}
-	}
 	switch {
 	case f.snapshot != "":
-		gen := f.genesis
-		if gen == "" && f.ledgerHome != "" {
-			gen = ledger.GenesisFile(f.ledgerHome)
-		}
-		root, err := ledgerclient.GenesisRootFile(gen)
+		root, err := home.Ledger{NodeHome: f.ledgerHome, Genesis: f.genesis}.Root()
 		if err != nil {
-			w.Close()
 			return nil, nil, err
 		}
 		snap, err := ledgerclient.VerifySnapshotFile(f.snapshot, root, time.Now(), f.maxAge)
 		if err != nil {
-			w.Close()
 			return nil, nil, err
 		}
 		fmt.Fprintf(os.Stderr, "离线：链上信任快照，高度 %d，%s 前 / offline: trust snapshot at height %d, %s old\n",
 			snap.Height(), snap.Age(time.Now()).Round(time.Minute), snap.Height(), snap.Age(time.Now()).Round(time.Minute))
-		w.Ledger = snap
-	case cl != nil:
-		w.Ledger = cl
-	case needLedger:
-		w.Close()
-		return nil, nil, errors.New("wallet: this command checks the ledger: give --ledger-home, or --genesis and --node, or --snapshot")
+		view = snap
+	default:
+		var err error
+		if cl, err = f.ledgerClient(); err != nil {
+			return nil, nil, err
+		}
+		if cl != nil {
+			view = cl
+		} else if needLedger {
+			return nil, nil, errors.New("wallet: this command checks the ledger: give --ledger-home, or --genesis and --node, or --snapshot")
+		}
 	}
-	return w, cl, nil
+	c := home.NewCitizen(f.home, view, nil)
+	if err := c.Unlock(f.secret()); err != nil {
+		return nil, nil, err
+	}
+	w, err := c.Core()
+	return w, cl, err
 }
 
 func cmdWallet(args []string) error { return runWallet(args, os.Stdout) }
@@ -158,11 +133,15 @@ func runWallet(args []string, out io.Writer) error {
 		if f.home == "" {
 			return errors.New("wallet init: --home is required")
 		}
-		w, err := wallet.Init(f.home, f.secret(), nil)
+		c := home.NewCitizen(f.home, nil, nil)
+		if err := c.Setup(f.secret()); err != nil {
+			return err
+		}
+		defer c.Close()
+		w, err := c.Core()
 		if err != nil {
 			return err
 		}
-		defer w.Close()
 		p, _ := w.Keys.Params()
 		fmt.Fprintf(out, "钱包已创建 / wallet created: %s (Argon2id t=%d, %d MiB)\n", f.home, p.Time, p.Memory/1024)
 		return nil
@@ -329,7 +308,7 @@ func runWallet(args []string, out io.Writer) error {
 		if f.home == "" {
 			return errors.New("wallet restore: --home is required")
 		}
-		if err := wallet.Restore(*in, *pass, f.home); err != nil {
+		if err := home.NewCitizen(f.home, nil, nil).Restore(*in, *pass); err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "已恢复到 / restored into %s (unlock with the wallet's PIN)\n", f.home)
@@ -443,5 +422,3 @@ func splitList(s string) []string {
 	}
 	return out
 }
-
-var _ = filepath.Join

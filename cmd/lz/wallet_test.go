@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"lianzheng/credential/jws"
-	"lianzheng/internal/demonet"
+	"lianzheng/home/demonet"
 	"lianzheng/issuer"
 	"lianzheng/issuer/oid4vci"
 	"lianzheng/ledger"

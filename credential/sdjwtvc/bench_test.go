@@ -6,7 +6,7 @@ import (
 
 	"lianzheng/credential/sdjwtvc"
 	"lianzheng/internal/benchfloor"
-	"lianzheng/internal/refcred"
+	"lianzheng/internal/rig/refcred"
 )
 
 // The reference driving licence (10 claims; 4 disclosed with a KB-JWT), each operation as a

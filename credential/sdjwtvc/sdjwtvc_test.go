@@ -13,7 +13,7 @@ import (
 	"lianzheng/credential/sdjwt"
 	"lianzheng/credential/sdjwtvc"
 	"lianzheng/did"
-	"lianzheng/internal/refcred"
+	"lianzheng/internal/rig/refcred"
 )
 
 func TestVerifyProfileRejections(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 
 	"lianzheng/credential/sdjwtcbor"
 	"lianzheng/credential/wire"
-	"lianzheng/internal/refcred"
+	"lianzheng/internal/rig/refcred"
 	"lianzheng/qr"
 )
 

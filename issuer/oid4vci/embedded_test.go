@@ -14,7 +14,7 @@ import (
 	"lianzheng/credential/dataintegrity"
 	"lianzheng/credential/sdjwtvc"
 	"lianzheng/did"
-	"lianzheng/internal/demonet"
+	"lianzheng/home/demonet"
 	"lianzheng/internal/keystore"
 	"lianzheng/issuer"
 	"lianzheng/issuer/oid4vci"

@@ -1,4 +1,4 @@
-package demonet
+package testnet
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	coretypes "github.com/cometbft/cometbft/rpc/core/types"
 	cmttypes "github.com/cometbft/cometbft/types"
 
+	"lianzheng/home/demonet"
 	"lianzheng/ledger"
 )
 
@@ -40,7 +41,7 @@ func (r *LoadResult) Percentile(p float64) time.Duration {
 
 // StatusLoad makes n signed status.set transactions, spread over the departments' keys, each
 // setting a random entry of the signer's list 0.
-func StatusLoad(chainID string, keys []*DemoKey, n int) ([][]byte, error) {
+func StatusLoad(chainID string, keys []*demonet.DemoKey, n int) ([][]byte, error) {
 	txs := make([][]byte, n)
 	for i := range txs {
 		k := keys[i%len(keys)]
@@ -65,7 +66,7 @@ const LoadBatch = 10
 // may drop what broadcast_tx_sync accepted). Every transaction must succeed in its block.
 func RunLoad(ctx context.Context, clients []*rpchttp.HTTP, watch *rpchttp.HTTP, txs [][]byte, workers, inFlight int, resubmitAfter time.Duration) (*LoadResult, error) {
 	if workers < 1 || inFlight < 1 || len(clients) == 0 {
-		return nil, errors.New("demonet: RunLoad: bad parameters")
+		return nil, errors.New("testnet: RunLoad: bad parameters")
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -105,7 +106,7 @@ func RunLoad(ctx context.Context, clients []*rpchttp.HTTP, watch *rpchttp.HTTP, 
 			case err == nil && res.Code == ledger.CodeOK:
 				return nil
 			case err == nil:
-				return fmt.Errorf("demonet: CheckTx refused a load transaction: code %d: %s", res.Code, res.Log)
+				return fmt.Errorf("testnet: CheckTx refused a load transaction: code %d: %s", res.Code, res.Log)
 			case strings.Contains(err.Error(), "already exists in cache"):
 				return nil
 			case ctx.Err() != nil:
@@ -185,7 +186,7 @@ func RunLoad(ctx context.Context, clients []*rpchttp.HTTP, watch *rpchttp.HTTP, 
 					}
 					if c := res.TxsResults[i].Code; c != ledger.CodeOK {
 						mu.Unlock()
-						fail(fmt.Errorf("demonet: load transaction failed in block %d: code %d: %s", h, c, res.TxsResults[i].Log))
+						fail(fmt.Errorf("testnet: load transaction failed in block %d: code %d: %s", h, c, res.TxsResults[i].Log))
 						return
 					}
 					p.done = true
@@ -295,7 +296,7 @@ feed:
 	defer mu.Unlock()
 	if len(lat) < len(txs) {
 		if failure == nil {
-			failure = fmt.Errorf("demonet: %d of %d transactions committed: %w", len(lat), len(txs), ctx.Err())
+			failure = fmt.Errorf("testnet: %d of %d transactions committed: %w", len(lat), len(txs), ctx.Err())
 		}
 		return nil, failure
 	}

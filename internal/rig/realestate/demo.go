@@ -9,12 +9,12 @@
 // refreshed trust snapshot). With an output directory it writes what an outside auditor
 // needs to re-check everything with independent implementations (manifest.json).
 //
-// Issuing and revocation use the issuer core (issuer.Department), receiving and presenting
-// the wallet core (sealed key store, request planning, one-QR answer); status, DIDs,
-// catalogue and anchors are the ledger's. This package is a demo harness at the level of
-// cmd/lz, which is why it lives under internal/: unlike the verifier core it imports issuer
-// and wallet. All personal data is
-// invented test data.
+// It runs on a demo home (home.OpenDemo), the same wiring as the app: issuing and revocation
+// use the issuer core (issuer.Department), receiving and presenting the wallet core (sealed
+// key store, request planning, one-QR answer), verdicts the window's verifier with its
+// online/offline trust switch; status, DIDs, catalogue and anchors are the ledger's. This
+// package is a demo rig at the level of cmd/lz (it drives every core), which is why it lives
+// under internal/rig. All personal data is invented test data.
 package realestate
 
 import (
@@ -32,7 +32,8 @@ import (
 	"lianzheng/credential/statuslist"
 	"lianzheng/credential/wire"
 	"lianzheng/did"
-	"lianzheng/internal/demonet"
+	"lianzheng/home"
+	"lianzheng/home/demonet"
 	"lianzheng/issuer"
 	"lianzheng/ledger"
 	"lianzheng/ledgerclient"
@@ -118,48 +119,30 @@ type issued struct {
 	record string // issuer record id
 }
 
-// Run executes the scenario. workDir holds the temporary ledger home ("" = a temp dir,
-// removed afterwards); outDir, if not empty, receives the auditor's files.
+// Run executes the scenario on a fresh demo home (home.OpenDemo) in a temporary directory,
+// removed afterwards; outDir, if not empty, receives the auditor's files.
 func Run(ctx context.Context, outDir string) (*Report, error) {
-	home, err := os.MkdirTemp("", "lz-demo-")
+	dir, err := os.MkdirTemp("", "lz-demo-")
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(home)
-	start := time.Now()
-	if _, _, err := demonet.InitEmbedded(home, demonet.EmbeddedOptions{EmptyBlocksInterval: 300 * time.Millisecond,
-		Now: start.Add(-time.Hour)}); err != nil {
-		return nil, err
-	}
-	node, err := ledger.StartHomeNode(ctx, home, nil)
+	defer os.RemoveAll(dir)
+	h, err := home.OpenDemo(ctx, dir, &home.Options{EmptyBlocksInterval: 300 * time.Millisecond})
 	if err != nil {
 		return nil, err
 	}
-	defer node.Stop()
-	if err := node.WaitForHeight(ctx, 2); err != nil {
-		return nil, err
-	}
-	root, err := ledgerclient.GenesisRootFile(ledger.GenesisFile(home))
-	if err != nil {
-		return nil, err
-	}
-	cl, err := ledgerclient.Dial(node.RPCAddress(), root, ledgerclient.Config{PollInterval: 50 * time.Millisecond})
-	if err != nil {
-		return nil, err
-	}
+	defer h.Close()
+	cl := h.Ledger()
 	keys := map[string]*demonet.DemoKey{}
-	for _, id := range []string{"public-security", "civil-affairs", "realestate-window-01"} {
-		if keys[id], err = demonet.LoadKey(demonet.KeyDir(home), id); err != nil {
+	for _, id := range []string{"public-security", "civil-affairs", home.DemoWindow} {
+		if keys[id], err = h.DemoKey(id); err != nil {
 			return nil, err
 		}
 	}
-	trust := verifier.NewOnlineTrust(cl, 30*time.Second)
-	wk := keys["realestate-window-01"]
-	win, err := verifier.New(verifier.Config{Trust: trust, Window: wk.DID, KeyID: wk.KeyID, Key: wk.PrivateKey()})
-	if err != nil {
-		return nil, err
-	}
-	view, err := trust.Current(ctx)
+	wk := keys[home.DemoWindow]
+	window, _ := h.Window(home.DemoWindow)
+	win := window.Core()
+	view, err := window.Current(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -169,12 +152,14 @@ func Run(ctx context.Context, outDir string) (*Report, error) {
 	// 1. The departments issue with the issuer core (catalogue authorisation, schema, random
 	// status index, records without claim values); the citizen's wallet (sealed key store,
 	// a fresh holder key per credential) checks each against the ledger and keeps it.
-	wal, err := wallet.Init(filepath.Join(home, "wallet"), "20261125", nil)
+	citizen := h.Wallet()
+	if err := citizen.Setup("20261125"); err != nil {
+		return nil, err
+	}
+	wal, err := citizen.Core()
 	if err != nil {
 		return nil, err
 	}
-	defer wal.Close()
-	wal.Ledger = cl
 	deps := map[string]*issuer.Department{}
 	var creds []*issued
 	for _, fr := range item.Requests {
@@ -182,12 +167,11 @@ func Run(ctx context.Context, outDir string) (*Report, error) {
 		member := typ.Issuers[0]
 		dep := deps[member]
 		if dep == nil {
-			dk := keys[member]
-			if dep, err = issuer.Open(ctx, issuer.Config{ID: member, Key: dk.PrivateKey(), KeyID: dk.KeyID, Ledger: cl,
-				DBPath: filepath.Join(home, "issuer-"+member+".db")}); err != nil {
-				return nil, err
+			d, ok := h.Issuer(member)
+			if !ok {
+				return nil, fmt.Errorf("demo: no department %s", member)
 			}
-			defer dep.Close()
+			dep = d.Core()
 			deps[member] = dep
 		}
 		kid, err := wal.Keys.NewEd25519()
@@ -288,7 +272,7 @@ func Run(ctx context.Context, outDir string) (*Report, error) {
 	win.CloseSession() // the clerk is done: disclosed values dropped
 
 	// 5. The receipt is anchored; the citizen gets it with its inclusion proof.
-	if rep.Anchor, err = win.Anchor(ctx, cl); err != nil {
+	if rep.Anchor, err = window.Anchor(ctx); err != nil {
 		return nil, err
 	}
 	bundle, err := win.Receipt(rep.Verdict.ReceiptID)
@@ -299,7 +283,7 @@ func Run(ctx context.Context, outDir string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := verifier.CheckReceipt(ctx, bundle, trust, onLedger.Root); err == nil {
+	if _, err := verifier.CheckReceipt(ctx, bundle, window, onLedger.Root); err == nil {
 		rep.ReceiptOK = true
 	}
 	receiptQR, _ := bundle.Text()
@@ -325,7 +309,9 @@ func Run(ctx context.Context, outDir string) (*Report, error) {
 	if _, _, err := deps[mc.member].Revoke(ctx, mc.record); err != nil {
 		return nil, err
 	}
-	trust.Invalidate()
+	if _, err := window.Trust(ctx, true); err != nil { // read the ledger again
+		return nil, err
+	}
 	allowInvalid = true
 	req2, err := win.NewRequest(ctx, item.ID)
 	if err != nil {
@@ -336,21 +322,16 @@ func Run(ctx context.Context, outDir string) (*Report, error) {
 		return nil, err
 	}
 	rep.AfterRevoke = win.Verify(ctx, resp2)
-	snapPath := filepath.Join(home, "trust-snapshot.bin")
-	snap, err := cl.ExportFile(ctx, snapPath, 0)
+	// The window saves a fresh trust snapshot and goes offline on it.
+	info, err := window.SaveSnapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rep.LedgerHeight = snap.Height()
-	st, err := verifier.LoadSnapshot(snapPath, root, time.Now(), time.Hour)
-	if err != nil {
+	rep.LedgerHeight = info.Height
+	if _, err := window.SetOffline(ctx, true); err != nil {
 		return nil, err
 	}
-	off, err := verifier.New(verifier.Config{Trust: st, Window: wk.DID, KeyID: wk.KeyID, Key: wk.PrivateKey()})
-	if err != nil {
-		return nil, err
-	}
-	req3, err := off.NewRequest(ctx, item.ID)
+	req3, err := win.NewRequest(ctx, item.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -358,7 +339,7 @@ func Run(ctx context.Context, outDir string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep.OfflineRevoked = off.Verify(ctx, resp3)
+	rep.OfflineRevoked = win.Verify(ctx, resp3)
 
 	if outDir == "" {
 		return rep, nil
@@ -398,12 +379,12 @@ func Run(ctx context.Context, outDir string) (*Report, error) {
 	}
 	m.StatusListCredential = "status/" + mc.member + "-0.statuslist.jwt"
 	fs = append(fs, file{m.StatusListCredential, []byte(slc)})
-	snapBytes, err := os.ReadFile(snapPath)
+	snapBytes, err := os.ReadFile(window.SnapshotFile())
 	if err != nil {
 		return nil, err
 	}
 	m.TrustSnapshot = "trust/trust-snapshot.bin"
-	gen, _ := os.ReadFile(ledger.GenesisFile(home))
+	gen, _ := os.ReadFile(h.Genesis())
 	m.Genesis = "trust/genesis.json"
 	m.Receipt = "receipt/receipt.json"
 	fs = append(fs, file{m.TrustSnapshot, snapBytes}, file{m.Genesis, gen},
@@ -465,36 +446,4 @@ func statusListToken(ctx context.Context, cl *ledgerclient.Client, k *demonet.De
 		return "", err
 	}
 	return jws.Sign(map[string]any{"typ": "statuslist+jwt", "kid": k.KeyID}, b, jws.NewEd25519Signer(k.PrivateKey()))
-}
-
-// requestVerify is the wallet's check of the request QR: signature by the window key valid
-// at its issuance on the ledger, validity, and nothing asked beyond the registration.
-func requestVerify(ctx context.Context, body []byte, view *verifier.View) (*wire.Request, error) {
-	r, err := wire.Verify(body, func(kid string, at time.Time) (ed25519.PublicKey, error) {
-		k, err := did.AssertionKeyAt(ctx, view, kid, at)
-		if err != nil {
-			return nil, err
-		}
-		pk, _ := k.Key.(ed25519.PublicKey)
-		return pk, nil
-	}, time.Now(), 0)
-	if err != nil {
-		return nil, err
-	}
-	w, ok := view.Window(r.Window)
-	if !ok {
-		return nil, fmt.Errorf("demo: window %s not registered", r.Window)
-	}
-	allowed := map[string][]string{}
-	for _, si := range w.ServiceItems {
-		if si.ID == r.Item {
-			for _, fr := range si.Requests {
-				allowed[fr.Type] = fr.Fields
-			}
-		}
-	}
-	if over := wire.OverAsk(r, allowed); len(over) > 0 {
-		return nil, fmt.Errorf("demo: the window asks beyond its registration: %v", over)
-	}
-	return r, nil
 }

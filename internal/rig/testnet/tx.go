@@ -1,4 +1,4 @@
-package demonet
+package testnet
 
 import (
 	"context"
@@ -14,11 +14,12 @@ import (
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	coretypes "github.com/cometbft/cometbft/rpc/core/types"
 
+	"lianzheng/home/demonet"
 	"lianzheng/ledger"
 )
 
 // NewTx builds and signs a ledger transaction of k's DID key with a fresh random nonce.
-func NewTx(chainID string, k *DemoKey, typ string, body any) ([]byte, error) {
+func NewTx(chainID string, k *demonet.DemoKey, typ string, body any) ([]byte, error) {
 	b, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
@@ -95,7 +96,7 @@ func Submit(ctx context.Context, c *rpchttp.HTTP, tx []byte, opt SubmitOptions) 
 			// "not found" (not yet in a block) or RPC trouble: keep polling until the deadline
 			select {
 			case <-ctx.Done():
-				return nil, fmt.Errorf("demonet: tx %X not committed: %w", hash, ctx.Err())
+				return nil, fmt.Errorf("testnet: tx %X not committed: %w", hash, ctx.Err())
 			case <-time.After(opt.Poll):
 			}
 		}
@@ -114,7 +115,7 @@ func WaitForHeight(ctx context.Context, c *rpchttp.HTTP, h int64) error {
 			if err == nil {
 				err = errors.New("too slow")
 			}
-			return fmt.Errorf("demonet: waiting for height %d: %w (%v)", h, ctx.Err(), err)
+			return fmt.Errorf("testnet: waiting for height %d: %w (%v)", h, ctx.Err(), err)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}

@@ -1,4 +1,4 @@
-package demonet
+package testnet
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 
+	"lianzheng/home/demonet"
 	"lianzheng/internal/benchfloor"
 	"lianzheng/ledger"
 )
@@ -45,7 +46,7 @@ func reportLoad(b *testing.B, r *LoadResult, cpu time.Duration, validators int, 
 	b.ReportMetric(float64(r.Txs)/float64(max(r.Blocks, 1)), "tx/block")
 }
 
-func runBench(b *testing.B, chainID string, keys []*DemoKey, clients []*rpchttp.HTTP, timeoutCommit time.Duration) {
+func runBench(b *testing.B, chainID string, keys []*demonet.DemoKey, clients []*rpchttp.HTTP, timeoutCommit time.Duration) {
 	verifyCPU() // measured before the nodes are busy
 	b.Helper()
 	var total LoadResult
@@ -95,7 +96,7 @@ func BenchmarkEmbeddedSignedTx(b *testing.B) {
 // BenchmarkLoopbackTestnetSignedTx: the same load on 4 validators on loopback (in this
 // process), submitted round-robin to the four nodes.
 func BenchmarkLoopbackTestnetSignedTx(b *testing.B) {
-	tn, err := InitTestnet(b.TempDir(), TestnetOptions{Validators: 4})
+	tn, err := Init(b.TempDir(), Options{Validators: 4})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -124,8 +125,8 @@ func BenchmarkLoopbackTestnetSignedTx(b *testing.B) {
 	runBench(b, tn.ChainID, departmentKeys(tn.Consortium), clients, timeoutCommit)
 }
 
-func departmentKeys(c *Consortium) []*DemoKey {
-	var ks []*DemoKey
+func departmentKeys(c *demonet.Consortium) []*demonet.DemoKey {
+	var ks []*demonet.DemoKey
 	for _, m := range c.State.Members {
 		ks = append(ks, c.Key(m.ID))
 	}

@@ -1,4 +1,4 @@
-package demonet
+package testnet
 
 import (
 	"bytes"
@@ -41,7 +41,7 @@ func QueryProved(ctx context.Context, c *rpchttp.HTTP, chainID string, key []byt
 	for {
 		res, err := c.ABCIQueryWithOptions(ctx, ledger.QueryKey, key, rpcclient.ABCIQueryOptions{Height: height, Prove: true})
 		if err != nil {
-			return nil, fmt.Errorf("demonet: query: %w", err)
+			return nil, fmt.Errorf("testnet: query: %w", err)
 		}
 		r = res.Response
 		// The block store runs a few milliseconds ahead of the application's commit.
@@ -50,15 +50,15 @@ func QueryProved(ctx context.Context, c *rpchttp.HTTP, chainID string, key []byt
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("demonet: query %q at %d: %s: %w", key, height, r.Log, ctx.Err())
+			return nil, fmt.Errorf("testnet: query %q at %d: %s: %w", key, height, r.Log, ctx.Err())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
 	if r.Code != ledger.CodeOK {
-		return nil, fmt.Errorf("demonet: query %q: code %d: %s", key, r.Code, r.Log)
+		return nil, fmt.Errorf("testnet: query %q: code %d: %s", key, r.Code, r.Log)
 	}
 	if !bytes.Equal(r.Key, key) {
-		return nil, errors.New("demonet: query answered for another key")
+		return nil, errors.New("testnet: query answered for another key")
 	}
 	h1 := r.Height + 1
 	if err := WaitForHeight(ctx, c, h1); err != nil {
@@ -83,18 +83,18 @@ func QueryProved(ctx context.Context, c *rpchttp.HTTP, chainID string, key []byt
 func VerifiedHeader(ctx context.Context, c *rpchttp.HTTP, chainID string, h int64) (*cmttypes.Header, error) {
 	cm, err := c.Commit(ctx, &h)
 	if err != nil {
-		return nil, fmt.Errorf("demonet: commit %d: %w", h, err)
+		return nil, fmt.Errorf("testnet: commit %d: %w", h, err)
 	}
 	sh := cm.SignedHeader
 	if err := sh.ValidateBasic(chainID); err != nil {
-		return nil, fmt.Errorf("demonet: header %d: %w", h, err)
+		return nil, fmt.Errorf("testnet: header %d: %w", h, err)
 	}
 	var vals []*cmttypes.Validator
 	for page := 1; ; page++ {
 		p, pp := page, 100
 		vs, err := c.Validators(ctx, &h, &p, &pp)
 		if err != nil {
-			return nil, fmt.Errorf("demonet: validators %d: %w", h, err)
+			return nil, fmt.Errorf("testnet: validators %d: %w", h, err)
 		}
 		vals = append(vals, vs.Validators...)
 		if len(vals) >= vs.Total || len(vs.Validators) == 0 {
@@ -103,10 +103,10 @@ func VerifiedHeader(ctx context.Context, c *rpchttp.HTTP, chainID string, h int6
 	}
 	set := cmttypes.NewValidatorSet(vals)
 	if !bytes.Equal(set.Hash(), sh.ValidatorsHash) {
-		return nil, fmt.Errorf("demonet: header %d: validator set does not match the header", h)
+		return nil, fmt.Errorf("testnet: header %d: validator set does not match the header", h)
 	}
 	if err := set.VerifyCommitLight(chainID, sh.Commit.BlockID, h, sh.Commit); err != nil {
-		return nil, fmt.Errorf("demonet: header %d: %w", h, err)
+		return nil, fmt.Errorf("testnet: header %d: %w", h, err)
 	}
 	return sh.Header, nil
 }

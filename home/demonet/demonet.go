@@ -1,6 +1,9 @@
-// Package demonet makes demo consortium ledgers: the genesis of the demo consortium (the five
+// Package demonet is the demo consortium that a demo home runs: its genesis (the five
 // departments, the credential-type catalogue and the real-estate window of the embedded
-// assets catalogue), a one-call embedded node home, and a multi-validator loopback testnet.
+// assets catalogue), the departments' and windows' demo keys, and a one-call embedded
+// single-validator node home (InitEmbedded). It is production code of the demo: the app and
+// `lz demo` create their ledger with it. Multi-validator loopback testnets, built on the same
+// consortium, are a test rig (internal/rig/testnet).
 //
 // Demo departments and windows get fresh Ed25519 DID keys at every init. Their private keys
 // are written UNSEALED to <home>/demo-keys/<id>.json (mode 0600) and every file says so in
@@ -278,5 +281,20 @@ func window(w assets.Window) ledger.Window {
 	return out
 }
 
-// errExists reports a directory that already holds a node home.
-var errExists = errors.New("already initialised")
+// ErrExists reports a directory that already holds a node home (or a testnet).
+var ErrExists = errors.New("already initialised")
+
+// Install writes the consortium's genesis into each node home and its demo keys into keyDir
+// (see WriteKeys).
+func (c *Consortium) Install(homes []string, keyDir string) error {
+	doc, err := c.Genesis()
+	if err != nil {
+		return err
+	}
+	for _, h := range homes {
+		if err := ledger.WriteGenesis(h, doc); err != nil {
+			return err
+		}
+	}
+	return WriteKeys(keyDir, c.KeyList())
+}

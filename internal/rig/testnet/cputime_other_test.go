@@ -1,6 +1,6 @@
 //go:build !linux
 
-package demonet
+package testnet
 
 import "time"
 

@@ -1,0 +1,193 @@
+package home
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"lianzheng/credential/wire"
+	"lianzheng/internal/keystore"
+	"lianzheng/wallet"
+)
+
+// ErrLocked reports a wallet call before the wallet was set up or unlocked.
+var ErrLocked = errors.New("wallet locked")
+
+// Citizen is the citizen's wallet kept in a directory: created with a PIN (Setup) or opened
+// with it (Unlock), reading the ledger through the view it was given. Its methods are what
+// the citizen's screens and commands call.
+type Citizen struct {
+	dir    string
+	ledger wallet.Ledger // the online client or a verified trust snapshot; nil: none
+	ks     *keystore.Options
+	// insecureHTTP: the demo's issuers listen on loopback http
+	insecureHTTP bool
+
+	mu sync.Mutex
+	w  *wallet.Wallet
+}
+
+// NewCitizen is the wallet in dir reading the ledger through l (the online ledger client or a
+// verified trust snapshot; nil: none, and receiving, status checks and presenting fail), with
+// o's key-store settings. Nothing is opened until Setup or Unlock.
+func NewCitizen(dir string, l wallet.Ledger, o *Options) *Citizen {
+	c := &Citizen{dir: dir, ledger: l}
+	if o != nil {
+		c.ks = o.Keystore
+	}
+	return c
+}
+
+// Core is the unlocked wallet core (ErrLocked before Setup or Unlock).
+func (c *Citizen) Core() (*wallet.Wallet, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.w == nil {
+		return nil, ErrLocked
+	}
+	return c.w, nil
+}
+
+// Ready reports whether the wallet exists and whether it is unlocked.
+func (c *Citizen) Ready() (exists, unlocked bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return keystore.Exists(filepath.Join(c.dir, "keys")), c.w != nil
+}
+
+// Setup creates the wallet sealed with pin and leaves it unlocked.
+func (c *Citizen) Setup(pin string) error {
+	if err := os.MkdirAll(c.dir, 0o700); err != nil {
+		return err
+	}
+	w, err := wallet.Init(c.dir, pin, &wallet.Options{Keystore: c.ks})
+	if err != nil {
+		return err
+	}
+	c.opened(w)
+	return nil
+}
+
+// Unlock opens the wallet with its PIN.
+func (c *Citizen) Unlock(pin string) error {
+	w, err := wallet.Open(c.dir, &wallet.Options{Keystore: c.ks})
+	if err != nil {
+		return err
+	}
+	if err := w.Unlock(pin); err != nil {
+		w.Close()
+		return err
+	}
+	c.opened(w)
+	return nil
+}
+
+func (c *Citizen) opened(w *wallet.Wallet) {
+	w.Ledger = c.ledger
+	c.mu.Lock()
+	old := c.w
+	c.w = w
+	c.mu.Unlock()
+	if old != nil {
+		old.Close()
+	}
+}
+
+// Close locks and closes the wallet (Unlock opens it again).
+func (c *Citizen) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.w == nil {
+		return nil
+	}
+	err := c.w.Close()
+	c.w = nil
+	return err
+}
+
+// List lists the credentials with their status.
+func (c *Citizen) List(ctx context.Context) ([]wallet.Item, error) {
+	w, err := c.Core()
+	if err != nil {
+		return nil, err
+	}
+	return w.List(ctx)
+}
+
+// Detail is one credential with its claims.
+func (c *Citizen) Detail(ctx context.Context, id string) (*wallet.Item, error) {
+	w, err := c.Core()
+	if err != nil {
+		return nil, err
+	}
+	return w.Detail(ctx, id)
+}
+
+// Receive redeems a credential offer with its PIN.
+func (c *Citizen) Receive(ctx context.Context, offer, pin string) ([]*wallet.Credential, error) {
+	w, err := c.Core()
+	if err != nil {
+		return nil, err
+	}
+	return w.Receive(ctx, offer, pin, &wallet.ReceiveOptions{InsecureHTTP: c.insecureHTTP})
+}
+
+// PlanRequest reads a window's request and plans the answer for the consent screen.
+func (c *Citizen) PlanRequest(ctx context.Context, text string) (*wallet.Plan, error) {
+	w, err := c.Core()
+	if err != nil {
+		return nil, err
+	}
+	return w.PlanRequest(ctx, text)
+}
+
+// Present builds the consented answer.
+func (c *Citizen) Present(ctx context.Context, p *wallet.Plan) (*wallet.Response, error) {
+	w, err := c.Core()
+	if err != nil {
+		return nil, err
+	}
+	return w.Present(ctx, p, nil)
+}
+
+// History is the access history: who saw which fields, when and why.
+func (c *Citizen) History() ([]wallet.HistoryEntry, error) {
+	w, err := c.Core()
+	if err != nil {
+		return nil, err
+	}
+	return w.Store.History()
+}
+
+// ImportReceipt checks a window's receipt (LZ1E QR text, JSON or file contents) and attaches
+// it to the matching access record, marking it verified when its anchor is found on the
+// ledger (online only).
+func (c *Citizen) ImportReceipt(ctx context.Context, text string) (*wallet.HistoryEntry, error) {
+	w, err := c.Core()
+	if err != nil {
+		return nil, err
+	}
+	b, err := wire.ParseReceiptBundle([]byte(text))
+	if err != nil {
+		return nil, err
+	}
+	anchors, _ := c.ledger.(wallet.Anchors)
+	return w.ImportReceipt(ctx, b, anchors)
+}
+
+// Restore installs the backup into the (empty) wallet directory; the citizen then unlocks it.
+func (c *Citizen) Restore(path, passphrase string) error {
+	c.Close()
+	return wallet.Restore(path, passphrase, c.dir)
+}
+
+// Backup writes an encrypted backup of the wallet to path.
+func (c *Citizen) Backup(path, passphrase string) error {
+	w, err := c.Core()
+	if err != nil {
+		return err
+	}
+	return w.Backup(path, passphrase)
+}
