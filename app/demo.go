@@ -18,6 +18,7 @@ import (
 	"lianzheng/issuer"
 	"lianzheng/issuer/oid4vci"
 	"lianzheng/ledger"
+	ledgernode "lianzheng/ledger/node"
 	"lianzheng/ledgerclient"
 	"lianzheng/qr"
 	"lianzheng/verifier"
@@ -55,7 +56,7 @@ func StartDemo(ctx context.Context, home string, o *DemoOptions) (*Services, err
 		o = &DemoOptions{}
 	}
 	node := filepath.Join(home, "node")
-	if _, err := os.Stat(ledger.GenesisFile(node)); err != nil {
+	if _, err := os.Stat(ledgernode.GenesisFile(node)); err != nil {
 		if err := os.MkdirAll(home, 0o700); err != nil {
 			return nil, err
 		}
@@ -64,7 +65,7 @@ func StartDemo(ctx context.Context, home string, o *DemoOptions) (*Services, err
 			return nil, fmt.Errorf("app: init demo ledger: %w", err)
 		}
 	}
-	n, err := ledger.StartHomeNode(ctx, node, nil)
+	n, err := ledgernode.StartHomeNode(ctx, node, nil)
 	if err != nil {
 		return nil, fmt.Errorf("app: start demo ledger: %w", err)
 	}
@@ -76,7 +77,7 @@ func StartDemo(ctx context.Context, home string, o *DemoOptions) (*Services, err
 	}
 	fail := func(err error) (*Services, error) { closeAll(); return nil, err }
 
-	root, err := ledgerclient.GenesisRootFile(ledger.GenesisFile(node))
+	root, err := ledgerclient.GenesisRootFile(ledgernode.GenesisFile(node))
 	if err != nil {
 		return fail(err)
 	}

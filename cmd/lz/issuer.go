@@ -23,7 +23,7 @@ import (
 	"lianzheng/internal/keystore"
 	"lianzheng/issuer"
 	"lianzheng/issuer/oid4vci"
-	"lianzheng/ledger"
+	ledgernode "lianzheng/ledger/node"
 	"lianzheng/ledgerclient"
 )
 
@@ -200,11 +200,11 @@ func issuerInit(args []string, out io.Writer) error {
 	keyDir := ""
 	switch {
 	case *ledgerHome != "":
-		*genesis = ledger.GenesisFile(*ledgerHome)
+		*genesis = ledgernode.GenesisFile(*ledgerHome)
 		keyDir = demonet.KeyDir(*ledgerHome)
 		if *f.node == "" {
-			if c, err := ledger.LoadConfig(*ledgerHome); err == nil {
-				*f.node = ledger.RPCURL(c.RPC.ListenAddress)
+			if c, err := ledgernode.LoadConfig(*ledgerHome); err == nil {
+				*f.node = ledgernode.RPCURL(c.RPC.ListenAddress)
 			}
 		}
 	case *genesis != "" && *demoKey != "":

@@ -13,7 +13,7 @@ import (
 
 	"lianzheng/credential"
 	"lianzheng/internal/demonet"
-	"lianzheng/ledger"
+	ledgernode "lianzheng/ledger/node"
 	"lianzheng/ledgerclient"
 	"lianzheng/qr"
 	"lianzheng/verifier"
@@ -74,17 +74,17 @@ func (w *windowFlags) register(fs interface {
 }
 
 func (w *windowFlags) client() (*ledgerclient.Client, ledgerclient.TrustRoot, error) {
-	root, err := ledgerclient.GenesisRootFile(ledger.GenesisFile(w.home))
+	root, err := ledgerclient.GenesisRootFile(ledgernode.GenesisFile(w.home))
 	if err != nil {
 		return nil, root, err
 	}
 	addr := w.node
 	if addr == "" {
-		c, err := ledger.LoadConfig(w.home)
+		c, err := ledgernode.LoadConfig(w.home)
 		if err != nil {
 			return nil, root, err
 		}
-		addr = ledger.RPCURL(c.RPC.ListenAddress)
+		addr = ledgernode.RPCURL(c.RPC.ListenAddress)
 	} else {
 		addr = rpcAddress(addr)
 	}
@@ -103,7 +103,7 @@ func (w *windowFlags) open() (*verifier.Verifier, *ledgerclient.Client, error) {
 	var trust verifier.Trust
 	var cl *ledgerclient.Client
 	if w.snapshot != "" {
-		root, err := ledgerclient.GenesisRootFile(ledger.GenesisFile(w.home))
+		root, err := ledgerclient.GenesisRootFile(ledgernode.GenesisFile(w.home))
 		if err != nil {
 			return nil, nil, err
 		}

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"lianzheng/ledger"
+	ledgernode "lianzheng/ledger/node"
 	"lianzheng/ledgerclient"
 	"lianzheng/qr"
 	"lianzheng/wallet"
@@ -63,14 +63,14 @@ func (f *walletFlags) ledgerClient() (*ledgerclient.Client, error) {
 	gen, addr := f.genesis, f.node
 	if f.ledgerHome != "" {
 		if gen == "" {
-			gen = ledger.GenesisFile(f.ledgerHome)
+			gen = ledgernode.GenesisFile(f.ledgerHome)
 		}
 		if addr == "" {
-			c, err := ledger.LoadConfig(f.ledgerHome)
+			c, err := ledgernode.LoadConfig(f.ledgerHome)
 			if err != nil {
 				return nil, err
 			}
-			addr = ledger.RPCURL(c.RPC.ListenAddress)
+			addr = ledgernode.RPCURL(c.RPC.ListenAddress)
 		}
 	}
 	if gen == "" && addr == "" {
@@ -110,7 +110,7 @@ func (f *walletFlags) open(needLedger bool) (*wallet.Wallet, *ledgerclient.Clien
 	case f.snapshot != "":
 		gen := f.genesis
 		if gen == "" && f.ledgerHome != "" {
-			gen = ledger.GenesisFile(f.ledgerHome)
+			gen = ledgernode.GenesisFile(f.ledgerHome)
 		}
 		root, err := ledgerclient.GenesisRootFile(gen)
 		if err != nil {

@@ -9,7 +9,7 @@ import (
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 
 	"lianzheng/internal/benchfloor"
-	"lianzheng/ledger"
+	"lianzheng/ledger/node"
 )
 
 // benchTxs is the load of one benchmark iteration.
@@ -104,7 +104,7 @@ func BenchmarkLoopbackTestnetSignedTx(b *testing.B) {
 	var clients []*rpchttp.HTTP
 	var timeoutCommit time.Duration
 	for _, nd := range tn.Nodes {
-		n, err := ledger.StartHomeNode(ctx, nd.Home, nil)
+		n, err := node.StartHomeNode(ctx, nd.Home, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -30,6 +30,7 @@ import (
 	"lianzheng/assets"
 	"lianzheng/did"
 	"lianzheng/ledger"
+	"lianzheng/ledger/node"
 )
 
 // DemoApprovals is params.approvals of the demo consortium: 3 of its 5 members.
@@ -251,7 +252,7 @@ func NewConsortium(chainID string, genesisTime time.Time, validators map[string]
 
 // Genesis returns the CometBFT genesis document.
 func (c *Consortium) Genesis() (*cmttypes.GenesisDoc, error) {
-	return ledger.NewGenesis(c.ChainID, c.GenesisTime, c.State)
+	return node.NewGenesis(c.ChainID, c.GenesisTime, c.State)
 }
 
 func text(t assets.Text) ledger.Text { return ledger.Text{Zh: t.Zh, En: t.En} }

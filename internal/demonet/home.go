@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"lianzheng/assets"
-	"lianzheng/ledger"
+	"lianzheng/ledger/node"
 )
 
 // Default chain ids.
@@ -35,7 +35,7 @@ type EmbeddedOptions struct {
 }
 
 func isHome(dir string) bool {
-	_, err := os.Stat(ledger.GenesisFile(dir))
+	_, err := os.Stat(node.GenesisFile(dir))
 	return err == nil
 }
 
@@ -43,7 +43,7 @@ func isHome(dir string) bool {
 // local timeouts and free loopback ports, keys, genesis.json with the demo consortium, and
 // the unsealed demo keys of every department and window under <home>/demo-keys. It refuses
 // a directory that already holds a genesis.
-func InitEmbedded(home string, opt EmbeddedOptions) (*Consortium, *ledger.HomeInfo, error) {
+func InitEmbedded(home string, opt EmbeddedOptions) (*Consortium, *node.HomeInfo, error) {
 	if isHome(home) {
 		return nil, nil, fmt.Errorf("demonet: %s: %w", home, errExists)
 	}
@@ -58,9 +58,9 @@ func InitEmbedded(home string, opt EmbeddedOptions) (*Consortium, *ledger.HomeIn
 	if opt.Now.IsZero() {
 		opt.Now = time.Now()
 	}
-	info, err := ledger.InitHome(home, ledger.HomeOptions{
+	info, err := node.InitHome(home, node.HomeOptions{
 		Moniker: "lianzheng-embedded", RPCListen: opt.RPCListen, P2PListen: opt.P2PListen,
-		Timing: ledger.TimingEmbedded, EmptyBlocksInterval: opt.EmptyBlocksInterval, LogLevel: opt.LogLevel,
+		Timing: node.TimingEmbedded, EmptyBlocksInterval: opt.EmptyBlocksInterval, LogLevel: opt.LogLevel,
 	})
 	if err != nil {
 		return nil, nil, err
@@ -81,7 +81,7 @@ func writeGenesisAndKeys(c *Consortium, homes []string, keyHome string) error {
 		return err
 	}
 	for _, h := range homes {
-		if err := ledger.WriteGenesis(h, doc); err != nil {
+		if err := node.WriteGenesis(h, doc); err != nil {
 			return err
 		}
 	}
@@ -95,7 +95,7 @@ type TestnetOptions struct {
 	// BasePort: node i listens for p2p on BasePort+10*i and for RPC on BasePort+10*i+1
 	// (26656 gives node0 CometBFT's usual ports). 0 picks free loopback ports.
 	BasePort            int
-	Timing              ledger.Timing // default ledger.TimingLoopback
+	Timing              node.Timing   // default node.TimingLoopback
 	EmptyBlocksInterval time.Duration // heartbeat when idle (default 1 s; negative: none)
 	LogLevel            string
 	Now                 time.Time
@@ -144,8 +144,8 @@ func InitTestnet(dir string, opt TestnetOptions) (*Testnet, error) {
 	} else if opt.EmptyBlocksInterval < 0 {
 		opt.EmptyBlocksInterval = 0
 	}
-	if opt.Timing == ledger.TimingEmbedded {
-		opt.Timing = ledger.TimingLoopback
+	if opt.Timing == node.TimingEmbedded {
+		opt.Timing = node.TimingLoopback
 	}
 	if opt.Now.IsZero() {
 		opt.Now = time.Now()
@@ -171,10 +171,10 @@ func InitTestnet(dir string, opt TestnetOptions) (*Testnet, error) {
 			p2p = net.JoinHostPort("127.0.0.1", strconv.Itoa(opt.BasePort+10*i))
 			rpc = net.JoinHostPort("127.0.0.1", strconv.Itoa(opt.BasePort+10*i+1))
 		} else {
-			if p2p, err = ledger.FreeLoopbackAddr(); err != nil {
+			if p2p, err = node.FreeLoopbackAddr(); err != nil {
 				return nil, err
 			}
-			if rpc, err = ledger.FreeLoopbackAddr(); err != nil {
+			if rpc, err = node.FreeLoopbackAddr(); err != nil {
 				return nil, err
 			}
 		}
@@ -188,7 +188,7 @@ func InitTestnet(dir string, opt TestnetOptions) (*Testnet, error) {
 	vals := map[string][]byte{}
 	for i := range tn.Nodes {
 		n := &tn.Nodes[i]
-		info, err := ledger.InitHome(n.Home, ledger.HomeOptions{Moniker: n.Member, RPCListen: n.RPC, P2PListen: n.P2P,
+		info, err := node.InitHome(n.Home, node.HomeOptions{Moniker: n.Member, RPCListen: n.RPC, P2PListen: n.P2P,
 			Timing: opt.Timing, EmptyBlocksInterval: opt.EmptyBlocksInterval, Loopback: true, LogLevel: opt.LogLevel})
 		if err != nil {
 			return nil, err
@@ -206,7 +206,7 @@ func InitTestnet(dir string, opt TestnetOptions) (*Testnet, error) {
 				peers = append(peers, o.NodeID+"@"+o.P2P)
 			}
 		}
-		if _, err := ledger.InitHome(n.Home, ledger.HomeOptions{Moniker: n.Member, RPCListen: n.RPC, P2PListen: n.P2P,
+		if _, err := node.InitHome(n.Home, node.HomeOptions{Moniker: n.Member, RPCListen: n.RPC, P2PListen: n.P2P,
 			PersistentPeers: peers, Timing: opt.Timing, EmptyBlocksInterval: opt.EmptyBlocksInterval, Loopback: true,
 			LogLevel: opt.LogLevel}); err != nil {
 			return nil, err

@@ -35,6 +35,7 @@ import (
 	"lianzheng/internal/demonet"
 	"lianzheng/issuer"
 	"lianzheng/ledger"
+	ledgernode "lianzheng/ledger/node"
 	"lianzheng/ledgerclient"
 	"lianzheng/qr"
 	"lianzheng/verifier"
@@ -131,7 +132,7 @@ func Run(ctx context.Context, outDir string) (*Report, error) {
 		Now: start.Add(-time.Hour)}); err != nil {
 		return nil, err
 	}
-	node, err := ledger.StartHomeNode(ctx, home, nil)
+	node, err := ledgernode.StartHomeNode(ctx, home, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +140,7 @@ func Run(ctx context.Context, outDir string) (*Report, error) {
 	if err := node.WaitForHeight(ctx, 2); err != nil {
 		return nil, err
 	}
-	root, err := ledgerclient.GenesisRootFile(ledger.GenesisFile(home))
+	root, err := ledgerclient.GenesisRootFile(ledgernode.GenesisFile(home))
 	if err != nil {
 		return nil, err
 	}
@@ -403,7 +404,7 @@ func Run(ctx context.Context, outDir string) (*Report, error) {
 		return nil, err
 	}
 	m.TrustSnapshot = "trust/trust-snapshot.bin"
-	gen, _ := os.ReadFile(ledger.GenesisFile(home))
+	gen, _ := os.ReadFile(ledgernode.GenesisFile(home))
 	m.Genesis = "trust/genesis.json"
 	m.Receipt = "receipt/receipt.json"
 	fs = append(fs, file{m.TrustSnapshot, snapBytes}, file{m.Genesis, gen},
@@ -449,7 +450,7 @@ func statusListToken(ctx context.Context, cl *ledgerclient.Client, k *demonet.De
 			i += 3 - i%4
 			continue
 		}
-		if s := ledgerclient.StatusAt(raw, i); s != 0 {
+		if s, err := ledger.StatusAt(raw, i); err == nil && s != 0 {
 			if err := l.Set(i, uint8(s)); err != nil {
 				return "", err
 			}
