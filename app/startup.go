@@ -14,7 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"lianzheng/ledger/node"
+	ledgernode "lianzheng/ledger/node"
 )
 
 // Startup is the app's first frame: a splash (链证通, "正在启动演示账本…" and an infinite
@@ -115,7 +115,7 @@ func (s *Startup) Start(start func(ctx context.Context) (*Services, error)) {
 // StartDemo starts the embedded demo ledger in home (StartDemo), saying on the splash when
 // this is the first start and the demo is being created.
 func (s *Startup) StartDemo(home string, o *DemoOptions) {
-	if _, err := os.Stat(node.GenesisFile(filepath.Join(home, "node"))); err != nil {
+	if _, err := os.Stat(ledgernode.GenesisFile(filepath.Join(home, "node"))); err != nil {
 		s.SetStatus(T("startup.first"))
 	}
 	s.Start(func(ctx context.Context) (*Services, error) {
