@@ -21,7 +21,7 @@ import (
 
 	"lianzheng/internal/benchfloor"
 	"lianzheng/issuer"
-	"lianzheng/ledger"
+	ledgernode "lianzheng/ledger/node"
 	"lianzheng/verifier"
 )
 
@@ -173,7 +173,7 @@ func benchUI(b *testing.B, a fyne.App, w fyne.Window, svc *Services, role string
 // BenchmarkReadyFrame: from a demo home made before (a second start of the app), StartDemo —
 // the embedded ledger, the window's verifier, the demo departments' issuers and OpenID4VCI
 // services, the wallet core — and the first frame of the window role's screen with its service
-// items and trust age read from the ledger; against the floor of ledger.StartHomeNode alone on
+// items and trust age read from the ledger; against the floor of ledgernode.StartHomeNode alone on
 // the same home. So the ratio is what the app adds to starting CometBFT. Stopping is timed
 // apart (ours: Services.Close; floor: Node.Stop) and not in the ratio. Each iteration starts
 // a ledger twice: -benchtime 3x to 5x is plenty.
@@ -216,7 +216,7 @@ func BenchmarkReadyFrame(b *testing.B) {
 	}
 	floor := func() time.Duration {
 		t0 := time.Now()
-		n, err := ledger.StartHomeNode(ctx, filepath.Join(dir, "node"), nil)
+		n, err := ledgernode.StartHomeNode(ctx, filepath.Join(dir, "node"), nil)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -15,7 +15,7 @@ import (
 	"lianzheng/home/demonet"
 	"lianzheng/internal/keystore"
 	"lianzheng/issuer"
-	"lianzheng/ledger"
+	ledgernode "lianzheng/ledger/node"
 	"lianzheng/ledgerclient"
 )
 
@@ -36,7 +36,7 @@ type Options struct {
 // Home is a running demo home: the embedded ledger and the services bound to it.
 type Home struct {
 	nodeDir string
-	node    *ledger.Node
+	node    *ledgernode.Node
 	client  *ledgerclient.Client
 	root    ledgerclient.TrustRoot
 	issuers map[string]*Department
@@ -84,14 +84,14 @@ func OpenDemo(ctx context.Context, dir string, o *Options) (*Home, error) {
 			return nil, fmt.Errorf("home: init demo ledger: %w", err)
 		}
 	}
-	n, err := ledger.StartHomeNode(ctx, h.nodeDir, nodeLogger(o.Log))
+	n, err := ledgernode.StartHomeNode(ctx, h.nodeDir, nodeLogger(o.Log))
 	if err != nil {
 		return nil, fmt.Errorf("home: start demo ledger: %w", err)
 	}
 	h.node = n
 	fail := func(err error) (*Home, error) { h.Close(); return nil, err }
 
-	l := Ledger{Genesis: ledger.GenesisFile(h.nodeDir), Node: n.RPCAddress()}
+	l := Ledger{Genesis: ledgernode.GenesisFile(h.nodeDir), Node: n.RPCAddress()}
 	if h.root, err = l.Root(); err != nil {
 		return fail(err)
 	}
@@ -142,7 +142,7 @@ func (h *Home) Ledger() *ledgerclient.Client { return h.client }
 func (h *Home) TrustRoot() ledgerclient.TrustRoot { return h.root }
 
 // Genesis is the path of the consortium's genesis.json.
-func (h *Home) Genesis() string { return ledger.GenesisFile(h.nodeDir) }
+func (h *Home) Genesis() string { return ledgernode.GenesisFile(h.nodeDir) }
 
 // DemoKey is the unsealed demo key of a department or window of the demo consortium (for
 // demos and tests that sign on their behalf).

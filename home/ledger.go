@@ -8,7 +8,7 @@ import (
 
 	cmtlog "github.com/cometbft/cometbft/libs/log"
 
-	"lianzheng/ledger"
+	ledgernode "lianzheng/ledger/node"
 	"lianzheng/ledgerclient"
 )
 
@@ -26,7 +26,7 @@ type Ledger struct {
 
 func (l Ledger) genesis() string {
 	if l.Genesis == "" && l.NodeHome != "" {
-		return ledger.GenesisFile(l.NodeHome)
+		return ledgernode.GenesisFile(l.NodeHome)
 	}
 	return l.Genesis
 }
@@ -41,11 +41,11 @@ func (l Ledger) node() (string, error) {
 	if l.NodeHome == "" {
 		return "", fmt.Errorf("home: %w: no node address", ErrNoLedger)
 	}
-	c, err := ledger.LoadConfig(l.NodeHome)
+	c, err := ledgernode.LoadConfig(l.NodeHome)
 	if err != nil {
 		return "", err
 	}
-	return ledger.RPCURL(c.RPC.ListenAddress), nil
+	return ledgernode.RPCURL(c.RPC.ListenAddress), nil
 }
 
 // Root reads the trust root.

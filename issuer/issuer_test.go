@@ -199,7 +199,11 @@ func TestStatusChanges(t *testing.T) {
 	}
 	status := func() int {
 		b, _ := l.StatusList(ctx, "civil-affairs", 0)
-		return ledgerclient.StatusAt(b, is.Record.StatusIndex)
+		s, err := ledger.StatusAt(b, is.Record.StatusIndex)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
 	}
 	steps := []struct {
 		f     func(context.Context, string) (*issuer.Record, *ledgerclient.TxResult, error)

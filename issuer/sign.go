@@ -3,9 +3,6 @@ package issuer
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -49,33 +46,32 @@ func signW3C(cred map[string]any, kid string, signer jws.Signer, created time.Ti
 }
 
 // submit signs a ledger transaction with the department's signer (no raw key needed) and
-// has the client broadcast and confirm it (ledgerclient.NewEnvelope's format).
+// has the client broadcast and confirm it.
 func (d *Department) submit(ctx context.Context, signer jws.Signer, kid, txType string, body any) (*ledgerclient.TxResult, error) {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return nil, err
-	}
-	var n [16]byte
-	if _, err := rand.Read(n[:]); err != nil {
-		return nil, err
-	}
-	env := &ledger.Envelope{V: ledger.TxVersion, Chain: d.ledger.ChainID(), Type: txType, Signer: kid,
-		Nonce: base64.RawURLEncoding.EncodeToString(n[:]), Body: b}
-	in, err := env.SigningBytes()
-	if err != nil {
-		return nil, err
-	}
-	sig, err := signer.Sign(in)
-	if err != nil {
-		return nil, fmt.Errorf("issuer: sign transaction: %w", err)
-	}
-	if !ed25519.Verify(signer.Public().(ed25519.PublicKey), in, sig) {
-		return nil, fmt.Errorf("issuer: signer produced an invalid signature")
-	}
-	env.Sig = base64.RawURLEncoding.EncodeToString(sig)
-	tx, err := env.Bytes()
+	_, tx, err := ledger.NewEnvelope(d.ledger.ChainID(), txType, body, txSigner{kid: kid, s: signer})
 	if err != nil {
 		return nil, err
 	}
 	return d.ledger.SubmitRaw(ctx, txType, tx)
+}
+
+// txSigner is the department's signer as a ledger.Signer. It checks every signature it
+// makes: a sealed key store's signer that produced a bad one would have the transaction
+// refused by the ledger only after a round trip.
+type txSigner struct {
+	kid string
+	s   jws.Signer
+}
+
+func (t txSigner) DIDURL() string { return t.kid }
+
+func (t txSigner) Sign(msg []byte) ([]byte, error) {
+	sig, err := t.s.Sign(msg)
+	if err != nil {
+		return nil, fmt.Errorf("issuer: sign transaction: %w", err)
+	}
+	if pub, ok := t.s.Public().(ed25519.PublicKey); !ok || !ed25519.Verify(pub, msg, sig) {
+		return nil, fmt.Errorf("issuer: signer produced an invalid signature")
+	}
+	return sig, nil
 }

@@ -61,7 +61,7 @@ func decodeCanonical(tx []byte) *Envelope {
 // decodeEnvelopeStrict is DecodeEnvelope by the strict walk alone.
 func decodeEnvelopeStrict(tx []byte) (*Envelope, error) {
 	var e Envelope
-	if err := strictUnmarshal(tx, &e); err != nil {
+	if err := DecodeStrict(tx, &e); err != nil {
 		return nil, fmt.Errorf("envelope: %v", err)
 	}
 	canon, err := json.Marshal(&e)
@@ -74,11 +74,11 @@ func decodeEnvelopeStrict(tx []byte) (*Envelope, error) {
 	return &e, nil
 }
 
-// strictUnmarshal decodes one JSON value into v, refusing duplicate members, members that
+// DecodeStrict decodes one JSON value into v, refusing duplicate members, members that
 // are not spelled exactly as a json tag of v's type (encoding/json would match them
 // case-insensitively or ignore them), nesting beyond maxJSONDepth and trailing data.
 // json.RawMessage fields are checked for well-formedness only; decode them strictly later.
-func strictUnmarshal(data []byte, v any) error {
+func DecodeStrict(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	if err := walkStrict(dec, reflect.TypeOf(v), 0); err != nil {
@@ -153,14 +153,14 @@ func walkStrict(dec *json.Decoder, t reflect.Type, depth int) error {
 			}
 			k, _ := kt.(string)
 			if seen[k] {
-				return fmt.Errorf("duplicate member %s", quote(k))
+				return fmt.Errorf("duplicate member %s", Quote(k))
 			}
 			seen[k] = true
 			var ft reflect.Type
 			if t != nil {
 				var ok bool
 				if ft, ok = fields[k]; !ok {
-					return fmt.Errorf("unknown member %s", quote(k))
+					return fmt.Errorf("unknown member %s", Quote(k))
 				}
 			}
 			if err := walkStrict(dec, ft, depth+1); err != nil {
@@ -249,8 +249,8 @@ func computeJSONFields(t reflect.Type) map[string]reflect.Type {
 	return out
 }
 
-// quote quotes untrusted text for a log message, truncated.
-func quote(s string) string {
+// Quote quotes untrusted text for a log or error message, truncated to 80 bytes.
+func Quote(s string) string {
 	if len(s) > 80 {
 		return strconv.Quote(s[:80]) + "…"
 	}

@@ -1,24 +1,23 @@
-// Package ledger is the consortium ledger's state machine: a CometBFT v0.38 ABCI++
-// application whose state lives in an IAVL tree (every committed version kept), so that
-// every query can carry an ICS23 existence or non-existence proof against a block's AppHash.
+// Package ledger is the consortium ledger's data model: what every party that reads or
+// writes the ledger shares, and nothing that runs it. It imports no CometBFT code, so a
+// wallet, a window or an issuer links the model and ledgerclient, never a validator.
 //
-// Design. The departments (members) run the validators. State holds no personal data:
-// member records, did:lz DID key histories, the credential-type catalogue, registered
-// windows, proposals, 2-bit status lists (chunked, written lazily) and receipt anchors. Every
-// change is a signed Envelope (types.go). A transaction is executed against an overlay of
-// the state and reaches the tree only if it succeeds, in sorted key order, so the AppHash
-// is a deterministic function of genesis and the blocks. Governance (members, catalogue,
-// windows, params) needs k-of-n member approvals and applies atomically at the k-th one.
-// CheckTx runs the same code as FinalizeBlock against the last committed state and time.
+// Design. State holds no personal data: member records, did:lz DID key histories, the
+// credential-type catalogue, registered windows, proposals, 2-bit status lists (chunked)
+// and receipt anchors. This package defines them (types.go), the state keys and query
+// paths, the result codes, the limits, the status values and the one reading and writing
+// of a 2-bit entry (status.go), lookups over the model (lookup.go), the genesis state and
+// its validation (genesis.go), and the signed transaction Envelope: its construction by a
+// Signer (a DID URL and a signing function, so a sealed key store signs without handing
+// out its key; envelope.go) and its strict decoding (decode.go). The ABCI++ state machine
+// over IAVL is ledger/chain; the CometBFT node runner and node homes are ledger/node.
 //
-// Threats addressed. Forged or replayed transactions: Ed25519 signatures over a domain-tagged
-// canonical envelope bound to the chain id, by a key valid at the block time (never a
-// compromised one), and a per-signer nonce stored forever. Malleability: only the canonical
-// wire form is accepted, so one signed envelope has one transaction hash. Parser confusion:
-// bodies are decoded strictly (exact member names, no duplicates or unknown members,
-// bounded depth and size). A single member cannot change the consortium, deactivate
-// another department, or write another member's status lists. Invalid input never panics
-// the node: handlers recover per transaction and per ABCI call, and answer with a stable
-// result code and an English message. Proofs for state at height H verify against header
-// H+1, whose AppHash is signed by more than 2/3 of the validators.
+// Threats addressed. Forged or replayed transactions: Ed25519 signatures over a domain-
+// tagged canonical envelope bound to the chain id (SigDomain), with a fresh random 128-bit
+// nonce per envelope (the state machine stores every nonce forever). Malleability: only the
+// canonical wire form decodes (DecodeEnvelope), so one signed envelope has one transaction
+// hash. Parser confusion: bodies and genesis are decoded strictly (DecodeStrict: exact
+// member names, no duplicates or unknown members, bounded depth and size). Untrusted text
+// in messages is quoted and truncated (Quote). Validation of members, types and windows is
+// one set of functions used by genesis and by governance, so the two cannot disagree.
 package ledger

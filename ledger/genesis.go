@@ -42,12 +42,14 @@ func ParseValidatorKey(s string) ([]byte, error) {
 	return pk, nil
 }
 
-func validateMemberStatic(m *Member) error {
+// Validate checks a member record on its own (id, DID, name, validator key and power); the
+// state machine and GenesisState.Validate check it against the rest of the state.
+func (m *Member) Validate() error {
 	if !did.ValidLZID(m.ID) {
-		return fmt.Errorf("member id %s must be a did:lz id ([a-z0-9-], 1-64)", quote(m.ID))
+		return fmt.Errorf("member id %s must be a did:lz id ([a-z0-9-], 1-64)", Quote(m.ID))
 	}
 	if m.DID != "did:lz:"+m.ID {
-		return fmt.Errorf("member %s: did must be did:lz:%s, not %s", m.ID, m.ID, quote(m.DID))
+		return fmt.Errorf("member %s: did must be did:lz:%s, not %s", m.ID, m.ID, Quote(m.DID))
 	}
 	if !validText(m.Name) {
 		return fmt.Errorf("member %s: name is missing or longer than 256 bytes", m.ID)
@@ -57,15 +59,17 @@ func validateMemberStatic(m *Member) error {
 			return fmt.Errorf("member %s: %v", m.ID, err)
 		}
 	}
-	if m.Power < 0 || m.Power > maxValidatorPower || (m.Validator == "" && m.Power != 0) {
-		return fmt.Errorf("member %s: power must be 0-%d, and 0 without a validator key", m.ID, maxValidatorPower)
+	if m.Power < 0 || m.Power > MaxValidatorPower || (m.Validator == "" && m.Power != 0) {
+		return fmt.Errorf("member %s: power must be 0-%d, and 0 without a validator key", m.ID, MaxValidatorPower)
 	}
 	return nil
 }
 
-func validateTypeStatic(t *CredentialType) error {
+// Validate checks a catalogue entry on its own: id, vct, name, issuers listed once, validity,
+// claims (names, types, labels) and the disclosable claims.
+func (t *CredentialType) Validate() error {
 	if !validID(t.ID) {
-		return fmt.Errorf("credential type id %s must be 1-64 characters of [a-z0-9._-]", quote(t.ID))
+		return fmt.Errorf("credential type id %s must be 1-64 characters of [a-z0-9._-]", Quote(t.ID))
 	}
 	if t.VCT == "" || len(t.VCT) > 256 {
 		return fmt.Errorf("credential type %s: vct must be 1-256 characters", t.ID)
@@ -78,7 +82,7 @@ func validateTypeStatic(t *CredentialType) error {
 	}
 	for i, is := range t.Issuers {
 		if slices.Contains(t.Issuers[:i], is) {
-			return fmt.Errorf("credential type %s lists issuer %s twice", t.ID, quote(is))
+			return fmt.Errorf("credential type %s lists issuer %s twice", t.ID, Quote(is))
 		}
 	}
 	if t.MaxValidityDays < 1 || t.MaxValidityDays > 36500*2 {
@@ -90,14 +94,14 @@ func validateTypeStatic(t *CredentialType) error {
 	names := map[string]bool{}
 	for _, c := range t.Claims {
 		if c.Name == "" || len(c.Name) > 64 || strings.HasPrefix(c.Name, "_") {
-			return fmt.Errorf("credential type %s: claim name %s must be 1-64 characters, not starting with '_'", t.ID, quote(c.Name))
+			return fmt.Errorf("credential type %s: claim name %s must be 1-64 characters, not starting with '_'", t.ID, Quote(c.Name))
 		}
 		if names[c.Name] {
-			return fmt.Errorf("credential type %s: claim %s repeated", t.ID, quote(c.Name))
+			return fmt.Errorf("credential type %s: claim %s repeated", t.ID, Quote(c.Name))
 		}
 		names[c.Name] = true
 		if !slices.Contains(claimTypes, c.Type) {
-			return fmt.Errorf("credential type %s: claim %s has type %s, want one of %v", t.ID, c.Name, quote(c.Type), claimTypes)
+			return fmt.Errorf("credential type %s: claim %s has type %s, want one of %v", t.ID, c.Name, Quote(c.Type), claimTypes)
 		}
 		if !validText(c.Label) {
 			return fmt.Errorf("credential type %s: claim %s has no label", t.ID, c.Name)
@@ -105,21 +109,24 @@ func validateTypeStatic(t *CredentialType) error {
 	}
 	for i, d := range t.Disclosable {
 		if !names[d] {
-			return fmt.Errorf("credential type %s: disclosable %s is not a claim", t.ID, quote(d))
+			return fmt.Errorf("credential type %s: disclosable %s is not a claim", t.ID, Quote(d))
 		}
 		if slices.Contains(t.Disclosable[:i], d) {
-			return fmt.Errorf("credential type %s: disclosable %s repeated", t.ID, quote(d))
+			return fmt.Errorf("credential type %s: disclosable %s repeated", t.ID, Quote(d))
 		}
 	}
 	return nil
 }
 
-func validateWindowStatic(w *Window) error {
+// Validate checks a window on its own: its DID, department id, name and service items
+// (unique ids, names and purposes, each requesting at least one field of each type once).
+// Whether the types and fields exist is checked against a catalogue (CheckFields).
+func (w *Window) Validate() error {
 	if _, err := did.ParseLZ(w.DID); err != nil {
 		return fmt.Errorf("window did: %v", err)
 	}
 	if !did.ValidLZID(w.Department) {
-		return fmt.Errorf("window %s: department %s is not a member id", w.DID, quote(w.Department))
+		return fmt.Errorf("window %s: department %s is not a member id", w.DID, Quote(w.Department))
 	}
 	if !validText(w.Name) {
 		return fmt.Errorf("window %s: name is missing", w.DID)
@@ -130,7 +137,7 @@ func validateWindowStatic(w *Window) error {
 	ids := map[string]bool{}
 	for _, si := range w.ServiceItems {
 		if !validID(si.ID) {
-			return fmt.Errorf("window %s: service item id %s must be 1-64 characters of [a-z0-9._-]", w.DID, quote(si.ID))
+			return fmt.Errorf("window %s: service item id %s must be 1-64 characters of [a-z0-9._-]", w.DID, Quote(si.ID))
 		}
 		if ids[si.ID] {
 			return fmt.Errorf("window %s: service item %s repeated", w.DID, si.ID)
@@ -145,28 +152,28 @@ func validateWindowStatic(w *Window) error {
 		types := map[string]bool{}
 		for _, r := range si.Requests {
 			if types[r.Type] {
-				return fmt.Errorf("window %s service %s: type %s requested twice", w.DID, si.ID, quote(r.Type))
+				return fmt.Errorf("window %s service %s: type %s requested twice", w.DID, si.ID, Quote(r.Type))
 			}
 			types[r.Type] = true
 			if len(r.Fields) == 0 {
-				return fmt.Errorf("window %s service %s: no fields requested of %s", w.DID, si.ID, quote(r.Type))
+				return fmt.Errorf("window %s service %s: no fields requested of %s", w.DID, si.ID, Quote(r.Type))
 			}
 		}
 	}
 	return nil
 }
 
-// checkFields checks that every field is a disclosable claim of t, each once.
-func checkFields(t *CredentialType, fields []string) error {
+// CheckFields checks that every field is a disclosable claim of t, each once.
+func (t *CredentialType) CheckFields(fields []string) error {
 	for i, f := range fields {
 		if slices.Contains(fields[:i], f) {
-			return fmt.Errorf("field %s of %s requested twice", quote(f), t.ID)
+			return fmt.Errorf("field %s of %s requested twice", Quote(f), t.ID)
 		}
 		if !slices.ContainsFunc(t.Claims, func(c Claim) bool { return c.Name == f }) {
-			return fmt.Errorf("field %s is not a claim of %s", quote(f), t.ID)
+			return fmt.Errorf("field %s is not a claim of %s", Quote(f), t.ID)
 		}
 		if !slices.Contains(t.Disclosable, f) {
-			return fmt.Errorf("field %s of %s is not disclosable", quote(f), t.ID)
+			return fmt.Errorf("field %s of %s is not disclosable", Quote(f), t.ID)
 		}
 	}
 	return nil
@@ -180,8 +187,8 @@ func (g *GenesisState) Validate() error {
 	if len(g.Members) == 0 {
 		return errors.New("genesis has no members")
 	}
-	if len(g.Members) > maxMembers {
-		return fmt.Errorf("genesis has more than %d members", maxMembers)
+	if len(g.Members) > MaxMembers {
+		return fmt.Errorf("genesis has more than %d members", MaxMembers)
 	}
 	if g.Params.Approvals < 1 || g.Params.Approvals > len(g.Members) {
 		return fmt.Errorf("params.approvals must be between 1 and the %d members, not %d", len(g.Members), g.Params.Approvals)
@@ -204,14 +211,14 @@ func (g *GenesisState) Validate() error {
 	}
 	for _, h := range g.DIDs {
 		if h.Controller != "" && hs[h.Controller] == nil {
-			return fmt.Errorf("DID %s: controller %s is not a genesis DID", h.DID, quote(h.Controller))
+			return fmt.Errorf("DID %s: controller %s is not a genesis DID", h.DID, Quote(h.Controller))
 		}
 	}
 	members := map[string]*Member{}
 	validators := map[string]string{}
 	for i := range g.Members {
 		m := &g.Members[i]
-		if err := validateMemberStatic(m); err != nil {
+		if err := m.Validate(); err != nil {
 			return err
 		}
 		if members[m.ID] != nil {
@@ -234,7 +241,7 @@ func (g *GenesisState) Validate() error {
 	types := map[string]*CredentialType{}
 	for i := range g.Types {
 		t := &g.Types[i]
-		if err := validateTypeStatic(t); err != nil {
+		if err := t.Validate(); err != nil {
 			return err
 		}
 		if types[t.ID] != nil {
@@ -243,14 +250,14 @@ func (g *GenesisState) Validate() error {
 		types[t.ID] = t
 		for _, is := range t.Issuers {
 			if members[is] == nil {
-				return fmt.Errorf("credential type %s: issuer %s is not a member", t.ID, quote(is))
+				return fmt.Errorf("credential type %s: issuer %s is not a member", t.ID, Quote(is))
 			}
 		}
 	}
 	windows := map[string]bool{}
 	for i := range g.Windows {
 		w := &g.Windows[i]
-		if err := validateWindowStatic(w); err != nil {
+		if err := w.Validate(); err != nil {
 			return err
 		}
 		if windows[w.DID] {
@@ -259,22 +266,22 @@ func (g *GenesisState) Validate() error {
 		windows[w.DID] = true
 		dept := members[w.Department]
 		if dept == nil {
-			return fmt.Errorf("window %s: department %s is not a member", w.DID, quote(w.Department))
+			return fmt.Errorf("window %s: department %s is not a member", w.DID, Quote(w.Department))
 		}
 		h := hs[w.DID]
 		if h == nil {
 			return fmt.Errorf("window %s: DID has no history in dids", w.DID)
 		}
 		if h.Controller != dept.DID {
-			return fmt.Errorf("window %s: DID is controlled by %s, not by its department %s", w.DID, quote(h.Controller), dept.DID)
+			return fmt.Errorf("window %s: DID is controlled by %s, not by its department %s", w.DID, Quote(h.Controller), dept.DID)
 		}
 		for _, si := range w.ServiceItems {
 			for _, r := range si.Requests {
 				t := types[r.Type]
 				if t == nil {
-					return fmt.Errorf("window %s service %s: no credential type %s", w.DID, si.ID, quote(r.Type))
+					return fmt.Errorf("window %s service %s: no credential type %s", w.DID, si.ID, Quote(r.Type))
 				}
-				if err := checkFields(t, r.Fields); err != nil {
+				if err := t.CheckFields(r.Fields); err != nil {
 					return fmt.Errorf("window %s service %s: %v", w.DID, si.ID, err)
 				}
 			}
@@ -287,7 +294,7 @@ func (g *GenesisState) Validate() error {
 // validates it.
 func ParseGenesis(appState []byte) (*GenesisState, error) {
 	var g GenesisState
-	if err := strictUnmarshal(appState, &g); err != nil {
+	if err := DecodeStrict(appState, &g); err != nil {
 		return nil, fmt.Errorf("genesis app_state: %v", err)
 	}
 	if err := g.Validate(); err != nil {

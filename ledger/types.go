@@ -1,13 +1,12 @@
 package ledger
 
-// This file is the contract between the ledger's state machine, its node runner and
-// ledgerclient: transaction envelope and bodies, state keys, query paths and result codes.
-// Changing anything here is a wire-format change: update docs/ledger.md.
+// This file is the contract between the ledger's state machine (ledger/chain), its node
+// runner (ledger/node) and ledgerclient: transaction envelope and bodies, state keys, query
+// paths and result codes. Changing anything here is a wire-format change: update
+// docs/ledger.md.
 
 import (
-	"crypto/ed25519"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -24,6 +23,23 @@ const TxVersion = 1
 // MaxTxBytes bounds a transaction. As JSON it holds about 2,500 status updates; a bulk
 // status encoding would be a new wire format.
 const MaxTxBytes = 64 << 10
+
+// Limits on what one transaction may do (the state machine refuses more).
+const (
+	MinNonceLen      = 16
+	MaxNonceLen      = 64
+	MaxStatusUpdates = 4096
+	MaxStatusLists   = 16
+	MaxAnchorCount   = 1_000_000
+	MaxKeysPerDID    = 64 // history entries, revoked ones included
+	MaxKeysPerCreate = 8
+)
+
+// Limits on the consortium itself.
+const (
+	MaxMembers        = 256
+	MaxValidatorPower = 1_000_000
+)
 
 // Transaction types.
 const (
@@ -51,33 +67,6 @@ type Envelope struct {
 	Body   json.RawMessage `json:"body"`
 	Sig    string          `json:"sig,omitempty"` // base64url, no padding
 }
-
-// SigDomain separates ledger signatures from every other signature a key makes.
-const SigDomain = "lianzheng-ledger-tx-v1\n"
-
-// SigningBytes returns what the signer signs.
-func (e *Envelope) SigningBytes() ([]byte, error) {
-	c := *e
-	c.Sig = ""
-	b, err := json.Marshal(&c)
-	if err != nil {
-		return nil, fmt.Errorf("ledger: envelope: %w", err)
-	}
-	return append([]byte(SigDomain), b...), nil
-}
-
-// Sign fills Sig.
-func (e *Envelope) Sign(key ed25519.PrivateKey) error {
-	b, err := e.SigningBytes()
-	if err != nil {
-		return err
-	}
-	e.Sig = base64.RawURLEncoding.EncodeToString(ed25519.Sign(key, b))
-	return nil
-}
-
-// Bytes is the wire form.
-func (e *Envelope) Bytes() ([]byte, error) { return json.Marshal(e) }
 
 // TxHash is the CometBFT transaction hash (SHA-256 of the wire bytes), hex upper-case as
 // CometBFT prints it.
@@ -207,21 +196,6 @@ type DIDRevokeKey struct {
 type DIDDeactivate struct {
 	DID string `json:"did"`
 }
-
-// Status values of a 2-bit entry.
-const (
-	StatusValid     = 0
-	StatusRevoked   = 1
-	StatusSuspended = 2
-)
-
-// StatusListSize is the number of 2-bit entries in each status list; StatusChunkBytes is
-// how the list is split into state keys (each chunk proven separately).
-const (
-	StatusListSize   = 131072
-	StatusChunkBytes = 8192
-	StatusChunks     = StatusListSize * 2 / 8 / StatusChunkBytes
-)
 
 // StatusUpdate sets one entry.
 type StatusUpdate struct {

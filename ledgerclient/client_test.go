@@ -64,7 +64,7 @@ func TestTypedReads(t *testing.T) {
 		t.Fatalf("anchor: %+v %v", a, err)
 	}
 	list, err := cl.StatusList(bg, deptID(0), 0)
-	if err != nil || len(list) != StatusListBytes || !bytes.Equal(list, make([]byte, StatusListBytes)) {
+	if err != nil || len(list) != ledger.StatusListBytes || !bytes.Equal(list, make([]byte, ledger.StatusListBytes)) {
 		t.Fatalf("absent status list: %d %v", len(list), err)
 	}
 	if _, err := cl.StatusList(bg, "../x", 0); err == nil {
@@ -242,7 +242,7 @@ func TestWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if StatusAt(list, 5) != ledger.StatusRevoked || StatusAt(list, 70000) != ledger.StatusSuspended || StatusAt(list, 6) != 0 {
+	if statusAt(list, 5) != ledger.StatusRevoked || statusAt(list, 70000) != ledger.StatusSuspended || statusAt(list, 6) != 0 {
 		t.Fatal("status not applied")
 	}
 	if cl.Height() < res.Height {
@@ -305,31 +305,6 @@ func TestWrites(t *testing.T) {
 	_, err = cl.StatusSet(ctx, s, 0, ledger.StatusUpdate{Index: 8, Value: 1})
 	if !errors.Is(err, ErrTxNotConfirmed) {
 		t.Fatalf("timeout: %v", err)
-	}
-}
-
-func TestEnvelope(t *testing.T) {
-	st := newTestState(t, 1)
-	s := signer(st, deptID(0))
-	e1, b1, err := NewEnvelope("lz-test", ledger.TxDIDAddKey, ledger.DIDAddKey{DID: "did:lz:x"}, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e2, _, _ := NewEnvelope("lz-test", ledger.TxDIDAddKey, ledger.DIDAddKey{DID: "did:lz:x"}, s)
-	if e1.Nonce == e2.Nonce || len(e1.Nonce) != 22 {
-		t.Fatalf("nonces %q %q", e1.Nonce, e2.Nonce)
-	}
-	var back ledger.Envelope
-	json.Unmarshal(b1, &back)
-	sb, _ := back.SigningBytes()
-	if !ed25519Verify(s.Key, sb, back.Sig) {
-		t.Fatal("signature does not verify")
-	}
-	if _, _, err := NewEnvelope("c", "t", 1, Signer{KeyID: "did:lz:x", Key: s.Key}); err == nil {
-		t.Fatal("key id without fragment accepted")
-	}
-	if _, _, err := NewEnvelope("c", "t", 1, Signer{KeyID: "did:lz:x#k"}); err == nil {
-		t.Fatal("missing key accepted")
 	}
 }
 

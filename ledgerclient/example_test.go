@@ -59,5 +59,6 @@ func ExampleVerifySnapshotFile() {
 	}
 	var view ledgerclient.TrustView = s
 	list, _ := view.StatusList(context.Background(), "public-security", 0)
-	fmt.Println(ledgerclient.StatusAt(list, 4711), s.Age(time.Now()))
+	status, err := ledger.StatusAt(list, 4711) // ledger.StatusValid, StatusRevoked, StatusSuspended
+	fmt.Println(status, err, s.Age(time.Now()))
 }

@@ -3,7 +3,6 @@ package ledgerclient
 import (
 	"context"
 	"crypto/ed25519"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"testing"
@@ -89,9 +88,13 @@ func ed25519Key() (ed25519.PublicKey, ed25519.PublicKey, ed25519.PrivateKey) {
 	return pub, pub, priv
 }
 
-func ed25519Verify(priv ed25519.PrivateKey, msg []byte, sig string) bool {
-	b, err := base64.RawURLEncoding.DecodeString(sig)
-	return err == nil && ed25519.Verify(priv.Public().(ed25519.PublicKey), msg, b)
-}
-
 func fmtX(b []byte) string { return fmt.Sprintf("%X", b) }
+
+// statusAt is ledger.StatusAt with -1 for an index outside the list.
+func statusAt(list []byte, i int) int {
+	v, err := ledger.StatusAt(list, i)
+	if err != nil {
+		return -1
+	}
+	return v
+}

@@ -217,7 +217,7 @@ func TestClientOverHTTP(t *testing.T) {
 		t.Fatalf("write: %+v %v", res, err)
 	}
 	list, err := cl.StatusList(bg, deptID(1), 0)
-	if err != nil || StatusAt(list, 9) != ledger.StatusSuspended {
+	if v, serr := ledger.StatusAt(list, 9); err != nil || serr != nil || v != ledger.StatusSuspended {
 		t.Fatalf("read back: %v", err)
 	}
 	var buf bytes.Buffer

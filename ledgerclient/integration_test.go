@@ -10,6 +10,7 @@ import (
 	"lianzheng/did"
 	"lianzheng/home/demonet"
 	"lianzheng/ledger"
+	ledgernode "lianzheng/ledger/node"
 	"lianzheng/ledgerclient"
 )
 
@@ -26,7 +27,7 @@ func TestEmbeddedNode(t *testing.T) {
 	if _, _, err := demonet.InitEmbedded(home, demonet.EmbeddedOptions{EmptyBlocksInterval: 200 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
-	node, err := ledger.StartHomeNode(ctx, home, nil)
+	node, err := ledgernode.StartHomeNode(ctx, home, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +37,7 @@ func TestEmbeddedNode(t *testing.T) {
 			node.Stop()
 		}
 	}()
-	root, err := ledgerclient.GenesisRootFile(ledger.GenesisFile(home))
+	root, err := ledgerclient.GenesisRootFile(ledgernode.GenesisFile(home))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,12 +78,12 @@ func TestEmbeddedNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ledgerclient.StatusAt(list, 1234) != ledger.StatusRevoked || ledgerclient.StatusAt(list, 1235) != 0 {
+	if statusAt(list, 1234) != ledger.StatusRevoked || statusAt(list, 1235) != 0 {
 		t.Fatal("revocation not visible")
 	}
 	// The same bytes again: the node's mempool cache refuses them (typed, not by text),
 	// and SubmitRaw still confirms the committed copy.
-	_, tx, err := ledgerclient.NewEnvelope(root.ChainID, ledger.TxStatusSet, ledger.StatusSet{List: 0, Updates: []ledger.StatusUpdate{{Index: 1236, Value: 1}}}, psSigner)
+	_, tx, err := ledger.NewEnvelope(root.ChainID, ledger.TxStatusSet, ledger.StatusSet{List: 0, Updates: []ledger.StatusUpdate{{Index: 1236, Value: 1}}}, psSigner)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,8 +231,8 @@ func TestEmbeddedNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ledgerclient.StatusAt(sl, 1234) != ledger.StatusRevoked || ledgerclient.StatusAt(sl, 2000) != ledger.StatusSuspended || ledgerclient.StatusAt(sl, 3000) != 0 {
-		t.Fatalf("snapshot status: %d %d %d", ledgerclient.StatusAt(sl, 1234), ledgerclient.StatusAt(sl, 2000), ledgerclient.StatusAt(sl, 3000))
+	if statusAt(sl, 1234) != ledger.StatusRevoked || statusAt(sl, 2000) != ledger.StatusSuspended || statusAt(sl, 3000) != 0 {
+		t.Fatalf("snapshot status: %d %d %d", statusAt(sl, 1234), statusAt(sl, 2000), statusAt(sl, 3000))
 	}
 	r2, err := did.MultiResolver{LZ: tv}.Resolve(ctx, ps.DID)
 	if err != nil || len(r2.History.Keys) != 2 || r2.Document.VerificationMethod[0].ID != ps.DID+"#key-2" {
@@ -251,4 +252,13 @@ func ca2(t *testing.T, keys string) ledgerclient.Signer {
 		t.Fatal(err)
 	}
 	return ledgerclient.Signer{KeyID: k.KeyID, Key: k.PrivateKey()}
+}
+
+// statusAt is ledger.StatusAt with -1 for an index outside the list.
+func statusAt(list []byte, i int) int {
+	v, err := ledger.StatusAt(list, i)
+	if err != nil {
+		return -1
+	}
+	return v
 }

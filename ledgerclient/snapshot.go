@@ -189,7 +189,7 @@ func (s *Snapshot) StatusList(_ context.Context, member string, list int) ([]byt
 	if err := checkListRef(member, list, 0); err != nil {
 		return nil, err
 	}
-	out := make([]byte, StatusListBytes)
+	out := make([]byte, ledger.StatusListBytes)
 	for i := 0; i < ledger.StatusChunks; i++ {
 		if c, ok := s.status[statusRef{member, list, i}]; ok {
 			copy(out[i*ledger.StatusChunkBytes:], c)

@@ -74,7 +74,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 		}
 	}
 	l, _ := s.StatusList(bg, deptID(1), 0)
-	if StatusAt(l, 3) != 1 || StatusAt(l, 131071) != 2 {
+	if statusAt(l, 3) != 1 || statusAt(l, 131071) != 2 {
 		t.Fatal("status entries")
 	}
 	if got := s.StatusLists(); len(got) != 2 {
@@ -174,8 +174,8 @@ func TestSnapshotRevocationOrdering(t *testing.T) {
 	}
 	l1, _ := snap1.StatusList(bg, deptID(0), 0)
 	l2, _ := snap2.StatusList(bg, deptID(0), 0)
-	if StatusAt(l1, 10) != 1 || StatusAt(l1, 11) != 0 || StatusAt(l2, 10) != 1 || StatusAt(l2, 11) != 1 {
-		t.Fatalf("l1 %d %d l2 %d %d", StatusAt(l1, 10), StatusAt(l1, 11), StatusAt(l2, 10), StatusAt(l2, 11))
+	if statusAt(l1, 10) != 1 || statusAt(l1, 11) != 0 || statusAt(l2, 10) != 1 || statusAt(l2, 11) != 1 {
+		t.Fatalf("l1 %d %d l2 %d %d", statusAt(l1, 10), statusAt(l1, 11), statusAt(l2, 10), statusAt(l2, 11))
 	}
 	_ = fc
 }

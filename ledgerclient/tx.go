@@ -3,9 +3,6 @@ package ledgerclient
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -19,11 +16,8 @@ import (
 )
 
 // Signer signs transactions: an Ed25519 key and the DID URL naming it on the ledger
-// (e.g. "did:lz:civil-affairs#key-1").
-type Signer struct {
-	KeyID string
-	Key   ed25519.PrivateKey
-}
+// (e.g. "did:lz:civil-affairs#key-1"). It is the ledger model's KeySigner.
+type Signer = ledger.KeySigner
 
 // TxResult is a committed transaction.
 type TxResult struct {
@@ -36,51 +30,13 @@ type TxResult struct {
 	ProposalID string // for proposal.create: the id of the new proposal
 }
 
-// NewEnvelope builds and signs an envelope with a fresh random 128-bit nonce.
-func NewEnvelope(chainID, txType string, body any, s Signer) (*ledger.Envelope, []byte, error) {
-	if len(s.Key) != ed25519.PrivateKeySize {
-		return nil, nil, errors.New("ledgerclient: signer has no Ed25519 private key")
-	}
-	u, err := did.ParseDIDURL(s.KeyID)
-	if err != nil || u.Fragment == "" {
-		return nil, nil, fmt.Errorf("ledgerclient: signer key id %q is not a DID URL with a key fragment", truncate(s.KeyID, 80))
-	}
-	b, err := json.Marshal(body)
-	if err != nil {
-		return nil, nil, fmt.Errorf("ledgerclient: %s body: %w", txType, err)
-	}
-	var n [16]byte
-	if _, err := rand.Read(n[:]); err != nil {
-		return nil, nil, fmt.Errorf("ledgerclient: nonce: %w", err)
-	}
-	env := &ledger.Envelope{
-		V:      ledger.TxVersion,
-		Chain:  chainID,
-		Type:   txType,
-		Signer: s.KeyID,
-		Nonce:  base64.RawURLEncoding.EncodeToString(n[:]),
-		Body:   b,
-	}
-	if err := env.Sign(s.Key); err != nil {
-		return nil, nil, err
-	}
-	tx, err := env.Bytes()
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(tx) > ledger.MaxTxBytes {
-		return nil, nil, fmt.Errorf("%w: %s transaction of %d bytes exceeds %d", ErrTxMalformed, txType, len(tx), ledger.MaxTxBytes)
-	}
-	return env, tx, nil
-}
-
 // Submit signs and broadcasts a transaction of txType with body, then waits until it is
 // committed and returns its result. A transaction the ledger refuses is a *TxError
 // (errors.Is with ErrTxUnauthorized etc.).
 func (c *Client) Submit(ctx context.Context, s Signer, txType string, body any) (*TxResult, error) {
-	_, tx, err := NewEnvelope(c.root.ChainID, txType, body, s)
+	_, tx, err := ledger.NewEnvelope(c.root.ChainID, txType, body, s)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrTxMalformed, err)
 	}
 	return c.SubmitRaw(ctx, txType, tx)
 }

@@ -42,18 +42,6 @@ var (
 	_ TrustView = (*Snapshot)(nil)
 )
 
-// StatusListBytes is the size of a whole status list.
-const StatusListBytes = ledger.StatusListSize * 2 / 8
-
-// StatusAt returns entry index of a status list (ledger.StatusValid, StatusRevoked,
-// StatusSuspended, or 3), or -1 if index is out of range.
-func StatusAt(list []byte, index int) int {
-	if index < 0 || index/4 >= len(list) {
-		return -1
-	}
-	return int(list[index/4]>>(6-2*(index%4))) & 3
-}
-
 // StateView is the verified state at one height, read from a node: every read is an ABCI
 // query at that height with an ICS23 proof checked against the AppHash of the verified
 // header Height()+1.
@@ -435,7 +423,7 @@ func checkListRef(member string, list, chunk int) error {
 
 // StatusList returns a member's whole status list (every chunk proven).
 func (v *StateView) StatusList(ctx context.Context, member string, list int) ([]byte, error) {
-	out := make([]byte, 0, StatusListBytes)
+	out := make([]byte, 0, ledger.StatusListBytes)
 	for i := 0; i < ledger.StatusChunks; i++ {
 		c, err := v.StatusChunk(ctx, member, list, i)
 		if err != nil {

@@ -19,6 +19,7 @@ import (
 	"lianzheng/did"
 	"lianzheng/home/demonet"
 	"lianzheng/ledger"
+	ledgernode "lianzheng/ledger/node"
 	"lianzheng/ledgerclient"
 	"lianzheng/qr"
 )
@@ -26,7 +27,7 @@ import (
 // net is an embedded demo ledger shared by the integration tests of this package.
 type net struct {
 	home   string
-	node   *ledger.Node
+	node   *ledgernode.Node
 	client *ledgerclient.Client
 	root   ledgerclient.TrustRoot
 	keys   map[string]*demonet.DemoKey
@@ -53,11 +54,11 @@ func startNet(t testing.TB, home string) *net {
 	if _, _, err := demonet.InitEmbedded(home, demonet.EmbeddedOptions{EmptyBlocksInterval: 300 * time.Millisecond, Now: time.Now().Add(-time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	node, err := ledger.StartHomeNode(ctx, home, nil)
+	node, err := ledgernode.StartHomeNode(ctx, home, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	root, err := ledgerclient.GenesisRootFile(ledger.GenesisFile(home))
+	root, err := ledgerclient.GenesisRootFile(ledgernode.GenesisFile(home))
 	if err != nil {
 		node.Stop()
 		t.Fatal(err)

@@ -67,7 +67,7 @@ func (m *memTV) StatusList(_ context.Context, member string, list int) ([]byte, 
 	if b, ok := m.status[k]; ok {
 		return b, nil
 	}
-	return make([]byte, ledgerclient.StatusListBytes), nil
+	return make([]byte, ledger.StatusListBytes), nil
 }
 func (m *memTV) Height() int64   { return 7 }
 func (m *memTV) Time() time.Time { return m.t }

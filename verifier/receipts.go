@@ -25,10 +25,8 @@ func (v *Verifier) sign(vd *Verdict, item string) error {
 	if view, err := v.cfg.Trust.Current(context.Background()); err == nil {
 		if w, ok := view.Window(v.cfg.Window); ok {
 			r.Department = w.Department
-			for _, si := range w.ServiceItems {
-				if si.ID == item {
-					r.Purpose = si.Purpose.Zh
-				}
+			if si, ok := w.ServiceItem(item); ok {
+				r.Purpose = si.Purpose.Zh
 			}
 		}
 	}

@@ -43,7 +43,6 @@ import (
 	"lianzheng/credential/sdjwtvc"
 	"lianzheng/credential/wire"
 	"lianzheng/ledger"
-	"lianzheng/ledgerclient"
 	"lianzheng/qr"
 )
 
@@ -221,14 +220,12 @@ func (v *Verifier) NewRequest(ctx context.Context, item string) (*Request, error
 	if !ok {
 		return nil, fmt.Errorf("verifier: window %s is not registered on the ledger", v.cfg.Window)
 	}
-	var si *ledger.ServiceItem
-	for i := range w.ServiceItems {
-		if w.ServiceItems[i].ID == item || item == "" {
-			si = &w.ServiceItems[i]
-			break
-		}
+	id := item
+	if id == "" && len(w.ServiceItems) > 0 {
+		id = w.ServiceItems[0].ID
 	}
-	if si == nil {
+	si, ok := w.ServiceItem(id)
+	if !ok {
 		return nil, fmt.Errorf("verifier: service item %q is not registered for %s", item, v.cfg.Window)
 	}
 	var frs []wire.FieldRequest
@@ -489,27 +486,18 @@ func (v *Verifier) bindingFrom(r *wire.Request, view *View) *binding {
 }
 
 func registered(view *View, window, item string) map[string][]string {
-	out := map[string][]string{}
-	w, ok := view.Window(window)
-	if !ok {
-		return out
-	}
-	for _, si := range w.ServiceItems {
-		if si.ID == item {
-			for _, fr := range si.Requests {
-				out[fr.Type] = fr.Fields
-			}
+	if w, ok := view.Window(window); ok {
+		if si, ok := w.ServiceItem(item); ok {
+			return si.Allowed()
 		}
 	}
-	return out
+	return map[string][]string{}
 }
 
 func (v *Verifier) describeItem(vd *Verdict, view *View, item string) {
 	if w, ok := view.Window(v.cfg.Window); ok {
-		for _, si := range w.ServiceItems {
-			if si.ID == item {
-				vd.ItemName, vd.Purpose = Text(si.Name), Text(si.Purpose)
-			}
+		if si, ok := w.ServiceItem(item); ok {
+			vd.ItemName, vd.Purpose = Text(si.Name), Text(si.Purpose)
 		}
 	}
 }
@@ -642,7 +630,11 @@ func (v *Verifier) verifyOne(ctx context.Context, text string, b *binding, view 
 	if err != nil {
 		return fail(credential.CodeTrustUnavailable, err)
 	}
-	switch ledgerclient.StatusAt(sl, vc.Status.Index) {
+	st, err := ledger.StatusAt(sl, vc.Status.Index)
+	if err != nil {
+		return fail(credential.CodeStatusUnknown, fmt.Errorf("status entry %d: %w", vc.Status.Index, err))
+	}
+	switch st {
 	case ledger.StatusValid:
 	case ledger.StatusRevoked:
 		return fail(credential.CodeRevoked, nil)

@@ -22,6 +22,7 @@ import (
 	"lianzheng/home/demonet"
 	"lianzheng/internal/keystore"
 	"lianzheng/ledger"
+	ledgernode "lianzheng/ledger/node"
 	"lianzheng/ledgerclient"
 )
 
@@ -33,7 +34,7 @@ func init() { BackupKDF = keystore.KDFParams{Time: 1, Memory: 8 * 1024, Threads:
 // env is one embedded ledger node shared by the package's tests.
 type env struct {
 	home string
-	node *ledger.Node
+	node *ledgernode.Node
 	cl   *ledgerclient.Client
 	keys map[string]*demonet.DemoKey
 }
@@ -71,12 +72,12 @@ func ledgerEnv(t testing.TB) *env {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		node, err := ledger.StartHomeNode(ctx, home, nil)
+		node, err := ledgernode.StartHomeNode(ctx, home, nil)
 		if err != nil {
 			envErr = err
 			return
 		}
-		root, err := ledgerclient.GenesisRootFile(ledger.GenesisFile(home))
+		root, err := ledgerclient.GenesisRootFile(ledgernode.GenesisFile(home))
 		if err != nil {
 			envErr = err
 			return

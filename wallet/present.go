@@ -97,7 +97,11 @@ func (w *Wallet) checkStatus(ctx context.Context, c *Credential, fetch statusFet
 	if err != nil {
 		return StatusUnknown, fmt.Errorf("wallet: status list: %w", err)
 	}
-	switch ledgerclient.StatusAt(bits, c.StatusIdx) {
+	s, err := ledger.StatusAt(bits, c.StatusIdx)
+	if err != nil {
+		return StatusUnknown, fmt.Errorf("wallet: status: %w", err)
+	}
+	switch s {
 	case ledger.StatusValid:
 		return StatusValid, nil
 	case ledger.StatusRevoked:
@@ -278,13 +282,8 @@ func (w *Wallet) PlanRequest(ctx context.Context, text string) (*Plan, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("wallet: window: %w", err)
 	}
-	var item *ledger.ServiceItem
-	for i := range win.ServiceItems {
-		if win.ServiceItems[i].ID == r.Item {
-			item = &win.ServiceItems[i]
-		}
-	}
-	if item == nil {
+	item, ok := win.ServiceItem(r.Item)
+	if !ok {
 		return nil, refuse(CodeItemUnknown, "窗口未登记事项 %s，请勿出示", "the window has no registered service item %s; do not present", r.Item)
 	}
 	dept := win.Department
@@ -294,12 +293,8 @@ func (w *Wallet) PlanRequest(ctx context.Context, text string) (*Plan, error) {
 	p := &Plan{Request: r, Window: win, Item: item, Department: dept,
 		WindowName: Bilingual{win.Name.Zh, win.Name.En}, ItemName: Bilingual{item.Name.Zh, item.Name.En},
 		Purpose: Bilingual{item.Purpose.Zh, item.Purpose.En}}
-	allowed := map[string][]string{}
-	for _, fr := range item.Requests {
-		allowed[fr.Type] = fr.Fields
-	}
 	over := map[string][]string{}
-	for _, fr := range wire.OverAsk(r, allowed) {
+	for _, fr := range wire.OverAsk(r, item.Allowed()) {
 		over[fr.Type] = fr.Fields
 	}
 	items, err := w.List(ctx)

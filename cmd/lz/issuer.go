@@ -21,7 +21,7 @@ import (
 	"lianzheng/home/demonet"
 	"lianzheng/issuer"
 	"lianzheng/issuer/oid4vci"
-	"lianzheng/ledger"
+	ledgernode "lianzheng/ledger/node"
 )
 
 const issuerUsage = `用法 / usage: lz issuer <command> --home DIR [flags]
@@ -133,11 +133,11 @@ func issuerInit(args []string, out io.Writer) error {
 	keyDir := ""
 	switch {
 	case *ledgerHome != "":
-		*genesis = ledger.GenesisFile(*ledgerHome)
+		*genesis = ledgernode.GenesisFile(*ledgerHome)
 		keyDir = demonet.KeyDir(*ledgerHome)
 		if *f.node == "" {
-			if c, err := ledger.LoadConfig(*ledgerHome); err == nil {
-				*f.node = ledger.RPCURL(c.RPC.ListenAddress)
+			if c, err := ledgernode.LoadConfig(*ledgerHome); err == nil {
+				*f.node = ledgernode.RPCURL(c.RPC.ListenAddress)
 			}
 		}
 	case *genesis != "" && *demoKey != "":

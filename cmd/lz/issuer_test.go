@@ -17,7 +17,7 @@ import (
 
 	"lianzheng/did"
 	"lianzheng/home/demonet"
-	"lianzheng/ledger"
+	ledgernode "lianzheng/ledger/node"
 )
 
 // TestIssuerCLI drives lz issuer against an embedded demo ledger: init from the demo home
@@ -37,7 +37,7 @@ func TestIssuerCLI(t *testing.T) {
 	if _, _, err := demonet.InitEmbedded(lh, demonet.EmbeddedOptions{EmptyBlocksInterval: 200 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
-	node, err := ledger.StartHomeNode(ctx, lh, nil)
+	node, err := ledgernode.StartHomeNode(ctx, lh, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"lianzheng/home/demonet"
 	"lianzheng/internal/rig/testnet"
 	"lianzheng/ledger"
+	ledgernode "lianzheng/ledger/node"
 )
 
 const ledgerUsage = `用法 / usage: lz ledger <command> [flags]
@@ -112,10 +113,10 @@ func ledgerInit(args []string, out io.Writer) error {
 		fmt.Fprintf(out, "start it with: lz ledger start --home %s\n", *home)
 		return nil
 	}
-	t := ledger.TimingWAN
+	t := ledgernode.TimingWAN
 	if *timing != "" {
 		var err error
-		if t, err = ledger.ParseTiming(*timing); err != nil {
+		if t, err = ledgernode.ParseTiming(*timing); err != nil {
 			return err
 		}
 	}
@@ -123,7 +124,7 @@ func ledgerInit(args []string, out io.Writer) error {
 	if *peers != "" {
 		peerList = strings.Split(*peers, ",")
 	}
-	info, err := ledger.InitHome(*home, ledger.HomeOptions{RPCListen: *rpc, P2PListen: *p2p, PersistentPeers: peerList, Timing: t, EmptyBlocksInterval: 5 * time.Second})
+	info, err := ledgernode.InitHome(*home, ledgernode.HomeOptions{RPCListen: *rpc, P2PListen: *p2p, PersistentPeers: peerList, Timing: t, EmptyBlocksInterval: 5 * time.Second})
 	if err != nil {
 		return err
 	}
@@ -138,28 +139,28 @@ func ledgerInit(args []string, out io.Writer) error {
 
 // installGenesis copies a consortium genesis into the home after checking it: valid, its
 // app_state accepted by the ledger, and (warning only) naming this node's validator key.
-func installGenesis(info *ledger.HomeInfo, path, chainID string) error {
+func installGenesis(info *ledgernode.HomeInfo, path, chainID string) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
-	tmp := ledger.GenesisFile(info.Home) + ".tmp"
+	tmp := ledgernode.GenesisFile(info.Home) + ".tmp"
 	if err := os.WriteFile(tmp, b, 0o644); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, ledger.GenesisFile(info.Home)); err != nil {
+	if err := os.Rename(tmp, ledgernode.GenesisFile(info.Home)); err != nil {
 		return err
 	}
-	doc, st, err := ledger.ReadGenesis(info.Home)
+	doc, st, err := ledgernode.ReadGenesis(info.Home)
 	if err == nil {
 		_, err = ledger.ParseGenesis(doc.AppState)
 	}
 	if err != nil {
-		os.Remove(ledger.GenesisFile(info.Home))
+		os.Remove(ledgernode.GenesisFile(info.Home))
 		return fmt.Errorf("ledger init: %s: %w", path, err)
 	}
 	if chainID != "" && doc.ChainID != chainID {
-		os.Remove(ledger.GenesisFile(info.Home))
+		os.Remove(ledgernode.GenesisFile(info.Home))
 		return fmt.Errorf("ledger init: %s is for chain %s, not %s", path, doc.ChainID, chainID)
 	}
 	found := false
@@ -173,7 +174,7 @@ func installGenesis(info *ledger.HomeInfo, path, chainID string) error {
 }
 
 func nodeLogger(home string) (log.Logger, error) {
-	c, err := ledger.LoadConfig(home)
+	c, err := ledgernode.LoadConfig(home)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +197,7 @@ func ledgerStart(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	n, err := ledger.StartHomeNode(ctx, *home, logger)
+	n, err := ledgernode.StartHomeNode(ctx, *home, logger)
 	if err != nil {
 		return err
 	}
@@ -231,11 +232,11 @@ func ledgerStatus(args []string, out io.Writer) error {
 	case *nodeHome != "" && *node != "":
 		return errors.New("ledger status: give --home or --node, not both")
 	case *nodeHome != "":
-		c, err := ledger.LoadConfig(*nodeHome)
+		c, err := ledgernode.LoadConfig(*nodeHome)
 		if err != nil {
 			return err
 		}
-		addr = ledger.RPCURL(c.RPC.ListenAddress)
+		addr = ledgernode.RPCURL(c.RPC.ListenAddress)
 	case *node != "":
 		addr = home.NodeURL(*node)
 	default:
@@ -268,7 +269,7 @@ func ledgerTestnetInit(args []string, out io.Writer) error {
 	if *dir == "" {
 		return errors.New("ledger testnet init: --dir is required")
 	}
-	t, err := ledger.ParseTiming(*timing)
+	t, err := ledgernode.ParseTiming(*timing)
 	if err != nil {
 		return err
 	}
@@ -313,7 +314,7 @@ func ledgerGenesis(args []string, out io.Writer) error {
 			return fmt.Errorf("ledger genesis: --time: %w", err)
 		}
 	}
-	doc, err := ledger.NewGenesis(*chainID, t, st)
+	doc, err := ledgernode.NewGenesis(*chainID, t, st)
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,7 @@ import (
 	"lianzheng/home/demonet"
 	"lianzheng/internal/rig/testnet"
 	"lianzheng/ledger"
+	ledgernode "lianzheng/ledger/node"
 )
 
 // lzBin is the lz binary built by TestMain with CGO_ENABLED=0 (empty under -short).
@@ -189,7 +190,7 @@ func TestTestnetFaultTolerance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, st, err := ledger.ReadGenesis(tn.Nodes[0].Home)
+	_, st, err := ledgernode.ReadGenesis(tn.Nodes[0].Home)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -337,11 +338,11 @@ func TestLedgerInitDemo(t *testing.T) {
 		t.Fatal("init --demo twice succeeded")
 	}
 	p := startNode(t, home, filepath.Join(t.TempDir(), "node.log"))
-	c, err := ledger.LoadConfig(home)
+	c, err := ledgernode.LoadConfig(home)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl, _ := rpchttp.New(ledger.RPCURL(c.RPC.ListenAddress), "/websocket")
+	cl, _ := rpchttp.New(ledgernode.RPCURL(c.RPC.ListenAddress), "/websocket")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := testnet.WaitForHeight(ctx, cl, 2); err != nil {
@@ -355,7 +356,7 @@ func TestLedgerInitDemo(t *testing.T) {
 	}
 
 	// A consortium genesis from an app_state, installed into a member's fresh home.
-	doc, _, err := ledger.ReadGenesis(home)
+	doc, _, err := ledgernode.ReadGenesis(home)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,7 +375,7 @@ func TestLedgerInitDemo(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &info); err != nil || len(info.NodeID) != 40 {
 		t.Fatalf("init printed %q: %v", out, err)
 	}
-	got, _, err := ledger.ReadGenesis(filepath.Join(dir, "member"))
+	got, _, err := ledgernode.ReadGenesis(filepath.Join(dir, "member"))
 	if err != nil || got.ChainID != "lz-prod-test" || len(got.Validators) != 1 {
 		t.Fatalf("installed genesis: %v %+v", err, got)
 	}

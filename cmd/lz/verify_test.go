@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"lianzheng/home/demonet"
-	"lianzheng/ledger"
+	ledgernode "lianzheng/ledger/node"
 )
 
 // lz verify request | check | snapshot | anchor | receipt against an embedded node, in
@@ -26,7 +26,7 @@ func TestVerifyCommands(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	n, err := ledger.StartHomeNode(ctx, home, nil)
+	n, err := ledgernode.StartHomeNode(ctx, home, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 	"lianzheng/home/demonet"
 	"lianzheng/issuer"
 	"lianzheng/issuer/oid4vci"
-	"lianzheng/ledger"
+	ledgernode "lianzheng/ledger/node"
 	"lianzheng/ledgerclient"
 	"lianzheng/verifier"
 )
@@ -32,12 +32,12 @@ func TestWalletCLI(t *testing.T) {
 	if _, _, err := demonet.InitEmbedded(lh, demonet.EmbeddedOptions{EmptyBlocksInterval: 200 * time.Millisecond, Now: time.Now().Add(-time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
-	node, err := ledger.StartHomeNode(ctx, lh, nil)
+	node, err := ledgernode.StartHomeNode(ctx, lh, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer node.Stop()
-	root, _ := ledgerclient.GenesisRootFile(ledger.GenesisFile(lh))
+	root, _ := ledgerclient.GenesisRootFile(ledgernode.GenesisFile(lh))
 	cl, err := ledgerclient.Dial(node.RPCAddress(), root, ledgerclient.Config{PollInterval: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -126,7 +126,7 @@ func TestWalletCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	answer2 := filepath.Join(t.TempDir(), "answer2.txt")
-	run("present", "--home", home, "--genesis", ledger.GenesisFile(lh), "--snapshot", snap, "--request", req2.Text, "--yes", "--out", answer2)
+	run("present", "--home", home, "--genesis", ledgernode.GenesisFile(lh), "--snapshot", snap, "--request", req2.Text, "--yes", "--out", answer2)
 	text2, _ := os.ReadFile(answer2)
 	ok = false
 	vd2 := v.Verify(ctx, string(text2))

@@ -33,6 +33,8 @@ import (
 	"lianzheng/assets"
 	"lianzheng/did"
 	"lianzheng/ledger"
+	"lianzheng/ledger/node"
+	ledgernode "lianzheng/ledger/node"
 )
 
 // DemoApprovals is params.approvals of the demo consortium: 3 of its 5 members.
@@ -254,7 +256,7 @@ func NewConsortium(chainID string, genesisTime time.Time, validators map[string]
 
 // Genesis returns the CometBFT genesis document.
 func (c *Consortium) Genesis() (*cmttypes.GenesisDoc, error) {
-	return ledger.NewGenesis(c.ChainID, c.GenesisTime, c.State)
+	return node.NewGenesis(c.ChainID, c.GenesisTime, c.State)
 }
 
 func text(t assets.Text) ledger.Text { return ledger.Text{Zh: t.Zh, En: t.En} }
@@ -292,7 +294,7 @@ func (c *Consortium) Install(homes []string, keyDir string) error {
 		return err
 	}
 	for _, h := range homes {
-		if err := ledger.WriteGenesis(h, doc); err != nil {
+		if err := ledgernode.WriteGenesis(h, doc); err != nil {
 			return err
 		}
 	}

@@ -5,7 +5,7 @@ import (
 	"os"
 	"time"
 
-	"lianzheng/ledger"
+	ledgernode "lianzheng/ledger/node"
 )
 
 // EmbeddedChainID is the default chain id of an embedded demo ledger.
@@ -28,7 +28,7 @@ type EmbeddedOptions struct {
 
 // IsHome reports whether dir already holds a node home with its genesis.
 func IsHome(dir string) bool {
-	_, err := os.Stat(ledger.GenesisFile(dir))
+	_, err := os.Stat(ledgernode.GenesisFile(dir))
 	return err == nil
 }
 
@@ -36,7 +36,7 @@ func IsHome(dir string) bool {
 // local timeouts and free loopback ports, keys, genesis.json with the demo consortium, and
 // the unsealed demo keys of every department and window under <home>/demo-keys. It refuses
 // a directory that already holds a genesis (ErrExists).
-func InitEmbedded(home string, opt EmbeddedOptions) (*Consortium, *ledger.HomeInfo, error) {
+func InitEmbedded(home string, opt EmbeddedOptions) (*Consortium, *ledgernode.HomeInfo, error) {
 	if IsHome(home) {
 		return nil, nil, fmt.Errorf("demonet: %s: %w", home, ErrExists)
 	}
@@ -51,9 +51,9 @@ func InitEmbedded(home string, opt EmbeddedOptions) (*Consortium, *ledger.HomeIn
 	if opt.Now.IsZero() {
 		opt.Now = time.Now()
 	}
-	info, err := ledger.InitHome(home, ledger.HomeOptions{
+	info, err := ledgernode.InitHome(home, ledgernode.HomeOptions{
 		Moniker: "lianzheng-embedded", RPCListen: opt.RPCListen, P2PListen: opt.P2PListen,
-		Timing: ledger.TimingEmbedded, EmptyBlocksInterval: opt.EmptyBlocksInterval, LogLevel: opt.LogLevel,
+		Timing: ledgernode.TimingEmbedded, EmptyBlocksInterval: opt.EmptyBlocksInterval, LogLevel: opt.LogLevel,
 	})
 	if err != nil {
 		return nil, nil, err

@@ -131,15 +131,13 @@ func (l *Ledger) SubmitRaw(ctx context.Context, txType string, tx []byte) (*ledg
 		key := fmt.Sprintf("%s/%d", id, body.List)
 		b := l.lists[key]
 		if b == nil {
-			b = make([]byte, ledgerclient.StatusListBytes)
+			b = make([]byte, ledger.StatusListBytes)
 			l.lists[key] = b
 		}
 		for _, u := range body.Updates {
-			if u.Index < 0 || u.Index >= ledger.StatusListSize || u.Value < 0 || u.Value > 3 {
+			if err := ledger.SetStatus(b, u.Index, u.Value); err != nil {
 				return nil, ledgerclient.ErrTxInvalid
 			}
-			sh := uint(6 - 2*(u.Index%4))
-			b[u.Index/4] = b[u.Index/4]&^(3<<sh) | byte(u.Value)<<sh
 		}
 		l.height++
 		return &ledgerclient.TxResult{Type: txType, Height: l.height, Hash: ledger.TxHash(tx)}, nil
@@ -156,7 +154,7 @@ func (l *Ledger) StatusList(ctx context.Context, member string, list int) ([]byt
 	defer l.mu.Unlock()
 	b := l.lists[fmt.Sprintf("%s/%d", member, list)]
 	if b == nil {
-		return make([]byte, ledgerclient.StatusListBytes), nil
+		return make([]byte, ledger.StatusListBytes), nil
 	}
 	return append([]byte(nil), b...), nil
 }

@@ -19,6 +19,7 @@ import (
 	"lianzheng/issuer"
 	"lianzheng/issuer/oid4vci"
 	"lianzheng/ledger"
+	ledgernode "lianzheng/ledger/node"
 	"lianzheng/ledgerclient"
 )
 
@@ -41,12 +42,12 @@ func TestEmbeddedLedger(t *testing.T) {
 	if _, _, err := demonet.InitEmbedded(home, demonet.EmbeddedOptions{EmptyBlocksInterval: 200 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
-	node, err := ledger.StartHomeNode(ctx, home, nil)
+	node, err := ledgernode.StartHomeNode(ctx, home, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer node.Stop()
-	root, err := ledgerclient.GenesisRootFile(ledger.GenesisFile(home))
+	root, err := ledgerclient.GenesisRootFile(ledgernode.GenesisFile(home))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,8 +137,8 @@ func TestEmbeddedLedger(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := ledgerclient.StatusAt(list, v.Status.Index); got != want {
-			t.Fatalf("reader sees %d, want %d", got, want)
+		if got, err := ledger.StatusAt(list, v.Status.Index); err != nil || got != want {
+			t.Fatalf("reader sees %d (%v), want %d", got, err, want)
 		}
 	}
 	observe(ledger.StatusValid)
@@ -191,7 +192,7 @@ func TestEmbeddedLedger(t *testing.T) {
 		t.Fatal(err)
 	}
 	list, _ := reader.StatusList(ctx, "civil-affairs", 0)
-	if ledgerclient.StatusAt(list, is.Record.StatusIndex) != ledger.StatusSuspended {
+	if s, err := ledger.StatusAt(list, is.Record.StatusIndex); err != nil || s != ledger.StatusSuspended {
 		t.Fatal("suspension after rotation not seen")
 	}
 	// A department opened with the revoked key is refused.

@@ -430,7 +430,7 @@ func statusListToken(ctx context.Context, cl *ledgerclient.Client, k *demonet.De
 			i += 3 - i%4
 			continue
 		}
-		if s := ledgerclient.StatusAt(raw, i); s != 0 {
+		if s, err := ledger.StatusAt(raw, i); err == nil && s != 0 {
 			if err := l.Set(i, uint8(s)); err != nil {
 				return "", err
 			}

@@ -10,7 +10,7 @@ import (
 
 	"lianzheng/home/demonet"
 	"lianzheng/internal/benchfloor"
-	"lianzheng/ledger"
+	"lianzheng/ledger/node"
 )
 
 // benchTxs is the load of one benchmark iteration.
@@ -105,7 +105,7 @@ func BenchmarkLoopbackTestnetSignedTx(b *testing.B) {
 	var clients []*rpchttp.HTTP
 	var timeoutCommit time.Duration
 	for _, nd := range tn.Nodes {
-		n, err := ledger.StartHomeNode(ctx, nd.Home, nil)
+		n, err := node.StartHomeNode(ctx, nd.Home, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

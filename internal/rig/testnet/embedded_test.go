@@ -17,10 +17,12 @@ import (
 	"lianzheng/did"
 	"lianzheng/home/demonet"
 	"lianzheng/ledger"
+	"lianzheng/ledger/node"
+	ledgernode "lianzheng/ledger/node"
 )
 
 // startEmbedded makes and starts a demo embedded node in a temp dir.
-func startEmbedded(t testing.TB) (*demonet.Consortium, *ledger.Node, *rpchttp.HTTP, string) {
+func startEmbedded(t testing.TB) (*demonet.Consortium, *ledgernode.Node, *rpchttp.HTTP, string) {
 	t.Helper()
 	home := t.TempDir()
 	c, _, err := demonet.InitEmbedded(home, demonet.EmbeddedOptions{EmptyBlocksInterval: 500 * time.Millisecond})
@@ -29,7 +31,7 @@ func startEmbedded(t testing.TB) (*demonet.Consortium, *ledger.Node, *rpchttp.HT
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	n, err := ledger.StartHomeNode(ctx, home, nil)
+	n, err := node.StartHomeNode(ctx, home, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +93,7 @@ func TestEmbeddedNode(t *testing.T) {
 		t.Fatalf("proved at %d with header %d, tx at %d", pv.Height, pv.Header.Height, h)
 	}
 	off := idx*2/8 - chunk*ledger.StatusChunkBytes
-	if got := (pv.Value[off] >> (6 - 2*(idx%4))) & 3; got != ledger.StatusRevoked {
+	if got, err := ledger.StatusAt(pv.Value, idx-chunk*ledger.StatusChunkEntries); err != nil || got != ledger.StatusRevoked {
 		t.Fatalf("entry %d = %d", idx, got)
 	}
 
@@ -102,23 +104,23 @@ func TestEmbeddedNode(t *testing.T) {
 	}
 	ops := res.Response.ProofOps
 	good := pv.Header.AppHash
-	if err := ledger.VerifyProofOps(good, key, res.Response.Value, ops); err != nil {
+	if err := verifyProofOps(good, key, res.Response.Value, ops); err != nil {
 		t.Fatal(err)
 	}
 	tampered := append([]byte(nil), res.Response.Value...)
 	tampered[off] ^= 0xC0 >> (2 * (idx % 4)) // flip entry idx back to "valid"
-	if err := ledger.VerifyProofOps(good, key, tampered, ops); err == nil {
+	if err := verifyProofOps(good, key, tampered, ops); err == nil {
 		t.Fatal("a tampered value verified")
 	}
-	if err := ledger.VerifyProofOps(good, key, nil, ops); err == nil {
+	if err := verifyProofOps(good, key, nil, ops); err == nil {
 		t.Fatal("an existence proof verified as absence")
 	}
 	badHash := append([]byte(nil), good...)
 	badHash[0] ^= 1
-	if err := ledger.VerifyProofOps(badHash, key, res.Response.Value, ops); err == nil {
+	if err := verifyProofOps(badHash, key, res.Response.Value, ops); err == nil {
 		t.Fatal("verified against a wrong app hash")
 	}
-	if err := ledger.VerifyProofOps(good, ledger.KeyStatusChunk("civil-affairs", 0, chunk+1), res.Response.Value, ops); err == nil {
+	if err := verifyProofOps(good, ledger.KeyStatusChunk("civil-affairs", 0, chunk+1), res.Response.Value, ops); err == nil {
 		t.Fatal("verified for another key")
 	}
 	// The state at h does not verify against header h (the proof needs header h+1).
@@ -126,7 +128,7 @@ func TestEmbeddedNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ledger.VerifyProofOps(hdrH.AppHash, key, res.Response.Value, ops); err == nil {
+	if err := verifyProofOps(hdrH.AppHash, key, res.Response.Value, ops); err == nil {
 		t.Fatal("state at H verified against header H")
 	}
 	// Absence: public security never wrote list 3.
@@ -191,7 +193,7 @@ func TestEmbeddedNode(t *testing.T) {
 	if err := n.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	n2, err := ledger.StartHomeNode(ctx, home, nil)
+	n2, err := node.StartHomeNode(ctx, home, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

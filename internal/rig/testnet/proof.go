@@ -9,11 +9,14 @@ import (
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
+	cmtcrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"lianzheng/ledger"
+	"lianzheng/ledger/chain"
+	"lianzheng/ledgerclient"
 )
 
 // ProvedValue is a value read from the ledger with its proof checked.
@@ -68,7 +71,7 @@ func QueryProved(ctx context.Context, c *rpchttp.HTTP, chainID string, key []byt
 	if err != nil {
 		return nil, err
 	}
-	if err := ledger.VerifyProofOps(hdr.AppHash, key, r.Value, r.ProofOps); err != nil {
+	if err := verifyProofOps(hdr.AppHash, key, r.Value, r.ProofOps); err != nil {
 		return nil, err
 	}
 	pv := &ProvedValue{Key: key, Height: r.Height, Header: hdr}
@@ -76,6 +79,17 @@ func QueryProved(ctx context.Context, c *rpchttp.HTTP, chainID string, key []byt
 		pv.Value = r.Value
 	}
 	return pv, nil
+}
+
+// verifyProofOps checks the proof of a QueryKey answer (chain.ProofFromOps, then
+// ledgerclient.VerifyProof): under appHash (of header H+1 for state H) key has exactly
+// value, or, when value is empty, key is absent.
+func verifyProofOps(appHash, key, value []byte, ops *cmtcrypto.ProofOps) error {
+	p, err := chain.ProofFromOps(ops, key)
+	if err != nil {
+		return err
+	}
+	return ledgerclient.VerifyProof(appHash, key, value, p)
 }
 
 // VerifiedHeader fetches header h and checks its commit: the header hashes to the committed

@@ -21,7 +21,7 @@ import (
 
 	"lianzheng/assets"
 	"lianzheng/home/demonet"
-	"lianzheng/ledger"
+	"lianzheng/ledger/node"
 )
 
 // ChainID is the default chain id of a testnet.
@@ -34,7 +34,7 @@ type Options struct {
 	// BasePort: node i listens for p2p on BasePort+10*i and for RPC on BasePort+10*i+1
 	// (26656 gives node0 CometBFT's usual ports). 0 picks free loopback ports.
 	BasePort            int
-	Timing              ledger.Timing // default ledger.TimingLoopback
+	Timing              node.Timing   // default node.TimingLoopback
 	EmptyBlocksInterval time.Duration // heartbeat when idle (default 1 s; negative: none)
 	LogLevel            string
 	Now                 time.Time
@@ -83,8 +83,8 @@ func Init(dir string, opt Options) (*Testnet, error) {
 	} else if opt.EmptyBlocksInterval < 0 {
 		opt.EmptyBlocksInterval = 0
 	}
-	if opt.Timing == ledger.TimingEmbedded {
-		opt.Timing = ledger.TimingLoopback
+	if opt.Timing == node.TimingEmbedded {
+		opt.Timing = node.TimingLoopback
 	}
 	if opt.Now.IsZero() {
 		opt.Now = time.Now()
@@ -110,10 +110,10 @@ func Init(dir string, opt Options) (*Testnet, error) {
 			p2p = net.JoinHostPort("127.0.0.1", strconv.Itoa(opt.BasePort+10*i))
 			rpc = net.JoinHostPort("127.0.0.1", strconv.Itoa(opt.BasePort+10*i+1))
 		} else {
-			if p2p, err = ledger.FreeLoopbackAddr(); err != nil {
+			if p2p, err = node.FreeLoopbackAddr(); err != nil {
 				return nil, err
 			}
-			if rpc, err = ledger.FreeLoopbackAddr(); err != nil {
+			if rpc, err = node.FreeLoopbackAddr(); err != nil {
 				return nil, err
 			}
 		}
@@ -127,7 +127,7 @@ func Init(dir string, opt Options) (*Testnet, error) {
 	vals := map[string][]byte{}
 	for i := range tn.Nodes {
 		n := &tn.Nodes[i]
-		info, err := ledger.InitHome(n.Home, ledger.HomeOptions{Moniker: n.Member, RPCListen: n.RPC, P2PListen: n.P2P,
+		info, err := node.InitHome(n.Home, node.HomeOptions{Moniker: n.Member, RPCListen: n.RPC, P2PListen: n.P2P,
 			Timing: opt.Timing, EmptyBlocksInterval: opt.EmptyBlocksInterval, Loopback: true, LogLevel: opt.LogLevel})
 		if err != nil {
 			return nil, err
@@ -145,7 +145,7 @@ func Init(dir string, opt Options) (*Testnet, error) {
 				peers = append(peers, o.NodeID+"@"+o.P2P)
 			}
 		}
-		if _, err := ledger.InitHome(n.Home, ledger.HomeOptions{Moniker: n.Member, RPCListen: n.RPC, P2PListen: n.P2P,
+		if _, err := node.InitHome(n.Home, node.HomeOptions{Moniker: n.Member, RPCListen: n.RPC, P2PListen: n.P2P,
 			PersistentPeers: peers, Timing: opt.Timing, EmptyBlocksInterval: opt.EmptyBlocksInterval, Loopback: true,
 			LogLevel: opt.LogLevel}); err != nil {
 			return nil, err

@@ -2,10 +2,7 @@ package testnet
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -18,22 +15,11 @@ import (
 	"lianzheng/ledger"
 )
 
-// NewTx builds and signs a ledger transaction of k's DID key with a fresh random nonce.
+// NewTx builds and signs a ledger transaction of k's DID key with a fresh random nonce
+// (ledger.NewEnvelope).
 func NewTx(chainID string, k *demonet.DemoKey, typ string, body any) ([]byte, error) {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return nil, err
-	}
-	var n [16]byte
-	if _, err := rand.Read(n[:]); err != nil {
-		return nil, err
-	}
-	env := &ledger.Envelope{V: ledger.TxVersion, Chain: chainID, Type: typ, Signer: k.KeyID,
-		Nonce: base64.RawURLEncoding.EncodeToString(n[:]), Body: b}
-	if err := env.Sign(k.PrivateKey()); err != nil {
-		return nil, err
-	}
-	return env.Bytes()
+	_, tx, err := ledger.NewEnvelope(chainID, typ, body, ledger.KeySigner{KeyID: k.KeyID, Key: k.PrivateKey()})
+	return tx, err
 }
 
 // TxError is a transaction the ledger refused (in CheckTx or in its block).

@@ -1,4 +1,4 @@
-package ledger
+package chain
 
 import (
 	"crypto/ed25519"

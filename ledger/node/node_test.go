@@ -1,4 +1,4 @@
-package ledger
+package node
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 	dbm "github.com/cometbft/cometbft-db"
 	"github.com/cometbft/cometbft/abci/example/kvstore"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+
+	"lianzheng/ledger"
 )
 
 // initTestHome makes a one-validator home whose genesis has a single member.
@@ -22,9 +24,9 @@ func initTestHome(t *testing.T, dir string) *HomeInfo {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := &GenesisState{
-		Params:  Params{Approvals: 1},
-		Members: []Member{{ID: "m", DID: "did:lz:m", Validator: info.ValidatorKeyBase64(), Power: 10}},
+	st := &ledger.GenesisState{
+		Params:  ledger.Params{Approvals: 1},
+		Members: []ledger.Member{{ID: "m", DID: "did:lz:m", Validator: info.ValidatorKeyBase64(), Power: 10}},
 	}
 	doc, err := NewGenesis("lz-node-test", time.Now(), st)
 	if err != nil {

@@ -1,9 +1,11 @@
-package ledger
+package chain
 
 import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"testing"
+
+	"lianzheng/ledger"
 )
 
 // The cache never turns a bad signature into a good one, whatever was verified before.
@@ -35,8 +37,8 @@ func TestSigCacheOnlyRemembersSuccesses(t *testing.T) {
 func TestCanonicalSigningBytes(t *testing.T) {
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
 	for _, body := range []string{`{}`, `{"list":1,"updates":[{"index":5,"value":1}]}`, `{"s":"a,\"sig\":\"x\"}"}`} {
-		e := &Envelope{V: TxVersion, Chain: "c", Type: TxStatusSet, Signer: "did:lz:x#key-1", Nonce: "AAAAAAAAAAAAAAAAAAAAAA", Body: []byte(body)}
-		if err := e.Sign(priv); err != nil {
+		e := &ledger.Envelope{V: ledger.TxVersion, Chain: "c", Type: ledger.TxStatusSet, Signer: "did:lz:x#key-1", Nonce: "AAAAAAAAAAAAAAAAAAAAAA", Body: []byte(body)}
+		if err := signWith(e, priv); err != nil {
 			t.Fatal(err)
 		}
 		tx, err := e.Bytes()

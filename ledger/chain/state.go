@@ -1,4 +1,4 @@
-package ledger
+package chain
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	idb "github.com/cosmos/iavl/db"
 
 	"lianzheng/did"
+	"lianzheng/ledger"
 )
 
 // reader is read access to one view of the state: the committed tree (CheckTx, Query),
@@ -194,15 +195,15 @@ func (s state) putJSON(key []byte, v any) error {
 	return nil
 }
 
-func (s state) params() (Params, error) {
-	var p Params
-	_, err := s.getJSON(KeyParams(), &p)
+func (s state) params() (ledger.Params, error) {
+	var p ledger.Params
+	_, err := s.getJSON(ledger.KeyParams(), &p)
 	return p, err
 }
 
-func (s state) member(id string) (*Member, error) {
-	var m Member
-	ok, err := s.getJSON(KeyMember(id), &m)
+func (s state) member(id string) (*ledger.Member, error) {
+	var m ledger.Member
+	ok, err := s.getJSON(ledger.KeyMember(id), &m)
 	if !ok || err != nil {
 		return nil, err
 	}
@@ -210,7 +211,7 @@ func (s state) member(id string) (*Member, error) {
 }
 
 // memberByDID returns the member whose DID is d, or nil.
-func (s state) memberByDID(d string) (*Member, error) {
+func (s state) memberByDID(d string) (*ledger.Member, error) {
 	id, err := did.ParseLZ(d)
 	if err != nil {
 		return nil, nil
@@ -222,14 +223,14 @@ func (s state) memberByDID(d string) (*Member, error) {
 	return m, nil
 }
 
-func (s state) members() ([]Member, error) {
-	ks, err := s.keys([]byte(PrefixMember), maxMembers+1)
+func (s state) members() ([]ledger.Member, error) {
+	ks, err := s.keys([]byte(ledger.PrefixMember), ledger.MaxMembers+1)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Member, 0, len(ks))
+	out := make([]ledger.Member, 0, len(ks))
 	for _, k := range ks {
-		var m Member
+		var m ledger.Member
 		if _, err := s.getJSON(k, &m); err != nil {
 			return nil, err
 		}
@@ -240,30 +241,30 @@ func (s state) members() ([]Member, error) {
 
 func (s state) history(d string) (*did.History, error) {
 	var h did.History
-	ok, err := s.getJSON(KeyDID(d), &h)
+	ok, err := s.getJSON(ledger.KeyDID(d), &h)
 	if !ok || err != nil {
 		return nil, err
 	}
 	return &h, nil
 }
 
-func (s state) credType(id string) (*CredentialType, error) {
-	var t CredentialType
-	ok, err := s.getJSON(KeyType(id), &t)
+func (s state) credType(id string) (*ledger.CredentialType, error) {
+	var t ledger.CredentialType
+	ok, err := s.getJSON(ledger.KeyType(id), &t)
 	if !ok || err != nil {
 		return nil, err
 	}
 	return &t, nil
 }
 
-func (s state) credTypes() ([]CredentialType, error) {
-	ks, err := s.keys([]byte(PrefixType), maxListed)
+func (s state) credTypes() ([]ledger.CredentialType, error) {
+	ks, err := s.keys([]byte(ledger.PrefixType), maxListed)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]CredentialType, 0, len(ks))
+	out := make([]ledger.CredentialType, 0, len(ks))
 	for _, k := range ks {
-		var t CredentialType
+		var t ledger.CredentialType
 		if _, err := s.getJSON(k, &t); err != nil {
 			return nil, err
 		}
@@ -272,23 +273,23 @@ func (s state) credTypes() ([]CredentialType, error) {
 	return out, nil
 }
 
-func (s state) window(d string) (*Window, error) {
-	var w Window
-	ok, err := s.getJSON(KeyWindow(d), &w)
+func (s state) window(d string) (*ledger.Window, error) {
+	var w ledger.Window
+	ok, err := s.getJSON(ledger.KeyWindow(d), &w)
 	if !ok || err != nil {
 		return nil, err
 	}
 	return &w, nil
 }
 
-func (s state) windows() ([]Window, error) {
-	ks, err := s.keys([]byte(PrefixWindow), maxListed)
+func (s state) windows() ([]ledger.Window, error) {
+	ks, err := s.keys([]byte(ledger.PrefixWindow), maxListed)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Window, 0, len(ks))
+	out := make([]ledger.Window, 0, len(ks))
 	for _, k := range ks {
-		var w Window
+		var w ledger.Window
 		if _, err := s.getJSON(k, &w); err != nil {
 			return nil, err
 		}
@@ -297,9 +298,9 @@ func (s state) windows() ([]Window, error) {
 	return out, nil
 }
 
-func (s state) proposal(id string) (*Proposal, error) {
-	var p Proposal
-	ok, err := s.getJSON(KeyProposal(id), &p)
+func (s state) proposal(id string) (*ledger.Proposal, error) {
+	var p ledger.Proposal
+	ok, err := s.getJSON(ledger.KeyProposal(id), &p)
 	if !ok || err != nil {
 		return nil, err
 	}
@@ -307,7 +308,7 @@ func (s state) proposal(id string) (*Proposal, error) {
 }
 
 func (s state) anchorSeq(window string) (uint64, error) {
-	b, err := s.get(KeyAnchorSeq(window))
+	b, err := s.get(ledger.KeyAnchorSeq(window))
 	if err != nil || b == nil {
 		return 0, err
 	}
@@ -319,23 +320,23 @@ func (s state) anchorSeq(window string) (uint64, error) {
 }
 
 func (s state) setAnchorSeq(window string, n uint64) {
-	s.set(KeyAnchorSeq(window), []byte(strconv.FormatUint(n, 10)))
+	s.set(ledger.KeyAnchorSeq(window), []byte(strconv.FormatUint(n, 10)))
 }
 
 func (s state) nonceUsed(signer, n string) (bool, error) {
-	b, err := s.get(KeyNonce(signer, n))
+	b, err := s.get(ledger.KeyNonce(signer, n))
 	return b != nil, err
 }
 
 // statusChunk returns a copy of the chunk, all zero when it was never written.
 func (s state) statusChunk(member string, list, chunk int) ([]byte, error) {
-	b, err := s.get(KeyStatusChunk(member, list, chunk))
+	b, err := s.get(ledger.KeyStatusChunk(member, list, chunk))
 	if err != nil {
 		return nil, err
 	}
-	out := make([]byte, StatusChunkBytes)
+	out := make([]byte, ledger.StatusChunkBytes)
 	if b != nil {
-		if len(b) != StatusChunkBytes {
+		if len(b) != ledger.StatusChunkBytes {
 			return nil, fmt.Errorf("stored status chunk %s/%d/%d has %d bytes", member, list, chunk, len(b))
 		}
 		copy(out, b)

@@ -1,4 +1,4 @@
-package ledger
+package node
 
 import (
 	"context"
@@ -18,6 +18,8 @@ import (
 	"github.com/cometbft/cometbft/privval"
 	"github.com/cometbft/cometbft/proxy"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+
+	"lianzheng/ledger/chain"
 )
 
 // Node is a CometBFT node running in this process over an ABCI application.
@@ -250,7 +252,7 @@ func StartHomeNode(ctx context.Context, home string, logger log.Logger) (*Node, 
 	if logger == nil {
 		logger = log.NewNopLogger()
 	}
-	app, err := NewPersistentApp(AppDBDir(home), WithLogger(logger.With("module", "lianzheng")))
+	app, err := chain.NewPersistentApp(AppDBDir(home), chain.WithLogger(logger.With("module", "lianzheng")))
 	if err != nil {
 		return nil, err
 	}

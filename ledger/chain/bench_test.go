@@ -1,4 +1,4 @@
-package ledger
+package chain
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 
 	"lianzheng/internal/benchfloor"
+	"lianzheng/ledger"
 )
 
 // BenchmarkFinalizeBlock: blocks of 1,000 status.set transactions (one revocation each, the
@@ -23,8 +24,8 @@ func BenchmarkFinalizeBlock(b *testing.B) {
 	makeBlock := func() [][]byte {
 		txs := make([][]byte, perBlock)
 		for i := range txs {
-			txs[i] = h.tx(signers[i%len(signers)], TxStatusSet, StatusSet{List: rng.IntN(MaxStatusLists),
-				Updates: []StatusUpdate{{Index: rng.IntN(StatusListSize), Value: 1 + rng.IntN(2)}}})
+			txs[i] = h.tx(signers[i%len(signers)], ledger.TxStatusSet, ledger.StatusSet{List: rng.IntN(ledger.MaxStatusLists),
+				Updates: []ledger.StatusUpdate{{Index: rng.IntN(ledger.StatusListSize), Value: 1 + rng.IntN(2)}}})
 		}
 		return txs
 	}
@@ -45,7 +46,7 @@ func BenchmarkFinalizeBlock(b *testing.B) {
 		}
 		b.StopTimer()
 		for _, r := range res.TxResults {
-			if r.Code != CodeOK {
+			if r.Code != ledger.CodeOK {
 				b.Fatalf("code %d: %s", r.Code, r.Log)
 			}
 		}
@@ -63,10 +64,10 @@ func BenchmarkDecodeEnvelope(b *testing.B) {
 	_, verify := benchfloor.Ed25519()
 	h := newHarness(b)
 	h.mustOK()
-	tx := h.tx(gaj, TxStatusSet, StatusSet{List: 1, Updates: []StatusUpdate{{Index: 12345, Value: 1}}})
+	tx := h.tx(gaj, ledger.TxStatusSet, ledger.StatusSet{List: 1, Updates: []ledger.StatusUpdate{{Index: 12345, Value: 1}}})
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := DecodeEnvelope(tx); err != nil {
+		if _, err := ledger.DecodeEnvelope(tx); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -80,12 +81,12 @@ func BenchmarkCheckTx(b *testing.B) {
 	_, verify := benchfloor.Ed25519()
 	h := newHarness(b)
 	h.mustOK()
-	tx := h.tx(gaj, TxStatusSet, StatusSet{List: 1, Updates: []StatusUpdate{{Index: 12345, Value: 1}}})
+	tx := h.tx(gaj, ledger.TxStatusSet, ledger.StatusSet{List: 1, Updates: []ledger.StatusUpdate{{Index: 12345, Value: 1}}})
 	ctx := context.Background()
 	req := &abci.RequestCheckTx{Tx: tx, Type: abci.CheckTxType_Recheck}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if r, err := h.app.CheckTx(ctx, req); err != nil || r.Code != CodeOK {
+		if r, err := h.app.CheckTx(ctx, req); err != nil || r.Code != ledger.CodeOK {
 			b.Fatal(err, r.Log)
 		}
 	}

@@ -1,4 +1,4 @@
-package ledger
+package chain
 
 import (
 	"crypto/ed25519"
@@ -13,21 +13,13 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 
 	"lianzheng/did"
+	"lianzheng/ledger"
 )
 
-// Limits on what one transaction may do.
+// Limits of the state machine beyond the model's (ledger.Max*).
 const (
-	MinNonceLen       = 16
-	MaxNonceLen       = 64
-	MaxStatusUpdates  = 4096
-	MaxStatusLists    = 16
-	MaxAnchorCount    = 1_000_000
-	MaxKeysPerDID     = 64 // history entries, revoked ones included
-	MaxKeysPerCreate  = 8
-	maxMembers        = 256
-	maxListed         = 10_000
-	defaultPower      = 10
-	maxValidatorPower = 1_000_000
+	maxListed    = 10_000 // objects of one kind read at once (members, types, windows)
+	defaultPower = 10     // voting power of a member's validator that names none
 )
 
 // txError is a rejection: a result code and an English message.
@@ -44,7 +36,7 @@ func reject(code uint32, format string, args ...any) *txError {
 
 // internal wraps an unexpected error (a storage failure or corrupt state).
 func internal(err error) *txError {
-	return &txError{code: CodeInternal, msg: "internal error: " + err.Error()}
+	return &txError{code: ledger.CodeInternal, msg: "internal error: " + err.Error()}
 }
 
 // txCtx is everything one transaction executes with.
@@ -54,9 +46,9 @@ type txCtx struct {
 	time    time.Time
 	chain   string
 	tx      []byte
-	env     *Envelope
+	env     *ledger.Envelope
 	signer  did.DIDURL
-	member  *Member // the signer's member record, when the signer is a member's DID
+	member  *ledger.Member // the signer's member record, when the signer is a member's DID
 	vals    *valUpdates
 	events  []abci.Event
 	data    []byte
@@ -79,7 +71,7 @@ type txResult struct {
 	log    string
 	data   []byte
 	events []abci.Event
-	env    *Envelope // the decoded envelope, when it decoded
+	env    *ledger.Envelope // the decoded envelope, when it decoded
 }
 
 // execTx decodes, authenticates, authorises and applies one transaction to a fresh overlay
@@ -88,35 +80,35 @@ func execTx(base reader, tx []byte, chain string, height int64, now time.Time, v
 	ov = newOverlay(base)
 	defer func() {
 		if r := recover(); r != nil {
-			res = txResult{code: CodeInternal, log: fmt.Sprintf("internal error: transaction handler panicked: %v", r)}
+			res = txResult{code: ledger.CodeInternal, log: fmt.Sprintf("internal error: transaction handler panicked: %v", r)}
 		}
 	}()
 	ctx := &txCtx{st: state{ov}, height: height, time: now, chain: chain, tx: tx, vals: vals, deliver: deliver, caches: cs}
 	if err := ctx.run(); err != nil {
 		return txResult{code: err.code, log: err.msg, env: ctx.env}, ov
 	}
-	return txResult{code: CodeOK, log: "ok", data: ctx.data, events: ctx.events, env: ctx.env}, ov
+	return txResult{code: ledger.CodeOK, log: "ok", data: ctx.data, events: ctx.events, env: ctx.env}, ov
 }
 
 func (c *txCtx) run() *txError {
-	env, err := DecodeEnvelope(c.tx)
+	env, err := ledger.DecodeEnvelope(c.tx)
 	if err != nil {
-		return reject(CodeMalformed, "malformed transaction: %v", err)
+		return reject(ledger.CodeMalformed, "malformed transaction: %v", err)
 	}
 	c.env = env
 	if env.Chain != c.chain {
-		return reject(CodeMalformed, "transaction is for chain %s, this is chain %s", quote(env.Chain), quote(c.chain))
+		return reject(ledger.CodeMalformed, "transaction is for chain %s, this is chain %s", ledger.Quote(env.Chain), ledger.Quote(c.chain))
 	}
 	handler, ok := handlers[env.Type]
 	if !ok {
-		return reject(CodeMalformed, "unknown transaction type %s", quote(env.Type))
+		return reject(ledger.CodeMalformed, "unknown transaction type %s", ledger.Quote(env.Type))
 	}
 	body := handler.newBody()
-	if err := strictUnmarshal(env.Body, body); err != nil {
-		return reject(CodeMalformed, "%s body: %v", env.Type, err)
+	if err := ledger.DecodeStrict(env.Body, body); err != nil {
+		return reject(ledger.CodeMalformed, "%s body: %v", env.Type, err)
 	}
 	if !validNonce(env.Nonce) {
-		return reject(CodeMalformed, "nonce must be %d-%d characters of base64url", MinNonceLen, MaxNonceLen)
+		return reject(ledger.CodeMalformed, "nonce must be %d-%d characters of base64url", ledger.MinNonceLen, ledger.MaxNonceLen)
 	}
 	if err := c.authenticate(); err != nil {
 		return err
@@ -126,12 +118,12 @@ func (c *txCtx) run() *txError {
 		return internal(e)
 	}
 	if used {
-		return reject(CodeReplay, "nonce %s of %s was already used: the transaction is a replay", env.Nonce, env.Signer)
+		return reject(ledger.CodeReplay, "nonce %s of %s was already used: the transaction is a replay", env.Nonce, env.Signer)
 	}
 	if err := handler.apply(c, body); err != nil {
 		return err
 	}
-	c.st.set(KeyNonce(env.Signer, env.Nonce), []byte(TxHash(c.tx)))
+	c.st.set(ledger.KeyNonce(env.Signer, env.Nonce), []byte(ledger.TxHash(c.tx)))
 	c.events = append(c.events, abci.Event{Type: "lz.tx", Attributes: []abci.EventAttribute{
 		{Key: "type", Value: env.Type, Index: true},
 		{Key: "signer", Value: env.Signer, Index: true},
@@ -140,7 +132,7 @@ func (c *txCtx) run() *txError {
 }
 
 func validNonce(n string) bool {
-	if len(n) < MinNonceLen || len(n) > MaxNonceLen {
+	if len(n) < ledger.MinNonceLen || len(n) > ledger.MaxNonceLen {
 		return false
 	}
 	for i := 0; i < len(n); i++ {
@@ -157,15 +149,15 @@ func validNonce(n string) bool {
 func (c *txCtx) authenticate() *txError {
 	u, err := did.ParseDIDURL(c.env.Signer)
 	if err != nil || u.Method != did.MethodLZ || u.Fragment == "" {
-		return reject(CodeMalformed, "signer %s must be a did:lz DID URL with a key fragment", quote(c.env.Signer))
+		return reject(ledger.CodeMalformed, "signer %s must be a did:lz DID URL with a key fragment", ledger.Quote(c.env.Signer))
 	}
 	c.signer = u
-	raw, e := c.st.get(KeyDID(u.DID))
+	raw, e := c.st.get(ledger.KeyDID(u.DID))
 	if e != nil {
-		return internal(fmt.Errorf("read %s: %w", KeyDID(u.DID), e))
+		return internal(fmt.Errorf("read %s: %w", ledger.KeyDID(u.DID), e))
 	}
 	if raw == nil {
-		return reject(CodeUnauthorized, "signer %s is not a DID registered on the ledger", u.DID)
+		return reject(ledger.CodeUnauthorized, "signer %s is not a DID registered on the ledger", u.DID)
 	}
 	edk, ok := c.caches.keys.get(raw, u.Fragment, c.time)
 	if !ok {
@@ -177,16 +169,16 @@ func (c *txCtx) authenticate() *txError {
 	}
 	sig, err := base64.RawURLEncoding.Strict().DecodeString(c.env.Sig)
 	if err != nil || len(sig) != ed25519.SignatureSize {
-		return reject(CodeBadSignature, "signature is not %d bytes of unpadded base64url", ed25519.SignatureSize)
+		return reject(ledger.CodeBadSignature, "signature is not %d bytes of unpadded base64url", ed25519.SignatureSize)
 	}
 	msg, ok := canonicalSigningBytes(c.tx, c.env.Sig)
 	if !ok {
 		if msg, err = c.env.SigningBytes(); err != nil {
-			return reject(CodeMalformed, "envelope: %v", err)
+			return reject(ledger.CodeMalformed, "envelope: %v", err)
 		}
 	}
 	if !c.caches.sigs.verify(edk, msg, sig) {
-		return reject(CodeBadSignature, "signature does not verify with %s", c.env.Signer)
+		return reject(ledger.CodeBadSignature, "signature does not verify with %s", c.env.Signer)
 	}
 	m, e := c.st.memberByDID(u.DID)
 	if e != nil {
@@ -204,8 +196,8 @@ func canonicalSigningBytes(tx []byte, sig string) ([]byte, bool) {
 	if sig == "" || len(tx) < suffix || string(tx[len(tx)-suffix:]) != `,"sig":"`+sig+`"}` {
 		return nil, false
 	}
-	msg := make([]byte, 0, len(SigDomain)+len(tx)-suffix+1)
-	msg = append(msg, SigDomain...)
+	msg := make([]byte, 0, len(ledger.SigDomain)+len(tx)-suffix+1)
+	msg = append(msg, ledger.SigDomain...)
 	msg = append(msg, tx[:len(tx)-suffix]...)
 	return append(msg, '}'), true
 }
@@ -218,29 +210,29 @@ func (c *txCtx) signingKey(u did.DIDURL) (ed25519.PublicKey, *txError) {
 		return nil, internal(e)
 	}
 	if h == nil {
-		return nil, reject(CodeUnauthorized, "signer %s is not a DID registered on the ledger", u.DID)
+		return nil, reject(ledger.CodeUnauthorized, "signer %s is not a DID registered on the ledger", u.DID)
 	}
 	rec, err := h.KeyAt(u.Fragment, c.time)
 	if err != nil {
-		return nil, reject(CodeBadSignature, "signing key %s is not valid at %s: %v", c.env.Signer, c.time.UTC().Format(time.RFC3339), err)
+		return nil, reject(ledger.CodeBadSignature, "signing key %s is not valid at %s: %v", c.env.Signer, c.time.UTC().Format(time.RFC3339), err)
 	}
 	if !rec.HasPurpose(did.PurposeAuthentication) && !rec.HasPurpose(did.PurposeAssertion) {
-		return nil, reject(CodeBadSignature, "signing key %s is not an authentication or assertionMethod key", c.env.Signer)
+		return nil, reject(ledger.CodeBadSignature, "signing key %s is not an authentication or assertionMethod key", c.env.Signer)
 	}
 	pk, err := rec.PublicKey()
 	if err != nil {
-		return nil, reject(CodeBadSignature, "signing key %s: %v", c.env.Signer, err)
+		return nil, reject(ledger.CodeBadSignature, "signing key %s: %v", c.env.Signer, err)
 	}
 	edk, ok := pk.Key.(ed25519.PublicKey)
 	if !ok || pk.Alg != did.Ed25519 {
-		return nil, reject(CodeBadSignature, "signing key %s is %s; ledger transactions are signed with Ed25519 keys", c.env.Signer, pk.Alg)
+		return nil, reject(ledger.CodeBadSignature, "signing key %s is %s; ledger transactions are signed with Ed25519 keys", c.env.Signer, pk.Alg)
 	}
 	return edk, nil
 }
 
 func (c *txCtx) requireMember() *txError {
 	if c.member == nil {
-		return reject(CodeUnauthorized, "%s is not the DID of a consortium member; only members may send %s", c.signer.DID, c.env.Type)
+		return reject(ledger.CodeUnauthorized, "%s is not the DID of a consortium member; only members may send %s", c.signer.DID, c.env.Type)
 	}
 	return nil
 }
@@ -262,43 +254,43 @@ var handlers map[string]handler
 
 func init() {
 	handlers = map[string]handler{
-		TxProposalCreate:  {func() any { return new(ProposalCreate) }, func(c *txCtx, b any) *txError { return c.proposalCreate(b.(*ProposalCreate)) }},
-		TxProposalApprove: {func() any { return new(ProposalApprove) }, func(c *txCtx, b any) *txError { return c.proposalApprove(b.(*ProposalApprove)) }},
-		TxDIDCreate:       {func() any { return new(DIDCreate) }, func(c *txCtx, b any) *txError { return c.didCreate(b.(*DIDCreate)) }},
-		TxDIDAddKey:       {func() any { return new(DIDAddKey) }, func(c *txCtx, b any) *txError { return c.didAddKey(b.(*DIDAddKey)) }},
-		TxDIDRevokeKey:    {func() any { return new(DIDRevokeKey) }, func(c *txCtx, b any) *txError { return c.didRevokeKey(b.(*DIDRevokeKey)) }},
-		TxDIDDeactivate:   {func() any { return new(DIDDeactivate) }, func(c *txCtx, b any) *txError { return c.didDeactivate(b.(*DIDDeactivate)) }},
-		TxStatusSet:       {func() any { return new(StatusSet) }, func(c *txCtx, b any) *txError { return c.statusSet(b.(*StatusSet)) }},
-		TxAnchorPost:      {func() any { return new(AnchorPost) }, func(c *txCtx, b any) *txError { return c.anchorPost(b.(*AnchorPost)) }},
+		ledger.TxProposalCreate:  {func() any { return new(ledger.ProposalCreate) }, func(c *txCtx, b any) *txError { return c.proposalCreate(b.(*ledger.ProposalCreate)) }},
+		ledger.TxProposalApprove: {func() any { return new(ledger.ProposalApprove) }, func(c *txCtx, b any) *txError { return c.proposalApprove(b.(*ledger.ProposalApprove)) }},
+		ledger.TxDIDCreate:       {func() any { return new(ledger.DIDCreate) }, func(c *txCtx, b any) *txError { return c.didCreate(b.(*ledger.DIDCreate)) }},
+		ledger.TxDIDAddKey:       {func() any { return new(ledger.DIDAddKey) }, func(c *txCtx, b any) *txError { return c.didAddKey(b.(*ledger.DIDAddKey)) }},
+		ledger.TxDIDRevokeKey:    {func() any { return new(ledger.DIDRevokeKey) }, func(c *txCtx, b any) *txError { return c.didRevokeKey(b.(*ledger.DIDRevokeKey)) }},
+		ledger.TxDIDDeactivate:   {func() any { return new(ledger.DIDDeactivate) }, func(c *txCtx, b any) *txError { return c.didDeactivate(b.(*ledger.DIDDeactivate)) }},
+		ledger.TxStatusSet:       {func() any { return new(ledger.StatusSet) }, func(c *txCtx, b any) *txError { return c.statusSet(b.(*ledger.StatusSet)) }},
+		ledger.TxAnchorPost:      {func() any { return new(ledger.AnchorPost) }, func(c *txCtx, b any) *txError { return c.anchorPost(b.(*ledger.AnchorPost)) }},
 	}
 }
 
 // ---- governance ----
 
-func (c *txCtx) proposalCreate(b *ProposalCreate) *txError {
+func (c *txCtx) proposalCreate(b *ledger.ProposalCreate) *txError {
 	if err := c.requireMember(); err != nil {
 		return err
 	}
 	if _, ok := actions[b.Action]; !ok {
-		return reject(CodeInvalid, "unknown proposal action %s", quote(b.Action))
+		return reject(ledger.CodeInvalid, "unknown proposal action %s", ledger.Quote(b.Action))
 	}
 	// Check the action now against the current state, so that a proposal that cannot apply
 	// is refused up front; it is checked again when it reaches its approvals.
 	if err := c.checkAction(b.Action, b.Payload); err != nil {
 		return err
 	}
-	id := ProposalID(c.tx)
+	id := ledger.ProposalID(c.tx)
 	if p, e := c.st.proposal(id); e != nil {
 		return internal(e)
 	} else if p != nil {
-		return reject(CodeConflict, "proposal %s already exists", id)
+		return reject(ledger.CodeConflict, "proposal %s already exists", id)
 	}
-	p := &Proposal{ID: id, Action: b.Action, Payload: b.Payload, Proposer: c.member.ID,
+	p := &ledger.Proposal{ID: id, Action: b.Action, Payload: b.Payload, Proposer: c.member.ID,
 		Approvals: []string{c.member.ID}, Status: "pending", Height: c.height}
 	return c.maybeApply(p)
 }
 
-func (c *txCtx) proposalApprove(b *ProposalApprove) *txError {
+func (c *txCtx) proposalApprove(b *ledger.ProposalApprove) *txError {
 	if err := c.requireMember(); err != nil {
 		return err
 	}
@@ -307,13 +299,13 @@ func (c *txCtx) proposalApprove(b *ProposalApprove) *txError {
 		return internal(e)
 	}
 	if p == nil {
-		return reject(CodeNotFound, "no proposal %s", quote(b.ID))
+		return reject(ledger.CodeNotFound, "no proposal %s", ledger.Quote(b.ID))
 	}
 	if p.Status != "pending" {
-		return reject(CodeConflict, "proposal %s is %s, not pending", p.ID, p.Status)
+		return reject(ledger.CodeConflict, "proposal %s is %s, not pending", p.ID, p.Status)
 	}
 	if slices.Contains(p.Approvals, c.member.ID) {
-		return reject(CodeConflict, "member %s has already approved proposal %s", c.member.ID, p.ID)
+		return reject(ledger.CodeConflict, "member %s has already approved proposal %s", c.member.ID, p.ID)
 	}
 	p.Approvals = append(p.Approvals, c.member.ID)
 	slices.Sort(p.Approvals)
@@ -323,7 +315,7 @@ func (c *txCtx) proposalApprove(b *ProposalApprove) *txError {
 // maybeApply stores the proposal, applying its action first if the approvals of current
 // members reach params.approvals. A failing action marks the proposal failed (the approving
 // transaction itself succeeds: the approval was recorded).
-func (c *txCtx) maybeApply(p *Proposal) *txError {
+func (c *txCtx) maybeApply(p *ledger.Proposal) *txError {
 	params, e := c.st.params()
 	if e != nil {
 		return internal(e)
@@ -350,7 +342,7 @@ func (c *txCtx) maybeApply(p *Proposal) *txError {
 			p.Status = "applied"
 		}
 	}
-	if err := c.st.putJSON(KeyProposal(p.ID), p); err != nil {
+	if err := c.st.putJSON(ledger.KeyProposal(p.ID), p); err != nil {
 		return internal(err)
 	}
 	c.emit("lz.proposal", "id", p.ID, "action", p.Action, "status", p.Status)
@@ -376,27 +368,27 @@ var actions map[string]action
 
 func init() {
 	actions = map[string]action{
-		ActionMemberAdd:       {func() any { return new(Member) }, (*txCtx).checkMemberAdd, (*txCtx).applyMemberAdd},
-		ActionMemberRemove:    {func() any { return new(idPayload) }, (*txCtx).checkMemberRemove, (*txCtx).applyMemberRemove},
-		ActionCataloguePut:    {func() any { return new(CredentialType) }, (*txCtx).checkCataloguePut, (*txCtx).applyCataloguePut},
-		ActionCatalogueRemove: {func() any { return new(idPayload) }, (*txCtx).checkCatalogueRemove, (*txCtx).applyCatalogueRemove},
-		ActionWindowPut:       {func() any { return new(Window) }, (*txCtx).checkWindowPut, (*txCtx).applyWindowPut},
-		ActionWindowRemove:    {func() any { return new(didPayload) }, (*txCtx).checkWindowRemove, (*txCtx).applyWindowRemove},
-		ActionParamsSet:       {func() any { return new(Params) }, (*txCtx).checkParamsSet, (*txCtx).applyParamsSet},
+		ledger.ActionMemberAdd:       {func() any { return new(ledger.Member) }, (*txCtx).checkMemberAdd, (*txCtx).applyMemberAdd},
+		ledger.ActionMemberRemove:    {func() any { return new(idPayload) }, (*txCtx).checkMemberRemove, (*txCtx).applyMemberRemove},
+		ledger.ActionCataloguePut:    {func() any { return new(ledger.CredentialType) }, (*txCtx).checkCataloguePut, (*txCtx).applyCataloguePut},
+		ledger.ActionCatalogueRemove: {func() any { return new(idPayload) }, (*txCtx).checkCatalogueRemove, (*txCtx).applyCatalogueRemove},
+		ledger.ActionWindowPut:       {func() any { return new(ledger.Window) }, (*txCtx).checkWindowPut, (*txCtx).applyWindowPut},
+		ledger.ActionWindowRemove:    {func() any { return new(didPayload) }, (*txCtx).checkWindowRemove, (*txCtx).applyWindowRemove},
+		ledger.ActionParamsSet:       {func() any { return new(ledger.Params) }, (*txCtx).checkParamsSet, (*txCtx).applyParamsSet},
 	}
 }
 
 func (c *txCtx) decodeAction(name string, payload json.RawMessage) (action, any, *txError) {
 	a, ok := actions[name]
 	if !ok {
-		return a, nil, reject(CodeInvalid, "unknown proposal action %s", quote(name))
+		return a, nil, reject(ledger.CodeInvalid, "unknown proposal action %s", ledger.Quote(name))
 	}
 	v := a.newPayload()
 	if len(payload) == 0 {
-		return a, nil, reject(CodeMalformed, "%s payload is missing", name)
+		return a, nil, reject(ledger.CodeMalformed, "%s payload is missing", name)
 	}
-	if err := strictUnmarshal(payload, v); err != nil {
-		return a, nil, reject(CodeMalformed, "%s payload: %v", name, err)
+	if err := ledger.DecodeStrict(payload, v); err != nil {
+		return a, nil, reject(ledger.CodeMalformed, "%s payload: %v", name, err)
 	}
 	return a, v, nil
 }
@@ -421,36 +413,36 @@ func (c *txCtx) applyAction(name string, payload json.RawMessage) *txError {
 }
 
 func (c *txCtx) checkMemberAdd(v any) *txError {
-	m := v.(*Member)
-	if err := validateMemberStatic(m); err != nil {
-		return reject(CodeInvalid, "member.add: %v", err)
+	m := v.(*ledger.Member)
+	if err := m.Validate(); err != nil {
+		return reject(ledger.CodeInvalid, "member.add: %v", err)
 	}
 	if old, e := c.st.member(m.ID); e != nil {
 		return internal(e)
 	} else if old != nil {
-		return reject(CodeConflict, "member.add: %s is already a member", m.ID)
+		return reject(ledger.CodeConflict, "member.add: %s is already a member", m.ID)
 	}
 	h, e := c.st.history(m.DID)
 	if e != nil {
 		return internal(e)
 	}
 	if h == nil {
-		return reject(CodeNotFound, "member.add: DID %s does not exist; create it with did.create first", m.DID)
+		return reject(ledger.CodeNotFound, "member.add: DID %s does not exist; create it with did.create first", m.DID)
 	}
 	if h.Deactivated != nil {
-		return reject(CodeConflict, "member.add: DID %s is deactivated", m.DID)
+		return reject(ledger.CodeConflict, "member.add: DID %s is deactivated", m.DID)
 	}
 	ms, e := c.st.members()
 	if e != nil {
 		return internal(e)
 	}
-	if len(ms) >= maxMembers {
-		return reject(CodeConflict, "member.add: the consortium already has %d members", len(ms))
+	if len(ms) >= ledger.MaxMembers {
+		return reject(ledger.CodeConflict, "member.add: the consortium already has %d members", len(ms))
 	}
 	if m.Validator != "" {
 		for _, o := range ms {
 			if o.Validator == m.Validator {
-				return reject(CodeConflict, "member.add: validator key is already used by member %s", o.ID)
+				return reject(ledger.CodeConflict, "member.add: validator key is already used by member %s", o.ID)
 			}
 		}
 	}
@@ -458,17 +450,17 @@ func (c *txCtx) checkMemberAdd(v any) *txError {
 }
 
 func (c *txCtx) applyMemberAdd(v any) *txError {
-	m := v.(*Member)
+	m := v.(*ledger.Member)
 	h, e := c.st.history(m.DID)
 	if e != nil {
 		return internal(e)
 	}
 	// A member controls its own DID: the member that created it loses control.
 	h.Controller = ""
-	if err := c.st.putJSON(KeyDID(m.DID), h); err != nil {
+	if err := c.st.putJSON(ledger.KeyDID(m.DID), h); err != nil {
 		return internal(err)
 	}
-	if err := c.st.putJSON(KeyMember(m.ID), m); err != nil {
+	if err := c.st.putJSON(ledger.KeyMember(m.ID), m); err != nil {
 		return internal(err)
 	}
 	if m.Validator != "" {
@@ -479,7 +471,7 @@ func (c *txCtx) applyMemberAdd(v any) *txError {
 	return nil
 }
 
-func memberPower(m *Member) int64 {
+func memberPower(m *ledger.Member) int64 {
 	if m.Power > 0 {
 		return m.Power
 	}
@@ -493,7 +485,7 @@ func (c *txCtx) checkMemberRemove(v any) *txError {
 		return internal(e)
 	}
 	if m == nil {
-		return reject(CodeNotFound, "member.remove: %s is not a member", quote(id))
+		return reject(ledger.CodeNotFound, "member.remove: %s is not a member", ledger.Quote(id))
 	}
 	params, e := c.st.params()
 	if e != nil {
@@ -504,7 +496,7 @@ func (c *txCtx) checkMemberRemove(v any) *txError {
 		return internal(e)
 	}
 	if len(ms)-1 < params.Approvals {
-		return reject(CodeConflict, "member.remove: %d members would remain, fewer than the %d approvals a proposal needs; lower params.approvals first", len(ms)-1, params.Approvals)
+		return reject(ledger.CodeConflict, "member.remove: %d members would remain, fewer than the %d approvals a proposal needs; lower params.approvals first", len(ms)-1, params.Approvals)
 	}
 	if m.Validator != "" {
 		vals := 0
@@ -514,7 +506,7 @@ func (c *txCtx) checkMemberRemove(v any) *txError {
 			}
 		}
 		if vals <= 1 {
-			return reject(CodeConflict, "member.remove: %s runs the last validator", id)
+			return reject(ledger.CodeConflict, "member.remove: %s runs the last validator", id)
 		}
 	}
 	types, e := c.st.credTypes()
@@ -523,7 +515,7 @@ func (c *txCtx) checkMemberRemove(v any) *txError {
 	}
 	for _, t := range types {
 		if slices.Contains(t.Issuers, id) {
-			return reject(CodeConflict, "member.remove: %s is an issuer of credential type %s; update the catalogue first", id, t.ID)
+			return reject(ledger.CodeConflict, "member.remove: %s is an issuer of credential type %s; update the catalogue first", id, t.ID)
 		}
 	}
 	ws, e := c.st.windows()
@@ -532,7 +524,7 @@ func (c *txCtx) checkMemberRemove(v any) *txError {
 	}
 	for _, w := range ws {
 		if w.Department == id {
-			return reject(CodeConflict, "member.remove: %s is the department of window %s; remove the window first", id, w.DID)
+			return reject(ledger.CodeConflict, "member.remove: %s is the department of window %s; remove the window first", id, w.DID)
 		}
 	}
 	return nil
@@ -544,7 +536,7 @@ func (c *txCtx) applyMemberRemove(v any) *txError {
 	if e != nil {
 		return internal(e)
 	}
-	c.st.remove(KeyMember(id))
+	c.st.remove(ledger.KeyMember(id))
 	if m.Validator != "" {
 		pk, _ := base64.StdEncoding.DecodeString(m.Validator)
 		c.vals.set(pk, 0, true)
@@ -554,9 +546,9 @@ func (c *txCtx) applyMemberRemove(v any) *txError {
 }
 
 func (c *txCtx) checkCataloguePut(v any) *txError {
-	t := v.(*CredentialType)
-	if err := validateTypeStatic(t); err != nil {
-		return reject(CodeInvalid, "catalogue.put: %v", err)
+	t := v.(*ledger.CredentialType)
+	if err := t.Validate(); err != nil {
+		return reject(ledger.CodeInvalid, "catalogue.put: %v", err)
 	}
 	for _, is := range t.Issuers {
 		m, e := c.st.member(is)
@@ -564,7 +556,7 @@ func (c *txCtx) checkCataloguePut(v any) *txError {
 			return internal(e)
 		}
 		if m == nil {
-			return reject(CodeNotFound, "catalogue.put: issuer %s is not a member", quote(is))
+			return reject(ledger.CodeNotFound, "catalogue.put: issuer %s is not a member", ledger.Quote(is))
 		}
 	}
 	// Windows that ask for this type must still be satisfiable.
@@ -578,8 +570,8 @@ func (c *txCtx) checkCataloguePut(v any) *txError {
 				if r.Type != t.ID {
 					continue
 				}
-				if err := checkFields(t, r.Fields); err != nil {
-					return reject(CodeConflict, "catalogue.put: window %s service %s: %v", w.DID, si.ID, err)
+				if err := t.CheckFields(r.Fields); err != nil {
+					return reject(ledger.CodeConflict, "catalogue.put: window %s service %s: %v", w.DID, si.ID, err)
 				}
 			}
 		}
@@ -588,8 +580,8 @@ func (c *txCtx) checkCataloguePut(v any) *txError {
 }
 
 func (c *txCtx) applyCataloguePut(v any) *txError {
-	t := v.(*CredentialType)
-	if err := c.st.putJSON(KeyType(t.ID), t); err != nil {
+	t := v.(*ledger.CredentialType)
+	if err := c.st.putJSON(ledger.KeyType(t.ID), t); err != nil {
 		return internal(err)
 	}
 	c.emit("lz.catalogue", "id", t.ID, "op", "put")
@@ -603,7 +595,7 @@ func (c *txCtx) checkCatalogueRemove(v any) *txError {
 		return internal(e)
 	}
 	if t == nil {
-		return reject(CodeNotFound, "catalogue.remove: no credential type %s", quote(id))
+		return reject(ledger.CodeNotFound, "catalogue.remove: no credential type %s", ledger.Quote(id))
 	}
 	ws, e := c.st.windows()
 	if e != nil {
@@ -613,7 +605,7 @@ func (c *txCtx) checkCatalogueRemove(v any) *txError {
 		for _, si := range w.ServiceItems {
 			for _, r := range si.Requests {
 				if r.Type == id {
-					return reject(CodeConflict, "catalogue.remove: window %s service %s requests %s; update the window first", w.DID, si.ID, id)
+					return reject(ledger.CodeConflict, "catalogue.remove: window %s service %s requests %s; update the window first", w.DID, si.ID, id)
 				}
 			}
 		}
@@ -623,13 +615,13 @@ func (c *txCtx) checkCatalogueRemove(v any) *txError {
 
 func (c *txCtx) applyCatalogueRemove(v any) *txError {
 	id := v.(*idPayload).ID
-	c.st.remove(KeyType(id))
+	c.st.remove(ledger.KeyType(id))
 	c.emit("lz.catalogue", "id", id, "op", "remove")
 	return nil
 }
 
 func (c *txCtx) checkWindowPut(v any) *txError {
-	w := v.(*Window)
+	w := v.(*ledger.Window)
 	if err := checkWindow(c.st, w); err != nil {
 		return err
 	}
@@ -637,8 +629,8 @@ func (c *txCtx) checkWindowPut(v any) *txError {
 }
 
 func (c *txCtx) applyWindowPut(v any) *txError {
-	w := v.(*Window)
-	if err := c.st.putJSON(KeyWindow(w.DID), w); err != nil {
+	w := v.(*ledger.Window)
+	if err := c.st.putJSON(ledger.KeyWindow(w.DID), w); err != nil {
 		return internal(err)
 	}
 	c.emit("lz.window", "did", w.DID, "op", "put")
@@ -652,63 +644,63 @@ func (c *txCtx) checkWindowRemove(v any) *txError {
 		return internal(e)
 	}
 	if w == nil {
-		return reject(CodeNotFound, "window.remove: no registered window %s", quote(d))
+		return reject(ledger.CodeNotFound, "window.remove: no registered window %s", ledger.Quote(d))
 	}
 	return nil
 }
 
 func (c *txCtx) applyWindowRemove(v any) *txError {
 	d := v.(*didPayload).DID
-	c.st.remove(KeyWindow(d))
+	c.st.remove(ledger.KeyWindow(d))
 	c.emit("lz.window", "did", d, "op", "remove")
 	return nil
 }
 
 func (c *txCtx) checkParamsSet(v any) *txError {
-	p := v.(*Params)
+	p := v.(*ledger.Params)
 	ms, e := c.st.members()
 	if e != nil {
 		return internal(e)
 	}
 	if p.Approvals < 1 || p.Approvals > len(ms) {
-		return reject(CodeInvalid, "params.set: approvals must be between 1 and the %d members, not %d", len(ms), p.Approvals)
+		return reject(ledger.CodeInvalid, "params.set: approvals must be between 1 and the %d members, not %d", len(ms), p.Approvals)
 	}
 	return nil
 }
 
 func (c *txCtx) applyParamsSet(v any) *txError {
-	if err := c.st.putJSON(KeyParams(), v.(*Params)); err != nil {
+	if err := c.st.putJSON(ledger.KeyParams(), v.(*ledger.Params)); err != nil {
 		return internal(err)
 	}
-	c.emit("lz.params", "approvals", strconv.Itoa(v.(*Params).Approvals))
+	c.emit("lz.params", "approvals", strconv.Itoa(v.(*ledger.Params).Approvals))
 	return nil
 }
 
 // checkWindow validates a window against the state: its DID exists, is active and is
 // controlled by its department, a member; every requested field is a disclosable claim.
-func checkWindow(st state, w *Window) *txError {
-	if err := validateWindowStatic(w); err != nil {
-		return reject(CodeInvalid, "window: %v", err)
+func checkWindow(st state, w *ledger.Window) *txError {
+	if err := w.Validate(); err != nil {
+		return reject(ledger.CodeInvalid, "window: %v", err)
 	}
 	dept, e := st.member(w.Department)
 	if e != nil {
 		return internal(e)
 	}
 	if dept == nil {
-		return reject(CodeNotFound, "window %s: department %s is not a member", w.DID, quote(w.Department))
+		return reject(ledger.CodeNotFound, "window %s: department %s is not a member", w.DID, ledger.Quote(w.Department))
 	}
 	h, e := st.history(w.DID)
 	if e != nil {
 		return internal(e)
 	}
 	if h == nil {
-		return reject(CodeNotFound, "window %s: DID does not exist; create it with did.create first", w.DID)
+		return reject(ledger.CodeNotFound, "window %s: DID does not exist; create it with did.create first", w.DID)
 	}
 	if h.Deactivated != nil {
-		return reject(CodeConflict, "window %s: DID is deactivated", w.DID)
+		return reject(ledger.CodeConflict, "window %s: DID is deactivated", w.DID)
 	}
 	if h.Controller != dept.DID {
-		return reject(CodeUnauthorized, "window %s: DID is controlled by %s, not by its department %s", w.DID, quote(h.Controller), dept.DID)
+		return reject(ledger.CodeUnauthorized, "window %s: DID is controlled by %s, not by its department %s", w.DID, ledger.Quote(h.Controller), dept.DID)
 	}
 	for _, si := range w.ServiceItems {
 		for _, r := range si.Requests {
@@ -717,10 +709,10 @@ func checkWindow(st state, w *Window) *txError {
 				return internal(e)
 			}
 			if t == nil {
-				return reject(CodeNotFound, "window %s service %s: no credential type %s", w.DID, si.ID, quote(r.Type))
+				return reject(ledger.CodeNotFound, "window %s service %s: no credential type %s", w.DID, si.ID, ledger.Quote(r.Type))
 			}
-			if err := checkFields(t, r.Fields); err != nil {
-				return reject(CodeInvalid, "window %s service %s: %v", w.DID, si.ID, err)
+			if err := t.CheckFields(r.Fields); err != nil {
+				return reject(ledger.CodeInvalid, "window %s service %s: %v", w.DID, si.ID, err)
 			}
 		}
 	}
@@ -729,20 +721,20 @@ func checkWindow(st state, w *Window) *txError {
 
 // ---- DIDs ----
 
-func (c *txCtx) didCreate(b *DIDCreate) *txError {
+func (c *txCtx) didCreate(b *ledger.DIDCreate) *txError {
 	if err := c.requireMember(); err != nil {
 		return err
 	}
 	if _, err := did.ParseLZ(b.DID); err != nil {
-		return reject(CodeInvalid, "did.create: %v", err)
+		return reject(ledger.CodeInvalid, "did.create: %v", err)
 	}
 	if old, e := c.st.history(b.DID); e != nil {
 		return internal(e)
 	} else if old != nil {
-		return reject(CodeConflict, "did.create: %s already exists", b.DID)
+		return reject(ledger.CodeConflict, "did.create: %s already exists", b.DID)
 	}
-	if len(b.Keys) == 0 || len(b.Keys) > MaxKeysPerCreate {
-		return reject(CodeInvalid, "did.create: a new DID needs 1-%d keys, not %d", MaxKeysPerCreate, len(b.Keys))
+	if len(b.Keys) == 0 || len(b.Keys) > ledger.MaxKeysPerCreate {
+		return reject(ledger.CodeInvalid, "did.create: a new DID needs 1-%d keys, not %d", ledger.MaxKeysPerCreate, len(b.Keys))
 	}
 	h := &did.History{DID: b.DID, Controller: c.signer.DID, Created: c.time, Keys: make([]did.KeyRecord, len(b.Keys))}
 	for i, k := range b.Keys {
@@ -752,9 +744,9 @@ func (c *txCtx) didCreate(b *DIDCreate) *txError {
 		h.Keys[i] = k
 	}
 	if err := h.Validate(); err != nil {
-		return reject(CodeInvalid, "did.create: %v", err)
+		return reject(ledger.CodeInvalid, "did.create: %v", err)
 	}
-	if err := c.st.putJSON(KeyDID(h.DID), h); err != nil {
+	if err := c.st.putJSON(ledger.KeyDID(h.DID), h); err != nil {
 		return internal(err)
 	}
 	c.emit("lz.did", "did", h.DID, "op", "create")
@@ -764,10 +756,10 @@ func (c *txCtx) didCreate(b *DIDCreate) *txError {
 // freshKey checks a key record sent by a client and stamps it with the block time.
 func freshKey(k *did.KeyRecord, now time.Time) *txError {
 	if k.ValidUntil != nil {
-		return reject(CodeInvalid, "key %s: validUntil must not be set (revoke the key instead)", quote(k.ID))
+		return reject(ledger.CodeInvalid, "key %s: validUntil must not be set (revoke the key instead)", ledger.Quote(k.ID))
 	}
 	if k.Compromised {
-		return reject(CodeInvalid, "key %s: a new key cannot be compromised", quote(k.ID))
+		return reject(ledger.CodeInvalid, "key %s: a new key cannot be compromised", ledger.Quote(k.ID))
 	}
 	k.ValidFrom = now
 	return nil
@@ -776,31 +768,31 @@ func freshKey(k *did.KeyRecord, now time.Time) *txError {
 // manageable loads a DID the signer may manage: the DID itself or its controller.
 func (c *txCtx) manageable(op, d string) (*did.History, *txError) {
 	if _, err := did.ParseLZ(d); err != nil {
-		return nil, reject(CodeInvalid, "%s: %v", op, err)
+		return nil, reject(ledger.CodeInvalid, "%s: %v", op, err)
 	}
 	h, e := c.st.history(d)
 	if e != nil {
 		return nil, internal(e)
 	}
 	if h == nil {
-		return nil, reject(CodeNotFound, "%s: DID %s does not exist", op, d)
+		return nil, reject(ledger.CodeNotFound, "%s: DID %s does not exist", op, d)
 	}
 	if h.Deactivated != nil {
-		return nil, reject(CodeConflict, "%s: DID %s is deactivated", op, d)
+		return nil, reject(ledger.CodeConflict, "%s: DID %s is deactivated", op, d)
 	}
 	if c.signer.DID != h.DID && (h.Controller == "" || c.signer.DID != h.Controller) {
-		return nil, reject(CodeUnauthorized, "%s: %s is neither %s nor its controller", op, c.signer.DID, d)
+		return nil, reject(ledger.CodeUnauthorized, "%s: %s is neither %s nor its controller", op, c.signer.DID, d)
 	}
 	return h, nil
 }
 
-func (c *txCtx) didAddKey(b *DIDAddKey) *txError {
+func (c *txCtx) didAddKey(b *ledger.DIDAddKey) *txError {
 	h, err := c.manageable("did.add_key", b.DID)
 	if err != nil {
 		return err
 	}
-	if len(h.Keys) >= MaxKeysPerDID {
-		return reject(CodeConflict, "did.add_key: %s already has %d keys in its history", h.DID, len(h.Keys))
+	if len(h.Keys) >= ledger.MaxKeysPerDID {
+		return reject(ledger.CodeConflict, "did.add_key: %s already has %d keys in its history", h.DID, len(h.Keys))
 	}
 	k := b.Key
 	if err := freshKey(&k, c.time); err != nil {
@@ -808,42 +800,42 @@ func (c *txCtx) didAddKey(b *DIDAddKey) *txError {
 	}
 	for _, o := range h.Keys {
 		if o.ID == k.ID {
-			return reject(CodeConflict, "did.add_key: %s already has a key %s (key ids are never reused)", h.DID, quote(k.ID))
+			return reject(ledger.CodeConflict, "did.add_key: %s already has a key %s (key ids are never reused)", h.DID, ledger.Quote(k.ID))
 		}
 	}
 	h.Keys = append(h.Keys, k)
 	if err := h.Validate(); err != nil {
-		return reject(CodeInvalid, "did.add_key: %v", err)
+		return reject(ledger.CodeInvalid, "did.add_key: %v", err)
 	}
-	if err := c.st.putJSON(KeyDID(h.DID), h); err != nil {
+	if err := c.st.putJSON(ledger.KeyDID(h.DID), h); err != nil {
 		return internal(err)
 	}
 	c.emit("lz.did", "did", h.DID, "op", "add_key", "key", k.ID)
 	return nil
 }
 
-func (c *txCtx) didRevokeKey(b *DIDRevokeKey) *txError {
+func (c *txCtx) didRevokeKey(b *ledger.DIDRevokeKey) *txError {
 	h, err := c.manageable("did.revoke_key", b.DID)
 	if err != nil {
 		return err
 	}
 	i := slices.IndexFunc(h.Keys, func(k did.KeyRecord) bool { return k.ID == b.KeyID })
 	if i < 0 {
-		return reject(CodeNotFound, "did.revoke_key: %s has no key %s", h.DID, quote(b.KeyID))
+		return reject(ledger.CodeNotFound, "did.revoke_key: %s has no key %s", h.DID, ledger.Quote(b.KeyID))
 	}
 	k := &h.Keys[i]
 	switch {
 	case k.Compromised:
-		return reject(CodeConflict, "did.revoke_key: %s#%s is already marked compromised", h.DID, k.ID)
+		return reject(ledger.CodeConflict, "did.revoke_key: %s#%s is already marked compromised", h.DID, k.ID)
 	case k.ValidUntil != nil && !c.time.Before(*k.ValidUntil):
 		// Already ended: only marking it compromised is still meaningful.
 		if !b.Compromised {
-			return reject(CodeConflict, "did.revoke_key: %s#%s is already revoked", h.DID, k.ID)
+			return reject(ledger.CodeConflict, "did.revoke_key: %s#%s is already revoked", h.DID, k.ID)
 		}
 		k.Compromised = true
 	default:
 		if !c.time.After(k.ValidFrom) {
-			return reject(CodeConflict, "did.revoke_key: %s#%s was added in this block; revoke it in a later block", h.DID, k.ID)
+			return reject(ledger.CodeConflict, "did.revoke_key: %s#%s was added in this block; revoke it in a later block", h.DID, k.ID)
 		}
 		t := c.time
 		k.ValidUntil = &t
@@ -856,43 +848,43 @@ func (c *txCtx) didRevokeKey(b *DIDRevokeKey) *txError {
 		}
 	}
 	if !usable {
-		return reject(CodeConflict, "did.revoke_key: %s#%s is the last valid key of %s; add a new key first", h.DID, b.KeyID, h.DID)
+		return reject(ledger.CodeConflict, "did.revoke_key: %s#%s is the last valid key of %s; add a new key first", h.DID, b.KeyID, h.DID)
 	}
 	if err := h.Validate(); err != nil {
-		return reject(CodeInvalid, "did.revoke_key: %v", err)
+		return reject(ledger.CodeInvalid, "did.revoke_key: %v", err)
 	}
-	if err := c.st.putJSON(KeyDID(h.DID), h); err != nil {
+	if err := c.st.putJSON(ledger.KeyDID(h.DID), h); err != nil {
 		return internal(err)
 	}
 	c.emit("lz.did", "did", h.DID, "op", "revoke_key", "key", b.KeyID, "compromised", strconv.FormatBool(k.Compromised))
 	return nil
 }
 
-func (c *txCtx) didDeactivate(b *DIDDeactivate) *txError {
+func (c *txCtx) didDeactivate(b *ledger.DIDDeactivate) *txError {
 	if _, err := did.ParseLZ(b.DID); err != nil {
-		return reject(CodeInvalid, "did.deactivate: %v", err)
+		return reject(ledger.CodeInvalid, "did.deactivate: %v", err)
 	}
 	h, e := c.st.history(b.DID)
 	if e != nil {
 		return internal(e)
 	}
 	if h == nil {
-		return reject(CodeNotFound, "did.deactivate: DID %s does not exist", b.DID)
+		return reject(ledger.CodeNotFound, "did.deactivate: DID %s does not exist", b.DID)
 	}
 	if h.Controller == "" || c.signer.DID != h.Controller {
-		return reject(CodeUnauthorized, "did.deactivate: only the controller of %s may deactivate it", h.DID)
+		return reject(ledger.CodeUnauthorized, "did.deactivate: only the controller of %s may deactivate it", h.DID)
 	}
 	if h.Deactivated != nil {
-		return reject(CodeConflict, "did.deactivate: %s is already deactivated", h.DID)
+		return reject(ledger.CodeConflict, "did.deactivate: %s is already deactivated", h.DID)
 	}
 	if m, e := c.st.memberByDID(h.DID); e != nil {
 		return internal(e)
 	} else if m != nil {
-		return reject(CodeConflict, "did.deactivate: %s is a member's DID; remove the member through governance", h.DID)
+		return reject(ledger.CodeConflict, "did.deactivate: %s is a member's DID; remove the member through governance", h.DID)
 	}
 	t := c.time
 	h.Deactivated = &t
-	if err := c.st.putJSON(KeyDID(h.DID), h); err != nil {
+	if err := c.st.putJSON(ledger.KeyDID(h.DID), h); err != nil {
 		return internal(err)
 	}
 	c.emit("lz.did", "did", h.DID, "op", "deactivate")
@@ -901,28 +893,27 @@ func (c *txCtx) didDeactivate(b *DIDDeactivate) *txError {
 
 // ---- status lists ----
 
-func (c *txCtx) statusSet(b *StatusSet) *txError {
+func (c *txCtx) statusSet(b *ledger.StatusSet) *txError {
 	if err := c.requireMember(); err != nil {
 		return err
 	}
-	if b.List < 0 || b.List >= MaxStatusLists {
-		return reject(CodeInvalid, "status.set: list must be 0-%d, not %d", MaxStatusLists-1, b.List)
+	if b.List < 0 || b.List >= ledger.MaxStatusLists {
+		return reject(ledger.CodeInvalid, "status.set: list must be 0-%d, not %d", ledger.MaxStatusLists-1, b.List)
 	}
-	if len(b.Updates) == 0 || len(b.Updates) > MaxStatusUpdates {
-		return reject(CodeInvalid, "status.set: 1-%d updates per transaction, not %d", MaxStatusUpdates, len(b.Updates))
+	if len(b.Updates) == 0 || len(b.Updates) > ledger.MaxStatusUpdates {
+		return reject(ledger.CodeInvalid, "status.set: 1-%d updates per transaction, not %d", ledger.MaxStatusUpdates, len(b.Updates))
 	}
 	for i, u := range b.Updates {
-		if u.Index < 0 || u.Index >= StatusListSize {
-			return reject(CodeInvalid, "status.set: update %d: index %d is outside 0-%d", i, u.Index, StatusListSize-1)
+		if u.Index < 0 || u.Index >= ledger.StatusListSize {
+			return reject(ledger.CodeInvalid, "status.set: update %d: index %d is outside 0-%d", i, u.Index, ledger.StatusListSize-1)
 		}
-		if u.Value < StatusValid || u.Value > StatusSuspended {
-			return reject(CodeInvalid, "status.set: update %d: value %d is not 0 (valid), 1 (revoked) or 2 (suspended)", i, u.Value)
+		if u.Value < ledger.StatusValid || u.Value > ledger.StatusSuspended {
+			return reject(ledger.CodeInvalid, "status.set: update %d: value %d is not 0 (valid), 1 (revoked) or 2 (suspended)", i, u.Value)
 		}
 	}
-	const perChunk = StatusChunkBytes * 4
 	chunks := map[int][]byte{}
 	for _, u := range b.Updates {
-		ci := u.Index / perChunk
+		ci := u.Index / ledger.StatusChunkEntries
 		ch, ok := chunks[ci]
 		if !ok {
 			var e error
@@ -931,40 +922,40 @@ func (c *txCtx) statusSet(b *StatusSet) *txError {
 			}
 			chunks[ci] = ch
 		}
-		off := u.Index % perChunk
-		shift := 6 - 2*uint(off%4)
-		ch[off/4] = ch[off/4]&^(3<<shift) | byte(u.Value)<<shift
+		if err := ledger.SetStatus(ch, u.Index%ledger.StatusChunkEntries, u.Value); err != nil {
+			return internal(err) // the index and value were checked above
+		}
 	}
 	for ci, ch := range chunks {
-		c.st.set(KeyStatusChunk(c.member.ID, b.List, ci), ch)
+		c.st.set(ledger.KeyStatusChunk(c.member.ID, b.List, ci), ch)
 	}
-	c.emit("lz.status", "list", StatusListURI(c.member.ID, b.List), "updates", strconv.Itoa(len(b.Updates)))
+	c.emit("lz.status", "list", ledger.StatusListURI(c.member.ID, b.List), "updates", strconv.Itoa(len(b.Updates)))
 	return nil
 }
 
 // ---- anchors ----
 
-func (c *txCtx) anchorPost(b *AnchorPost) *txError {
+func (c *txCtx) anchorPost(b *ledger.AnchorPost) *txError {
 	w, e := c.st.window(c.signer.DID)
 	if e != nil {
 		return internal(e)
 	}
 	if w == nil {
-		return reject(CodeUnauthorized, "anchor.post: %s is not a registered window", c.signer.DID)
+		return reject(ledger.CodeUnauthorized, "anchor.post: %s is not a registered window", c.signer.DID)
 	}
 	if len(b.Root) != 64 || !isLowerHex(b.Root) {
-		return reject(CodeInvalid, "anchor.post: root must be 64 lowercase hex characters (SHA-256)")
+		return reject(ledger.CodeInvalid, "anchor.post: root must be 64 lowercase hex characters (SHA-256)")
 	}
-	if b.Count < 1 || b.Count > MaxAnchorCount {
-		return reject(CodeInvalid, "anchor.post: count must be 1-%d, not %d", MaxAnchorCount, b.Count)
+	if b.Count < 1 || b.Count > ledger.MaxAnchorCount {
+		return reject(ledger.CodeInvalid, "anchor.post: count must be 1-%d, not %d", ledger.MaxAnchorCount, b.Count)
 	}
 	seq, e := c.st.anchorSeq(w.DID)
 	if e != nil {
 		return internal(e)
 	}
 	seq++
-	a := &Anchor{Window: w.DID, Seq: seq, Root: b.Root, Count: b.Count, Height: c.height, Time: c.time}
-	if err := c.st.putJSON(KeyAnchor(w.DID, seq), a); err != nil {
+	a := &ledger.Anchor{Window: w.DID, Seq: seq, Root: b.Root, Count: b.Count, Height: c.height, Time: c.time}
+	if err := c.st.putJSON(ledger.KeyAnchor(w.DID, seq), a); err != nil {
 		return internal(err)
 	}
 	c.st.setAnchorSeq(w.DID, seq)

@@ -1,4 +1,4 @@
-package ledger
+package chain
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	dbm "github.com/cosmos/cosmos-db"
 
 	"lianzheng/did"
+	"lianzheng/ledger"
 )
 
 const (
@@ -22,30 +23,30 @@ const (
 
 func TestGenesisLoadedAndQueryable(t *testing.T) {
 	h := newHarness(t)
-	if r := h.query(QueryKey, KeyParams(), 0, false); r.Code != CodeNotFound {
+	if r := h.query(ledger.QueryKey, ledger.KeyParams(), 0, false); r.Code != ledger.CodeNotFound {
 		t.Fatalf("query before the first block: code %d", r.Code)
 	}
 	h.mustOK()
-	var p Params
-	if !h.getJSON(KeyParams(), &p) || p.Approvals != 2 {
+	var p ledger.Params
+	if !h.getJSON(ledger.KeyParams(), &p) || p.Approvals != 2 {
 		t.Fatalf("params = %+v", p)
 	}
-	var m Member
-	if !h.getJSON(KeyMember("mzj"), &m) || m.Name.Zh != "测试民政局" {
+	var m ledger.Member
+	if !h.getJSON(ledger.KeyMember("mzj"), &m) || m.Name.Zh != "测试民政局" {
 		t.Fatalf("member = %+v", m)
 	}
 	if hs := h.history("did:lz:bdc-w1"); hs == nil || hs.Controller != "did:lz:bdc" {
 		t.Fatalf("window DID = %+v", hs)
 	}
-	r := h.query(QueryKeys, []byte(PrefixMember), 0, false)
+	r := h.query(ledger.QueryKeys, []byte(ledger.PrefixMember), 0, false)
 	var keys []string
 	if err := json.Unmarshal(r.Value, &keys); err != nil || strings.Join(keys, ",") != "member/bdc,member/gaj,member/mzj" {
 		t.Fatalf("keys = %v (%v)", keys, err)
 	}
-	if r := h.query("/nope", nil, 0, false); r.Code != CodeInvalid {
+	if r := h.query("/nope", nil, 0, false); r.Code != ledger.CodeInvalid {
 		t.Errorf("unknown path: code %d", r.Code)
 	}
-	if r := h.query(QueryKey, KeyParams(), 99, false); r.Code != CodeNotFound {
+	if r := h.query(ledger.QueryKey, ledger.KeyParams(), 99, false); r.Code != ledger.CodeNotFound {
 		t.Errorf("future height: code %d", r.Code)
 	}
 }
@@ -81,8 +82,8 @@ func TestRestartFromSameDB(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := newHarnessWithApp(t, app, testGenesis())
-	h.mustOK(h.tx(gaj, TxStatusSet, StatusSet{List: 0, Updates: []StatusUpdate{{Index: 5, Value: 1}}}))
-	h.mustOK(h.tx(w1, TxAnchorPost, AnchorPost{Root: strings.Repeat("ab", 32), Count: 3}))
+	h.mustOK(h.tx(gaj, ledger.TxStatusSet, ledger.StatusSet{List: 0, Updates: []ledger.StatusUpdate{{Index: 5, Value: 1}}}))
+	h.mustOK(h.tx(w1, ledger.TxAnchorPost, ledger.AnchorPost{Root: strings.Repeat("ab", 32), Count: 3}))
 	height, hash, tm := app.LastCommit()
 	if err := app.Close(); err != nil {
 		t.Fatal(err)
@@ -101,21 +102,21 @@ func TestRestartFromSameDB(t *testing.T) {
 	}
 	h.app = app2
 	// CheckTx works against the reloaded state, and the chain continues.
-	tx := h.tx(gaj, TxStatusSet, StatusSet{List: 0, Updates: []StatusUpdate{{Index: 6, Value: 2}}})
-	if r := h.check(tx); r.Code != CodeOK {
+	tx := h.tx(gaj, ledger.TxStatusSet, ledger.StatusSet{List: 0, Updates: []ledger.StatusUpdate{{Index: 6, Value: 2}}})
+	if r := h.check(tx); r.Code != ledger.CodeOK {
 		t.Fatalf("CheckTx after restart: %d %s", r.Code, r.Log)
 	}
 	h.mustOK(tx)
-	if r := h.check(tx); r.Code != CodeReplay {
+	if r := h.check(tx); r.Code != ledger.CodeReplay {
 		t.Fatalf("replay after restart: %d %s", r.Code, r.Log)
 	}
 	// Historical versions survive the restart.
-	if r := h.query(QueryKey, KeyStatusChunk("gaj", 0, 0), 1, true); r.Code != CodeOK || r.Value == nil {
+	if r := h.query(ledger.QueryKey, ledger.KeyStatusChunk("gaj", 0, 0), 1, true); r.Code != ledger.CodeOK || r.Value == nil {
 		t.Fatalf("historical query: %d %s", r.Code, r.Log)
 	}
 }
 
-func newHarnessWithApp(t testing.TB, app *App, g *GenesisState) *harness {
+func newHarnessWithApp(t testing.TB, app *App, g *ledger.GenesisState) *harness {
 	h := newHarnessWith(t, dbm.NewMemDB(), g)
 	appState, _ := json.Marshal(g)
 	if _, err := app.InitChain(context.Background(), &abci.RequestInitChain{ChainId: testChain, Time: genesisTime, AppStateBytes: appState, InitialHeight: 1}); err != nil {
@@ -131,14 +132,14 @@ func scenario(h *harness) [][][]byte {
 	h.keys["did:lz:mzj#key-2"] = newKey
 	h.keys["did:lz:mzj-w2#key-1"] = testKey("did:lz:mzj-w2#key-1")
 	return [][][]byte{
-		{h.tx(gaj, TxStatusSet, StatusSet{List: 1, Updates: []StatusUpdate{{Index: 1, Value: 1}, {Index: 70000, Value: 2}}}),
-			h.tx(mzj, TxDIDAddKey, DIDAddKey{DID: "did:lz:mzj", Key: keyRecord("key-2", newKey, genesisTime)})},
-		{h.tx(w1, TxAnchorPost, AnchorPost{Root: strings.Repeat("0f", 32), Count: 10}),
-			h.tx(mzj, TxDIDCreate, DIDCreate{DID: "did:lz:mzj-w2", Keys: []did.KeyRecord{keyRecord("key-1", testKey("did:lz:mzj-w2#key-1"), genesisTime)}})},
-		{h.tx("did:lz:mzj#key-2", TxDIDRevokeKey, DIDRevokeKey{DID: "did:lz:mzj", KeyID: "key-1"}),
-			h.tx("did:lz:bdc#key-1", TxStatusSet, StatusSet{List: 0, Updates: []StatusUpdate{{Index: 0, Value: 1}}})},
+		{h.tx(gaj, ledger.TxStatusSet, ledger.StatusSet{List: 1, Updates: []ledger.StatusUpdate{{Index: 1, Value: 1}, {Index: 70000, Value: 2}}}),
+			h.tx(mzj, ledger.TxDIDAddKey, ledger.DIDAddKey{DID: "did:lz:mzj", Key: keyRecord("key-2", newKey, genesisTime)})},
+		{h.tx(w1, ledger.TxAnchorPost, ledger.AnchorPost{Root: strings.Repeat("0f", 32), Count: 10}),
+			h.tx(mzj, ledger.TxDIDCreate, ledger.DIDCreate{DID: "did:lz:mzj-w2", Keys: []did.KeyRecord{keyRecord("key-1", testKey("did:lz:mzj-w2#key-1"), genesisTime)}})},
+		{h.tx("did:lz:mzj#key-2", ledger.TxDIDRevokeKey, ledger.DIDRevokeKey{DID: "did:lz:mzj", KeyID: "key-1"}),
+			h.tx("did:lz:bdc#key-1", ledger.TxStatusSet, ledger.StatusSet{List: 0, Updates: []ledger.StatusUpdate{{Index: 0, Value: 1}}})},
 		{},
-		{h.tx(gaj, TxProposalCreate, ProposalCreate{Action: ActionParamsSet, Payload: mustRaw(Params{Approvals: 3})})},
+		{h.tx(gaj, ledger.TxProposalCreate, ledger.ProposalCreate{Action: ledger.ActionParamsSet, Payload: mustRaw(ledger.Params{Approvals: 3})})},
 	}
 }
 
@@ -157,7 +158,7 @@ func TestDeterministicAppHash(t *testing.T) {
 		ra := a.block(ba[i]...)
 		rb := b.block(bb[i]...)
 		for j := range ra {
-			if ra[j].Code != CodeOK || rb[j].Code != CodeOK {
+			if ra[j].Code != ledger.CodeOK || rb[j].Code != ledger.CodeOK {
 				t.Fatalf("block %d tx %d: %s / %s", i, j, ra[j].Log, rb[j].Log)
 			}
 		}
@@ -173,27 +174,27 @@ func TestDeterministicAppHash(t *testing.T) {
 
 func TestBlockOfInvalidTxsChangesNothing(t *testing.T) {
 	h := newHarness(t)
-	valid := h.tx(gaj, TxStatusSet, StatusSet{List: 0, Updates: []StatusUpdate{{Index: 1, Value: 1}}})
+	valid := h.tx(gaj, ledger.TxStatusSet, ledger.StatusSet{List: 0, Updates: []ledger.StatusUpdate{{Index: 1, Value: 1}}})
 	h.mustOK(valid)
 	before := h.appHash()
-	keysBefore := h.query(QueryKeys, nil, 0, false).Value
+	keysBefore := h.query(ledger.QueryKeys, nil, 0, false).Value
 	bad := [][]byte{
 		valid, // replay
-		h.tx(gaj, TxStatusSet, StatusSet{List: 99, Updates: []StatusUpdate{{Index: 1, Value: 1}}}),
-		h.tx(gaj, TxStatusSet, StatusSet{List: 0, Updates: []StatusUpdate{{Index: 1, Value: 1}}}, func(e *Envelope) { e.Chain = "other" }),
-		h.tx(w1, TxStatusSet, StatusSet{List: 0, Updates: []StatusUpdate{{Index: 1, Value: 1}}}),
+		h.tx(gaj, ledger.TxStatusSet, ledger.StatusSet{List: 99, Updates: []ledger.StatusUpdate{{Index: 1, Value: 1}}}),
+		h.tx(gaj, ledger.TxStatusSet, ledger.StatusSet{List: 0, Updates: []ledger.StatusUpdate{{Index: 1, Value: 1}}}, func(e *ledger.Envelope) { e.Chain = "other" }),
+		h.tx(w1, ledger.TxStatusSet, ledger.StatusSet{List: 0, Updates: []ledger.StatusUpdate{{Index: 1, Value: 1}}}),
 		[]byte("garbage"),
 	}
 	res := h.block(bad...)
 	for i, r := range res {
-		if r.Code == CodeOK || r.Codespace != Codespace || r.Log == "" {
+		if r.Code == ledger.CodeOK || r.Codespace != ledger.Codespace || r.Log == "" {
 			t.Errorf("tx %d: code %d codespace %q log %q", i, r.Code, r.Codespace, r.Log)
 		}
 	}
 	if !bytes.Equal(h.appHash(), before) {
 		t.Fatalf("app hash changed after a block of invalid transactions")
 	}
-	if after := h.query(QueryKeys, nil, 0, false).Value; !bytes.Equal(after, keysBefore) {
+	if after := h.query(ledger.QueryKeys, nil, 0, false).Value; !bytes.Equal(after, keysBefore) {
 		t.Fatalf("keys changed:\n%s\n%s", keysBefore, after)
 	}
 }

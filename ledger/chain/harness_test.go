@@ -1,4 +1,4 @@
-package ledger
+package chain
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	dbm "github.com/cosmos/cosmos-db"
 
 	"lianzheng/did"
+	"lianzheng/ledger"
 )
 
 const testChain = "lz-test-1"
@@ -41,32 +42,34 @@ func validatorKey(name string) string {
 }
 
 // testGenesis: three fake departments (2-of-3), one window of 测试不动产中心, two types.
-func testGenesis() *GenesisState {
-	g := &GenesisState{Params: Params{Approvals: 2}}
+func testGenesis() *ledger.GenesisState {
+	g := &ledger.GenesisState{Params: ledger.Params{Approvals: 2}}
 	for _, m := range []struct{ id, zh, en string }{
 		{"gaj", "测试公安局", "Test Public Security"},
 		{"mzj", "测试民政局", "Test Civil Affairs"},
 		{"bdc", "测试不动产中心", "Test Real Estate Centre"},
 	} {
 		d := "did:lz:" + m.id
-		g.Members = append(g.Members, Member{ID: m.id, DID: d, Name: Text{m.zh, m.en}, Validator: validatorKey(m.id)})
+		g.Members = append(g.Members, ledger.Member{ID: m.id, DID: d, Name: ledger.Text{Zh: m.zh, En: m.en}, Validator: validatorKey(m.id)})
 		g.DIDs = append(g.DIDs, &did.History{DID: d, Created: genesisTime,
 			Keys: []did.KeyRecord{keyRecord("key-1", testKey(d+"#key-1"), genesisTime)}})
 	}
 	g.DIDs = append(g.DIDs, &did.History{DID: "did:lz:bdc-w1", Controller: "did:lz:bdc", Created: genesisTime,
 		Keys: []did.KeyRecord{keyRecord("key-1", testKey("did:lz:bdc-w1#key-1"), genesisTime)}})
-	claim := func(n string) Claim { return Claim{Name: n, Type: "string", Required: true, Label: Text{n, n}} }
-	g.Types = []CredentialType{
-		{ID: "household-register", VCT: "urn:lz:vct:household-register", Name: Text{"户口簿", "Household register"},
-			Issuers: []string{"gaj"}, MaxValidityDays: 3650, Claims: []Claim{claim("name"), claim("address"), claim("secret")},
+	claim := func(n string) ledger.Claim {
+		return ledger.Claim{Name: n, Type: "string", Required: true, Label: ledger.Text{Zh: n, En: n}}
+	}
+	g.Types = []ledger.CredentialType{
+		{ID: "household-register", VCT: "urn:lz:vct:household-register", Name: ledger.Text{Zh: "户口簿", En: "Household register"},
+			Issuers: []string{"gaj"}, MaxValidityDays: 3650, Claims: []ledger.Claim{claim("name"), claim("address"), claim("secret")},
 			Disclosable: []string{"name", "address"}},
-		{ID: "marriage-certificate", VCT: "urn:lz:vct:marriage-certificate", Name: Text{"结婚证", "Marriage certificate"},
-			Issuers: []string{"mzj"}, MaxValidityDays: 36500, Claims: []Claim{claim("holder_name"), claim("spouse_name")},
+		{ID: "marriage-certificate", VCT: "urn:lz:vct:marriage-certificate", Name: ledger.Text{Zh: "结婚证", En: "Marriage certificate"},
+			Issuers: []string{"mzj"}, MaxValidityDays: 36500, Claims: []ledger.Claim{claim("holder_name"), claim("spouse_name")},
 			Disclosable: []string{"holder_name", "spouse_name"}},
 	}
-	g.Windows = []Window{{DID: "did:lz:bdc-w1", Department: "bdc", Name: Text{"测试窗口", "Test window"},
-		ServiceItems: []ServiceItem{{ID: "transfer", Name: Text{"转移登记", "Transfer"}, Purpose: Text{"核验", "Verify"},
-			Requests: []FieldRequest{{Type: "household-register", Fields: []string{"name"}}, {Type: "marriage-certificate", Fields: []string{"holder_name", "spouse_name"}}}}}}}
+	g.Windows = []ledger.Window{{DID: "did:lz:bdc-w1", Department: "bdc", Name: ledger.Text{Zh: "测试窗口", En: "Test window"},
+		ServiceItems: []ledger.ServiceItem{{ID: "transfer", Name: ledger.Text{Zh: "转移登记", En: "Transfer"}, Purpose: ledger.Text{Zh: "核验", En: "Verify"},
+			Requests: []ledger.FieldRequest{{Type: "household-register", Fields: []string{"name"}}, {Type: "marriage-certificate", Fields: []string{"holder_name", "spouse_name"}}}}}}}
 	return g
 }
 
@@ -86,7 +89,7 @@ func newHarness(t testing.TB) *harness {
 	return newHarnessWith(t, dbm.NewMemDB(), testGenesis())
 }
 
-func newHarnessWith(t testing.TB, db dbm.DB, g *GenesisState) *harness {
+func newHarnessWith(t testing.TB, db dbm.DB, g *ledger.GenesisState) *harness {
 	t.Helper()
 	app, err := NewApp(db)
 	if err != nil {
@@ -110,15 +113,20 @@ func newHarnessWith(t testing.TB, db dbm.DB, g *GenesisState) *harness {
 	return h
 }
 
+// signWith signs e with k under the DID URL e names (which k need not be the key of).
+func signWith(e *ledger.Envelope, k ed25519.PrivateKey) error {
+	return e.Sign(ledger.KeySigner{KeyID: e.Signer, Key: k})
+}
+
 // env builds a signed envelope; mods run before signing.
-func (h *harness) env(signer, typ string, body any, mods ...func(*Envelope)) *Envelope {
+func (h *harness) env(signer, typ string, body any, mods ...func(*ledger.Envelope)) *ledger.Envelope {
 	h.t.Helper()
 	b, err := json.Marshal(body)
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	h.nonce++
-	e := &Envelope{V: TxVersion, Chain: testChain, Type: typ, Signer: signer, Nonce: fmt.Sprintf("nonce-%012d", h.nonce), Body: b}
+	e := &ledger.Envelope{V: ledger.TxVersion, Chain: testChain, Type: typ, Signer: signer, Nonce: fmt.Sprintf("nonce-%012d", h.nonce), Body: b}
 	for _, m := range mods {
 		m(e)
 	}
@@ -126,13 +134,13 @@ func (h *harness) env(signer, typ string, body any, mods ...func(*Envelope)) *En
 	if !ok {
 		k = testKey(signer)
 	}
-	if err := e.Sign(k); err != nil {
+	if err := signWith(e, k); err != nil {
 		h.t.Fatal(err)
 	}
 	return e
 }
 
-func (h *harness) tx(signer, typ string, body any, mods ...func(*Envelope)) []byte {
+func (h *harness) tx(signer, typ string, body any, mods ...func(*ledger.Envelope)) []byte {
 	h.t.Helper()
 	b, err := h.env(signer, typ, body, mods...).Bytes()
 	if err != nil {
@@ -172,7 +180,7 @@ func (h *harness) mustOK(txs ...[]byte) []*abci.ExecTxResult {
 	h.t.Helper()
 	res := h.block(txs...)
 	for i, r := range res {
-		if r.Code != CodeOK {
+		if r.Code != ledger.CodeOK {
 			h.t.Fatalf("tx %d: code %d: %s", i, r.Code, r.Log)
 		}
 	}
@@ -199,8 +207,8 @@ func (h *harness) query(path string, data []byte, height int64, prove bool) *abc
 
 func (h *harness) get(key []byte) []byte {
 	h.t.Helper()
-	r := h.query(QueryKey, key, 0, false)
-	if r.Code != CodeOK {
+	r := h.query(ledger.QueryKey, key, 0, false)
+	if r.Code != ledger.CodeOK {
 		h.t.Fatalf("query %s: %d %s", key, r.Code, r.Log)
 	}
 	return r.Value
@@ -221,7 +229,7 @@ func (h *harness) getJSON(key []byte, v any) bool {
 func (h *harness) history(d string) *did.History {
 	h.t.Helper()
 	var hs did.History
-	if !h.getJSON(KeyDID(d), &hs) {
+	if !h.getJSON(ledger.KeyDID(d), &hs) {
 		return nil
 	}
 	return &hs

@@ -1,4 +1,4 @@
-package ledger
+package chain
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 	dbm "github.com/cosmos/cosmos-db"
 	"github.com/cosmos/iavl"
 	idb "github.com/cosmos/iavl/db"
+
+	"lianzheng/ledger"
 )
 
 // AppVersion is the ABCI application protocol version reported by Info.
@@ -183,7 +185,7 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (resp *ab
 	if req.ChainId == "" || len(req.ChainId) > 50 {
 		return nil, errors.New("ledger: InitChain: chain id must be 1-50 characters")
 	}
-	g, err := ParseGenesis(req.AppStateBytes)
+	g, err := ledger.ParseGenesis(req.AppStateBytes)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
@@ -193,32 +195,32 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (resp *ab
 	}
 	ov := newOverlay(mapReader{})
 	st := state{ov}
-	if err := st.putJSON(KeyParams(), g.Params); err != nil {
+	if err := st.putJSON(ledger.KeyParams(), g.Params); err != nil {
 		return nil, err
 	}
 	var vals []abci.ValidatorUpdate
 	for i := range g.Members {
 		m := &g.Members[i]
-		if err := st.putJSON(KeyMember(m.ID), m); err != nil {
+		if err := st.putJSON(ledger.KeyMember(m.ID), m); err != nil {
 			return nil, err
 		}
 		if m.Validator != "" {
-			pk, _ := ParseValidatorKey(m.Validator)
+			pk, _ := ledger.ParseValidatorKey(m.Validator)
 			vals = append(vals, abci.Ed25519ValidatorUpdate(pk, memberPower(m)))
 		}
 	}
 	for _, h := range g.DIDs {
-		if err := st.putJSON(KeyDID(h.DID), h); err != nil {
+		if err := st.putJSON(ledger.KeyDID(h.DID), h); err != nil {
 			return nil, err
 		}
 	}
 	for i := range g.Types {
-		if err := st.putJSON(KeyType(g.Types[i].ID), &g.Types[i]); err != nil {
+		if err := st.putJSON(ledger.KeyType(g.Types[i].ID), &g.Types[i]); err != nil {
 			return nil, err
 		}
 	}
 	for i := range g.Windows {
-		if err := st.putJSON(KeyWindow(g.Windows[i].DID), &g.Windows[i]); err != nil {
+		if err := st.putJSON(ledger.KeyWindow(g.Windows[i].DID), &g.Windows[i]); err != nil {
 			return nil, err
 		}
 	}
@@ -267,23 +269,23 @@ func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (resp *abci.R
 	defer a.mu.Unlock()
 	defer func() {
 		if r := recover(); r != nil {
-			resp, err = &abci.ResponseCheckTx{Code: CodeInternal, Codespace: Codespace, Log: fmt.Sprintf("internal error: %v", r)}, nil
+			resp, err = &abci.ResponseCheckTx{Code: ledger.CodeInternal, Codespace: ledger.Codespace, Log: fmt.Sprintf("internal error: %v", r)}, nil
 		}
 	}()
-	if len(req.Tx) > MaxTxBytes {
-		return &abci.ResponseCheckTx{Code: CodeMalformed, Codespace: Codespace,
-			Log: fmt.Sprintf("malformed transaction: %d bytes, the limit is %d", len(req.Tx), MaxTxBytes)}, nil
+	if len(req.Tx) > ledger.MaxTxBytes {
+		return &abci.ResponseCheckTx{Code: ledger.CodeMalformed, Codespace: ledger.Codespace,
+			Log: fmt.Sprintf("malformed transaction: %d bytes, the limit is %d", len(req.Tx), ledger.MaxTxBytes)}, nil
 	}
 	view := a.checkView()
 	if view == nil || a.meta.ChainID == "" {
-		return &abci.ResponseCheckTx{Code: CodeInternal, Codespace: Codespace, Log: "the ledger has no state yet (InitChain has not run)"}, nil
+		return &abci.ResponseCheckTx{Code: ledger.CodeInternal, Codespace: ledger.Codespace, Log: "the ledger has no state yet (InitChain has not run)"}, nil
 	}
 	res, _ := execTx(view, req.Tx, a.meta.ChainID, a.meta.Height+1, a.meta.Time, newValUpdates(), false, a.caches)
-	if res.code == CodeOK && req.Type == abci.CheckTxType_New {
+	if res.code == ledger.CodeOK && req.Type == abci.CheckTxType_New {
 		if e := res.env; e != nil {
-			k, hash := string(KeyNonce(e.Signer, e.Nonce)), TxHash(req.Tx)
+			k, hash := string(ledger.KeyNonce(e.Signer, e.Nonce)), ledger.TxHash(req.Tx)
 			if prev, ok := a.pendingNonces[k]; ok && prev != hash {
-				res = txResult{code: CodeReplay, log: fmt.Sprintf("nonce %s of %s is already used by pending transaction %s", e.Nonce, e.Signer, prev)}
+				res = txResult{code: ledger.CodeReplay, log: fmt.Sprintf("nonce %s of %s is already used by pending transaction %s", e.Nonce, e.Signer, prev)}
 			} else {
 				if a.pendingNonces == nil {
 					a.pendingNonces = map[string]string{}
@@ -293,8 +295,8 @@ func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (resp *abci.R
 		}
 	}
 	out := &abci.ResponseCheckTx{Code: res.code, Log: res.log, GasWanted: 1}
-	if res.code != CodeOK {
-		out.Codespace = Codespace
+	if res.code != ledger.CodeOK {
+		out.Codespace = ledger.Codespace
 	}
 	return out, nil
 }
@@ -305,7 +307,7 @@ func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposa
 	txs := make([][]byte, 0, len(req.Txs))
 	var total int64
 	for _, tx := range req.Txs {
-		if _, err := DecodeEnvelope(tx); err != nil {
+		if _, err := ledger.DecodeEnvelope(tx); err != nil {
 			continue
 		}
 		if total+int64(len(tx)) > req.MaxTxBytes {
@@ -327,7 +329,7 @@ func (a *App) ProcessProposal(_ context.Context, req *abci.RequestProcessProposa
 		}
 	}()
 	for i, tx := range req.Txs {
-		if _, err := DecodeEnvelope(tx); err != nil {
+		if _, err := ledger.DecodeEnvelope(tx); err != nil {
 			a.logger.Info("rejecting proposal", "height", req.Height, "tx", i, "err", err)
 			return &abci.ResponseProcessProposal{Status: abci.ResponseProcessProposal_REJECT}, nil
 		}
@@ -354,14 +356,14 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 		txVals := newValUpdates()
 		res, ov := execTx(base, tx, a.meta.ChainID, req.Height, req.Time, txVals, true, a.caches)
 		r := &abci.ExecTxResult{Code: res.code, Log: res.log, Data: res.data, Events: res.events, GasWanted: 1}
-		if res.code == CodeOK {
+		if res.code == ledger.CodeOK {
 			if err := ov.flushTree(a.tree); err != nil {
 				return nil, fmt.Errorf("ledger: write state at height %d: %w", req.Height, err)
 			}
 			vals.merge(txVals)
 			r.GasUsed = 1
 		} else {
-			r.Codespace = Codespace
+			r.Codespace = ledger.Codespace
 		}
 		results[i] = r
 	}

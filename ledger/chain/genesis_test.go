@@ -1,4 +1,4 @@
-package ledger
+package chain
 
 import (
 	"context"
@@ -11,48 +11,49 @@ import (
 	dbm "github.com/cosmos/cosmos-db"
 
 	"lianzheng/did"
+	"lianzheng/ledger"
 )
 
 func TestGenesisRejects(t *testing.T) {
 	cases := []struct {
 		name string
-		mod  func(g *GenesisState)
+		mod  func(g *ledger.GenesisState)
 		want string
 	}{
-		{"no members", func(g *GenesisState) { g.Members = nil }, "no members"},
-		{"approvals 0", func(g *GenesisState) { g.Params.Approvals = 0 }, "approvals"},
-		{"approvals > members", func(g *GenesisState) { g.Params.Approvals = 4 }, "approvals"},
-		{"invalid history", func(g *GenesisState) { g.DIDs[0].Keys[0].Purposes = []string{"x"} }, "purpose"},
-		{"null history", func(g *GenesisState) { g.DIDs[1] = nil }, "null"},
-		{"did:key history", func(g *GenesisState) {
+		{"no members", func(g *ledger.GenesisState) { g.Members = nil }, "no members"},
+		{"approvals 0", func(g *ledger.GenesisState) { g.Params.Approvals = 0 }, "approvals"},
+		{"approvals > members", func(g *ledger.GenesisState) { g.Params.Approvals = 4 }, "approvals"},
+		{"invalid history", func(g *ledger.GenesisState) { g.DIDs[0].Keys[0].Purposes = []string{"x"} }, "purpose"},
+		{"null history", func(g *ledger.GenesisState) { g.DIDs[1] = nil }, "null"},
+		{"did:key history", func(g *ledger.GenesisState) {
 			k := multikey(testKey("k"))
 			g.DIDs = append(g.DIDs, &did.History{DID: "did:key:" + k, Created: genesisTime})
 		}, "did:lz"},
-		{"duplicate history", func(g *GenesisState) { g.DIDs = append(g.DIDs, g.DIDs[0]) }, "twice"},
-		{"unknown controller", func(g *GenesisState) { g.DIDs[3].Controller = "did:lz:ghost" }, "controller"},
-		{"member without history", func(g *GenesisState) { g.DIDs = g.DIDs[1:] }, "no history"},
-		{"member did mismatch", func(g *GenesisState) { g.Members[0].DID = "did:lz:mzj" }, "did must be"},
-		{"member bad id", func(g *GenesisState) { g.Members[0].ID = "GAJ" }, "member id"},
-		{"member no name", func(g *GenesisState) { g.Members[0].Name = Text{} }, "name"},
-		{"member duplicate", func(g *GenesisState) { g.Members = append(g.Members, g.Members[0]) }, "twice"},
-		{"bad validator key", func(g *GenesisState) { g.Members[0].Validator = "xyz" }, "validator"},
-		{"shared validator key", func(g *GenesisState) { g.Members[1].Validator = g.Members[0].Validator }, "same validator"},
-		{"power without validator", func(g *GenesisState) { g.Members[0].Validator = ""; g.Members[0].Power = 5 }, "power"},
-		{"deactivated member DID", func(g *GenesisState) { d := genesisTime; g.DIDs[0].Deactivated = &d }, "deactivated"},
-		{"issuer not member", func(g *GenesisState) { g.Types[0].Issuers = []string{"ghost"} }, "not a member"},
-		{"no issuers", func(g *GenesisState) { g.Types[0].Issuers = nil }, "no issuers"},
-		{"duplicate type", func(g *GenesisState) { g.Types = append(g.Types, g.Types[0]) }, "twice"},
-		{"bad claim type", func(g *GenesisState) { g.Types[0].Claims[0].Type = "blob" }, "type"},
-		{"duplicate claim", func(g *GenesisState) { g.Types[0].Claims[1].Name = g.Types[0].Claims[0].Name }, "repeated"},
-		{"disclosable not a claim", func(g *GenesisState) { g.Types[0].Disclosable = []string{"nope"} }, "not a claim"},
-		{"bad validity", func(g *GenesisState) { g.Types[0].MaxValidityDays = 0 }, "max_validity_days"},
-		{"window department not member", func(g *GenesisState) { g.Windows[0].Department = "ghost" }, "not a member"},
-		{"window DID missing", func(g *GenesisState) { g.Windows[0].DID = "did:lz:ghost" }, "no history"},
-		{"window DID of other department", func(g *GenesisState) { g.DIDs[3].Controller = "did:lz:gaj" }, "controlled by"},
-		{"window field not a claim", func(g *GenesisState) { g.Windows[0].ServiceItems[0].Requests[0].Fields = []string{"colour"} }, "not a claim"},
-		{"window field not disclosable", func(g *GenesisState) { g.Windows[0].ServiceItems[0].Requests[0].Fields = []string{"secret"} }, "not disclosable"},
-		{"window unknown type", func(g *GenesisState) { g.Windows[0].ServiceItems[0].Requests[0].Type = "ghost" }, "no credential type"},
-		{"window duplicate", func(g *GenesisState) { g.Windows = append(g.Windows, g.Windows[0]) }, "twice"},
+		{"duplicate history", func(g *ledger.GenesisState) { g.DIDs = append(g.DIDs, g.DIDs[0]) }, "twice"},
+		{"unknown controller", func(g *ledger.GenesisState) { g.DIDs[3].Controller = "did:lz:ghost" }, "controller"},
+		{"member without history", func(g *ledger.GenesisState) { g.DIDs = g.DIDs[1:] }, "no history"},
+		{"member did mismatch", func(g *ledger.GenesisState) { g.Members[0].DID = "did:lz:mzj" }, "did must be"},
+		{"member bad id", func(g *ledger.GenesisState) { g.Members[0].ID = "GAJ" }, "member id"},
+		{"member no name", func(g *ledger.GenesisState) { g.Members[0].Name = ledger.Text{} }, "name"},
+		{"member duplicate", func(g *ledger.GenesisState) { g.Members = append(g.Members, g.Members[0]) }, "twice"},
+		{"bad validator key", func(g *ledger.GenesisState) { g.Members[0].Validator = "xyz" }, "validator"},
+		{"shared validator key", func(g *ledger.GenesisState) { g.Members[1].Validator = g.Members[0].Validator }, "same validator"},
+		{"power without validator", func(g *ledger.GenesisState) { g.Members[0].Validator = ""; g.Members[0].Power = 5 }, "power"},
+		{"deactivated member DID", func(g *ledger.GenesisState) { d := genesisTime; g.DIDs[0].Deactivated = &d }, "deactivated"},
+		{"issuer not member", func(g *ledger.GenesisState) { g.Types[0].Issuers = []string{"ghost"} }, "not a member"},
+		{"no issuers", func(g *ledger.GenesisState) { g.Types[0].Issuers = nil }, "no issuers"},
+		{"duplicate type", func(g *ledger.GenesisState) { g.Types = append(g.Types, g.Types[0]) }, "twice"},
+		{"bad claim type", func(g *ledger.GenesisState) { g.Types[0].Claims[0].Type = "blob" }, "type"},
+		{"duplicate claim", func(g *ledger.GenesisState) { g.Types[0].Claims[1].Name = g.Types[0].Claims[0].Name }, "repeated"},
+		{"disclosable not a claim", func(g *ledger.GenesisState) { g.Types[0].Disclosable = []string{"nope"} }, "not a claim"},
+		{"bad validity", func(g *ledger.GenesisState) { g.Types[0].MaxValidityDays = 0 }, "max_validity_days"},
+		{"window department not member", func(g *ledger.GenesisState) { g.Windows[0].Department = "ghost" }, "not a member"},
+		{"window DID missing", func(g *ledger.GenesisState) { g.Windows[0].DID = "did:lz:ghost" }, "no history"},
+		{"window DID of other department", func(g *ledger.GenesisState) { g.DIDs[3].Controller = "did:lz:gaj" }, "controlled by"},
+		{"window field not a claim", func(g *ledger.GenesisState) { g.Windows[0].ServiceItems[0].Requests[0].Fields = []string{"colour"} }, "not a claim"},
+		{"window field not disclosable", func(g *ledger.GenesisState) { g.Windows[0].ServiceItems[0].Requests[0].Fields = []string{"secret"} }, "not disclosable"},
+		{"window unknown type", func(g *ledger.GenesisState) { g.Windows[0].ServiceItems[0].Requests[0].Type = "ghost" }, "no credential type"},
+		{"window duplicate", func(g *ledger.GenesisState) { g.Windows = append(g.Windows, g.Windows[0]) }, "twice"},
 	}
 	for _, c := range cases {
 		g := testGenesis()
@@ -71,7 +72,7 @@ func TestGenesisRejects(t *testing.T) {
 		"duplicate member": strings.Replace(string(good), `{"params":{"approvals":2}`, `{"params":{"approvals":2,"approvals":3}`, 1),
 		"not json":         `{`,
 	} {
-		if _, err := ParseGenesis([]byte(raw)); err == nil {
+		if _, err := ledger.ParseGenesis([]byte(raw)); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
@@ -103,8 +104,8 @@ func TestInitChainTwice(t *testing.T) {
 
 func TestProposalChecks(t *testing.T) {
 	h := newHarness(t)
-	good := h.tx(gaj, TxStatusSet, statusBody(1, 1))
-	big := make([]byte, MaxTxBytes+1)
+	good := h.tx(gaj, ledger.TxStatusSet, statusBody(1, 1))
+	big := make([]byte, ledger.MaxTxBytes+1)
 	ctx := context.Background()
 	for name, c := range map[string]struct {
 		txs  [][]byte
@@ -158,8 +159,8 @@ func TestInitialHeight(t *testing.T) {
 	if h, _, _ := app.LastCommit(); h != 10 {
 		t.Fatalf("height %d", h)
 	}
-	if r, _ := app.Query(ctx, &abci.RequestQuery{Path: QueryKey, Data: KeyParams(), Prove: true}); r.Height != 10 ||
-		VerifyProofOps(res.AppHash, KeyParams(), r.Value, r.ProofOps) != nil {
+	if r, _ := app.Query(ctx, &abci.RequestQuery{Path: ledger.QueryKey, Data: ledger.KeyParams(), Prove: true}); r.Height != 10 ||
+		verifyOps(res.AppHash, ledger.KeyParams(), r.Value, r.ProofOps) != nil {
 		t.Fatalf("query at 10: %d %s", r.Height, r.Log)
 	}
 }

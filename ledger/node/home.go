@@ -1,4 +1,4 @@
-package ledger
+package node
 
 // Node homes: the on-disk layout of one CometBFT node of the consortium ledger.
 //
@@ -28,6 +28,8 @@ import (
 	"github.com/cometbft/cometbft/privval"
 	cmttypes "github.com/cometbft/cometbft/types"
 	"github.com/spf13/viper"
+
+	"lianzheng/ledger"
 )
 
 // Timing selects the consensus timeouts written into config.toml.
@@ -248,7 +250,7 @@ func InitHome(home string, opt HomeOptions) (*HomeInfo, error) {
 	c.Consensus.CreateEmptyBlocks = true
 	c.Consensus.CreateEmptyBlocksInterval = opt.EmptyBlocksInterval
 	ApplyTiming(c, opt.Timing)
-	c.Mempool.MaxTxBytes = MaxTxBytes
+	c.Mempool.MaxTxBytes = ledger.MaxTxBytes
 	// No recheck of the whole mempool after every block: a transaction a block made invalid
 	// (its key revoked, its signer removed) stays until a proposer includes it, and then
 	// fails in FinalizeBlock, which re-validates every transaction anyway. Rechecking cost
@@ -388,7 +390,7 @@ func GenesisValidator(name string, pubKey []byte, power int64) (cmttypes.Genesis
 
 // MemberValidators returns the genesis validators named by the members' Validator keys, in
 // member order. Members without a validator key are skipped.
-func MemberValidators(members []Member) ([]cmttypes.GenesisValidator, error) {
+func MemberValidators(members []ledger.Member) ([]cmttypes.GenesisValidator, error) {
 	var out []cmttypes.GenesisValidator
 	for _, m := range members {
 		if m.Validator == "" {
@@ -413,7 +415,7 @@ func MemberValidators(members []Member) ([]cmttypes.GenesisValidator, error) {
 
 // NewGenesis builds the genesis document: the validators are the members' validator keys
 // and app_state is the canonical JSON of state.
-func NewGenesis(chainID string, genesisTime time.Time, state *GenesisState) (*cmttypes.GenesisDoc, error) {
+func NewGenesis(chainID string, genesisTime time.Time, state *ledger.GenesisState) (*cmttypes.GenesisDoc, error) {
 	vals, err := MemberValidators(state.Members)
 	if err != nil {
 		return nil, err
@@ -450,12 +452,12 @@ func WriteGenesis(home string, doc *cmttypes.GenesisDoc) error {
 }
 
 // ReadGenesis reads a home's genesis.json and decodes its app_state.
-func ReadGenesis(home string) (*cmttypes.GenesisDoc, *GenesisState, error) {
+func ReadGenesis(home string) (*cmttypes.GenesisDoc, *ledger.GenesisState, error) {
 	doc, err := cmttypes.GenesisDocFromFile(GenesisFile(home))
 	if err != nil {
 		return nil, nil, fmt.Errorf("ledger: %w", err)
 	}
-	var st GenesisState
+	var st ledger.GenesisState
 	if err := json.Unmarshal(doc.AppState, &st); err != nil {
 		return nil, nil, fmt.Errorf("ledger: genesis app_state: %w", err)
 	}
