@@ -3,9 +3,9 @@ package did
 import (
 	"context"
 	"crypto"
+	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -33,21 +33,33 @@ type Metadata struct {
 	Updated     time.Time `json:"updated,omitzero"`
 }
 
+// ResolveError is a failure to resolve DID (already saying which DID, so callers do not wrap
+// it again); Err says why (ErrInvalidDID, ErrUnsupportedMethod, a resolver's own error…).
+type ResolveError struct {
+	DID string
+	Err error
+}
+
+func (e *ResolveError) Error() string { return "resolve " + show(e.DID) + ": " + e.Err.Error() }
+func (e *ResolveError) Unwrap() error { return e.Err }
+
+func resolveErr(did string, err error) error { return &ResolveError{DID: did, Err: err} }
+
 // KeyResolver resolves did:key DIDs locally, without any network.
 type KeyResolver struct{}
 
 // Resolve implements Resolver for did:key.
 func (KeyResolver) Resolve(ctx context.Context, did string) (*Resolution, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("resolve %s: %w", show(did), err)
+		return nil, resolveErr(did, err)
 	}
 	h, err := KeyHistory(did)
 	if err != nil {
-		return nil, fmt.Errorf("resolve %s: %w", show(did), err)
+		return nil, resolveErr(did, err)
 	}
 	doc, err := h.Document(h.Created)
 	if err != nil {
-		return nil, fmt.Errorf("resolve %s: %w", show(did), err)
+		return nil, resolveErr(did, err)
 	}
 	return &Resolution{Document: doc, History: h}, nil
 }
@@ -62,7 +74,7 @@ type MultiResolver struct {
 func (m MultiResolver) Resolve(ctx context.Context, did string) (*Resolution, error) {
 	method, err := ParseDID(did)
 	if err != nil {
-		return nil, fmt.Errorf("resolve %s: %w", show(did), err)
+		return nil, resolveErr(did, err)
 	}
 	var res *Resolution
 	switch method {
@@ -73,18 +85,18 @@ func (m MultiResolver) Resolve(ctx context.Context, did string) (*Resolution, er
 		}
 	case MethodLZ:
 		if m.LZ == nil {
-			return nil, fmt.Errorf("resolve %s: no did:lz resolver: %w", did, ErrUnsupportedMethod)
+			return nil, resolveErr(did, fmt.Errorf("no did:lz resolver: %w", ErrUnsupportedMethod))
 		}
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("resolve %s: %w", show(did), err)
+			return nil, resolveErr(did, err)
 		}
 		res, err = m.LZ.Resolve(ctx, did)
 		if err != nil {
-			return nil, fmt.Errorf("resolve %s: %w", show(did), err)
+			return nil, resolveErr(did, err)
 		}
 	}
 	if err := checkResolution(did, res); err != nil {
-		return nil, fmt.Errorf("resolve %s: %w", show(did), err)
+		return nil, resolveErr(did, err)
 	}
 	return res, nil
 }
@@ -149,20 +161,20 @@ func AssertionKeyAt(ctx context.Context, r Resolver, didURL string, t time.Time)
 // resolveHistory resolves did and returns its history, refusing deactivated DIDs.
 func resolveHistory(ctx context.Context, r Resolver, did string) (*History, error) {
 	if r == nil {
-		return nil, fmt.Errorf("resolve %s: nil resolver: %w", did, ErrUnsupportedMethod)
+		return nil, resolveErr(did, fmt.Errorf("nil resolver: %w", ErrUnsupportedMethod))
 	}
 	res, err := r.Resolve(ctx, did)
 	if err != nil {
-		if strings.HasPrefix(err.Error(), "resolve "+did+":") { // MultiResolver, KeyResolver
+		if re := (*ResolveError)(nil); errors.As(err, &re) && re.DID == did { // MultiResolver, KeyResolver
 			return nil, err
 		}
-		return nil, fmt.Errorf("resolve %s: %w", did, err)
+		return nil, resolveErr(did, err)
 	}
 	if err := checkResolution(did, res); err != nil {
-		return nil, fmt.Errorf("resolve %s: %w", did, err)
+		return nil, resolveErr(did, err)
 	}
 	if res.Metadata.Deactivated || res.History.Deactivated != nil {
-		return nil, fmt.Errorf("resolve %s: %w", did, ErrDeactivated)
+		return nil, resolveErr(did, ErrDeactivated)
 	}
 	return res.History, nil
 }

@@ -5,11 +5,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
+	"github.com/cometbft/cometbft/mempool"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	coretypes "github.com/cometbft/cometbft/rpc/core/types"
+	rpctypes "github.com/cometbft/cometbft/rpc/jsonrpc/types"
 
 	"lianzheng/home/demonet"
 	"lianzheng/ledger"
@@ -20,6 +21,14 @@ import (
 func NewTx(chainID string, k *demonet.DemoKey, typ string, body any) ([]byte, error) {
 	_, tx, err := ledger.NewEnvelope(chainID, typ, body, ledger.KeySigner{KeyID: k.KeyID, Key: k.PrivateKey()})
 	return tx, err
+}
+
+// txInCache reports the node's mempool-cache refusal: a JSON-RPC error whose data is
+// mempool.ErrTxInCache's (the node sends it as protocol data; we compare that field, not
+// the text of a Go error).
+func txInCache(err error) bool {
+	var re *rpctypes.RPCError
+	return errors.As(err, &re) && re.Data == mempool.ErrTxInCache.Error()
 }
 
 // TxError is a transaction the ledger refused (in CheckTx or in its block).
@@ -57,7 +66,7 @@ func Submit(ctx context.Context, c *rpchttp.HTTP, tx []byte, opt SubmitOptions) 
 	for {
 		res, err := c.BroadcastTxSync(ctx, tx)
 		switch {
-		case err != nil && strings.Contains(err.Error(), "tx already exists in cache"):
+		case txInCache(err):
 			// still in the mempool (or was recently): wait for it
 		case err != nil:
 			if ctx.Err() != nil {
