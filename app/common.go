@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"image/color"
+	"lianzheng/internal/bilingual"
 	"os"
 	"strconv"
 	"strings"
@@ -48,12 +49,12 @@ func normaliseScan(s string) string {
 }
 
 // bilingualOf extracts a two-language message from a core error.
-func bilingualOf(err error) (wallet.Bilingual, bool) {
+func bilingualOf(err error) (bilingual.Text, bool) {
 	var ref *wallet.Refusal
 	if errors.As(err, &ref) {
 		return ref.Msg, true
 	}
-	return wallet.Bilingual{}, false
+	return bilingual.Text{}, false
 }
 
 var (

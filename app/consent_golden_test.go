@@ -1,6 +1,7 @@
 package app
 
 import (
+	"lianzheng/internal/bilingual"
 	"testing"
 	"time"
 
@@ -17,18 +18,18 @@ var phone = fyne.NewSize(390, 780)
 // overAskPlan is a window request that asks for one household-register field beyond the
 // service item's registration (the wallet core refuses it; the consent screen says so).
 func overAskPlan() (*wallet.Plan, map[string]map[string]string) {
-	labels := map[string]wallet.Bilingual{
+	labels := map[string]bilingual.Text{
 		"name": {Zh: "姓名", En: "Name"}, "id_number": {Zh: "公民身份号码", En: "ID number"},
 		"birth_date": {Zh: "出生日期", En: "Date of birth"},
 	}
 	p := &wallet.Plan{
-		WindowName: wallet.Bilingual{Zh: "不动产登记中心 1 号窗口", En: "Real-estate registry, window 1"},
-		ItemName:   wallet.Bilingual{Zh: "不动产转移登记（夫妻共有）", En: "Property transfer (joint spouses)"},
-		Purpose:    wallet.Bilingual{Zh: "核实申请人身份及婚姻关系", En: "Verify the applicant's identity and marriage"},
+		WindowName: bilingual.Text{Zh: "不动产登记中心 1 号窗口", En: "Real-estate registry, window 1"},
+		ItemName:   bilingual.Text{Zh: "不动产转移登记（夫妻共有）", En: "Property transfer (joint spouses)"},
+		Purpose:    bilingual.Text{Zh: "核实申请人身份及婚姻关系", En: "Verify the applicant's identity and marriage"},
 		Department: "did:lz:realestate",
 		OverAsk:    true,
-		Warning:    wallet.Bilingual{Zh: "该窗口请求的信息超出其在链上登记的范围", En: "This window asked for more than it registered on the ledger"},
-		Asks: []wallet.Ask{{Type: "household-register", TypeName: wallet.Bilingual{Zh: "居民户口簿", En: "Household register"},
+		Warning:    bilingual.Text{Zh: "该窗口请求的信息超出其在链上登记的范围", En: "This window asked for more than it registered on the ledger"},
+		Asks: []wallet.Ask{{Type: "household-register", TypeName: bilingual.Text{Zh: "居民户口簿", En: "Household register"},
 			Requested: []string{"name", "id_number", "birth_date"}, Allowed: []string{"name", "id_number"},
 			Refused: []string{"birth_date"}, Labels: labels, Candidates: demoItems()[:1], Chosen: "c1"}},
 	}
@@ -39,10 +40,10 @@ func overAskPlan() (*wallet.Plan, map[string]map[string]string) {
 func failVerdict() *verifier.Verdict {
 	v := passVerdict()
 	v.OK, v.Code = false, credential.Code("revoked")
-	v.Message = verifier.Text{Zh: "凭证已被签发部门撤销", En: "The credential was revoked by its issuer"}
+	v.Message = bilingual.Text{Zh: "凭证已被签发部门撤销", En: "The credential was revoked by its issuer"}
 	v.Credentials = v.Credentials[:1]
 	v.Credentials[0].OK = false
-	v.Credentials[0].Message = verifier.Text{Zh: "已撤销", En: "revoked"}
+	v.Credentials[0].Message = bilingual.Text{Zh: "已撤销", En: "revoked"}
 	v.Credentials[0].Fields = nil
 	v.Trust = verifier.TrustInfo{Source: "snapshot", Height: 1200, Age: 2 * time.Hour}
 	return v

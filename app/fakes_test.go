@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"lianzheng/internal/bilingual"
 	"time"
 
 	"lianzheng/home"
@@ -63,19 +64,19 @@ func (f *fakeWindow) HandReceipt(context.Context, string) (*home.QRResult, error
 }
 
 func passVerdict() *verifier.Verdict {
-	return &verifier.Verdict{OK: true, Message: verifier.Text{Zh: "证照真实有效", En: "All credentials are genuine and valid"},
-		Mode: "request", ItemName: verifier.Text{Zh: "不动产登记", En: "Real-estate registration"},
+	return &verifier.Verdict{OK: true, Message: bilingual.Text{Zh: "证照真实有效", En: "All credentials are genuine and valid"},
+		Mode: "request", ItemName: bilingual.Text{Zh: "不动产登记", En: "Real-estate registration"},
 		Credentials: []verifier.CredentialVerdict{
-			{Type: "household-register", TypeName: verifier.Text{Zh: "居民户口簿", En: "Household register"}, OK: true,
-				Issuer: "did:lz:public-security", Message: verifier.Text{Zh: "有效", En: "valid"},
+			{Type: "household-register", TypeName: bilingual.Text{Zh: "居民户口簿", En: "Household register"}, OK: true,
+				Issuer: "did:lz:public-security", Message: bilingual.Text{Zh: "有效", En: "valid"},
 				Fields: []verifier.Field{
-					{Name: "name", Label: verifier.Text{Zh: "姓名", En: "Name"}, Value: "测试用户甲"},
-					{Name: "id_number", Label: verifier.Text{Zh: "公民身份号码", En: "ID number"}, Value: "TEST00000000000001"},
+					{Name: "name", Label: bilingual.Text{Zh: "姓名", En: "Name"}, Value: "测试用户甲"},
+					{Name: "id_number", Label: bilingual.Text{Zh: "公民身份号码", En: "ID number"}, Value: "TEST00000000000001"},
 				}, Hidden: 5},
-			{Type: "marriage-certificate", TypeName: verifier.Text{Zh: "结婚证", En: "Marriage certificate"}, OK: true,
-				Issuer: "did:lz:civil-affairs", Message: verifier.Text{Zh: "有效", En: "valid"},
+			{Type: "marriage-certificate", TypeName: bilingual.Text{Zh: "结婚证", En: "Marriage certificate"}, OK: true,
+				Issuer: "did:lz:civil-affairs", Message: bilingual.Text{Zh: "有效", En: "valid"},
 				Fields: []verifier.Field{
-					{Name: "spouse_name", Label: verifier.Text{Zh: "配偶姓名", En: "Spouse"}, Value: "王龑"},
+					{Name: "spouse_name", Label: bilingual.Text{Zh: "配偶姓名", En: "Spouse"}, Value: "王龑"},
 				}},
 		},
 		Trust: verifier.TrustInfo{Source: "online", Height: 1234, Age: 90 * time.Second}}
@@ -91,7 +92,7 @@ func (f *fakeCitizen) Detail(ctx context.Context, id string) (*wallet.Item, erro
 	return &f.items[0], nil
 }
 func (f *fakeCitizen) Receive(context.Context, string, string) ([]*wallet.Credential, error) {
-	return nil, &wallet.Refusal{Code: "wrong_pin", Msg: wallet.Bilingual{Zh: "领取密码错误", En: "wrong PIN"}}
+	return nil, &wallet.Refusal{Code: "wrong_pin", Msg: bilingual.Text{Zh: "领取密码错误", En: "wrong PIN"}}
 }
 func (f *fakeCitizen) PlanRequest(context.Context, string) (*wallet.Plan, error) {
 	return nil, context.Canceled
@@ -112,10 +113,10 @@ func (f *fakeCitizen) History() ([]wallet.HistoryEntry, error) {
 func demoItems() []wallet.Item {
 	return []wallet.Item{
 		{Credential: wallet.Credential{ID: "c1", Type: "household-register", Issuer: "did:lz:public-security",
-			Expires: fixedNow.AddDate(10, 0, 0)}, Name: wallet.Bilingual{Zh: "居民户口簿", En: "Household register"},
+			Expires: fixedNow.AddDate(10, 0, 0)}, Name: bilingual.Text{Zh: "居民户口簿", En: "Household register"},
 			Status: wallet.StatusValid},
 		{Credential: wallet.Credential{ID: "c2", Type: "marriage-certificate", Issuer: "did:lz:civil-affairs",
-			Expires: fixedNow.AddDate(50, 0, 0)}, Name: wallet.Bilingual{Zh: "结婚证", En: "Marriage certificate"},
+			Expires: fixedNow.AddDate(50, 0, 0)}, Name: bilingual.Text{Zh: "结婚证", En: "Marriage certificate"},
 			Status: wallet.StatusSuspended},
 	}
 }

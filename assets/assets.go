@@ -9,24 +9,15 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+
+	"lianzheng/internal/bilingual"
 )
 
 //go:embed catalogue/demo.json
 var demoCatalogue []byte
 
-// Text is a string in Simplified Chinese and English.
-type Text struct {
-	Zh string `json:"zh"`
-	En string `json:"en"`
-}
-
-// In returns the text in lang ("en", else Chinese).
-func (t Text) In(lang string) string {
-	if lang == "en" && t.En != "" {
-		return t.En
-	}
-	return t.Zh
-}
+// Text is a string in Simplified Chinese and English (the module's one bilingual type).
+type Text = bilingual.Text
 
 // Department is a government department taking part in the consortium.
 type Department struct {

@@ -14,6 +14,8 @@ package credential
 import (
 	"errors"
 	"fmt"
+
+	"lianzheng/internal/bilingual"
 )
 
 // Code is a stable, machine-readable reason for rejecting a credential or presentation.
@@ -60,6 +62,14 @@ const (
 	CodeStatusUnknown       Code = "status_unknown"        // status list reference not the issuer's or out of range
 	CodeMissingCredential   Code = "missing_credential"    // a credential type the request asks for was not presented
 	CodePresentationExpired Code = "presentation_expired"  // the holder's KB-JWT (or one-way answer) is older than allowed
+
+	// Wallet-side reasons (the citizen's wallet refuses to receive or to present).
+	CodeInvalidCredential  Code = "invalid_credential"   // a received credential does not verify
+	CodeWrongHolderKey     Code = "wrong_holder_key"     // a received credential is not bound to the key the wallet proved
+	CodeBadRequest         Code = "bad_request"          // the scanned window request cannot be read or does not verify
+	CodeWindowUnregistered Code = "window_unregistered"  // the requesting window is not registered on the ledger
+	CodeItemUnknown        Code = "service_item_unknown" // the window has no such registered service item
+	CodeNothingToPresent   Code = "nothing_to_present"   // no valid credential or field to present
 )
 
 // messages gives each code a message in Simplified Chinese and English that a clerk can act on.
@@ -101,6 +111,13 @@ var messages = map[Code][2]string{
 	CodeStatusUnknown:       {"无法确认凭证状态（状态列表不符）", "The credential's status could not be established"},
 	CodeMissingCredential:   {"缺少本事项所需的凭证", "A credential this service item needs was not presented"},
 	CodePresentationExpired: {"出示码已过期，请群众重新生成", "The answer code has expired; ask the citizen to make a new one"},
+
+	CodeInvalidCredential:  {"收到的凭证校验失败，已拒收，请联系签发部门", "The credential received does not verify and was refused; contact the issuing department"},
+	CodeWrongHolderKey:     {"收到的凭证未绑定到本钱包，已拒收，请联系签发部门", "The credential received is not bound to this wallet and was refused; contact the issuing department"},
+	CodeBadRequest:         {"无法读取或核实窗口的请求二维码，请让窗口重新出示", "The window's request QR cannot be read or verified; ask the window to show it again"},
+	CodeWindowUnregistered: {"该窗口未在联盟链登记，请勿出示", "This window is not registered on the ledger; do not present"},
+	CodeItemUnknown:        {"该窗口没有登记此事项，请勿出示", "The window has not registered this service item; do not present"},
+	CodeNothingToPresent:   {"没有可出示的有效凭证或字段", "There is no valid credential or field to present"},
 }
 
 // Message returns the clerk-facing message for a code in "zh" (default) or "en".
@@ -116,6 +133,11 @@ func Message(c Code, lang string) string {
 		return m[1]
 	}
 	return m[0]
+}
+
+// Text is the message for a code in both languages.
+func Text(c Code) bilingual.Text {
+	return bilingual.Text{Zh: Message(c, "zh"), En: Message(c, "en")}
 }
 
 // Codes lists every defined code, for tests that check each has a message and a test.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"lianzheng/internal/bilingual"
 	"strconv"
 	"strings"
 	"time"
@@ -138,11 +139,11 @@ func (d *Department) BatchWith(ctx context.Context, typeID string, rows []BatchR
 		var fe []FieldError
 		req := Request{Type: typeID, Claims: r.Claims}
 		if (r.Holder != "") != withHolder {
-			fe = append(fe, FieldError{Field: HolderColumn, Code: "required", Zh: "持有人密钥（holder）须每行都填或都不填", En: "holder must be given on every row or on none"})
+			fe = append(fe, FieldError{Field: HolderColumn, Code: "required", Text: bilingual.Text{Zh: "持有人密钥（holder）须每行都填或都不填", En: "holder must be given on every row or on none"}})
 		} else if withHolder {
 			k, err := did.ParseKey(r.Holder)
 			if err != nil {
-				fe = append(fe, FieldError{Field: HolderColumn, Code: "type_did_key", Zh: "持有人密钥应为 did:key", En: "holder must be a did:key"})
+				fe = append(fe, FieldError{Field: HolderColumn, Code: "type_did_key", Text: bilingual.Text{Zh: "持有人密钥应为 did:key", En: "holder must be a did:key"}})
 			}
 			req.Holder = k
 		}

@@ -16,6 +16,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"lianzheng/internal/bilingual"
 	"slices"
 	"strings"
 	"sync"
@@ -294,8 +295,8 @@ func (d *Department) prepareType(t *ledger.CredentialType, r Request, now time.T
 			until = max
 		} else if until.After(max) || !until.After(now) {
 			return nil, &ValidationError{Type: t.ID, Fields: []FieldError{{Field: "valid_until", Code: "validity",
-				Zh: fmt.Sprintf("有效期须晚于现在且不超过 %d 天", t.MaxValidityDays),
-				En: fmt.Sprintf("validity must end after now and within %d days", t.MaxValidityDays)}}}
+				Text: bilingual.Text{Zh: fmt.Sprintf("有效期须晚于现在且不超过 %d 天", t.MaxValidityDays),
+					En: fmt.Sprintf("validity must end after now and within %d days", t.MaxValidityDays)}}}}
 		}
 	}
 	if needHolder && r.Holder.Key == nil {

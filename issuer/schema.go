@@ -3,6 +3,7 @@ package issuer
 import (
 	"encoding/json"
 	"fmt"
+	"lianzheng/internal/bilingual"
 	"math"
 	"sort"
 	"strconv"
@@ -21,8 +22,8 @@ const MaxClaimChars = 1024
 type FieldError struct {
 	Field string `json:"field"`
 	Code  string `json:"code"` // required, unknown, type_string, type_date, type_number, type_boolean, too_long, validity
-	Zh    string `json:"zh"`
-	En    string `json:"en"`
+	// The message; its JSON members zh and en sit beside field and code (embedded).
+	bilingual.Text
 }
 
 // ValidationError lists every field problem of one input (nothing is issued).
@@ -50,23 +51,23 @@ func fieldErr(field, code string, label ledger.Text) FieldError {
 	}
 	switch code {
 	case "required":
-		return FieldError{field, code, "必填项“" + zl + "”未填写", el + " is required"}
+		return FieldError{Field: field, Code: code, Text: bilingual.Text{Zh: "必填项“" + zl + "”未填写", En: el + " is required"}}
 	case "unknown":
-		return FieldError{field, code, "“" + field + "”不是该凭证类型的字段", field + " is not a field of this credential type"}
+		return FieldError{Field: field, Code: code, Text: bilingual.Text{Zh: "“" + field + "”不是该凭证类型的字段", En: field + " is not a field of this credential type"}}
 	case "type_string":
-		return FieldError{field, code, "“" + zl + "”应为文字", el + " must be text"}
+		return FieldError{Field: field, Code: code, Text: bilingual.Text{Zh: "“" + zl + "”应为文字", En: el + " must be text"}}
 	case "type_date":
-		return FieldError{field, code, "“" + zl + "”应为日期，格式 YYYY-MM-DD（如 2024-01-31）", el + " must be a date YYYY-MM-DD (e.g. 2024-01-31)"}
+		return FieldError{Field: field, Code: code, Text: bilingual.Text{Zh: "“" + zl + "”应为日期，格式 YYYY-MM-DD（如 2024-01-31）", En: el + " must be a date YYYY-MM-DD (e.g. 2024-01-31)"}}
 	case "type_number":
-		return FieldError{field, code, "“" + zl + "”应为数字", el + " must be a number"}
+		return FieldError{Field: field, Code: code, Text: bilingual.Text{Zh: "“" + zl + "”应为数字", En: el + " must be a number"}}
 	case "type_boolean":
-		return FieldError{field, code, "“" + zl + "”应为 true 或 false", el + " must be true or false"}
+		return FieldError{Field: field, Code: code, Text: bilingual.Text{Zh: "“" + zl + "”应为 true 或 false", En: el + " must be true or false"}}
 	case "too_long":
-		return FieldError{field, code, fmt.Sprintf("“%s”过长（最多 %d 字）", zl, MaxClaimChars), fmt.Sprintf("%s is too long (at most %d characters)", el, MaxClaimChars)}
+		return FieldError{Field: field, Code: code, Text: bilingual.Text{Zh: fmt.Sprintf("“%s”过长（最多 %d 字）", zl, MaxClaimChars), En: fmt.Sprintf("%s is too long (at most %d characters)", el, MaxClaimChars)}}
 	case "schema":
-		return FieldError{field, code, "目录中的字段类型无法识别，请联系目录管理部门", "the catalogue gives this field a type the issuer does not know"}
+		return FieldError{Field: field, Code: code, Text: bilingual.Text{Zh: "目录中的字段类型无法识别，请联系目录管理部门", En: "the catalogue gives this field a type the issuer does not know"}}
 	}
-	return FieldError{field, code, "“" + zl + "”无效", el + " is invalid"}
+	return FieldError{Field: field, Code: code, Text: bilingual.Text{Zh: "“" + zl + "”无效", En: el + " is invalid"}}
 }
 
 // ValidateClaims checks input against the type's schema: every required claim present and

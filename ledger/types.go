@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"lianzheng/did"
+	"lianzheng/internal/bilingual"
 )
 
 // TxVersion is the envelope version.
@@ -76,10 +77,7 @@ func TxHash(tx []byte) string {
 }
 
 // Text is a string in Simplified Chinese and English.
-type Text struct {
-	Zh string `json:"zh"`
-	En string `json:"en"`
-}
+type Text = bilingual.Text
 
 // Member is a consortium member: a department that runs a validator and may issue.
 type Member struct {

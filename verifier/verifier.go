@@ -30,6 +30,7 @@ import (
 	"errors"
 	"fmt"
 	"lianzheng/credential/receipt"
+	"lianzheng/internal/bilingual"
 	"log/slog"
 	"slices"
 	"sort"
@@ -133,31 +134,21 @@ func New(cfg Config) (*Verifier, error) {
 // afterwards. A verifier that is not closed releases it when garbage collected.
 func (v *Verifier) Close() error { return v.store.close() }
 
-// Text is a message in both languages.
-type Text struct {
-	Zh string `json:"zh"`
-	En string `json:"en"`
-}
-
-func msg(c credential.Code) Text {
-	return Text{Zh: credential.Message(c, "zh"), En: credential.Message(c, "en")}
-}
-
 // Field is one disclosed field, labelled from the catalogue.
 type Field struct {
-	Name  string `json:"name"`
-	Label Text   `json:"label"`
-	Value string `json:"value"`
+	Name  string         `json:"name"`
+	Label bilingual.Text `json:"label"`
+	Value string         `json:"value"`
 }
 
 // CredentialVerdict is the finding on one presented credential.
 type CredentialVerdict struct {
 	Type     string          `json:"type,omitempty"` // catalogue type id
-	TypeName Text            `json:"type_name"`
+	TypeName bilingual.Text  `json:"type_name"`
 	Issuer   string          `json:"issuer,omitempty"`
 	OK       bool            `json:"ok"`
 	Code     credential.Code `json:"code,omitempty"`
-	Message  Text            `json:"message"`
+	Message  bilingual.Text  `json:"message"`
 	Fields   []Field         `json:"fields,omitempty"`
 	Shown    int             `json:"shown"`  // fields disclosed (kept after the session closes)
 	Hidden   int             `json:"hidden"` // disclosable claims the citizen did not show
@@ -169,11 +160,11 @@ type CredentialVerdict struct {
 type Verdict struct {
 	OK          bool                `json:"ok"`
 	Code        credential.Code     `json:"code,omitempty"` // first reason when not OK
-	Message     Text                `json:"message"`
+	Message     bilingual.Text      `json:"message"`
 	Mode        string              `json:"mode"` // "request", "one-way" (weaker) or "" (unreadable)
 	Item        string              `json:"item,omitempty"`
-	ItemName    Text                `json:"item_name"`
-	Purpose     Text                `json:"purpose"`
+	ItemName    bilingual.Text      `json:"item_name"`
+	Purpose     bilingual.Text      `json:"purpose"`
 	Credentials []CredentialVerdict `json:"credentials"`
 	Trust       TrustInfo           `json:"trust"`
 	ClockSkew   time.Duration       `json:"clock_skew_ns"`
@@ -497,7 +488,7 @@ func registered(view *View, window, item string) map[string][]string {
 func (v *Verifier) describeItem(vd *Verdict, view *View, item string) {
 	if w, ok := view.Window(v.cfg.Window); ok {
 		if si, ok := w.ServiceItem(item); ok {
-			vd.ItemName, vd.Purpose = Text(si.Name), Text(si.Purpose)
+			vd.ItemName, vd.Purpose = bilingual.Text(si.Name), bilingual.Text(si.Purpose)
 		}
 	}
 }
@@ -586,7 +577,7 @@ func (v *Verifier) verifyAll(ctx context.Context, vd *Verdict, view *View, texts
 func (v *Verifier) verifyOne(ctx context.Context, text string, b *binding, view *View, now time.Time) (*CredentialVerdict, error) {
 	cv := &CredentialVerdict{}
 	fail := func(c credential.Code, err error) (*CredentialVerdict, error) {
-		cv.OK, cv.Code, cv.Message = false, c, msg(c)
+		cv.OK, cv.Code, cv.Message = false, c, credential.Text(c)
 		if err != nil {
 			cv.Detail = err.Error()
 		}
@@ -614,7 +605,7 @@ func (v *Verifier) verifyOne(ctx context.Context, text string, b *binding, view 
 	if !ok {
 		return fail(credential.CodeUnknownType, fmt.Errorf("vct %q not in the catalogue", vc.VCT))
 	}
-	cv.Type, cv.TypeName, cv.Issuer = typ.ID, Text(typ.Name), vc.Issuer
+	cv.Type, cv.TypeName, cv.Issuer = typ.ID, bilingual.Text(typ.Name), vc.Issuer
 	member := strings.TrimPrefix(vc.Issuer, "did:lz:")
 	if m, ok := view.Member(member); !ok || m.DID != vc.Issuer || !slices.Contains(typ.Issuers, member) {
 		return fail(credential.CodeIssuerNotAuthorised, fmt.Errorf("%s may not issue %s", vc.Issuer, typ.ID))
@@ -656,7 +647,7 @@ func (v *Verifier) verifyOne(ctx context.Context, text string, b *binding, view 
 	}
 	for _, c := range typ.Claims {
 		if val, ok := vc.Claims[c.Name]; ok {
-			cv.Fields = append(cv.Fields, Field{Name: c.Name, Label: Text(c.Label), Value: show(val)})
+			cv.Fields = append(cv.Fields, Field{Name: c.Name, Label: bilingual.Text(c.Label), Value: show(val)})
 		}
 	}
 	cv.Shown = len(vc.Disclosed)
@@ -664,7 +655,7 @@ func (v *Verifier) verifyOne(ctx context.Context, text string, b *binding, view 
 	if cv.Hidden < 0 {
 		cv.Hidden = 0
 	}
-	cv.OK, cv.Message = true, Text{Zh: "核验通过", En: "Valid"}
+	cv.OK, cv.Message = true, bilingual.Text{Zh: "核验通过", En: "Valid"}
 	return cv, nil
 }
 
@@ -690,9 +681,9 @@ func (v *Verifier) finish(ctx context.Context, vd *Verdict, _ error, item string
 		}
 	}
 	if vd.OK {
-		vd.Message = Text{Zh: "核验通过", En: "Verified"}
+		vd.Message = bilingual.Text{Zh: "核验通过", En: "Verified"}
 	} else {
-		vd.Message = msg(vd.Code)
+		vd.Message = credential.Text(vd.Code)
 	}
 	for _, c := range vd.Credentials {
 		if strings.HasPrefix(c.Detail, "clock skew") {

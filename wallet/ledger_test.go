@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto"
 	"errors"
+	"lianzheng/credential"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -138,7 +139,7 @@ func TestRealEstateRoundTrip(t *testing.T) {
 	rogue := newTestIssuer(t, e.keys["civil-affairs"], "urn:lz:vct:household-register", householdClaims, "")
 	_, err = w.Receive(ctx, rogue.offer(), "111111", insecure)
 	var ref *Refusal
-	if !errors.As(err, &ref) || ref.Code != CodeIssuerNotAuthorised || !strings.Contains(ref.Msg.Zh, "未获链上目录授权") || !strings.Contains(ref.Msg.En, "not authorised") {
+	if !errors.As(err, &ref) || ref.Code != credential.CodeIssuerNotAuthorised || !strings.Contains(ref.Msg.Zh, "未获链上目录授权") || !strings.Contains(ref.Msg.En, "not authorised") {
 		t.Fatalf("unauthorised issuer: %v", err)
 	}
 	items, _ := w.List(ctx)

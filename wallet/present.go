@@ -6,6 +6,8 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"lianzheng/credential"
+	"lianzheng/internal/bilingual"
 	"slices"
 	"sort"
 	"time"
@@ -33,24 +35,24 @@ const (
 )
 
 // Label is the status in Chinese and English.
-func (s Status) Label() Bilingual {
+func (s Status) Label() bilingual.Text {
 	switch s {
 	case StatusValid:
-		return Bilingual{"有效", "valid"}
+		return bilingual.Text{Zh: "有效", En: "valid"}
 	case StatusSuspended:
-		return Bilingual{"已暂停", "suspended"}
+		return bilingual.Text{Zh: "已暂停", En: "suspended"}
 	case StatusRevoked:
-		return Bilingual{"已撤销", "revoked"}
+		return bilingual.Text{Zh: "已撤销", En: "revoked"}
 	case StatusExpired:
-		return Bilingual{"已过期", "expired"}
+		return bilingual.Text{Zh: "已过期", En: "expired"}
 	}
-	return Bilingual{"未知（无法查询链上状态）", "unknown (ledger status unavailable)"}
+	return bilingual.Text{Zh: "未知（无法查询链上状态）", En: "unknown (ledger status unavailable)"}
 }
 
 // Item is a credential as listed: its catalogue labels and current status.
 type Item struct {
 	Credential
-	Name   Bilingual
+	Name   bilingual.Text
 	Status Status
 	// Claims: every claim the credential holds, with the catalogue's labels (detail view).
 	Claims []Claim
@@ -59,7 +61,7 @@ type Item struct {
 // Claim is a labelled claim value (personal data: shown to the holder only).
 type Claim struct {
 	Name  string
-	Label Bilingual
+	Label bilingual.Text
 	Value any
 }
 
@@ -126,7 +128,7 @@ func (w *Wallet) List(ctx context.Context) ([]Item, error) {
 		bits []byte
 		err  error
 	}
-	names := map[string]Bilingual{}
+	names := map[string]bilingual.Text{}
 	lists := map[listKey]listVal{}
 	fetch := func(ctx context.Context, member string, list int) ([]byte, error) {
 		k := listKey{member, list}
@@ -143,12 +145,12 @@ func (w *Wallet) List(ctx context.Context) ([]Item, error) {
 	}
 	out := make([]Item, 0, len(cs))
 	for _, c := range cs {
-		it := Item{Credential: c, Name: Bilingual{c.Type, c.Type}}
+		it := Item{Credential: c, Name: bilingual.Text{Zh: c.Type, En: c.Type}}
 		if n, ok := names[c.Type]; ok {
 			it.Name = n
 		} else if w.Ledger != nil {
 			if t, err := w.Ledger.Type(ctx, c.Type); err == nil {
-				it.Name = Bilingual{t.Name.Zh, t.Name.En}
+				it.Name = t.Name
 				names[c.Type] = it.Name
 			}
 		}
@@ -164,7 +166,7 @@ func (w *Wallet) Detail(ctx context.Context, id string) (*Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	it := &Item{Credential: *c, Name: Bilingual{c.Type, c.Type}}
+	it := &Item{Credential: *c, Name: bilingual.Text{Zh: c.Type, En: c.Type}}
 	sd, err := sdjwt.Parse(c.SDJWT)
 	if err != nil {
 		return nil, err
@@ -178,16 +180,16 @@ func (w *Wallet) Detail(ctx context.Context, id string) (*Item, error) {
 		t, _ = w.Ledger.Type(ctx, c.Type)
 	}
 	if t != nil {
-		it.Name = Bilingual{t.Name.Zh, t.Name.En}
+		it.Name = t.Name
 		for _, cl := range t.Claims {
 			if v, ok := claims[cl.Name]; ok {
-				it.Claims = append(it.Claims, Claim{cl.Name, Bilingual{cl.Label.Zh, cl.Label.En}, v})
+				it.Claims = append(it.Claims, Claim{cl.Name, cl.Label, v})
 			}
 		}
 	} else {
 		for k, v := range claims {
 			if !slices.Contains([]string{"iss", "vct", "iat", "exp", "cnf", "status", "nbf"}, k) {
-				it.Claims = append(it.Claims, Claim{k, Bilingual{k, k}, v})
+				it.Claims = append(it.Claims, Claim{k, bilingual.Text{Zh: k, En: k}, v})
 			}
 		}
 		sort.Slice(it.Claims, func(i, j int) bool { return it.Claims[i].Name < it.Claims[j].Name })
@@ -199,11 +201,11 @@ func (w *Wallet) Detail(ctx context.Context, id string) (*Item, error) {
 // Ask is what a verified request asks of one credential type, after the registration check.
 type Ask struct {
 	Type      string
-	TypeName  Bilingual
+	TypeName  bilingual.Text
 	Requested []string // what the window asked
 	Allowed   []string // asked and registered: what may be disclosed
 	Refused   []string // asked but not registered for the service item: never disclosed
-	Labels    map[string]Bilingual
+	Labels    map[string]bilingual.Text
 	// Candidates: held credentials of this type, presentable ones first; Chosen is the
 	// default pick (a valid one), "" if none.
 	Candidates []Item
@@ -215,27 +217,27 @@ type Plan struct {
 	Request    *wire.Request
 	Window     *ledger.Window
 	Item       *ledger.ServiceItem
-	WindowName Bilingual
-	ItemName   Bilingual
-	Purpose    Bilingual
+	WindowName bilingual.Text
+	ItemName   bilingual.Text
+	Purpose    bilingual.Text
 	Department string // department name (zh) and member id, from the ledger
 	Asks       []Ask
 	// OverAsk is true when the window asked for fields beyond its registration.
 	OverAsk bool
-	Warning Bilingual
+	Warning bilingual.Text
 }
 
 // ParseRequestQR decodes a scanned request QR text to its signed body (no checks).
 func ParseRequestQR(text string) ([]byte, error) {
 	prefix, body, err := qr.Decode(text, wire.MaxRequestBody)
 	if err != nil {
-		return nil, refuse(CodeBadRequest, "无法读取请求二维码：%v", "cannot read the request QR: %v", err)
+		return nil, refuse(credential.CodeBadRequest, "无法读取请求二维码：%v", "cannot read the request QR: %v", err)
 	}
 	if prefix != wire.PrefixRequest {
-		return nil, refuse(CodeBadRequest, "这不是窗口的请求二维码（前缀 %s）", "not a window request QR (prefix %s)", prefix)
+		return nil, refuse(credential.CodeBadRequest, "这不是窗口的请求二维码（前缀 %s）", "not a window request QR (prefix %s)", prefix)
 	}
 	if _, _, _, err := wire.Parse(body); err != nil {
-		return nil, refuse(CodeBadRequest, "请求二维码格式错误：%v", "malformed request QR: %v", err)
+		return nil, refuse(credential.CodeBadRequest, "请求二维码格式错误：%v", "malformed request QR: %v", err)
 	}
 	return body, nil
 }
@@ -244,7 +246,7 @@ func ParseRequestQR(text string) ([]byte, error) {
 func ParseRequestPNG(png []byte) (string, error) {
 	text, err := qr.DecodePNG(png)
 	if err != nil {
-		return "", refuse(CodeBadRequest, "无法识别二维码图片：%v", "cannot read the QR image: %v", err)
+		return "", refuse(credential.CodeBadRequest, "无法识别二维码图片：%v", "cannot read the QR image: %v", err)
 	}
 	return text, nil
 }
@@ -274,25 +276,25 @@ func (w *Wallet) PlanRequest(ctx context.Context, text string) (*Plan, error) {
 		return pk, nil
 	}, w.now(), 0)
 	if err != nil {
-		return nil, refuse(CodeBadRequest, "请求二维码校验失败（签名、密钥或有效期）：%v", "the request QR does not verify (signature, key or validity): %v", err)
+		return nil, refuse(credential.CodeBadRequest, "请求二维码校验失败（签名、密钥或有效期）：%v", "the request QR does not verify (signature, key or validity): %v", err)
 	}
 	win, err := l.Window(ctx, r.Window)
 	if errors.Is(err, ledgerclient.ErrNotFound) {
-		return nil, refuse(CodeWindowUnregistered, "窗口 %s 未在链上登记，请勿出示", "window %s is not registered on the ledger; do not present", r.Window)
+		return nil, refuse(credential.CodeWindowUnregistered, "窗口 %s 未在链上登记，请勿出示", "window %s is not registered on the ledger; do not present", r.Window)
 	} else if err != nil {
 		return nil, fmt.Errorf("wallet: window: %w", err)
 	}
 	item, ok := win.ServiceItem(r.Item)
 	if !ok {
-		return nil, refuse(CodeItemUnknown, "窗口未登记事项 %s，请勿出示", "the window has no registered service item %s; do not present", r.Item)
+		return nil, refuse(credential.CodeItemUnknown, "窗口未登记事项 %s，请勿出示", "the window has no registered service item %s; do not present", r.Item)
 	}
 	dept := win.Department
 	if m, err := l.Member(ctx, win.Department); err == nil {
 		dept = m.Name.Zh + " (" + win.Department + ")"
 	}
 	p := &Plan{Request: r, Window: win, Item: item, Department: dept,
-		WindowName: Bilingual{win.Name.Zh, win.Name.En}, ItemName: Bilingual{item.Name.Zh, item.Name.En},
-		Purpose: Bilingual{item.Purpose.Zh, item.Purpose.En}}
+		WindowName: win.Name, ItemName: item.Name,
+		Purpose: item.Purpose}
 	over := map[string][]string{}
 	for _, fr := range wire.OverAsk(r, item.Allowed()) {
 		over[fr.Type] = fr.Fields
@@ -302,17 +304,17 @@ func (w *Wallet) PlanRequest(ctx context.Context, text string) (*Plan, error) {
 		return nil, err
 	}
 	for _, fr := range r.Requests {
-		a := Ask{Type: fr.Type, TypeName: Bilingual{fr.Type, fr.Type}, Requested: fr.Fields, Refused: over[fr.Type],
-			Labels: map[string]Bilingual{}}
+		a := Ask{Type: fr.Type, TypeName: bilingual.Text{Zh: fr.Type, En: fr.Type}, Requested: fr.Fields, Refused: over[fr.Type],
+			Labels: map[string]bilingual.Text{}}
 		for _, f := range fr.Fields {
 			if !slices.Contains(a.Refused, f) {
 				a.Allowed = append(a.Allowed, f)
 			}
 		}
 		if t, err := l.Type(ctx, fr.Type); err == nil {
-			a.TypeName = Bilingual{t.Name.Zh, t.Name.En}
+			a.TypeName = t.Name
 			for _, c := range t.Claims {
-				a.Labels[c.Name] = Bilingual{c.Label.Zh, c.Label.En}
+				a.Labels[c.Name] = c.Label
 			}
 		}
 		for _, it := range items {
@@ -337,13 +339,13 @@ func (w *Wallet) PlanRequest(ctx context.Context, text string) (*Plan, error) {
 			for _, f := range a.Refused {
 				lb := a.Labels[f]
 				if lb.Zh == "" {
-					lb = Bilingual{f, f}
+					lb = bilingual.Text{Zh: f, En: f}
 				}
 				zh += fmt.Sprintf("「%s·%s」", a.TypeName.Zh, lb.Zh)
 				en += fmt.Sprintf(" %s/%s", a.TypeName.En, lb.En)
 			}
 		}
-		p.Warning = Bilingual{
+		p.Warning = bilingual.Text{
 			Zh: "警告：该窗口索要的信息超出其链上登记范围，以下字段不会出示：" + zh,
 			En: "Warning: this window asks for more than its ledger registration allows; these fields will not be disclosed:" + en,
 		}
@@ -400,7 +402,7 @@ func (w *Wallet) Present(ctx context.Context, p *Plan, o *PresentOptions) (*Resp
 			return nil, fmt.Errorf("wallet: credential %s is not a %s held by this wallet", id, a.Type)
 		}
 		if it.Status != StatusValid && !o.AllowInvalid {
-			return nil, refuseText(CodeNothingToPresent,
+			return nil, refuseText(credential.CodeNothingToPresent,
 				fmt.Sprintf("凭证“%s”状态为%s，默认不出示", a.TypeName.Zh, it.Status.Label().Zh),
 				fmt.Sprintf("credential %q is %s and is not presented by default", a.TypeName.En, it.Status.Label().En))
 		}
@@ -422,7 +424,7 @@ func (w *Wallet) Present(ctx context.Context, p *Plan, o *PresentOptions) (*Resp
 		fields[a.Type] = sel
 	}
 	if len(texts) == 0 {
-		return nil, refuse(CodeNothingToPresent, "没有可出示的有效凭证", "no valid credential to present")
+		return nil, refuse(credential.CodeNothingToPresent, "没有可出示的有效凭证", "no valid credential to present")
 	}
 	text, err := wire.EncodeResponse(texts, &sdjwtcbor.Context{Nonce: r.NonceString(), Audience: r.Audience(), Known: Known(creds, r.Window, w.Ledger)})
 	if err != nil {
@@ -513,7 +515,7 @@ func (w *Wallet) PresentOneWay(ctx context.Context, picks map[string][]string) (
 	sort.Strings(ids)
 	for _, id := range ids {
 		if len(picks[id]) == 0 {
-			return nil, refuseText(CodeNothingToPresent, "未选择要出示的字段", "no field chosen to disclose")
+			return nil, refuseText(credential.CodeNothingToPresent, "未选择要出示的字段", "no field chosen to disclose")
 		}
 		c, err := w.Store.Credential(id)
 		if err != nil {
@@ -521,7 +523,7 @@ func (w *Wallet) PresentOneWay(ctx context.Context, picks map[string][]string) (
 		}
 		st, err := w.CheckStatus(ctx, c)
 		if st != StatusValid {
-			return nil, refuseText(CodeNothingToPresent, fmt.Sprintf("凭证状态为%s，不出示（%v）", st.Label().Zh, err),
+			return nil, refuseText(credential.CodeNothingToPresent, fmt.Sprintf("凭证状态为%s，不出示（%v）", st.Label().Zh, err),
 				fmt.Sprintf("credential is %s; not presented (%v)", st.Label().En, err))
 		}
 		text, err := w.bind(c, picks[id], nonce, wire.OneWayAudience)
@@ -532,7 +534,7 @@ func (w *Wallet) PresentOneWay(ctx context.Context, picks map[string][]string) (
 		fields[c.Type] = picks[id]
 	}
 	if len(texts) == 0 {
-		return nil, refuse(CodeNothingToPresent, "未选择凭证", "no credential chosen")
+		return nil, refuse(credential.CodeNothingToPresent, "未选择凭证", "no credential chosen")
 	}
 	inner, err := sdjwtcbor.Encode(texts, &sdjwtcbor.Context{Nonce: nonce, Audience: wire.OneWayAudience, Known: Known(creds, "", w.Ledger)})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"lianzheng/credential"
 	"net/http"
 	"net/url"
 	"strings"
@@ -326,7 +327,7 @@ func (w *Wallet) Accept(ctx context.Context, l Ledger, text, kid string) (*Crede
 		Now:       w.now(),
 	})
 	if err != nil {
-		return nil, refuse(CodeInvalidCredential, "凭证校验失败：%v", "the credential does not verify: %v", err)
+		return nil, refuse(credential.CodeInvalidCredential, "凭证校验失败：%v", "the credential does not verify: %v", err)
 	}
 	t, err := checkAuthorised(ctx, l, v.VCT, v.Issuer)
 	if err != nil {
@@ -337,7 +338,7 @@ func (w *Wallet) Accept(ctx context.Context, l Ledger, text, kid string) (*Crede
 		return nil, err
 	}
 	if hk, ok := v.Holder.Key.(ed25519.PublicKey); !ok || !hk.Equal(pub) {
-		return nil, refuse(CodeWrongHolderKey, "凭证未绑定到本钱包的密钥", "the credential is not bound to this wallet's key")
+		return nil, refuse(credential.CodeWrongHolderKey, "凭证未绑定到本钱包的密钥", "the credential is not bound to this wallet's key")
 	}
 	c := &Credential{ID: newID(), SDJWT: text, Type: t.ID, VCT: v.VCT, Issuer: v.Issuer, HolderKID: kid,
 		Received: w.now().UTC(), IssuedAt: v.IssuedAt.UTC(), Expires: v.Expires.UTC()}

@@ -11,6 +11,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"lianzheng/credential"
+	"lianzheng/internal/bilingual"
 	"os"
 	"path/filepath"
 	"time"
@@ -121,37 +123,22 @@ func newID() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// Bilingual is a message in Chinese and English.
-type Bilingual struct{ Zh, En string }
-
-func (b Bilingual) String() string { return b.Zh + " / " + b.En }
-
-// Refusal is an error the citizen sees, in both languages.
+// Refusal is an error the citizen sees: a reason code from the module's one set
+// (credential.Code; its general message is credential.Message) and this case's own message in
+// both languages (which may name the credential type, the window or the status).
 type Refusal struct {
-	Code string
-	Msg  Bilingual
+	Code credential.Code
+	Msg  bilingual.Text
 }
 
-func (r *Refusal) Error() string { return "wallet: " + r.Code + ": " + r.Msg.String() }
+func (r *Refusal) Error() string { return "wallet: " + string(r.Code) + ": " + r.Msg.String() }
 
-func refuse(code, zh, en string, args ...any) *Refusal {
-	return &Refusal{Code: code, Msg: Bilingual{Zh: fmt.Sprintf(zh, args...), En: fmt.Sprintf(en, args...)}}
+func refuse(code credential.Code, zh, en string, args ...any) *Refusal {
+	return &Refusal{Code: code, Msg: bilingual.Text{Zh: fmt.Sprintf(zh, args...), En: fmt.Sprintf(en, args...)}}
 }
 
-// Refusal codes.
-const (
-	CodeIssuerNotAuthorised = "issuer_not_authorised"
-	CodeUnknownType         = "unknown_type"
-	CodeInvalidCredential   = "invalid_credential"
-	CodeWrongHolderKey      = "wrong_holder_key"
-	CodeBadRequest          = "bad_request"
-	CodeWindowUnregistered  = "window_unregistered"
-	CodeItemUnknown         = "service_item_unknown"
-	CodeNothingToPresent    = "nothing_to_present"
-)
-
-func refuseText(code, zh, en string) *Refusal {
-	return &Refusal{Code: code, Msg: Bilingual{Zh: zh, En: en}}
+func refuseText(code credential.Code, zh, en string) *Refusal {
+	return &Refusal{Code: code, Msg: bilingual.Text{Zh: zh, En: en}}
 }
 
 // resolver is the DID resolver over the ledger (did:lz) and did:key.
@@ -162,7 +149,7 @@ func resolver(l Ledger) did.Resolver { return did.MultiResolver{LZ: l} }
 func checkAuthorised(ctx context.Context, l Ledger, vct, iss string) (*ledger.CredentialType, error) {
 	t, err := l.TypeByVCT(ctx, vct)
 	if errors.Is(err, ledgerclient.ErrNotFound) {
-		return nil, refuse(CodeUnknownType, "凭证类型 %s 不在链上目录中，已拒收", "credential type %s is not in the ledger catalogue; refused", vct)
+		return nil, refuse(credential.CodeUnknownType, "凭证类型 %s 不在链上目录中，已拒收", "credential type %s is not in the ledger catalogue; refused", vct)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("wallet: catalogue: %w", err)
@@ -172,7 +159,7 @@ func checkAuthorised(ctx context.Context, l Ledger, vct, iss string) (*ledger.Cr
 			return t, nil
 		}
 	}
-	return nil, refuseText(CodeIssuerNotAuthorised,
+	return nil, refuseText(credential.CodeIssuerNotAuthorised,
 		fmt.Sprintf("签发机构 %s 未获链上目录授权签发“%s”，已拒收", iss, t.Name.Zh),
 		fmt.Sprintf("issuer %s is not authorised on the ledger catalogue to issue %q; refused", iss, t.Name.En))
 }

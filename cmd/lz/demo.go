@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"lianzheng/internal/bilingual"
 	"os"
 	"time"
 
@@ -38,7 +39,7 @@ func printReport(w io.Writer, rep *realestate.Report, out, lang string) {
 		}
 		return zh
 	}
-	tx := func(x verifier.Text) string { return t(x.Zh, x.En) }
+	tx := func(x bilingual.Text) string { return t(x.Zh, x.En) }
 	fmt.Fprintln(w, t("链证通 · 不动产登记演示（嵌入式联盟链 + 窗口核验）", "LianZheng · real-estate registration demo (embedded consortium ledger + window verifier)"))
 	fmt.Fprintln(w, t("公安局签发户口簿，民政局签发结婚证（状态登记在联盟链上）；窗口出示签名请求码；市民一次出示，窗口一次扫码核验。",
 		"Public security issues a household register, civil affairs a marriage certificate (status on the ledger); the window shows a signed request; the citizen shows both in one QR."))

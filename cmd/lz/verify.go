@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"lianzheng/internal/bilingual"
 	"os"
 	"path/filepath"
 	"strings"
@@ -182,7 +183,7 @@ func verifyCheck(args []string, in io.Reader, out io.Writer) error {
 }
 
 func printVerdict(out io.Writer, vd *verifier.Verdict, lang string) {
-	t := func(x verifier.Text) string {
+	t := func(x bilingual.Text) string {
 		if lang == "en" {
 			return x.En
 		}
