@@ -37,8 +37,10 @@ test: deps
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m ./...
 
-## bench: performance figures, each printed beside its floor measured in the same run
+## bench: performance figures, each printed beside its floor measured in the same run, and what
+## a phone carries (scripts/footprint.sh: packages behind ./wallet, android/arm64 build size)
 bench: deps
+	@bash scripts/footprint.sh
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -count 1 ./...
 
 ## fuzz: each fuzz target for FUZZTIME

@@ -216,7 +216,7 @@ func NewConsortium(chainID string, genesisTime time.Time, validators map[string]
 			return nil, fmt.Errorf("demonet: department %s has DID %s, want %s", d.ID, d.DID, k.DID)
 		}
 		c.Keys[d.ID] = k
-		m := ledger.Member{ID: d.ID, DID: d.DID, Name: text(d.Name)}
+		m := ledger.Member{ID: d.ID, DID: d.DID, Name: d.Name}
 		if v, ok := validators[d.ID]; ok {
 			m.Validator = base64.StdEncoding.EncodeToString(v)
 			m.Power = 10
@@ -259,22 +259,20 @@ func (c *Consortium) Genesis() (*cmttypes.GenesisDoc, error) {
 	return node.NewGenesis(c.ChainID, c.GenesisTime, c.State)
 }
 
-func text(t assets.Text) ledger.Text { return ledger.Text{Zh: t.Zh, En: t.En} }
-
 func credentialType(t assets.CredentialType) ledger.CredentialType {
-	out := ledger.CredentialType{ID: t.ID, VCT: t.VCT, Name: text(t.Name),
+	out := ledger.CredentialType{ID: t.ID, VCT: t.VCT, Name: t.Name,
 		Issuers: append([]string(nil), t.Issuers...), MaxValidityDays: t.MaxValidityDays,
 		Disclosable: append([]string(nil), t.Disclosable...)}
 	for _, c := range t.Claims {
-		out.Claims = append(out.Claims, ledger.Claim{Name: c.Name, Type: c.Type, Required: c.Required, Label: text(c.Label)})
+		out.Claims = append(out.Claims, ledger.Claim{Name: c.Name, Type: c.Type, Required: c.Required, Label: c.Label})
 	}
 	return out
 }
 
 func window(w assets.Window) ledger.Window {
-	out := ledger.Window{DID: w.DID, Department: w.Department, Name: text(w.Name)}
+	out := ledger.Window{DID: w.DID, Department: w.Department, Name: w.Name}
 	for _, si := range w.ServiceItems {
-		item := ledger.ServiceItem{ID: si.ID, Name: text(si.Name), Purpose: text(si.Purpose)}
+		item := ledger.ServiceItem{ID: si.ID, Name: si.Name, Purpose: si.Purpose}
 		for _, r := range si.Requests {
 			item.Requests = append(item.Requests, ledger.FieldRequest{Type: r.Type, Fields: append([]string(nil), r.Fields...)})
 		}
