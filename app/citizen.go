@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -335,9 +336,32 @@ func (s *citizenScreen) consent(p *wallet.Plan, vals map[string]map[string]strin
 		form := container.New(layout.NewFormLayout())
 		for _, f := range a.Allowed {
 			form.Add(widget.NewLabel(lz(a.Labels[f].Zh, a.Labels[f].En)))
+			if slices.Contains(a.Missing, f) { // the credential does not hold it: not shown
+				form.Add(wrapLabel(T("citizen.consent.lacks")))
+				continue
+			}
 			form.Add(valueText(values[f], 0, true))
 		}
 		card := container.NewVBox(form)
+		if len(a.Missing) > 0 {
+			var req, opt []string
+			for _, f := range a.Missing {
+				name := lz(a.Labels[f].Zh, a.Labels[f].En)
+				if slices.Contains(a.MissingRequired, f) {
+					req = append(req, name)
+				} else {
+					opt = append(opt, name)
+				}
+			}
+			if len(req) > 0 {
+				l := wrapLabel("⚠ " + T("citizen.consent.lacks.required", strings.Join(req, listSep())))
+				l.Importance = widget.DangerImportance
+				card.Add(l)
+			}
+			if len(opt) > 0 {
+				card.Add(wrapLabel(T("citizen.consent.lacks.optional", strings.Join(opt, listSep()))))
+			}
+		}
 		if a.Chosen == "" {
 			canPresent = false
 			card.Add(badge(T("citizen.consent.missing"), colFail))

@@ -287,3 +287,6 @@ func renderQR(text string) ([]byte, error) { return qr.RenderPNG(text, 0) }
 
 // colon is the label separator of the current language.
 func colon() string { return lz("：", ": ") }
+
+// listSep separates the items of an inline list: 、 in Chinese, ", " in English.
+func listSep() string { return lz("、", ", ") }

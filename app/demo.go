@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 
 	"lianzheng/home"
 )
@@ -16,17 +18,36 @@ var (
 	_ DepartmentCore = (*home.Department)(nil)
 )
 
+// LogFile is where the app's demo services log (in the demo home): the departments'
+// OpenID4VCI services, the window, the embedded ledger node. Warnings and errors also go
+// to standard error.
+const LogFile = "services.log"
+
 // StartDemo opens the demo home in dir (home.OpenDemo: the embedded demo ledger, created on
 // first use, with the demo departments, the real-estate window and the citizen's wallet) and
-// binds the three roles to it; the department role starts as public security. Close stops
-// everything.
+// binds the three roles to it; the department role starts as public security. Without a
+// logger in o, the services log to dir/LogFile (home.OpenLogFile), so that a failure a
+// citizen meets as "server_error" has its cause on record. Close stops everything.
 func StartDemo(ctx context.Context, dir string, o *home.Options) (*Services, error) {
-	h, err := home.OpenDemo(ctx, dir, o)
+	var opt home.Options
+	if o != nil {
+		opt = *o
+	}
+	closeLog := func() {}
+	if opt.Log == nil {
+		lg, f, err := home.OpenLogFile(filepath.Join(dir, LogFile), os.Stderr)
+		if err != nil {
+			return nil, err
+		}
+		opt.Log, closeLog = lg, func() { f.Close() }
+	}
+	h, err := home.OpenDemo(ctx, dir, &opt)
 	if err != nil {
+		closeLog()
 		return nil, err
 	}
 	svc := &Services{Demo: true, Citizen: h.Wallet(), Departments: map[string]DepartmentCore{},
-		Close: func() { h.Close() }}
+		Close: func() { h.Close(); closeLog() }}
 	if w, ok := h.Window(home.DemoWindow); ok {
 		svc.Window = w
 	}

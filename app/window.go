@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image/color"
 	"os"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -48,6 +49,7 @@ type windowScreen struct {
 	// LastReceipt is the receipt bundle handed to the citizen for the verdict on screen.
 	LastReceipt *home.QRResult
 	receiptBox  *fyne.Container // the verdict's body, replaced by the receipt when handed
+	give        *widget.Button  // 给群众回执 (nil: the verdict has no receipt)
 	countdown   *widget.Label
 	stopTick    func()
 }
@@ -349,6 +351,22 @@ func (s *windowScreen) showVerdict(v *verifier.Verdict) {
 			form.Add(valueText(f.Value, 22, true))
 		}
 		card := container.NewVBox(title, form)
+		var required, optional []string
+		for _, m := range cv.Missing {
+			if m.Required {
+				required = append(required, lz(m.Label.Zh, m.Label.En))
+			} else {
+				optional = append(optional, lz(m.Label.Zh, m.Label.En))
+			}
+		}
+		if len(required) > 0 {
+			l := wrapLabel(T("window.verdict.lacks.required", strings.Join(required, listSep())))
+			l.Importance = widget.DangerImportance
+			card.Add(l)
+		}
+		if len(optional) > 0 {
+			card.Add(wrapLabel(T("window.verdict.lacks.optional", strings.Join(optional, listSep()))))
+		}
 		if cv.Issuer != "" {
 			card.Add(widget.NewLabel(T("window.verdict.issuer") + colon() + departmentName(cv.Issuer)))
 		}
@@ -365,10 +383,13 @@ func (s *windowScreen) showVerdict(v *verifier.Verdict) {
 	foot := container.NewHBox(trust, layout.NewSpacer(), s.countdown)
 	s.LastReceipt = nil
 	s.receiptBox = body
+	s.give = nil
 	if v.ReceiptID != "" {
-		// the receipt replaces the disclosed values on screen, so the citizen can scan it
-		give := widget.NewButtonWithIcon(T("window.receipt.give"), theme.DocumentIcon(), func() { s.handReceipt(v) })
-		foot.Add(give)
+		// Only a verdict in which a credential verified has a receipt (someone's data was
+		// seen); unreadable text, a replay or a refusal before any data has none to give.
+		// The receipt replaces the disclosed values on screen, so the citizen can scan it.
+		s.give = widget.NewButtonWithIcon(T("window.receipt.give"), theme.DocumentIcon(), func() { s.handReceipt(v) })
+		foot.Add(s.give)
 	}
 	foot.Add(next)
 	bg := canvas.NewRectangle(theme.Color(theme.ColorNameBackground))
@@ -390,14 +411,15 @@ func (s *windowScreen) startClearTimer(v *verifier.Verdict, d time.Duration) {
 	}
 	shown := v
 	s.stopClear = s.u.after(d, func() {
-		if s.LastVerdict == shown {
+		// a timer already due when the receipt was handed must not take the receipt away
+		if s.LastVerdict == shown && s.LastReceipt == nil {
 			s.clearVerdict()
 		}
 	})
 	deadline := time.Now().Add(d)
 	var tick func()
 	tick = func() {
-		if s.LastVerdict != shown || s.countdown == nil {
+		if s.LastVerdict != shown || s.countdown == nil || s.LastReceipt != nil {
 			return
 		}
 		left := int(time.Until(deadline).Round(time.Second) / time.Second)
@@ -414,7 +436,9 @@ func (s *windowScreen) startClearTimer(v *verifier.Verdict, d time.Duration) {
 }
 
 // handReceipt anchors the pending receipts on the ledger and shows the citizen's receipt
-// bundle as a QR on the verdict (the clear timer restarts so the citizen has time to scan).
+// bundle as a QR on the verdict. The QR stays until the clerk presses 下一位 (or scans the
+// next answer): the clear timer stops, since the citizen may need longer than the verdict's
+// countdown, and the disclosed values, no longer on screen, are dropped at once.
 func (s *windowScreen) handReceipt(v *verifier.Verdict) {
 	c := s.core()
 	if c == nil || v.ReceiptID == "" {
@@ -444,7 +468,20 @@ func (s *windowScreen) handReceipt(v *verifier.Verdict) {
 			widget.NewLabelWithStyle(T("window.receipt.hint"), fyne.TextAlignCenter, fyne.TextStyle{}),
 		}
 		s.receiptBox.Refresh()
-		s.startClearTimer(v, s.u.ClearAfter())
+		if s.stopClear != nil {
+			s.stopClear()
+		}
+		if s.stopTick != nil {
+			s.stopTick()
+		}
+		s.stopClear, s.stopTick = nil, nil
+		if s.countdown != nil {
+			s.countdown.SetText(T("window.receipt.keep"))
+		}
+		if s.give != nil {
+			s.give.Disable()
+		}
+		c.CloseSession() // the values are off the screen: drop them now
 	})
 }
 
@@ -456,7 +493,7 @@ func (s *windowScreen) clearVerdict() {
 	if s.stopTick != nil {
 		s.stopTick()
 	}
-	s.LastVerdict, s.LastReceipt, s.countdown = nil, nil, nil
+	s.LastVerdict, s.LastReceipt, s.countdown, s.give = nil, nil, nil, nil
 	s.verdict.Objects = nil
 	s.verdict.Hide()
 	s.verdict.Refresh()

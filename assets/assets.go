@@ -45,10 +45,12 @@ type CredentialType struct {
 	Disclosable     []string `json:"disclosable"`
 }
 
-// Request is what a service item may ask for from one credential type.
+// Request is what a service item may ask for from one credential type; Optional lists the
+// fields of Fields it can do without (the rest are required).
 type Request struct {
-	Type   string   `json:"type"`
-	Fields []string `json:"fields"`
+	Type     string   `json:"type"`
+	Fields   []string `json:"fields"`
+	Optional []string `json:"optional,omitempty"`
 }
 
 // ServiceItem is a service a window offers, with what it may request and why.

@@ -51,6 +51,11 @@ func TestDemoCatalogueConsistent(t *testing.T) {
 						t.Errorf("window %s asks for %s.%s, which is not disclosable", w.ID, r.Type, f)
 					}
 				}
+				for _, f := range r.Optional {
+					if !slices.Contains(r.Fields, f) {
+						t.Errorf("window %s: optional %s.%s is not asked", w.ID, r.Type, f)
+					}
+				}
 			}
 		}
 	}

@@ -62,6 +62,7 @@ const (
 	CodeStatusUnknown       Code = "status_unknown"        // status list reference not the issuer's or out of range
 	CodeMissingCredential   Code = "missing_credential"    // a credential type the request asks for was not presented
 	CodePresentationExpired Code = "presentation_expired"  // the holder's KB-JWT (or one-way answer) is older than allowed
+	CodeFieldMissing        Code = "field_missing"         // a field the service item requires was not in the presentation
 
 	// Wallet-side reasons (the citizen's wallet refuses to receive or to present).
 	CodeInvalidCredential  Code = "invalid_credential"   // a received credential does not verify
@@ -111,6 +112,7 @@ var messages = map[Code][2]string{
 	CodeStatusUnknown:       {"无法确认凭证状态（状态列表不符）", "The credential's status could not be established"},
 	CodeMissingCredential:   {"缺少本事项所需的凭证", "A credential this service item needs was not presented"},
 	CodePresentationExpired: {"出示码已过期，请群众重新生成", "The answer code has expired; ask the citizen to make a new one"},
+	CodeFieldMissing:        {"凭证未提供本事项必需的信息（所缺项目见下方）", "The credential does not provide a field this service item requires (listed below)"},
 
 	CodeInvalidCredential:  {"收到的凭证校验失败，已拒收，请联系签发部门", "The credential received does not verify and was refused; contact the issuing department"},
 	CodeWrongHolderKey:     {"收到的凭证未绑定到本钱包，已拒收，请联系签发部门", "The credential received is not bound to this wallet and was refused; contact the issuing department"},

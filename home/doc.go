@@ -31,6 +31,9 @@
 //     accepts http:// issuers, because they are on loopback.
 //   - Logs (Options.Log, IssuerOptions.Log) are operational: the services log failures,
 //     addresses, DIDs and heights, never personal data, claims, PINs, offer codes or tokens.
-//     Every server started here logs through them (issue 14 requires server-side failures to
-//     be logged; this is where they go). A nil logger discards.
+//     Every server started here logs through them, failures with their cause kind
+//     (issuer.Kind: records, sign_sd_jwt, catalogue, …; never the error's text where it could
+//     quote input), so that a citizen's "server_error" has its cause on record. A nil logger
+//     discards; the app gives its demo home a log file (OpenLogFile: 0600, turned over at
+//     MaxLogBytes, warnings echoed to stderr), lz demo logs warnings to stderr.
 package home

@@ -29,6 +29,7 @@ type Window struct {
 	did      string
 	snapshot string
 	maxAge   time.Duration
+	log      *slog.Logger
 }
 
 // WindowConfig says how OpenWindow opens a window.
@@ -77,7 +78,8 @@ func openWindow(cfg WindowConfig, cl *ledgerclient.Client, root ledgerclient.Tru
 	if cfg.Snapshot == "" && cfg.Dir != "" {
 		cfg.Snapshot = filepath.Join(cfg.Dir, "trust.snap")
 	}
-	w := &Window{cl: cl, root: root, did: cfg.Key.DID, snapshot: cfg.Snapshot, maxAge: cfg.MaxTrustAge}
+	log := logger(cfg.Log).With("window", cfg.Key.DID)
+	w := &Window{cl: cl, root: root, did: cfg.Key.DID, snapshot: cfg.Snapshot, maxAge: cfg.MaxTrustAge, log: log}
 	if cl != nil {
 		w.online = verifier.NewOnlineTrust(cl, 30*time.Second)
 	}
@@ -95,7 +97,7 @@ func openWindow(cfg WindowConfig, cl *ledgerclient.Client, root ledgerclient.Tru
 	}
 	v, err := verifier.New(verifier.Config{Trust: &w.trust, Window: cfg.Key.DID, KeyID: cfg.Key.KeyID,
 		Key: cfg.Key.PrivateKey(), Dir: cfg.Dir, MaxTrustAge: cfg.MaxTrustAge,
-		Logger: logger(cfg.Log).With("window", cfg.Key.DID)})
+		Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -253,11 +255,19 @@ type QRResult struct {
 }
 
 // HandReceipt anchors the receipts not yet anchored and returns the citizen's receipt bundle
-// for a verdict's receipt id, as QR text and PNG.
+// for a verdict's receipt id, as QR text and PNG. A verdict without a receipt (no credential
+// verified: nobody's data was seen) has none to hand: verifier.ErrNoReceipt, and nothing is
+// anchored.
 func (w *Window) HandReceipt(ctx context.Context, id string) (*QRResult, error) {
+	if id == "" {
+		return nil, verifier.ErrNoReceipt
+	}
 	// Anchoring needs the ledger; offline, the citizen still gets the signed receipt and can
 	// have it checked on the ledger later from another bundle of the same receipt.
 	_, anchorErr := w.Anchor(ctx)
+	if anchorErr != nil && w.cl != nil { // without a node, not anchoring is the expected state
+		w.log.Warn("receipts not anchored", "receipt", id, "err", anchorErr.Error())
+	}
 	b, err := w.v.Receipt(id)
 	if err != nil {
 		return nil, err

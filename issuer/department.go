@@ -218,7 +218,7 @@ func (d *Department) StatusURI() string { return ledger.StatusListURI(d.ID, Stat
 func (d *Department) Types(ctx context.Context) ([]ledger.CredentialType, error) {
 	all, err := d.ledger.Types(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("issuer: catalogue: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrCatalogue, err)
 	}
 	var out []ledger.CredentialType
 	for _, t := range all {
@@ -237,7 +237,7 @@ func (d *Department) Type(ctx context.Context, id string) (*ledger.CredentialTyp
 		return nil, fmt.Errorf("%w: %q", ErrUnknownType, id)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("issuer: catalogue: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrCatalogue, err)
 	}
 	if !slices.Contains(t.Issuers, d.ID) {
 		return nil, &NotAuthorisedError{Department: d.ID, Type: id, Issuers: t.Issuers}
@@ -341,11 +341,11 @@ func (d *Department) sign(p *prepared, idx int, now time.Time, offerID string) (
 	iat := now.UTC().Truncate(time.Second)
 	sd, err := sdjwtvc.Issue(sdjwtvc.Credential{
 		Issuer: d.DID, KeyID: d.KeyID, VCT: p.t.VCT, IssuedAt: iat, Expires: p.validUntil,
-		Claims: p.claims, Disclosable: disclosable(p.t), Holder: p.holder,
+		Claims: p.claims, Disclosable: disclosable(p.t, p.claims), Holder: p.holder,
 		Status: &sdjwtvc.Status{Index: idx, URI: d.StatusURI()},
 	}, d.signer)
 	if err != nil {
-		return nil, fmt.Errorf("issuer: SD-JWT VC: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrSignSDJWT, err)
 	}
 	vc, err := dataintegrity.BuildCredential(dataintegrity.CredentialConfig{
 		ID: "urn:uuid:" + id, Types: []string{W3CType(p.t.ID)}, Issuer: d.DID, Holder: p.holder.DIDKey(),
@@ -356,11 +356,11 @@ func (d *Department) sign(p *prepared, idx int, now time.Time, offerID string) (
 		},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("issuer: W3C VC: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrSignW3C, err)
 	}
 	signed, err := signW3C(vc, d.KeyID, d.signer, iat)
 	if err != nil {
-		return nil, fmt.Errorf("issuer: W3C VC proof: %w", err)
+		return nil, fmt.Errorf("%w: proof: %w", ErrSignW3C, err)
 	}
 	return &Issued{
 		Record: Record{ID: id, Type: p.t.ID, HolderThumbprint: p.holder.Thumbprint(), StatusIndex: idx,
@@ -371,13 +371,22 @@ func (d *Department) sign(p *prepared, idx int, now time.Time, offerID string) (
 }
 
 // disclosable: every catalogue-disclosable claim, plus every schema claim (DESIGN: every
-// catalogue claim is selectively disclosable).
-func disclosable(t *ledger.CredentialType) []string {
-	out := append([]string(nil), t.Disclosable...)
-	for _, c := range t.Claims {
-		if !slices.Contains(out, c.Name) {
-			out = append(out, c.Name)
+// catalogue claim is selectively disclosable), that the credential holds. An optional claim
+// left empty is not issued at all — no disclosure, no digest, no W3C subject member — so a
+// credential never carries a claim that was not given (issue 14.1: listing it made the
+// SD-JWT issuer refuse the credential at redemption).
+func disclosable(t *ledger.CredentialType, claims map[string]any) []string {
+	var out []string
+	add := func(name string) {
+		if _, held := claims[name]; held && !slices.Contains(out, name) {
+			out = append(out, name)
 		}
+	}
+	for _, n := range t.Disclosable {
+		add(n)
+	}
+	for _, c := range t.Claims {
+		add(c.Name)
 	}
 	return out
 }
@@ -404,7 +413,7 @@ func (d *Department) issuePrepared(ctx context.Context, ps []*prepared, now time
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.alloc.Remaining() < len(ps) {
-		return nil, fmt.Errorf("issuer: status list has %d free entries, %d needed", d.alloc.Remaining(), len(ps))
+		return nil, fmt.Errorf("%w: %d free entries, %d needed", ErrStatusListFull, d.alloc.Remaining(), len(ps))
 	}
 	out := make([]*Issued, len(ps))
 	for i, p := range ps {
@@ -425,24 +434,27 @@ func (d *Department) issuePrepared(ctx context.Context, ps []*prepared, now time
 	}
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: begin: %w", ErrRecords, err)
 	}
 	defer tx.Rollback()
 	for _, is := range out {
 		if err := insertRecord(ctx, tx, &is.Record); err != nil {
-			return nil, fmt.Errorf("issuer: record: %w", err)
+			return nil, fmt.Errorf("%w: record: %w", ErrRecords, err)
 		}
 		if is.Record.OfferID != "" {
 			if err := offerIssued(ctx, tx, is.Record.OfferID, is.Record.ID, now); err != nil {
+				if !errors.Is(err, ErrOfferUsed) {
+					err = fmt.Errorf("%w: offer: %w", ErrRecords, err)
+				}
 				return nil, err
 			}
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO meta (k, v) VALUES ('allocator', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v`, state); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: allocator state: %w", ErrRecords, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("issuer: commit records: %w", err)
+		return nil, fmt.Errorf("%w: commit: %w", ErrRecords, err)
 	}
 	return out, nil
 }

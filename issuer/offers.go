@@ -78,6 +78,9 @@ type Redeemed struct {
 	Type    string
 }
 
+// recErr marks a failure of the department's database (Kind: records).
+func recErr(what string, err error) error { return fmt.Errorf("%w: %s: %w", ErrRecords, what, err) }
+
 func hashHex(parts ...string) string {
 	h := sha256.New()
 	for _, p := range parts {
@@ -118,14 +121,14 @@ func (d *Department) storeOffers(ctx context.Context, ps []*prepared, now time.T
 	_ = d.PurgeOffers(ctx)
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, err
+		return nil, recErr("begin", err)
 	}
 	defer tx.Rollback()
 	out := make([]*Offer, 0, len(ps))
 	for _, p := range ps {
 		o, err := insertOffer(ctx, tx, p, now, ttl)
 		if err != nil {
-			return nil, err
+			return nil, recErr("offer", err)
 		}
 		out = append(out, o)
 		if stored != nil {
@@ -133,7 +136,7 @@ func (d *Department) storeOffers(ctx context.Context, ps []*prepared, now time.T
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, err
+		return nil, recErr("commit", err)
 	}
 	return out, nil
 }
@@ -164,7 +167,7 @@ func (d *Department) RedeemOffer(ctx context.Context, code, pin string, maxAttem
 	}
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, err
+		return nil, recErr("begin", err)
 	}
 	defer tx.Rollback()
 	var id, pinHash, typ, state string
@@ -176,7 +179,7 @@ func (d *Department) RedeemOffer(ctx context.Context, code, pin string, maxAttem
 		return nil, &RedeemError{Err: ErrOfferUnknown}
 	}
 	if err != nil {
-		return nil, err
+		return nil, recErr("offer", err)
 	}
 	now := d.now()
 	switch state {
@@ -201,10 +204,10 @@ func (d *Department) RedeemOffer(ctx context.Context, code, pin string, maxAttem
 			st = OfferBurned
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE offers SET attempts = ?, state = ?, claims = CASE WHEN ? = 'burned' THEN '{}' ELSE claims END WHERE id = ?`, attempts, st, st, id); err != nil {
-			return nil, err
+			return nil, recErr("attempts", err)
 		}
 		if err := tx.Commit(); err != nil {
-			return nil, err
+			return nil, recErr("commit", err)
 		}
 		if st == OfferBurned {
 			return nil, &RedeemError{OfferID: id, Err: ErrOfferBurned}
@@ -212,10 +215,10 @@ func (d *Department) RedeemOffer(ctx context.Context, code, pin string, maxAttem
 		return nil, &RedeemError{OfferID: id, AttemptsLeft: maxAttempts - attempts, Err: ErrWrongPIN}
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE offers SET state = ? WHERE id = ?`, OfferRedeemed, id); err != nil {
-		return nil, err
+		return nil, recErr("redeem", err)
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, err
+		return nil, recErr("commit", err)
 	}
 	return &Redeemed{OfferID: id, Type: typ}, nil
 }
@@ -230,7 +233,7 @@ func (d *Department) IssueOffer(ctx context.Context, offerID string, holder did.
 		return nil, ErrOfferUnknown
 	}
 	if err != nil {
-		return nil, err
+		return nil, recErr("offer", err)
 	}
 	if state != OfferRedeemed {
 		return nil, ErrOfferUsed
@@ -239,7 +242,7 @@ func (d *Department) IssueOffer(ctx context.Context, offerID string, holder did.
 	dec.UseNumber()
 	var claims map[string]any
 	if err := dec.Decode(&claims); err != nil {
-		return nil, err
+		return nil, recErr("offer claims", err)
 	}
 	r := Request{Type: typ, Claims: claims, Holder: holder}
 	if until != 0 {

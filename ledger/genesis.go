@@ -158,6 +158,11 @@ func (w *Window) Validate() error {
 			if len(r.Fields) == 0 {
 				return fmt.Errorf("window %s service %s: no fields requested of %s", w.DID, si.ID, Quote(r.Type))
 			}
+			for i, f := range r.Optional {
+				if !slices.Contains(r.Fields, f) || slices.Contains(r.Optional[:i], f) {
+					return fmt.Errorf("window %s service %s: optional field %s of %s is not asked, or listed twice", w.DID, si.ID, Quote(f), Quote(r.Type))
+				}
+			}
 		}
 	}
 	return nil

@@ -21,3 +21,26 @@ func (si *ServiceItem) Allowed() map[string][]string {
 	}
 	return out
 }
+
+// Optional returns the fields the item can do without, per credential type id (a fresh map
+// of fresh slices; types with none are absent).
+func (si *ServiceItem) Optional() map[string][]string {
+	out := map[string][]string{}
+	for _, fr := range si.Requests {
+		if len(fr.Optional) > 0 {
+			out[fr.Type] = slices.Clone(fr.Optional)
+		}
+	}
+	return out
+}
+
+// Required reports whether the item asks field f of credential type typ and cannot do
+// without it.
+func (si *ServiceItem) Required(typ, f string) bool {
+	for _, fr := range si.Requests {
+		if fr.Type == typ {
+			return slices.Contains(fr.Fields, f) && !slices.Contains(fr.Optional, f)
+		}
+	}
+	return false
+}

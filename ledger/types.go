@@ -108,10 +108,16 @@ type CredentialType struct {
 	Disclosable     []string `json:"disclosable"`
 }
 
-// FieldRequest is what a service item may ask of one credential type.
+// FieldRequest is what a service item may ask of one credential type. Every field asked is
+// required unless Optional lists it: a credential lacking a required field (an optional
+// catalogue claim its department left empty, or one the citizen withheld) fails the verdict
+// with field_missing; one lacking an optional field passes, and the verdict names what it
+// lacks. A registration without "optional" — every one made before it existed — requires
+// every field it asks; its encoding is unchanged.
 type FieldRequest struct {
-	Type   string   `json:"type"` // credential type id
-	Fields []string `json:"fields"`
+	Type     string   `json:"type"` // credential type id
+	Fields   []string `json:"fields"`
+	Optional []string `json:"optional,omitempty"` // fields of Fields the item can do without
 }
 
 // ServiceItem is a service a window offers.

@@ -146,6 +146,7 @@ type issueOpt struct {
 	iat, exp  time.Time
 	statusURI string
 	vct       string
+	claims    map[string]any // default: demoClaims[typ]
 }
 
 func randIndex() int {
@@ -180,8 +181,12 @@ func (n *net) issue(t testing.TB, typ string, o issueOpt) *held {
 	_, hk, _ := ed25519.GenerateKey(rand.Reader)
 	hpub, _ := did.NewPublicKey(hk.Public())
 	idx := randIndex()
+	claims := o.claims
+	if claims == nil {
+		claims = demoClaims[typ]
+	}
 	var disclosable []string
-	for c := range demoClaims[typ] {
+	for c := range claims {
 		disclosable = append(disclosable, c)
 	}
 	vct := o.vct
@@ -189,7 +194,7 @@ func (n *net) issue(t testing.TB, typ string, o issueOpt) *held {
 		vct = "urn:lz:vct:" + typ
 	}
 	sd, err := sdjwtvc.Issue(sdjwtvc.Credential{Issuer: "did:lz:" + member, KeyID: kid, VCT: vct,
-		IssuedAt: o.iat, Expires: o.exp, Claims: demoClaims[typ], Disclosable: disclosable, Holder: hpub,
+		IssuedAt: o.iat, Expires: o.exp, Claims: claims, Disclosable: disclosable, Holder: hpub,
 		Status: &sdjwtvc.Status{Index: idx, URI: o.statusURI}}, jws.NewEd25519Signer(key))
 	if err != nil {
 		t.Fatal(err)

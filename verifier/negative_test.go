@@ -240,8 +240,11 @@ func TestNegativeCorpus(t *testing.T) {
 			if vd.OK || vd.Code != k.want {
 				t.Fatalf("code %q (%s), want %q", vd.Code, vd.Detail, k.want)
 			}
-			if vd.Message.Zh == "" || vd.Message.En == "" || vd.Receipt == "" {
-				t.Fatalf("verdict lacks message or receipt: %+v", vd)
+			if vd.Message.Zh == "" || vd.Message.En == "" {
+				t.Fatalf("verdict lacks a message: %+v", vd)
+			}
+			if (vd.Receipt != "") != seenData(vd) {
+				t.Fatalf("receipt %q for a verdict that saw data %v: a receipt is made exactly when a credential verified", vd.Receipt, seenData(vd))
 			}
 			for _, cv := range vd.Credentials {
 				if !cv.OK && len(cv.Fields) > 0 {
@@ -356,15 +359,29 @@ func TestMalformedInput(t *testing.T) {
 		"empty":        {"", []credential.Code{credential.CodeMalformed}},
 		"compact junk": {qr.Encode("LZ1R", []byte{0x82, 0x01, 0x81, 0x85, 0x40, 0x40, 0x40, 0x80, 0xf6}), []credential.Code{credential.CodeMalformed, credential.CodeUnsigned, credential.CodeBadSignature}},
 	}
+	before := v.Pending()
+	refused := 0
 	for name, k := range cases {
 		vd := v.Verify(ctx, k.in)
 		ok := false
 		for _, w := range k.want {
 			ok = ok || vd.Code == w
 		}
-		if vd.OK || !ok || vd.Receipt == "" {
-			t.Errorf("%s: code %q (%s), want one of %v", name, vd.Code, vd.Detail, k.want)
+		if vd.OK || !ok || vd.Receipt != "" || vd.ReceiptID != "" {
+			t.Errorf("%s: code %q (%s), receipt %q; want one of %v and no receipt", name, vd.Code, vd.Detail, vd.ReceiptID, k.want)
 		}
+		refused++
+	}
+	// unreadable input saw no one's data: no receipt to anchor, only a count by reason
+	if v.Pending() != before {
+		t.Errorf("%d receipts made for unreadable input", v.Pending()-before)
+	}
+	n := 0
+	for _, c := range v.Refusals() {
+		n += c
+	}
+	if n < refused {
+		t.Errorf("refusals counted %d, want at least %d", n, refused)
 	}
 }
 

@@ -7,11 +7,48 @@ import (
 	"fmt"
 	"time"
 
+	"lianzheng/credential"
 	"lianzheng/credential/receipt"
 	"lianzheng/credential/wire"
 	"lianzheng/did"
 	"lianzheng/ledgerclient"
 )
+
+// seenData reports whether a verdict showed someone's data: a credential in it verified (its
+// disclosed fields were on the clerk's screen, even if another credential then failed).
+// Only such verdicts get a receipt — a receipt tells the citizen that their data was seen,
+// and anchoring one for unreadable text or a replayed answer would tell them something false.
+func seenData(vd *Verdict) bool {
+	for _, c := range vd.Credentials {
+		if c.OK {
+			return true
+		}
+	}
+	return false
+}
+
+// countRefusal counts a verdict that got no receipt, by its reason code.
+func (v *Verifier) countRefusal(c credential.Code) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.refusals == nil {
+		v.refusals = map[credential.Code]int{}
+	}
+	v.refusals[c]++
+}
+
+// Refusals counts, by reason code, the verdicts since the verifier was made that saw no
+// one's data and so have no receipt (unreadable text, replays, expired requests, revoked or
+// forged credentials, ...). The log line of each verdict records the same, with its hash.
+func (v *Verifier) Refusals() map[credential.Code]int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	out := make(map[credential.Code]int, len(v.refusals))
+	for c, n := range v.refusals {
+		out[c] = n
+	}
+	return out
+}
 
 // sign makes the receipt of a verdict: who (window, department), which service item and
 // purpose, which types and field names (never values), when, result, reasons, and the

@@ -2,8 +2,9 @@
 // for a registered service item, verifies the citizen's answer in one call from the text a
 // scanner typed (or a QR image) to a structured verdict, trusts only the ledger (online
 // through a proof-checking client with a warm cache, or offline from a verified trust
-// snapshot whose age is part of every verdict), signs a receipt for every verification and
-// anchors batches of receipts on the ledger.
+// snapshot whose age is part of every verdict), signs a receipt for every verdict that
+// verified a credential (someone's data was seen; refusals before that are only counted,
+// Refusals) and anchors batches of receipts on the ledger.
 //
 // Verification of an answer (LZ1R, bound to one of the window's requests; or the weaker
 // one-way LZ1W) checks, in order: trust age (fail closed past the policy maximum), the
@@ -88,8 +89,9 @@ type Verifier struct {
 	store    *store
 	receipts *receipt.Signer
 
-	mu      sync.Mutex
-	session []*Verdict
+	mu       sync.Mutex
+	session  []*Verdict
+	refusals map[credential.Code]int // verdicts without a receipt, by reason (no personal data)
 
 	noRecover bool // fuzzing: let panics through
 }
@@ -141,7 +143,18 @@ type Field struct {
 	Value string         `json:"value"`
 }
 
-// CredentialVerdict is the finding on one presented credential.
+// Missing is a field the request asked that the presentation does not hold: the credential
+// lacks it (an optional claim left empty at issuance) or the citizen withheld it. Required
+// says whether the service item's registration requires it (then the verdict fails with
+// field_missing) or can do without it.
+type Missing struct {
+	Name     string         `json:"name"`
+	Label    bilingual.Text `json:"label"`
+	Required bool           `json:"required"`
+}
+
+// CredentialVerdict is the finding on one presented credential. Missing lists the fields
+// the request asked that it does not hold (request mode).
 type CredentialVerdict struct {
 	Type     string          `json:"type,omitempty"` // catalogue type id
 	TypeName bilingual.Text  `json:"type_name"`
@@ -150,13 +163,16 @@ type CredentialVerdict struct {
 	Code     credential.Code `json:"code,omitempty"`
 	Message  bilingual.Text  `json:"message"`
 	Fields   []Field         `json:"fields,omitempty"`
+	Missing  []Missing       `json:"missing,omitempty"`
 	Shown    int             `json:"shown"`  // fields disclosed (kept after the session closes)
 	Hidden   int             `json:"hidden"` // disclosable claims the citizen did not show
 	Detail   string          `json:"-"`      // engineer detail (no personal data)
 	names    []string
 }
 
-// Verdict is the window's finding on one scan.
+// Verdict is the window's finding on one scan. Its Receipt is made only when a credential
+// verified (its fields were on the clerk's screen): a refusal before that (unreadable text, a
+// replay, an expired request, a revoked credential) saw no one's data and leaves no receipt.
 type Verdict struct {
 	OK          bool                `json:"ok"`
 	Code        credential.Code     `json:"code,omitempty"` // first reason when not OK
@@ -255,7 +271,7 @@ func (v *Verifier) VerifyPNG(ctx context.Context, png []byte) *Verdict {
 }
 
 // Verify verifies what the scanner typed (or any QR text) and returns the verdict. It never
-// panics on hostile input and always yields a signed receipt.
+// panics on hostile input; the verdict has a signed receipt when a credential verified.
 func (v *Verifier) Verify(ctx context.Context, scanned string) (out *Verdict) {
 	now := v.cfg.Now()
 	vd := &Verdict{Time: now}
@@ -645,6 +661,16 @@ func (v *Verifier) verifyOne(ctx context.Context, text string, b *binding, view 
 		}
 		cv.names = append(cv.names, top)
 	}
+	if b.aud != wire.OneWayAudience { // a one-way answer was asked nothing
+		cv.Missing = missingFields(view, v.cfg.Window, b.item, typ, allowed, vc.Claims)
+		for _, m := range cv.Missing {
+			if m.Required { // fail keeps Missing: the clerk sees what is lacking
+				out, err := fail(credential.CodeFieldMissing, fmt.Errorf("field %s of %s not presented; the service item requires it", m.Name, typ.ID))
+				out.Message = bilingual.Text{Zh: "缺少本事项必需的“" + m.Label.Zh + "”", En: "Lacks " + m.Label.En + ", which this service item requires"}
+				return out, err
+			}
+		}
+	}
 	for _, c := range typ.Claims {
 		if val, ok := vc.Claims[c.Name]; ok {
 			cv.Fields = append(cv.Fields, Field{Name: c.Name, Label: bilingual.Text(c.Label), Value: show(val)})
@@ -657,6 +683,30 @@ func (v *Verifier) verifyOne(ctx context.Context, text string, b *binding, view 
 	}
 	cv.OK, cv.Message = true, bilingual.Text{Zh: "核验通过", En: "Valid"}
 	return cv, nil
+}
+
+// missingFields lists the fields asked of typ (allowed: asked and registered) that the
+// presentation does not hold, each marked required unless the item's registration lists it
+// as optional.
+func missingFields(view *View, window, item string, typ *ledger.CredentialType, allowed []string, claims map[string]any) []Missing {
+	var si *ledger.ServiceItem
+	if w, ok := view.Window(window); ok {
+		si, _ = w.ServiceItem(item)
+	}
+	var out []Missing
+	for _, f := range allowed {
+		if _, ok := claims[f]; ok {
+			continue
+		}
+		m := Missing{Name: f, Label: bilingual.Text{Zh: f, En: f}, Required: si == nil || si.Required(typ.ID, f)}
+		for _, c := range typ.Claims {
+			if c.Name == f {
+				m.Label = (c.Label)
+			}
+		}
+		out = append(out, m)
+	}
+	return out
 }
 
 func show(v any) string {
@@ -695,8 +745,12 @@ func (v *Verifier) finish(ctx context.Context, vd *Verdict, _ error, item string
 			vd.SkewNote = "clock skew beyond tolerance"
 		}
 	}
-	if err := v.sign(vd, item); err != nil {
-		v.log.Error("receipt not signed", "err", err.Error())
+	if seenData(vd) {
+		if err := v.sign(vd, item); err != nil {
+			v.log.Error("receipt not signed", "err", err.Error())
+		}
+	} else {
+		v.countRefusal(vd.Code)
 	}
 	v.mu.Lock()
 	v.session = append(v.session, vd)

@@ -207,9 +207,18 @@ type Ask struct {
 	Refused   []string // asked but not registered for the service item: never disclosed
 	Labels    map[string]bilingual.Text
 	// Candidates: held credentials of this type, presentable ones first; Chosen is the
-	// default pick (a valid one), "" if none.
+	// default pick (a valid one, one holding every required field if there is such), "" if
+	// none.
 	Candidates []Item
 	Chosen     string
+	// Lacks: per candidate credential id, the allowed fields it does not hold (an optional
+	// claim its department left empty is not in the credential at all); they are never
+	// presented. Missing is Lacks of Chosen, in request order; MissingRequired those of them
+	// the service item's registration requires — the window will refuse the answer
+	// (field_missing), so the consent screen says so before the citizen presents.
+	Lacks           map[string][]string
+	Missing         []string
+	MissingRequired []string
 }
 
 // Plan is a verified request with what the wallet proposes to present.
@@ -317,18 +326,37 @@ func (w *Wallet) PlanRequest(ctx context.Context, text string) (*Plan, error) {
 				a.Labels[c.Name] = c.Label
 			}
 		}
+		a.Lacks = map[string][]string{}
 		for _, it := range items {
 			if it.Type == fr.Type {
 				a.Candidates = append(a.Candidates, it)
+				if lacks := lacking(&it.Credential, a.Allowed); len(lacks) > 0 {
+					a.Lacks[it.ID] = lacks
+				}
 			}
 		}
+		required := func(id string) []string {
+			var out []string
+			for _, f := range a.Lacks[id] {
+				if item.Required(fr.Type, f) {
+					out = append(out, f)
+				}
+			}
+			return out
+		}
+		// valid ones first; among them, those holding every field the item requires
 		sort.SliceStable(a.Candidates, func(i, j int) bool {
-			return a.Candidates[i].Status == StatusValid && a.Candidates[j].Status != StatusValid
+			ci, cj := a.Candidates[i], a.Candidates[j]
+			if (ci.Status == StatusValid) != (cj.Status == StatusValid) {
+				return ci.Status == StatusValid
+			}
+			return len(required(ci.ID)) == 0 && len(required(cj.ID)) > 0
 		})
 		// a type none of whose requested fields is registered is not presented at all: even an
 		// empty presentation would tell the window the citizen holds it (and its status index)
 		if len(a.Candidates) > 0 && a.Candidates[0].Status == StatusValid && len(a.Allowed) > 0 {
 			a.Chosen = a.Candidates[0].ID
+			a.Missing, a.MissingRequired = a.Lacks[a.Chosen], required(a.Chosen)
 		}
 		p.Asks = append(p.Asks, a)
 	}
@@ -406,9 +434,10 @@ func (w *Wallet) Present(ctx context.Context, p *Plan, o *PresentOptions) (*Resp
 				fmt.Sprintf("凭证“%s”状态为%s，默认不出示", a.TypeName.Zh, it.Status.Label().Zh),
 				fmt.Sprintf("credential %q is %s and is not presented by default", a.TypeName.En, it.Status.Label().En))
 		}
+		lacks := lacking(&it.Credential, a.Allowed)
 		var sel []string
-		for _, f := range a.Allowed { // never a refused (over-asked) field
-			if !slices.Contains(o.Omit[a.Type], f) {
+		for _, f := range a.Allowed { // never a refused (over-asked) field, nor one it lacks
+			if !slices.Contains(o.Omit[a.Type], f) && !slices.Contains(lacks, f) {
 				sel = append(sel, f)
 			}
 		}
@@ -448,6 +477,27 @@ func (w *Wallet) Present(ctx context.Context, p *Plan, o *PresentOptions) (*Resp
 		}
 	}
 	return &Response{QR: text, Texts: texts, Fields: fields, History: h}, nil
+}
+
+// lacking returns the fields of fields that credential c does not hold (an optional claim
+// left empty at issuance is not in the credential at all). A credential that does not parse
+// lacks nothing here: presenting it fails with the parse error.
+func lacking(c *Credential, fields []string) []string {
+	sd, err := sdjwt.Parse(c.SDJWT)
+	if err != nil {
+		return nil
+	}
+	claims, err := sd.Resolve()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, f := range fields {
+		if _, ok := claims[f]; !ok {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // bind selects the disclosures of fields and binds the result to nonce and aud with the

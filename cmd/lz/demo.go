@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"lianzheng/internal/bilingual"
+	"log/slog"
 	"os"
 	"time"
 
@@ -22,7 +23,9 @@ func cmdDemo(args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	rep, err := realestate.Run(ctx, *out)
+	// the demo's in-process services log their failures (warnings and errors) to stderr
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	rep, err := realestate.Run(ctx, *out, log)
 	if rep != nil {
 		printReport(os.Stdout, rep, *out, *lang)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/csv"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +16,7 @@ import (
 	"io"
 	"net/http"
 
+	"lianzheng/credential/sdjwt"
 	"lianzheng/did"
 	"lianzheng/home/demonet"
 	ledgernode "lianzheng/ledger/node"
@@ -22,7 +24,8 @@ import (
 
 // TestIssuerCLI drives lz issuer against an embedded demo ledger: init from the demo home
 // (key imported into the sealed key store), types, offer, issue, suspend/resume/revoke,
-// list, batch (a bad row stops the whole batch).
+// list, batch (a bad row stops the whole batch); and, by issue and batch, a household
+// register whose optional 婚姻状况 is left empty (issued without it).
 func TestIssuerCLI(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a CometBFT node")
@@ -146,5 +149,53 @@ func TestIssuerCLI(t *testing.T) {
 	outCSV := filepath.Join(t.TempDir(), "out.csv")
 	if out := run(w(issuerBatch), "--type", "marriage-certificate", "--csv", csvp, "--out", outCSV); !strings.Contains(out, "3 offers") {
 		t.Fatal(out)
+	}
+
+	// Issue 14.1: a household register with 婚姻状况 (optional) left empty is issued by lz
+	// issuer issue and by lz issuer batch, without the field — it used to fail.
+	home = filepath.Join(t.TempDir(), "public-security")
+	run(w(issuerInit), "--id", "public-security", "--ledger-home", lh)
+	lacksMarital := func(sd string) {
+		t.Helper()
+		p, err := sdjwt.Parse(strings.TrimSpace(sd))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := p.Resolve()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := c["marital_status"]; ok || c["name"] != "测试用户甲" {
+			t.Fatalf("claims %v", c)
+		}
+	}
+	hr := []string{"--claim", "name=测试用户甲", "--claim", "id_number=TEST1", "--claim", "birth_date=1990-01-01",
+		"--claim", "relation_to_head=户主", "--claim", "household_number=H-1", "--claim", "address=示例路1号", "--claim", "marital_status="}
+	dir = t.TempDir()
+	run(w(issuerIssue), append([]string{"--type", "household-register", "--holder", holder, "--out", dir}, hr...)...)
+	files, _ = filepath.Glob(filepath.Join(dir, "*.sd-jwt"))
+	if len(files) != 1 {
+		t.Fatal(files)
+	}
+	sd, _ := os.ReadFile(files[0])
+	lacksMarital(string(sd))
+	var rows strings.Builder
+	rows.WriteString("name,id_number,birth_date,relation_to_head,household_number,address,marital_status,holder\n")
+	for i := 0; i < 3; i++ {
+		_, k, _ := ed25519.GenerateKey(rand.Reader)
+		rows.WriteString("测试用户甲,TEST" + string(rune('1'+i)) + ",1990-01-01,户主,H-1,示例路1号,," + did.KeyFromEd25519(k.Public().(ed25519.PublicKey)) + "\n")
+	}
+	os.WriteFile(csvp, []byte(rows.String()), 0o600)
+	outCSV = filepath.Join(t.TempDir(), "out.csv")
+	if out := run(w(issuerBatch), "--type", "household-register", "--csv", csvp, "--out", outCSV); !strings.Contains(out, "3 credentials") {
+		t.Fatal(out)
+	}
+	res, _ := os.ReadFile(outCSV)
+	recs, err := csv.NewReader(bytes.NewReader(res)).ReadAll()
+	if err != nil || len(recs) != 4 || recs[0][2] != "sd_jwt" {
+		t.Fatalf("%v %q", err, res)
+	}
+	for _, r := range recs[1:] {
+		lacksMarital(r[2])
 	}
 }

@@ -217,6 +217,13 @@ func printVerdict(out io.Writer, vd *verifier.Verdict, lang string) {
 		for _, f := range c.Fields {
 			fmt.Fprintf(out, "      %s：%s\n", t(f.Label), f.Value)
 		}
+		for _, m := range c.Missing {
+			if m.Required {
+				fmt.Fprintf(out, "      ✘ 缺少本事项必需的 / lacks, required: %s\n", t(m.Label))
+			} else {
+				fmt.Fprintf(out, "      凭证中没有（本事项可不提供） / not in the credential (not required): %s\n", t(m.Label))
+			}
+		}
 		if c.OK {
 			fmt.Fprintf(out, "      （未披露 / undisclosed: %d）\n", c.Hidden)
 		}
@@ -226,7 +233,11 @@ func printVerdict(out io.Writer, vd *verifier.Verdict, lang string) {
 	if vd.SkewNote != "" {
 		fmt.Fprintf(out, "  ⚠ 时钟 / clock: %s\n", vd.SkewNote)
 	}
-	fmt.Fprintf(out, "  回执 / receipt: %s\n", vd.ReceiptID)
+	if vd.ReceiptID != "" {
+		fmt.Fprintf(out, "  回执 / receipt: %s\n", vd.ReceiptID)
+	} else {
+		fmt.Fprintln(out, "  无回执（未查看任何人的信息） / no receipt (no one's data was seen)")
+	}
 }
 
 func verifySnapshot(args []string, out io.Writer) error {

@@ -274,7 +274,8 @@ func window(w assets.Window) ledger.Window {
 	for _, si := range w.ServiceItems {
 		item := ledger.ServiceItem{ID: si.ID, Name: si.Name, Purpose: si.Purpose}
 		for _, r := range si.Requests {
-			item.Requests = append(item.Requests, ledger.FieldRequest{Type: r.Type, Fields: append([]string(nil), r.Fields...)})
+			item.Requests = append(item.Requests, ledger.FieldRequest{Type: r.Type, Fields: append([]string(nil), r.Fields...),
+				Optional: append([]string(nil), r.Optional...)})
 		}
 		out.ServiceItems = append(out.ServiceItems, item)
 	}

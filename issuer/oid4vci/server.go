@@ -463,16 +463,5 @@ func (s *Server) credential(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 200, map[string]any{"credentials": []any{map[string]any{"credential": is.SDJWT}}, "w3c_vc": is.W3C})
 }
 
-// errKind names an error without its text (which could carry input).
-func errKind(err error) string {
-	var ve *issuer.ValidationError
-	switch {
-	case errors.As(err, &ve):
-		return "validation"
-	case errors.Is(err, issuer.ErrNotAuthorised):
-		return "not_authorised"
-	case errors.Is(err, issuer.ErrOfferUsed):
-		return "offer_used"
-	}
-	return "internal"
-}
+// errKind names an error without its text (which could carry input): issuer.Kind.
+func errKind(err error) string { return issuer.Kind(err) }

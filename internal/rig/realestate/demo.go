@@ -22,6 +22,7 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -120,14 +121,16 @@ type issued struct {
 }
 
 // Run executes the scenario on a fresh demo home (home.OpenDemo) in a temporary directory,
-// removed afterwards; outDir, if not empty, receives the auditor's files.
-func Run(ctx context.Context, outDir string) (*Report, error) {
+// removed afterwards; outDir, if not empty, receives the auditor's files. The home's
+// services (its in-process OpenID4VCI services, the window, the node) log to log (nil:
+// nowhere).
+func Run(ctx context.Context, outDir string, log *slog.Logger) (*Report, error) {
 	dir, err := os.MkdirTemp("", "lz-demo-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	h, err := home.OpenDemo(ctx, dir, &home.Options{EmptyBlocksInterval: 300 * time.Millisecond})
+	h, err := home.OpenDemo(ctx, dir, &home.Options{EmptyBlocksInterval: 300 * time.Millisecond, Log: log})
 	if err != nil {
 		return nil, err
 	}

@@ -16,7 +16,7 @@ func TestRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	out := t.TempDir()
-	rep, err := Run(ctx, out)
+	rep, err := Run(ctx, out, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
