@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"lianzheng/did"
@@ -40,6 +41,8 @@ type Wallet struct {
 	Ledger Ledger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+
+	recv sync.Mutex // one receive, resume or key sweep at a time
 }
 
 // Options for Init/Open.
@@ -144,6 +147,7 @@ const (
 	CodeUnknownType         = "unknown_type"
 	CodeInvalidCredential   = "invalid_credential"
 	CodeWrongHolderKey      = "wrong_holder_key"
+	CodeExpired             = "expired"
 	CodeBadRequest          = "bad_request"
 	CodeWindowUnregistered  = "window_unregistered"
 	CodeItemUnknown         = "service_item_unknown"
@@ -168,8 +172,12 @@ func checkAuthorised(ctx context.Context, l Ledger, vct, iss string) (*ledger.Cr
 		return nil, fmt.Errorf("wallet: catalogue: %w", err)
 	}
 	for _, id := range t.Issuers {
-		if m, err := l.Member(ctx, id); err == nil && m.DID == iss {
+		m, err := l.Member(ctx, id)
+		if err == nil && m.DID == iss {
 			return t, nil
+		}
+		if err != nil && ledgerUnavailable(err) { // not "not authorised": unknown yet
+			return nil, fmt.Errorf("wallet: catalogue member %s: %w", id, err)
 		}
 	}
 	return nil, refuseText(CodeIssuerNotAuthorised,
