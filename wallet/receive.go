@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-		"lianzheng/credential/sdjwtvc"
+	"lianzheng/credential/sdjwtvc"
 	"lianzheng/did"
 	"lianzheng/internal/strictjson"
 	"lianzheng/ledgerclient"
