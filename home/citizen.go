@@ -195,7 +195,9 @@ func (c *Citizen) Detail(ctx context.Context, id string) (*wallet.Item, error) {
 	return w.Detail(ctx, id)
 }
 
-// Receive redeems a credential offer with its PIN.
+// Receive redeems a credential offer with its PIN. A receive interrupted by a transient failure
+// (errors.Is(err, wallet.ErrReceivePending)) is kept and continues at the next unlock or when
+// the same offer is scanned again.
 func (c *Citizen) Receive(ctx context.Context, offer, pin string) ([]*wallet.Credential, error) {
 	w, err := c.Core()
 	if err != nil {

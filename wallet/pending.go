@@ -373,7 +373,7 @@ func (w *Wallet) runItem(ctx context.Context, hc *http.Client, rule endpointRule
 	c, err := w.verifyCredential(ctx, l, it.SDJWT, it.KID)
 	if err != nil {
 		if !transient(err) {
-			w.notify(hc, rule, p, it.NotificationID, "credential_failure")
+			w.notify(ctx, hc, rule, p, it.NotificationID, "credential_failure")
 		}
 		return nil, err
 	}
@@ -385,7 +385,7 @@ func (w *Wallet) runItem(ctx context.Context, hc *http.Client, rule endpointRule
 		return nil, err
 	}
 	p.Items = rest.Items
-	w.notify(hc, rule, p, nid, "credential_accepted")
+	w.notify(ctx, hc, rule, p, nid, "credential_accepted")
 	return c, nil
 }
 
@@ -483,11 +483,11 @@ func tokenRefused(err error) bool {
 
 // notify tells the issuer (OpenID4VCI 1.0 notification endpoint) that the credential was
 // stored or refused, so that it forgets the copy it kept for a retry; best effort.
-func (w *Wallet) notify(hc *http.Client, rule endpointRule, p *pendingReceive, id, event string) {
+func (w *Wallet) notify(ctx context.Context, hc *http.Client, rule endpointRule, p *pendingReceive, id, event string) {
 	if p.NotificationEP == "" || id == "" || p.Token == "" {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	_ = postJSON(ctx, hc, rule, p.NotificationEP, p.Token, map[string]any{"notification_id": id, "event": event}, nil)
 }

@@ -16,6 +16,7 @@ import (
 
 	"lianzheng/credential/sdjwtvc"
 	"lianzheng/did"
+	"lianzheng/internal/keystore"
 	"lianzheng/internal/strictjson"
 	"lianzheng/ledgerclient"
 	"lianzheng/qr"
@@ -299,6 +300,9 @@ func (w *Wallet) verifyCredential(ctx context.Context, l Ledger, text, kid strin
 		return nil, err
 	}
 	pub, err := w.Keys.Public(kid)
+	if errors.Is(err, keystore.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %w", errKeyLost, err)
+	}
 	if err != nil {
 		return nil, err
 	}
