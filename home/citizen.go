@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"lianzheng/credential/wire"
 	"lianzheng/internal/keystore"
@@ -25,8 +26,25 @@ type Citizen struct {
 	// insecureHTTP: the demo's issuers listen on loopback http
 	insecureHTTP bool
 
-	mu sync.Mutex
-	w  *wallet.Wallet
+	mu     sync.Mutex
+	w      *wallet.Wallet
+	resume *resumeRun // the background resume started by the last unlock, if any
+}
+
+// resumeRun is a background ResumePending: interrupted receives are completed right after
+// the wallet opens without holding up the unlock (the app cannot wait on an issuer).
+type resumeRun struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	report *wallet.ResumeReport // set before done is closed
+	err    error
+}
+
+func (r *resumeRun) stop() {
+	if r != nil {
+		r.cancel()
+		<-r.done
+	}
 }
 
 // NewCitizen is the wallet in dir reading the ledger through l (the online ledger client or a
@@ -84,27 +102,79 @@ func (c *Citizen) Unlock(pin string) error {
 	return nil
 }
 
+// opened publishes w: orphaned holder keys (of a receive killed before it recorded its key)
+// are swept first, while nothing else can use the wallet, and interrupted receives are
+// resumed in the background.
 func (c *Citizen) opened(w *wallet.Wallet) {
 	w.Ledger = c.ledger
+	_, _ = w.SweepOrphanKeys() // best effort: it deletes nothing unless every record reads
+	var run *resumeRun
+	if w.HasPending() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		run = &resumeRun{cancel: cancel, done: make(chan struct{})}
+		go func() {
+			defer close(run.done)
+			defer cancel()
+			run.report, run.err = w.ResumePending(ctx, &wallet.ReceiveOptions{InsecureHTTP: c.insecureHTTP})
+		}()
+	}
 	c.mu.Lock()
-	old := c.w
-	c.w = w
+	old, oldRun := c.w, c.resume
+	c.w, c.resume = w, run
 	c.mu.Unlock()
+	oldRun.stop()
 	if old != nil {
 		old.Close()
 	}
 }
 
+// ResumePending completes the receives an interrupted run left (see wallet.ResumePending):
+// it waits for the background resume started by Unlock and then tries once more, reporting
+// both.
+func (c *Citizen) ResumePending(ctx context.Context) (*wallet.ResumeReport, error) {
+	w, err := c.Core()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	run := c.resume
+	c.mu.Unlock()
+	rep := &wallet.ResumeReport{}
+	if run != nil {
+		select {
+		case <-run.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if run.report != nil {
+			rep.Received = append(rep.Received, run.report.Received...)
+			rep.Abandoned = append(rep.Abandoned, run.report.Abandoned...)
+		}
+	}
+	if !w.HasPending() {
+		return rep, nil
+	}
+	more, err := w.ResumePending(ctx, &wallet.ReceiveOptions{InsecureHTTP: c.insecureHTTP})
+	if err != nil {
+		return rep, err
+	}
+	rep.Received = append(rep.Received, more.Received...)
+	rep.Abandoned = append(rep.Abandoned, more.Abandoned...)
+	rep.Waiting = more.Waiting
+	return rep, nil
+}
+
 // Close locks and closes the wallet (Unlock opens it again).
 func (c *Citizen) Close() error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.w == nil {
+	w, run := c.w, c.resume
+	c.w, c.resume = nil, nil
+	c.mu.Unlock()
+	run.stop() // an interrupted receive stays recorded: the next unlock resumes it
+	if w == nil {
 		return nil
 	}
-	err := c.w.Close()
-	c.w = nil
-	return err
+	return w.Close()
 }
 
 // List lists the credentials with their status.
@@ -125,7 +195,9 @@ func (c *Citizen) Detail(ctx context.Context, id string) (*wallet.Item, error) {
 	return w.Detail(ctx, id)
 }
 
-// Receive redeems a credential offer with its PIN.
+// Receive redeems a credential offer with its PIN. A receive interrupted by a transient failure
+// (errors.Is(err, wallet.ErrReceivePending)) is kept and continues at the next unlock or when
+// the same offer is scanned again.
 func (c *Citizen) Receive(ctx context.Context, offer, pin string) ([]*wallet.Credential, error) {
 	w, err := c.Core()
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"crypto"
 	"crypto/ed25519"
 	"crypto/rand"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -344,5 +345,60 @@ func TestOffers(t *testing.T) {
 	}
 	if n, _ := d.CountRecords(ctx); n != 1 {
 		t.Fatal(n)
+	}
+}
+
+// TestRedeemAgain: an offer redeemed with a resume key can be redeemed again with the same
+// key, code and PIN while nothing was issued from it, until RedeemedTTL after its expiry;
+// never with another key, never after issuance (issue 16.3). A database made before resume
+// keys existed is migrated on open.
+func TestRedeemAgain(t *testing.T) {
+	ctx := context.Background()
+	d, l, clk, dbp := setup(t, "civil-affairs")
+	d.Close()
+	db, err := sql.Open("sqlite", dbp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`ALTER TABLE offers DROP COLUMN resume_hash`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	d, err = issuer.Open(ctx, issuer.Config{ID: "civil-affairs", Signer: l.Signer("civil-affairs"), Ledger: l, DBPath: dbp, Now: clk.now})
+	if err != nil {
+		t.Fatal("open a database without resume_hash:", err)
+	}
+	defer d.Close()
+	const key = "wallet-resume-key-0001"
+	o, _ := d.CreateOffer(ctx, issuer.Request{Type: "marriage-certificate", Claims: marriage()}, time.Minute)
+	if r, err := d.RedeemOfferResumable(ctx, o.Code, o.PIN, key, 3); err != nil || r.Again {
+		t.Fatal(r, err)
+	}
+	for _, k := range []string{"", "another-resume-key-01"} {
+		if _, err := d.RedeemOfferResumable(ctx, o.Code, o.PIN, k, 3); !errors.Is(err, issuer.ErrOfferUsed) {
+			t.Fatalf("key %q: %v", k, err)
+		}
+	}
+	if _, err := d.RedeemOfferResumable(ctx, o.Code, o.PIN, "short", 3); !errors.Is(err, issuer.ErrBadResumeKey) {
+		t.Fatal(err)
+	}
+	clk.add(time.Minute + issuer.RedeemedTTL/2) // past the offer's expiry, within RedeemedTTL
+	if r, err := d.RedeemOfferResumable(ctx, o.Code, o.PIN, key, 3); err != nil || !r.Again || r.OfferID != o.ID {
+		t.Fatal(r, err)
+	}
+	if _, err := d.IssueOffer(ctx, o.ID, holderKey(t)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.RedeemOfferResumable(ctx, o.Code, o.PIN, key, 3); !errors.Is(err, issuer.ErrOfferUsed) {
+		t.Fatal("redeemed again after issuance:", err)
+	}
+	// Past RedeemedTTL: expired.
+	o2, _ := d.CreateOffer(ctx, issuer.Request{Type: "marriage-certificate", Claims: marriage()}, time.Minute)
+	if _, err := d.RedeemOfferResumable(ctx, o2.Code, o2.PIN, key, 3); err != nil {
+		t.Fatal(err)
+	}
+	clk.add(time.Minute + issuer.RedeemedTTL)
+	if _, err := d.RedeemOfferResumable(ctx, o2.Code, o2.PIN, key, 3); !errors.Is(err, issuer.ErrOfferExpired) {
+		t.Fatal(err)
 	}
 }

@@ -76,6 +76,48 @@ type Offer struct {
 type Redeemed struct {
 	OfferID string
 	Type    string
+	// Again: the offer had already been redeemed and was redeemed again by the same wallet
+	// (same resume key): any access token issued before for it must be dropped.
+	Again bool
+}
+
+// Resume keys: a wallet may send one with its first redemption (the OpenID4VCI token
+// request's lz_resume_key); presenting the code, the PIN and the same key again redeems the
+// offer again as long as no credential was issued from it (see RedeemOfferResumable).
+const (
+	MinResumeKeyLen = 16
+	MaxResumeKeyLen = 128
+)
+
+// ErrBadResumeKey: a resume key of the wrong length.
+var ErrBadResumeKey = errors.New("issuer: resume key must be 16 to 128 characters")
+
+// migrateOffers adds the columns later versions keep about offers to a database created
+// before them (SQLite has no ADD COLUMN IF NOT EXISTS).
+func migrateOffers(db *sql.DB) error {
+	rows, err := db.Query(`SELECT name FROM pragma_table_info('offers')`)
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return err
+		}
+		have[n] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if !have["resume_hash"] {
+		if _, err := db.Exec(`ALTER TABLE offers ADD COLUMN resume_hash TEXT NOT NULL DEFAULT ''`); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // recErr marks a failure of the department's database (Kind: records).
@@ -162,19 +204,35 @@ func insertOffer(ctx context.Context, tx *sql.Tx, p *prepared, now time.Time, tt
 // RedeemOffer checks a pre-authorised code and PIN. A wrong PIN counts an attempt; the
 // maxAttempts-th wrong PIN burns the offer. Success moves the offer to redeemed (single use).
 func (d *Department) RedeemOffer(ctx context.Context, code, pin string, maxAttempts int) (*Redeemed, error) {
+	return d.RedeemOfferResumable(ctx, code, pin, "", maxAttempts)
+}
+
+// RedeemOfferResumable is RedeemOffer for a wallet that can resume an interrupted receive.
+// The first redemption stores a hash of resumeKey (a secret the wallet chose and keeps with
+// its pending receive). An offer already redeemed but from which no credential was issued yet
+// is redeemed again (Redeemed.Again) when the same code, the right PIN and the same resume key
+// are presented, until RedeemedTTL after the offer's expiry — the time a redeemed offer stays
+// issuable anyway: a wallet killed after the department accepted its code but before it kept
+// the access token gets a new token instead of losing the offer. Without the key, or with
+// another, a redeemed offer is ErrOfferUsed as before; an issued offer is always ErrOfferUsed.
+// Wrong PINs count against the offer in both cases.
+func (d *Department) RedeemOfferResumable(ctx context.Context, code, pin, resumeKey string, maxAttempts int) (*Redeemed, error) {
 	if maxAttempts <= 0 {
 		maxAttempts = DefaultPINAttempts
+	}
+	if resumeKey != "" && (len(resumeKey) < MinResumeKeyLen || len(resumeKey) > MaxResumeKeyLen) {
+		return nil, ErrBadResumeKey
 	}
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, recErr("begin", err)
 	}
 	defer tx.Rollback()
-	var id, pinHash, typ, state string
+	var id, pinHash, typ, state, resumeHash string
 	var exp int64
 	var attempts int
-	err = tx.QueryRowContext(ctx, `SELECT id, pin_hash, type, state, expires_at, attempts FROM offers WHERE code_hash = ?`, hashHex(code)).
-		Scan(&id, &pinHash, &typ, &state, &exp, &attempts)
+	err = tx.QueryRowContext(ctx, `SELECT id, pin_hash, type, state, expires_at, attempts, resume_hash FROM offers WHERE code_hash = ?`, hashHex(code)).
+		Scan(&id, &pinHash, &typ, &state, &exp, &attempts, &resumeHash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, &RedeemError{Err: ErrOfferUnknown}
 	}
@@ -182,8 +240,16 @@ func (d *Department) RedeemOffer(ctx context.Context, code, pin string, maxAttem
 		return nil, recErr("offer", err)
 	}
 	now := d.now()
+	again := false
 	switch state {
 	case OfferPending:
+	case OfferRedeemed:
+		if resumeKey == "" || resumeHash == "" ||
+			subtle.ConstantTimeCompare([]byte(hashHex(id, "resume", resumeKey)), []byte(resumeHash)) != 1 {
+			return nil, &RedeemError{OfferID: id, Err: ErrOfferUsed}
+		}
+		again = true
+		exp += int64(RedeemedTTL / time.Second) // a redeemed offer stays issuable this long
 	case OfferBurned:
 		return nil, &RedeemError{OfferID: id, Err: ErrOfferBurned}
 	case OfferExpired:
@@ -199,7 +265,7 @@ func (d *Department) RedeemOffer(ctx context.Context, code, pin string, maxAttem
 	}
 	if subtle.ConstantTimeCompare([]byte(hashHex(id, pin)), []byte(pinHash)) != 1 {
 		attempts++
-		st := OfferPending
+		st := state // pending, or redeemed (a wrong PIN with the resume key)
 		if attempts >= maxAttempts {
 			st = OfferBurned
 		}
@@ -214,7 +280,14 @@ func (d *Department) RedeemOffer(ctx context.Context, code, pin string, maxAttem
 		}
 		return nil, &RedeemError{OfferID: id, AttemptsLeft: maxAttempts - attempts, Err: ErrWrongPIN}
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE offers SET state = ? WHERE id = ?`, OfferRedeemed, id); err != nil {
+	if again {
+		return &Redeemed{OfferID: id, Type: typ, Again: true}, nil // nothing changes
+	}
+	rh := ""
+	if resumeKey != "" {
+		rh = hashHex(id, "resume", resumeKey)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE offers SET state = ?, resume_hash = ? WHERE id = ?`, OfferRedeemed, rh, id); err != nil {
 		return nil, recErr("redeem", err)
 	}
 	if err := tx.Commit(); err != nil {

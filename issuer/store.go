@@ -74,6 +74,10 @@ func openDB(path string) (*sql.DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("issuer: database schema: %w", err)
 	}
+	if err := migrateOffers(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("issuer: database schema: %w", err)
+	}
 	return db, nil
 }
 

@@ -42,6 +42,9 @@ func TestEveryIssuerEndpointHeldToHTTPS(t *testing.T) {
 		{name: "http nonce endpoint", md: func(b string) map[string]any {
 			return map[string]any{"nonce_endpoint": strings.Replace(b, "https://", "http://", 1) + "/nonce"}
 		}},
+		{name: "notification endpoint on another origin", md: func(b string) map[string]any {
+			return map[string]any{"notification_endpoint": "https://elsewhere.invalid/notification"}
+		}},
 		{name: "token endpoint redirects to http", md: func(b string) map[string]any { return nil },
 			redirect: func(b string) string { return strings.Replace(b, "https://", "http://", 1) + "/token2" }},
 	}

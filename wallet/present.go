@@ -70,7 +70,7 @@ type Claim struct {
 func (w *Wallet) CheckStatus(ctx context.Context, c *Credential) (Status, error) {
 	l, err := w.ledger()
 	if err != nil {
-		if c.StatusURI != "" && (c.Expires.IsZero() || w.now().Before(c.Expires)) {
+		if c.StatusURI != "" && !w.expired(c) {
 			return StatusUnknown, err
 		}
 		l = nil
@@ -84,8 +84,14 @@ func (w *Wallet) CheckStatus(ctx context.Context, c *Credential) (Status, error)
 // issuers cost a few ledger reads, not a thousand).
 type statusFetch func(ctx context.Context, member string, list int) ([]byte, error)
 
+// expired: exp has passed by the wallet's clock — at once, with no skew (the holder's own
+// credential is not judged against another party's clock).
+func (w *Wallet) expired(c *Credential) bool {
+	return !c.Expires.IsZero() && !w.now().Before(c.Expires)
+}
+
 func (w *Wallet) checkStatus(ctx context.Context, c *Credential, fetch statusFetch) (Status, error) {
-	if !c.Expires.IsZero() && !w.now().Before(c.Expires) {
+	if w.expired(c) {
 		return StatusExpired, nil
 	}
 	if c.StatusURI == "" {
@@ -429,10 +435,14 @@ func (w *Wallet) Present(ctx context.Context, p *Plan, o *PresentOptions) (*Resp
 		if it == nil {
 			return nil, fmt.Errorf("wallet: credential %s is not a %s held by this wallet", id, a.Type)
 		}
-		if it.Status != StatusValid && !o.AllowInvalid {
+		st := it.Status
+		if w.expired(&it.Credential) { // it may have expired while the consent screen was open
+			st = StatusExpired
+		}
+		if st != StatusValid && !o.AllowInvalid {
 			return nil, refuseText(credential.CodeNothingToPresent,
-				fmt.Sprintf("凭证“%s”状态为%s，默认不出示", a.TypeName.Zh, it.Status.Label().Zh),
-				fmt.Sprintf("credential %q is %s and is not presented by default", a.TypeName.En, it.Status.Label().En))
+				fmt.Sprintf("凭证“%s”状态为%s，默认不出示", a.TypeName.Zh, st.Label().Zh),
+				fmt.Sprintf("credential %q is %s and is not presented by default", a.TypeName.En, st.Label().En))
 		}
 		lacks := lacking(&it.Credential, a.Allowed)
 		var sel []string

@@ -15,10 +15,11 @@ import (
 	"strings"
 	"time"
 
-	"lianzheng/credential/jws"
 	"lianzheng/credential/sdjwtvc"
 	"lianzheng/did"
+	"lianzheng/internal/keystore"
 	"lianzheng/internal/strictjson"
+	"lianzheng/ledgerclient"
 	"lianzheng/qr"
 )
 
@@ -130,6 +131,7 @@ type IssuerMetadata struct {
 	CredentialEndpoint   string                     `json:"credential_endpoint"`
 	NonceEndpoint        string                     `json:"nonce_endpoint,omitempty"`
 	TokenEndpoint        string                     `json:"token_endpoint,omitempty"` // non-standard shortcut
+	NotificationEndpoint string                     `json:"notification_endpoint,omitempty"`
 	AuthorizationServers []string                   `json:"authorization_servers,omitempty"`
 	Configurations       map[string]json.RawMessage `json:"credential_configurations_supported"`
 	Display              json.RawMessage            `json:"display,omitempty"`
@@ -142,20 +144,33 @@ type ReceiveOptions struct {
 	InsecureHTTP bool
 }
 
+// client is the HTTP client to use: o's (default 30 s timeout), following no redirect.
+func (o *ReceiveOptions) client() *http.Client {
+	var hc *http.Client
+	if o != nil {
+		hc = o.HTTP
+	}
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	return noRedirects(hc)
+}
+
 // Receive runs the OpenID4VCI pre-authorised code flow for every configuration of the offer:
 // metadata, token (with the PIN as tx_code), a key proof by a fresh holder key, the
 // credential; each credential is verified against the ledger before it is stored.
+//
+// Receiving is resumable (pending.go): its state is recorded, sealed, before every step with
+// an effect at the issuer. Scanning an offer whose receive was interrupted continues it
+// (with pin, if the offer was not redeemed yet). An error wrapping ErrReceivePending means
+// the receive is kept and continues later; any other error means it was given up (and its
+// holder keys deleted).
 func (w *Wallet) Receive(ctx context.Context, offerText, pin string, o *ReceiveOptions) ([]*Credential, error) {
 	if o == nil {
 		o = &ReceiveOptions{}
 	}
-	hc := o.HTTP
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
-	}
-	hc = noRedirects(hc)
-	l, err := w.ledger()
-	if err != nil {
+	hc := o.client()
+	if _, err := w.ledger(); err != nil {
 		return nil, err
 	}
 	offer, uri, err := ParseOffer(offerText)
@@ -171,19 +186,30 @@ func (w *Wallet) Receive(ctx context.Context, offerText, pin string, o *ReceiveO
 			return nil, err
 		}
 	}
+	base := strings.TrimSuffix(offer.CredentialIssuer, "/")
+	w.recv.Lock()
+	defer w.recv.Unlock()
+	if p, err := w.Store.pending(pendingID(base, offer.PreAuth.Code)); err != nil {
+		return nil, err
+	} else if p != nil { // this offer's receive was interrupted: continue it
+		if pin != "" && p.Token == "" && offer.NeedsPIN() {
+			p.PIN = pin
+		}
+		return w.run(ctx, hc, p)
+	}
 	if offer.NeedsPIN() && pin == "" {
 		return nil, errors.New("wallet: this offer needs the PIN (tx_code) the department gave you")
 	}
 	if err := (endpointRule{insecure: o.InsecureHTTP}).check(offer.CredentialIssuer); err != nil {
 		return nil, fmt.Errorf("wallet: issuer %s: %w", offer.CredentialIssuer, err)
 	}
-	base := strings.TrimSuffix(offer.CredentialIssuer, "/")
 	origin, err := originOf(base)
 	if err != nil {
 		return nil, err
 	}
-	// Every endpoint below (metadata, authorisation server, token, nonce, credential) must be
-	// https on the issuer's own origin: the PIN and the token go nowhere else.
+	// Every endpoint below (metadata, authorisation server, token, nonce, credential,
+	// notification) must be https on the issuer's own origin: the PIN and the token go
+	// nowhere else.
 	rule := endpointRule{origin: origin, insecure: o.InsecureHTTP}
 	var md IssuerMetadata
 	if err := getJSON(ctx, hc, rule, base+metadataWellKnown, &md); err != nil {
@@ -195,7 +221,7 @@ func (w *Wallet) Receive(ctx context.Context, offerText, pin string, o *ReceiveO
 	if md.CredentialEndpoint == "" {
 		return nil, errors.New("wallet: issuer metadata has no credential_endpoint")
 	}
-	for _, ep := range []string{md.CredentialEndpoint, md.NonceEndpoint, md.TokenEndpoint} {
+	for _, ep := range []string{md.CredentialEndpoint, md.NonceEndpoint, md.TokenEndpoint, md.NotificationEndpoint} {
 		if ep == "" {
 			continue
 		}
@@ -218,122 +244,66 @@ func (w *Wallet) Receive(ctx context.Context, offerText, pin string, o *ReceiveO
 			tokenEP = as + "/token"
 		}
 	}
-	form := url.Values{"grant_type": {GrantPreAuthCode}, "pre-authorized_code": {offer.PreAuth.Code}}
-	if offer.NeedsPIN() {
-		form.Set("tx_code", pin)
-	}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-		TokenType   string `json:"token_type"`
-		CNonce      string `json:"c_nonce"`
-	}
 	if err := rule.check(tokenEP); err != nil { // checked before the PIN is put in a request
 		return nil, fmt.Errorf("wallet: token endpoint: %w", err)
 	}
-	if err := postForm(ctx, hc, rule, tokenEP, form, &tok); err != nil {
-		return nil, fmt.Errorf("wallet: token: %w", err)
+	p := w.newPending(offer, base, origin, o.InsecureHTTP, pin, &md, tokenEP)
+	if err := w.Store.putPending(p); err != nil { // before the offer can be used up
+		return nil, err
 	}
-	if tok.AccessToken == "" {
-		return nil, errors.New("wallet: token response without access_token")
-	}
-	var out []*Credential
-	for _, cfgID := range offer.ConfigurationIDs {
-		nonce := tok.CNonce
-		if md.NonceEndpoint != "" {
-			var nr struct {
-				CNonce string `json:"c_nonce"`
-			}
-			if err := postJSON(ctx, hc, rule, md.NonceEndpoint, tok.AccessToken, nil, &nr); err != nil { // the bearer is harmless where not required
-				return out, fmt.Errorf("wallet: nonce: %w", err)
-			}
-			nonce = nr.CNonce
-		}
-		c, err := w.requestCredential(ctx, hc, rule, l, &md, base, cfgID, tok.AccessToken, nonce)
-		if err != nil {
-			return out, err
-		}
-		out = append(out, c)
-	}
-	return out, nil
+	return w.run(ctx, hc, p)
 }
 
-func (w *Wallet) requestCredential(ctx context.Context, hc *http.Client, rule endpointRule, l Ledger, md *IssuerMetadata, issuerURL, cfgID, access, nonce string) (*Credential, error) {
-	kid, err := w.Keys.NewEd25519() // a fresh holder key for every credential
+// Accept verifies an SD-JWT VC for the holder key kid against the ledger (issuer key at
+// iat, issuer authorised for the type, not expired) and stores it.
+func (w *Wallet) Accept(ctx context.Context, l Ledger, text, kid string) (*Credential, error) {
+	c, err := w.verifyCredential(ctx, l, text, kid)
 	if err != nil {
 		return nil, err
 	}
-	signer, err := w.Keys.Signer(kid)
-	if err != nil {
+	if err := w.Store.PutCredential(c); err != nil {
 		return nil, err
-	}
-	hpub, _ := did.NewPublicKey(signer.Public())
-	claims := map[string]any{"aud": issuerURL, "iat": w.now().Unix()}
-	if nonce != "" {
-		claims["nonce"] = nonce
-	}
-	payload, _ := jws.Marshal(claims)
-	proof, err := jws.Sign(map[string]any{"typ": ProofTyp, "jwk": hpub.JWK()}, payload, signer)
-	if err != nil {
-		_ = w.Keys.Delete(kid)
-		return nil, err
-	}
-	req := map[string]any{"credential_configuration_id": cfgID}
-	if md.NonceEndpoint != "" { // OpenID4VCI 1.0
-		req["proofs"] = map[string]any{"jwt": []string{proof}}
-	} else { // draft 13 issuers (c_nonce in the token response)
-		req["proof"] = map[string]any{"proof_type": "jwt", "jwt": proof}
-	}
-	var resp struct {
-		Credentials []struct {
-			Credential json.RawMessage `json:"credential"`
-		} `json:"credentials"`
-		Credential json.RawMessage `json:"credential"`
-		W3C        json.RawMessage `json:"w3c_vc,omitempty"`
-	}
-	if err := postJSON(ctx, hc, rule, md.CredentialEndpoint, access, req, &resp); err != nil {
-		_ = w.Keys.Delete(kid)
-		return nil, fmt.Errorf("wallet: credential: %w", err)
-	}
-	raw := resp.Credential
-	if len(resp.Credentials) > 0 {
-		raw = resp.Credentials[0].Credential
-	}
-	var text string
-	if err := strictjson.Decode(raw, &text); err != nil || text == "" {
-		_ = w.Keys.Delete(kid)
-		return nil, errors.New("wallet: credential response has no SD-JWT VC string")
-	}
-	c, err := w.Accept(ctx, l, text, kid)
-	if err != nil {
-		_ = w.Keys.Delete(kid)
-		return nil, err
-	}
-	if len(resp.W3C) > 0 {
-		c.W3CVC = string(resp.W3C)
-		_ = w.Store.PutCredential(c)
 	}
 	return c, nil
 }
 
-// Accept verifies an SD-JWT VC for the holder key kid against the ledger (issuer key at
-// iat, issuer authorised for the type) and stores it.
-func (w *Wallet) Accept(ctx context.Context, l Ledger, text, kid string) (*Credential, error) {
+// verifyCredential checks a credential for the holder key kid and returns its record. A
+// credential that does not verify is a *Refusal; an unreachable ledger is another error
+// (receiving keeps the credential and checks it again later).
+func (w *Wallet) verifyCredential(ctx context.Context, l Ledger, text, kid string) (*Credential, error) {
+	var ledgerErr error
+	now := w.now()
 	v, err := sdjwtvc.Verify(text, sdjwtvc.VerifyOptions{
 		IssuerKeyAt: func(k string, at time.Time) (crypto.PublicKey, error) {
 			pk, err := did.AssertionKeyAt(ctx, resolver(l), k, at)
+			if err != nil && ledgerUnavailable(err) {
+				ledgerErr = err
+			}
 			return pk.Key, err
 		},
 		AllowNoKB: true,
-		Now:       w.now(),
+		Now:       now,
 	})
 	if err != nil {
+		if ledgerErr != nil {
+			return nil, fmt.Errorf("wallet: issuer key: %w", ledgerErr)
+		}
 		return nil, refuse(credential.CodeInvalidCredential, "凭证校验失败：%v", "the credential does not verify: %v", err)
+	}
+	// sdjwt tolerates clock skew (5 min) at exp, as a verifier comparing two clocks must;
+	// the wallet judges its own credential by its own clock: expired is expired at once.
+	if !v.Expires.IsZero() && !now.Before(v.Expires) {
+		return nil, refuse(credential.CodeExpired, "凭证已于 %s 过期，已拒收", "the credential expired at %s; refused",
+			v.Expires.UTC().Format(time.RFC3339))
 	}
 	t, err := checkAuthorised(ctx, l, v.VCT, v.Issuer)
 	if err != nil {
 		return nil, err
 	}
 	pub, err := w.Keys.Public(kid)
+	if errors.Is(err, keystore.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %w", errKeyLost, err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -341,17 +311,22 @@ func (w *Wallet) Accept(ctx context.Context, l Ledger, text, kid string) (*Crede
 		return nil, refuse(credential.CodeWrongHolderKey, "凭证未绑定到本钱包的密钥", "the credential is not bound to this wallet's key")
 	}
 	c := &Credential{ID: newID(), SDJWT: text, Type: t.ID, VCT: v.VCT, Issuer: v.Issuer, HolderKID: kid,
-		Received: w.now().UTC(), IssuedAt: v.IssuedAt.UTC(), Expires: v.Expires.UTC()}
+		Received: now.UTC(), IssuedAt: v.IssuedAt.UTC(), Expires: v.Expires.UTC()}
 	if v.Expires.IsZero() {
 		c.Expires = time.Time{}
 	}
 	if v.Status != nil {
 		c.StatusURI, c.StatusIdx = v.Status.URI, v.Status.Index
 	}
-	if err := w.Store.PutCredential(c); err != nil {
-		return nil, err
-	}
 	return c, nil
+}
+
+// ledgerUnavailable reports whether a ledger read failed for want of an answer (node
+// unreachable, snapshot not covering it, cancelled), not because the ledger said no.
+func ledgerUnavailable(err error) bool {
+	return errors.Is(err, ledgerclient.ErrRPC) || errors.Is(err, ledgerclient.ErrNotInSnapshot) ||
+		errors.Is(err, ledgerclient.ErrSnapshotStale) || errors.Is(err, context.Canceled) ||
+		errors.Is(err, context.DeadlineExceeded)
 }
 
 // ErrUnsafeEndpoint marks an issuer endpoint the wallet refuses to contact: not https, or not
@@ -445,6 +420,22 @@ func postJSON(ctx context.Context, hc *http.Client, rule endpointRule, u, bearer
 	return do(hc, req, out)
 }
 
+// IssuerError is an issuer endpoint's error answer: its HTTP status and OAuth error.
+type IssuerError struct {
+	Path        string
+	Status      int
+	Code        string // "invalid_grant", "invalid_token", …; "" if the body had none
+	Description string
+	CNonce      string // with invalid_nonce: a fresh c_nonce
+}
+
+func (e *IssuerError) Error() string {
+	if e.Code != "" {
+		return fmt.Sprintf("%s: HTTP %d %s: %s", e.Path, e.Status, e.Code, e.Description)
+	}
+	return fmt.Sprintf("%s: HTTP %d", e.Path, e.Status)
+}
+
 func do(hc *http.Client, req *http.Request, out any) error {
 	resp, err := hc.Do(req)
 	if err != nil {
@@ -460,14 +451,15 @@ func do(hc *http.Client, req *http.Request, out any) error {
 	}
 	if resp.StatusCode/100 != 2 {
 		var e struct {
-			Error string `json:"error"`
-			Desc  string `json:"error_description"`
+			Error  string `json:"error"`
+			Desc   string `json:"error_description"`
+			CNonce string `json:"c_nonce"`
 		}
 		_ = strictjson.Decode(b, &e)
-		if e.Error != "" {
-			return fmt.Errorf("%s: HTTP %d %s: %s", req.URL.Path, resp.StatusCode, e.Error, e.Desc)
-		}
-		return fmt.Errorf("%s: HTTP %d", req.URL.Path, resp.StatusCode)
+		return &IssuerError{Path: req.URL.Path, Status: resp.StatusCode, Code: e.Error, Description: e.Desc, CNonce: e.CNonce}
+	}
+	if out == nil {
+		return nil
 	}
 	if err := strictjson.Decode(b, out); err != nil {
 		return fmt.Errorf("%s: JSON: %w", req.URL.Path, err)

@@ -20,6 +20,7 @@ var (
 	bucketCreds    = []byte("credentials")
 	bucketHistory  = []byte("history")
 	bucketSettings = []byte("settings")
+	bucketPending  = []byte("pending") // interrupted receives (pending.go), always sealed
 )
 
 // Credential is a held credential. It holds personal data: it never leaves the wallet
@@ -119,7 +120,7 @@ func OpenStore(dir string) (*Store, error) {
 		return nil, fmt.Errorf("wallet: open store: %w", err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketCreds, bucketHistory, bucketSettings} {
+		for _, b := range [][]byte{bucketCreds, bucketHistory, bucketSettings, bucketPending} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -202,6 +203,120 @@ func (s *Store) Credentials() ([]Credential, error) {
 	})
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Received.After(out[j].Received) })
 	return out, err
+}
+
+// ErrUnsealedStore: the store has no key to seal with, and the record (a pending receive
+// holds an access token and the offer's PIN) is never written in the clear.
+var ErrUnsealedStore = errors.New("wallet: the store has no sealing key")
+
+func (s *Store) sealedJSON(bucket []byte, id string, v any) ([]byte, error) {
+	if s.crypt == nil {
+		return nil, ErrUnsealedStore
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return s.seal(bucket, id, b)
+}
+
+// putPending records a pending receive (sealed, durable when it returns nil).
+func (s *Store) putPending(p *pendingReceive) error {
+	b, err := s.sealedJSON(bucketPending, p.ID, p)
+	if err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketPending).Put([]byte(p.ID), b) })
+}
+
+// deletePending removes a pending receive.
+func (s *Store) deletePending(id string) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketPending).Delete([]byte(id)) })
+}
+
+// pending returns the pending receive id, or nil if there is none.
+func (s *Store) pending(id string) (*pendingReceive, error) {
+	var p *pendingReceive
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketPending).Get([]byte(id))
+		if v == nil {
+			return nil
+		}
+		var err error
+		p, err = s.decodePending([]byte(id), v)
+		return err
+	})
+	return p, err
+}
+
+// pendings lists every pending receive, oldest first.
+func (s *Store) pendings() ([]*pendingReceive, error) {
+	var out []*pendingReceive
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketPending).ForEach(func(k, v []byte) error {
+			p, err := s.decodePending(k, v)
+			if err != nil {
+				return err
+			}
+			out = append(out, p)
+			return nil
+		})
+	})
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Started.Before(out[j].Started) })
+	return out, err
+}
+
+// hasPending reports whether any receive is pending (nothing is unsealed).
+func (s *Store) hasPending() bool {
+	n := 0
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		n = tx.Bucket(bucketPending).Stats().KeyN
+		return nil
+	})
+	return n > 0
+}
+
+func (s *Store) decodePending(k, v []byte) (*pendingReceive, error) {
+	if len(v) == 0 || v[0] != sealedTag {
+		return nil, fmt.Errorf("wallet: pending receive %x is not sealed", k[:min(len(k), 8)])
+	}
+	b, err := s.unseal(bucketPending, k, v)
+	if err != nil {
+		return nil, err
+	}
+	var p pendingReceive
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// commitReceived stores c and, in the same transaction, records p (the rest of its receive)
+// or removes it when nothing is left: a crash leaves either the credential still pending or
+// the credential stored, never both or neither.
+func (s *Store) commitReceived(p *pendingReceive, c *Credential) error {
+	cb, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	if cb, err = s.seal(bucketCreds, c.ID, cb); err != nil {
+		return err
+	}
+	var pb []byte
+	if len(p.Items) > 0 {
+		if pb, err = s.sealedJSON(bucketPending, p.ID, p); err != nil {
+			return err
+		}
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketCreds).Put([]byte(c.ID), cb); err != nil {
+			return err
+		}
+		if pb == nil {
+			return tx.Bucket(bucketPending).Delete([]byte(p.ID))
+		}
+		return tx.Bucket(bucketPending).Put([]byte(p.ID), pb)
+	})
 }
 
 // AddHistory records a presentation.

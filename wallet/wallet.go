@@ -15,6 +15,7 @@ import (
 	"lianzheng/internal/bilingual"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"lianzheng/did"
@@ -42,6 +43,8 @@ type Wallet struct {
 	Ledger Ledger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+
+	recv sync.Mutex // one receive, resume or key sweep at a time
 }
 
 // Options for Init/Open.
@@ -155,8 +158,12 @@ func checkAuthorised(ctx context.Context, l Ledger, vct, iss string) (*ledger.Cr
 		return nil, fmt.Errorf("wallet: catalogue: %w", err)
 	}
 	for _, id := range t.Issuers {
-		if m, err := l.Member(ctx, id); err == nil && m.DID == iss {
+		m, err := l.Member(ctx, id)
+		if err == nil && m.DID == iss {
 			return t, nil
+		}
+		if err != nil && ledgerUnavailable(err) { // not "not authorised": unknown yet
+			return nil, fmt.Errorf("wallet: catalogue member %s: %w", id, err)
 		}
 	}
 	return nil, refuseText(credential.CodeIssuerNotAuthorised,

@@ -107,7 +107,45 @@ func (f *walletFlags) open(needLedger bool) (*wallet.Wallet, *ledgerclient.Clien
 		return nil, nil, err
 	}
 	w, err := c.Core()
-	return w, cl, err
+	if err != nil {
+		return nil, nil, err
+	}
+	if w.HasPending() { // a receive was interrupted (the wallet was killed): finish it first
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		rep, err := c.ResumePending(ctx)
+		cancel()
+		reportResume(os.Stderr, rep, err)
+	}
+	return w, cl, nil
+}
+
+// reportResume tells what resuming interrupted receives did.
+func reportResume(out io.Writer, rep *wallet.ResumeReport, err error) {
+	if err != nil {
+		fmt.Fprintf(out, "未能继续中断的领取 / could not resume interrupted receives: %v\n", err)
+		return
+	}
+	if rep == nil {
+		return
+	}
+	for _, c := range rep.Received {
+		fmt.Fprintf(out, "已完成中断的领取 / interrupted receive completed: %s  %s  from %s\n", c.ID, c.Type, c.Issuer)
+	}
+	for _, f := range rep.Abandoned {
+		fmt.Fprintf(out, "中断的领取已放弃 / interrupted receive given up: %s from %s: %s\n", strings.Join(f.Types, ","), f.Issuer, refusalText(f.Err))
+	}
+	for _, f := range rep.Waiting {
+		fmt.Fprintf(out, "中断的领取仍待继续 / interrupted receive still pending: %s from %s: %v\n", strings.Join(f.Types, ","), f.Issuer, f.Err)
+	}
+}
+
+// refusalText is a refusal's two messages, or the error.
+func refusalText(err error) string {
+	var ref *wallet.Refusal
+	if errors.As(err, &ref) {
+		return ref.Msg.Zh + " / " + ref.Msg.En
+	}
+	return err.Error()
 }
 
 func cmdWallet(args []string) error { return runWallet(args, os.Stdout) }
@@ -174,6 +212,12 @@ func runWallet(args []string, out io.Writer) error {
 		cs, err := w.Receive(ctx, text, *tx, &wallet.ReceiveOptions{InsecureHTTP: *insecure})
 		for _, c := range cs {
 			fmt.Fprintf(out, "已领取 / received %s  %s  from %s\n", c.ID, c.Type, c.Issuer)
+		}
+		if errors.Is(err, wallet.ErrReceivePending) {
+			return fmt.Errorf("领取中断，已保存进度：再次运行本命令或下次打开钱包时继续\nreceiving was interrupted and its progress kept: run this command again, or it continues when the wallet next opens\n(%w)", err)
+		}
+		if errors.Is(err, wallet.ErrCredentialUnrecoverable) {
+			return fmt.Errorf("部门已签发凭证，但已无法再次领取（令牌过期或服务重启），请向部门申请新的领取码\n%w", err)
 		}
 		var ref *wallet.Refusal
 		if errors.As(err, &ref) {

@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,6 +20,7 @@ import (
 	ledgernode "lianzheng/ledger/node"
 	"lianzheng/ledgerclient"
 	"lianzheng/verifier"
+	"lianzheng/wallet"
 )
 
 // TestWalletCLI is a scripted citizen on the embedded ledger: init (PIN from LZ_PIN),
@@ -49,7 +53,17 @@ func TestWalletCLI(t *testing.T) {
 	}
 	defer d.Close()
 	srv := &oid4vci.Server{Dept: d}
-	hs := httptest.NewServer(srv.Handler())
+	var loseCredential atomic.Bool // the department issues, and its answer is lost
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/credential" && loseCredential.CompareAndSwap(true, false) {
+			srv.Handler().ServeHTTP(httptest.NewRecorder(), r)
+			if c, _, err := w.(http.Hijacker).Hijack(); err == nil {
+				c.Close()
+			}
+			return
+		}
+		srv.Handler().ServeHTTP(w, r)
+	}))
 	defer hs.Close()
 	srv.IssuerURL = hs.URL
 	o, err := d.CreateOffer(ctx, issuer.Request{Type: "marriage-certificate", Claims: map[string]any{
@@ -149,7 +163,26 @@ func TestWalletCLI(t *testing.T) {
 	if out = run("list", "--home", home2); !strings.Contains(out, id) {
 		t.Fatal(out)
 	}
+	// A receive interrupted after the department issued: the next command completes it.
+	o2, err := d.CreateOffer(ctx, issuer.Request{Type: "marriage-certificate", Claims: map[string]any{
+		"holder_name": "测试用户甲", "spouse_name": "测试用户丙", "spouse_id_number": "TEST00000000000003",
+		"registration_date": "2019-05-20", "certificate_number": "TEST-J-2019-0001", "registry": "示例市民政局婚姻登记处"}}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loseCredential.Store(true)
 	var buf bytes.Buffer
+	err = runWallet(append([]string{"receive", "--offer", srv.OfferURI(o2), "--tx-code", o2.PIN, "--insecure-http"}, L...), &buf)
+	if !errors.Is(err, wallet.ErrReceivePending) || !strings.Contains(err.Error(), "继续") {
+		t.Fatalf("interrupted receive: %v", err)
+	}
+	if st, _, _ := d.OfferState(ctx, o2.ID); st != issuer.OfferIssued {
+		t.Fatal(st)
+	}
+	if out = run(append([]string{"list"}, L...)...); strings.Count(out, "\n") != 2 || !strings.Contains(out, id) {
+		t.Fatalf("after resuming: %s", out)
+	}
+	buf.Reset()
 	if err := runWallet([]string{"list", "--home", home, "--pin", "135790"}, &buf); err == nil || !strings.Contains(err.Error(), "wrong PIN") {
 		t.Fatalf("wrong PIN: %v", err)
 	}

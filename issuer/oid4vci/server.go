@@ -1,8 +1,21 @@
 // Package oid4vci is the department's OpenID for Verifiable Credential Issuance service
 // (pre-authorised code flow with a transaction PIN): issuer metadata, credential offers as
-// text and QR, token endpoint, c_nonce, and the credential endpoint taking a key-proof JWT.
-// Offers live in the department's database (so `lz issuer offer` and `lz serve issuer` may
-// be different processes); access tokens and nonces live in the server's memory.
+// text and QR, token endpoint, c_nonce, the credential endpoint taking a key-proof JWT, and
+// the notification endpoint. Offers live in the department's database (so `lz issuer offer`
+// and `lz serve issuer` may be different processes); access tokens and nonces live in the
+// server's memory.
+//
+// Interrupted receives: a wallet killed between the department signing its credential and
+// storing it must not lose it. So an access token may fetch its credential again, for the
+// same holder key only (a retry proving another key is refused), until the token expires or
+// the wallet reports with a notification that it stored (or gave up) the credential; the
+// issued credential is kept in memory for that time and no longer. And a wallet killed
+// after the department accepted its code and PIN but before it kept the token may redeem
+// the offer again with the same resume key (the token request's lz_resume_key, our
+// extension; issuer.RedeemOfferResumable), which replaces the earlier token. Neither lets a
+// second credential be issued from one offer: the database allows one issuance per offer.
+// Tokens do not survive a restart of the service: a wallet that resumes after one gets a
+// new token only if no credential was issued yet.
 package oid4vci
 
 import (
@@ -23,6 +36,7 @@ import (
 	"sync"
 	"time"
 
+	"lianzheng/internal/strictjson"
 	"lianzheng/issuer"
 	"lianzheng/ledger"
 	"lianzheng/qr"
@@ -56,8 +70,27 @@ type Server struct {
 type session struct {
 	offerID, typ string
 	expires      time.Time
-	nonce        string
+	nonce        string // nonce and nonceExp: under Server.mu
 	nonceExp     time.Time
+
+	// issueMu serialises this token's credential requests: one issues, the others wait
+	// and then get the same credential (same holder key) or a refusal.
+	issueMu sync.Mutex
+	issued  *issuedCredential // under issueMu; nil until issued, and once dropped
+}
+
+// issuedCredential is a token's credential, kept (in memory only) so that a wallet
+// interrupted before storing it can fetch it again with the same token and holder key.
+type issuedCredential struct {
+	recordID, thumbprint, notificationID string
+	sdjwt                                string
+	w3c                                  map[string]any
+}
+
+// response is the credential response body.
+func (c *issuedCredential) response() map[string]any {
+	return map[string]any{"credentials": []any{map[string]any{"credential": c.sdjwt}}, "w3c_vc": c.w3c,
+		"notification_id": c.notificationID}
 }
 
 func (s *Server) now() time.Time {
@@ -89,6 +122,7 @@ func (s *Server) Handler() http.Handler {
 	m.HandleFunc("/token", s.token)
 	m.HandleFunc("/nonce", s.nonceEndpoint)
 	m.HandleFunc("/credential", s.credential)
+	m.HandleFunc("/notification", s.notification)
 	return m
 }
 
@@ -189,6 +223,7 @@ func (s *Server) Metadata(ctx context.Context) (map[string]any, error) {
 		"credential_endpoint":                 s.IssuerURL + "/credential",
 		"nonce_endpoint":                      s.IssuerURL + "/nonce",
 		"token_endpoint":                      s.IssuerURL + "/token",
+		"notification_endpoint":               s.IssuerURL + "/notification",
 		"display":                             []any{map[string]any{"name": s.Dept.ID, "locale": "zh-CN"}, map[string]any{"name": s.Dept.ID, "locale": "en"}},
 		"credential_configurations_supported": confs,
 	}, nil
@@ -288,7 +323,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, errf(400, "unsupported_grant_type", "only the pre-authorized_code grant is supported"))
 		return
 	}
-	code, pin := f.Get("pre-authorized_code"), f.Get("tx_code")
+	code, pin, resumeKey := f.Get("pre-authorized_code"), f.Get("tx_code"), f.Get(ParamResumeKey)
 	if code == "" {
 		writeErr(w, errf(400, "invalid_request", "pre-authorized_code missing"))
 		return
@@ -297,7 +332,11 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, errf(400, "invalid_request", "tx_code required"))
 		return
 	}
-	red, err := s.Dept.RedeemOffer(r.Context(), code, pin, s.MaxPINAttempts)
+	if _, ok := f[ParamResumeKey]; ok && !validResumeKey(resumeKey) {
+		writeErr(w, errf(400, "invalid_request", "%s must be %d to %d base64url characters", ParamResumeKey, issuer.MinResumeKeyLen, issuer.MaxResumeKeyLen))
+		return
+	}
+	red, err := s.Dept.RedeemOfferResumable(r.Context(), code, pin, resumeKey, s.MaxPINAttempts)
 	if err != nil {
 		var desc string
 		var re *issuer.RedeemError
@@ -335,15 +374,25 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	if s.sessions == nil {
 		s.sessions = map[string]*session{}
 	}
+	var dropped []*session
 	for k, v := range s.sessions {
-		if now.After(v.expires) {
+		// expired tokens, and (offer redeemed again) the tokens it replaces
+		if now.After(v.expires) || (red.Again && v.offerID == red.OfferID) {
 			delete(s.sessions, k)
+			dropped = append(dropped, v)
 		}
 	}
 	s.sessions[tokenKey(tok)] = ss
 	nonce, nexp := ss.nonce, ss.nonceExp
 	s.mu.Unlock()
-	s.log().Info("token issued", "offer", red.OfferID, "type", red.Type)
+	for _, v := range dropped {
+		v.forget()
+	}
+	if red.Again {
+		s.log().Info("token issued again (offer redeemed again with its resume key)", "offer", red.OfferID, "type", red.Type)
+	} else {
+		s.log().Info("token issued", "offer", red.OfferID, "type", red.Type)
+	}
 	writeJSON(w, 200, map[string]any{
 		"access_token": tok, "token_type": "Bearer", "expires_in": int(dur(s.TokenTTL, 5*time.Minute).Seconds()),
 		"c_nonce": nonce, "c_nonce_expires_in": int(nexp.Sub(now).Seconds()),
@@ -442,26 +491,133 @@ func (s *Server) credential(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, pe)
 		return
 	}
-	// Single use: the token dies before issuing, so two concurrent requests cannot both issue.
+	// One issuance per token: concurrent requests wait here; the first issues, the others
+	// (and any later retry) get that credential again if they prove the same key.
+	ss.issueMu.Lock()
+	defer ss.issueMu.Unlock()
 	s.mu.Lock()
-	if s.sessions[key] != ss {
-		s.mu.Unlock()
-		writeErr(w, errf(401, "invalid_token", "access token already used"))
+	live := s.sessions[key] == ss && !s.now().After(ss.expires)
+	s.mu.Unlock()
+	if !live {
+		writeErr(w, errf(401, "invalid_token", "access token unknown, replaced or expired"))
 		return
 	}
-	delete(s.sessions, key)
-	s.mu.Unlock()
+	if c := ss.issued; c != nil {
+		if holder.Thumbprint() != c.thumbprint {
+			s.log().Info("credential: refetch by another key refused", "offer", ss.offerID, "record", c.recordID)
+			writeErr(w, errf(400, "credential_request_denied", "this access token's credential was issued to another key"))
+			return
+		}
+		s.log().Info("credential handed out again", "offer", ss.offerID, "record", c.recordID)
+		writeJSON(w, 200, c.response())
+		return
+	}
 	is, err := s.Dept.IssueOffer(r.Context(), ss.offerID, holder)
 	if err != nil {
 		s.log().Error("credential: issuance failed", "offer", ss.offerID, "type", ss.typ, "err_kind", errKind(err))
 		writeErr(w, errf(500, "server_error", "issuance failed; ask the department for a new offer"))
 		return
 	}
-	s.log().Info("credential issued", "offer", ss.offerID, "record", is.Record.ID, "type", is.Record.Type)
 	// w3c_vc (an extension, ignored by other wallets): the same credential as a W3C VC 2.0
 	// with an eddsa-rdfc-2022 proof, credentialSubject.id = the proven key as did:key.
-	writeJSON(w, 200, map[string]any{"credentials": []any{map[string]any{"credential": is.SDJWT}}, "w3c_vc": is.W3C})
+	ss.issued = &issuedCredential{recordID: is.Record.ID, thumbprint: is.Record.HolderThumbprint,
+		notificationID: randToken(16), sdjwt: is.SDJWT, w3c: is.W3C}
+	s.forgetAtExpiry(key, ss)
+	s.log().Info("credential issued", "offer", ss.offerID, "record", is.Record.ID, "type", is.Record.Type)
+	writeJSON(w, 200, ss.issued.response())
 }
+
+// ParamResumeKey is the token request parameter (our extension; other issuers ignore
+// unknown parameters) carrying the wallet's resume key (issuer.RedeemOfferResumable).
+const ParamResumeKey = "lz_resume_key"
+
+func validResumeKey(k string) bool {
+	if len(k) < issuer.MinResumeKeyLen || len(k) > issuer.MaxResumeKeyLen {
+		return false
+	}
+	for _, c := range k {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// forget erases the credential a session kept.
+func (ss *session) forget() {
+	ss.issueMu.Lock()
+	ss.issued = nil
+	ss.issueMu.Unlock()
+}
+
+// drop ends a session (its token stops working) and erases the credential it kept.
+func (s *Server) drop(key string, ss *session) {
+	s.mu.Lock()
+	if s.sessions[key] == ss {
+		delete(s.sessions, key)
+	}
+	s.mu.Unlock()
+	ss.forget()
+}
+
+// forgetAtExpiry drops the session when its token expires, so that the credential it keeps
+// (personal data) does not outlive the token even if no request comes to purge it.
+func (s *Server) forgetAtExpiry(key string, ss *session) {
+	d := min(max(ss.expires.Sub(s.now()), 0), dur(s.TokenTTL, 5*time.Minute))
+	time.AfterFunc(d+time.Second, func() { s.drop(key, ss) })
+}
+
+// notification is the OpenID4VCI 1.0 notification endpoint (§11): the wallet reports that
+// it stored (credential_accepted), refused (credential_failure) or deleted the credential;
+// the token and the credential kept for a retry are dropped at once.
+func (s *Server) notification(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		writeErr(w, errf(405, "invalid_request", "POST only"))
+		return
+	}
+	key, ss, e := s.bearer(r)
+	if e != nil {
+		writeErr(w, e)
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		writeErr(w, errf(400, "invalid_notification_request", "Content-Type must be application/json"))
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxNotificationBytes+1))
+	if err != nil || len(body) > maxNotificationBytes {
+		writeErr(w, errf(400, "invalid_notification_request", "body unreadable or too large"))
+		return
+	}
+	var n struct {
+		ID    string `json:"notification_id"`
+		Event string `json:"event"`
+		Desc  string `json:"event_description,omitempty"`
+	}
+	if err := strictjson.Decode(body, &n); err != nil || n.ID == "" {
+		writeErr(w, errf(400, "invalid_notification_request", "body is not a strict JSON notification"))
+		return
+	}
+	switch n.Event {
+	case "credential_accepted", "credential_failure", "credential_deleted":
+	default:
+		writeErr(w, errf(400, "invalid_notification_request", "unknown event"))
+		return
+	}
+	ss.issueMu.Lock()
+	match := ss.issued != nil && ss.issued.notificationID == n.ID
+	ss.issueMu.Unlock()
+	if !match {
+		writeErr(w, errf(400, "invalid_notification_id", "notification_id unknown for this token"))
+		return
+	}
+	s.drop(key, ss)
+	s.log().Info("credential notification", "offer", ss.offerID, "event", n.Event)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+const maxNotificationBytes = 4 << 10
 
 // errKind names an error without its text (which could carry input): issuer.Kind.
 func errKind(err error) string { return issuer.Kind(err) }

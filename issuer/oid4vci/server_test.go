@@ -112,8 +112,29 @@ func TestFlow(t *testing.T) {
 	if st, _, _ := e.dept.OfferState(context.Background(), o.ID); st != issuer.OfferIssued || e.records(t) != 1 {
 		t.Fatal(st)
 	}
-	// Reused offer, reused token.
+	// Reused offer: refused. Reused token, same key: the same credential again (a wallet
+	// killed before storing it); nothing new is issued.
 	if st, m := w.tokenReq(o.PIN); st != 400 || m["error"] != "invalid_grant" {
+		t.Fatal(st, m)
+	}
+	if again := w.credential(); again != text {
+		t.Fatal("a refetch returned another credential")
+	}
+	// Reused token, another key: refused.
+	thief := *w
+	_, thief.key, _ = ed25519.GenerateKey(rand.Reader)
+	thief.pub, _ = did.NewPublicKey(thief.key.Public())
+	if st, m, _ := thief.credentialReq(thief.requestBody(thief.proof(proofOpt{}))); st != 400 || m["error"] != "credential_request_denied" {
+		t.Fatal(st, m)
+	}
+	// The wallet reports it stored the credential: the token and the kept copy are dropped.
+	if st, m := w.notify("not-the-id", "credential_accepted"); st != 400 || m["error"] != "invalid_notification_id" {
+		t.Fatal(st, m)
+	}
+	if st, m := w.notify(w.lastNotification, "credential_kept"); st != 400 || m["error"] != "invalid_notification_request" {
+		t.Fatal(st, m)
+	}
+	if st, m := w.notify(w.lastNotification, "credential_accepted"); st != 204 {
 		t.Fatal(st, m)
 	}
 	if st, m, h := w.credentialReq(w.requestBody(w.proof(proofOpt{}))); st != 401 || m["error"] != "invalid_token" || h.Get("WWW-Authenticate") == "" {
@@ -121,6 +142,88 @@ func TestFlow(t *testing.T) {
 	}
 	if e.records(t) != 1 {
 		t.Fatal("issued twice")
+	}
+}
+
+// TestResumeKey: a wallet that lost its token redeems the offer again with its resume key
+// (same code and PIN), and only it: the earlier token stops working, and once the credential
+// is issued the offer cannot be redeemed again, key or not (issue 16.3).
+func TestResumeKey(t *testing.T) {
+	e := newEnv(t)
+	o, w := e.offer(t)
+	w.resumeKey = "resume-key-0123456789abcdef"
+	if st, m := w.tokenReq(o.PIN); st != 200 {
+		t.Fatal(st, m)
+	}
+	first := w.token
+	other := *w
+	for _, c := range []struct{ name, key string }{{"no key", ""}, {"another key", "another-key-0123456789"}} {
+		other.resumeKey = c.key
+		if st, m := other.tokenReq(o.PIN); st != 400 || m["error"] != "invalid_grant" {
+			t.Fatal(c.name, st, m)
+		}
+	}
+	other.resumeKey = "short"
+	if st, m := other.tokenReq(o.PIN); st != 400 || m["error"] != "invalid_request" {
+		t.Fatal(st, m)
+	}
+	wrong := "000000"
+	if o.PIN == wrong {
+		wrong = "111111"
+	}
+	if st, m := w.tokenReq(wrong); st != 400 || m["error"] != "invalid_grant" {
+		t.Fatal(st, m)
+	}
+	if st, att, _ := e.dept.OfferState(context.Background(), o.ID); st != issuer.OfferRedeemed || att != 1 {
+		t.Fatal("a wrong PIN with the resume key:", st, att)
+	}
+	if st, m := w.tokenReq(o.PIN); st != 200 || w.token == first {
+		t.Fatal(st, m)
+	}
+	old := *w
+	old.token = first
+	if st, m, _ := old.credentialReq(old.requestBody(old.proof(proofOpt{}))); st != 401 || m["error"] != "invalid_token" {
+		t.Fatal("the replaced token still works:", st, m)
+	}
+	w.credential()
+	if st, m := w.tokenReq(o.PIN); st != 400 || m["error"] != "invalid_grant" {
+		t.Fatal("redeemed again after issuance:", st, m)
+	}
+	if e.records(t) != 1 {
+		t.Fatal(e.records(t))
+	}
+}
+
+// TestConcurrentRefetch: requests racing on one token issue one credential; each gets it.
+func TestConcurrentRefetch(t *testing.T) {
+	e := newEnv(t)
+	o, w := e.offer(t)
+	if st, m := w.tokenReq(o.PIN); st != 200 {
+		t.Fatal(st, m)
+	}
+	const n = 6
+	got := make([]string, n)
+	done := make(chan struct{})
+	for i := range n {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			st, m, _ := w.credentialReq(w.requestBody(w.proof(proofOpt{})))
+			if st == 200 {
+				cs, _ := m["credentials"].([]any)
+				got[i], _ = cs[0].(map[string]any)["credential"].(string)
+			}
+		}()
+	}
+	for range n {
+		<-done
+	}
+	for i := range n {
+		if got[i] == "" || got[i] != got[0] {
+			t.Fatalf("request %d: %.40q vs %.40q", i, got[i], got[0])
+		}
+	}
+	if e.records(t) != 1 {
+		t.Fatal(e.records(t))
 	}
 }
 

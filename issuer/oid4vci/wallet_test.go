@@ -26,8 +26,12 @@ type testWallet struct {
 	cfg    string
 	token  string
 	nonce  string
-	// lastW3C is the w3c_vc of the last credential response.
-	lastW3C map[string]any
+	// resumeKey, if set, is sent with token requests (lz_resume_key).
+	resumeKey string
+	// lastW3C is the w3c_vc of the last credential response, lastNotification its
+	// notification_id.
+	lastW3C          map[string]any
+	lastNotification string
 }
 
 func newWallet(t testing.TB, offerURI string) *testWallet {
@@ -86,6 +90,9 @@ func post(t testing.TB, u, ctype, auth string, body string) (int, map[string]any
 // tokenReq redeems the code with pin; on success keeps the token and nonce.
 func (w *testWallet) tokenReq(pin string) (int, map[string]any) {
 	f := url.Values{"grant_type": {oid4vci.GrantPreAuth}, "pre-authorized_code": {w.code}, "tx_code": {pin}}
+	if w.resumeKey != "" {
+		f.Set(oid4vci.ParamResumeKey, w.resumeKey)
+	}
 	st, m, _ := post(w.t, w.issuer+"/token", "application/x-www-form-urlencoded", "", f.Encode())
 	if st == 200 {
 		w.token, _ = m["access_token"].(string)
@@ -153,6 +160,12 @@ func (w *testWallet) fetch(pin string) string {
 	if st, m := w.tokenReq(pin); st != 200 {
 		w.t.Fatalf("token: %d %v", st, m)
 	}
+	return w.credential()
+}
+
+// credential requests the credential with the wallet's token and key (a fresh proof).
+func (w *testWallet) credential() string {
+	w.t.Helper()
 	st, m, _ := w.credentialReq(w.requestBody(w.proof(proofOpt{})))
 	if st != 200 {
 		w.t.Fatalf("credential: %d %v", st, m)
@@ -163,7 +176,15 @@ func (w *testWallet) fetch(pin string) string {
 	}
 	c, _ := cs[0].(map[string]any)["credential"].(string)
 	w.lastW3C, _ = m["w3c_vc"].(map[string]any)
+	w.lastNotification, _ = m["notification_id"].(string)
 	return c
+}
+
+// notify posts a notification (OpenID4VCI 1.0 §11) with the wallet's token.
+func (w *testWallet) notify(id, event string) (int, map[string]any) {
+	b, _ := json.Marshal(map[string]any{"notification_id": id, "event": event})
+	st, m, _ := post(w.t, w.issuer+"/notification", "application/json", w.token, string(b))
+	return st, m
 }
 
 func jsonDecode(resp *http.Response, v any) error { return json.NewDecoder(resp.Body).Decode(v) }
