@@ -42,3 +42,41 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+// FuzzVerifyBody mutates the compact body under the Base45/zlib framing (which the text-level
+// fuzzing rarely gets through), with several requests open and one answered: matching an
+// answer to its request (match.go) must never panic, and only the genuine answer may pass.
+func FuzzVerifyBody(f *testing.F) {
+	now := time.Now()
+	m := newMemWindow(f, now)
+	m.v.noRecover = true
+	ctx := context.Background()
+	hr, mc := m.issue(f, "household-register", now), m.issue(f, "marriage-certificate", now)
+	var bodies [][]byte
+	for i := 0; i < 4; i++ {
+		_, body, err := qr.Decode(m.realEstateAnswer(f, hr, mc), MaxBody)
+		if err != nil {
+			f.Fatal(err)
+		}
+		bodies = append(bodies, body)
+	}
+	if vd := m.v.Verify(ctx, qr.Encode("LZ1R", bodies[3])); !vd.OK { // the newest request answered
+		f.Fatalf("%s %s", vd.Code, vd.Detail)
+	}
+	for _, b := range bodies {
+		f.Add(b)
+	}
+	genuine := map[string]bool{string(bodies[0]): true, string(bodies[1]): true, string(bodies[2]): true}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		vd := m.v.Verify(ctx, qr.Encode("LZ1R", body))
+		if vd.OK && !genuine[string(body)] {
+			t.Fatalf("accepted a mutated answer: %x", body)
+		}
+		if vd.OK {
+			delete(genuine, string(body)) // once
+		}
+		if vd.Message.Zh == "" || (vd.OK && vd.Receipt == "") {
+			t.Fatal("verdict without message, or accepted without a receipt")
+		}
+	})
+}

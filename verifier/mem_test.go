@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"lianzheng/credential"
 	"lianzheng/credential/sdjwtcbor"
 	"lianzheng/did"
 	"lianzheng/home/demonet"
@@ -168,6 +169,7 @@ func TestAmbiguousReferenceFallback(t *testing.T) {
 		}
 	}
 	m.trust.v.known = append(m.trust.v.known, collider)
+	m.trust.v.knownIx = sdjwtcbor.NewKnownIndex(m.trust.v.known) // the index the window decodes with
 	hr, mc := m.issue(t, "household-register", now), m.issue(t, "marriage-certificate", now)
 	r, err := m.v.NewRequest(context.Background(), "property-transfer")
 	if err != nil {
@@ -209,5 +211,49 @@ func TestClockSkewNote(t *testing.T) {
 		if vd.OK != k.ok || (k.ok && vd.SkewNote == "") || (!k.ok && vd.Code != "clock_skew") {
 			t.Fatalf("%s ahead: ok %v code %s note %q", k.ahead, vd.OK, vd.Code, vd.SkewNote)
 		}
+	}
+}
+
+// With an ambiguous reference in the window's full dictionary, an answer is found for an
+// older request behind newer ones, also behind a newer request of another service item
+// (whose request-scoped dictionary cannot decode it).
+func TestAmbiguousReferenceOlderRequest(t *testing.T) {
+	now := time.Now()
+	m := newMemWindow(t, now)
+	target := sha256.Sum256([]byte("name"))
+	for i := 0; ; i++ {
+		s := fmt.Sprintf("urn:lz:collider:%d", i)
+		if h := sha256.Sum256([]byte(s)); h[0] == target[0] && h[1] == target[1] {
+			m.trust.v.known = append(m.trust.v.known, s)
+			m.trust.v.knownIx = sdjwtcbor.NewKnownIndex(m.trust.v.known)
+			break
+		}
+	}
+	ctx := context.Background()
+	hr, mc := m.issue(t, "household-register", now), m.issue(t, "marriage-certificate", now)
+	var reqs []*Request
+	for _, item := range []string{"property-transfer", "property-transfer", "property-transfer", "reference"} {
+		r, err := m.v.NewRequest(ctx, item)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reqs = append(reqs, r)
+	}
+	scoped := func(r *Request) string {
+		no, a := r.Request.NonceString(), r.Request.Audience()
+		body, err := sdjwtcbor.Encode([]string{hr.present(t, no, a), mc.present(t, no, a)},
+			&sdjwtcbor.Context{Nonce: no, Audience: a, Known: scopedKnown(m.trust.v, a, requested)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return qr.Encode("LZ1R", body)
+	}
+	for _, i := range []int{0, 2, 1} {
+		if vd := m.v.Verify(ctx, scoped(reqs[i])); !vd.OK {
+			t.Fatalf("request %d: %s %s", i, vd.Code, vd.Detail)
+		}
+	}
+	if vd := m.v.Verify(ctx, scoped(reqs[0])); vd.Code != credential.CodeReplayed {
+		t.Fatalf("second answer to request 0: %s %s", vd.Code, vd.Detail)
 	}
 }

@@ -504,6 +504,31 @@ func (s *store) lookup(now time.Time, skew time.Duration, max int) ([]*storedReq
 	return s.candidates(now, skew, max), err
 }
 
+// find returns the request with this nonce (nil: none kept), the index first brought up to
+// date with the database.
+func (s *store) find(nonce string) (*storedRequest, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err := s.sync()
+	return s.st.byNonce[nonce], err
+}
+
+// near returns every request whose expiry (Unix seconds) lies in [from, to], most recent
+// first, the index first brought up to date with the database. It walks the index (integer
+// comparisons); what it returns is bounded by how many requests the window made in that span.
+func (s *store) near(from, to int64) ([]*storedRequest, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err := s.sync()
+	var out []*storedRequest
+	for i := len(s.st.Requests) - 1; i >= 0; i-- {
+		if r := s.st.Requests[i]; r.Expires >= from && r.Expires <= to {
+			out = append(out, r)
+		}
+	}
+	return out, err
+}
+
 // seen reports whether a presentation hash was already verified.
 func (s *store) seen(hash string) (bool, error) {
 	s.mu.Lock()
@@ -523,7 +548,8 @@ func (s *store) seen(hash string) (bool, error) {
 }
 
 // claim marks request r answered and the presentation hash seen, atomically, and reports
-// whether r was already answered (by this process or another).
+// whether r was already answered (by this process or another). The verifier claims a
+// request only for an answer that verified (see Verifier.Verify).
 func (s *store) claim(r *storedRequest, hash string, now time.Time) (was bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -66,3 +66,55 @@ func TestMarkUsed(t *testing.T) {
 		t.Fatal("markUsed")
 	}
 }
+
+// near returns the requests expiring in [from, to], most recent first; find, by nonce. Both
+// see what another connection on the same directory added.
+func TestStoreNearAndFind(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	dir := t.TempDir()
+	for _, name := range []string{"memory", "directory"} {
+		t.Run(name, func(t *testing.T) {
+			var a, b *store
+			if name == "memory" {
+				a, _ = openStore("")
+				b = a
+			} else {
+				a, b = openTestStore(t, dir), openTestStore(t, dir)
+			}
+			exp := []int64{100, 300, 200, 500, 300, 400}
+			for i, e := range exp {
+				r := &storedRequest{Nonce: fmt.Sprint("n", i), Text: fmt.Sprint("LZ1Q:", i), Expires: now.Unix() + e}
+				if err := a.newRequest(r, now, keepRequests); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, k := range []struct {
+				from, to int64
+				want     []string
+			}{
+				{200, 300, []string{"n4", "n2", "n1"}},
+				{0, 1000, []string{"n5", "n4", "n3", "n2", "n1", "n0"}},
+				{301, 399, nil},
+				{500, 500, []string{"n3"}},
+			} {
+				got, err := b.near(now.Unix()+k.from, now.Unix()+k.to)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var ns []string
+				for _, r := range got {
+					ns = append(ns, r.Nonce)
+				}
+				if !slices.Equal(ns, k.want) {
+					t.Fatalf("near [%d, %d]: %v, want %v", k.from, k.to, ns, k.want)
+				}
+			}
+			if r, err := b.find("n3"); err != nil || r == nil || r.Expires != now.Unix()+500 {
+				t.Fatalf("find n3: %v %v", r, err)
+			}
+			if r, _ := b.find("nope"); r != nil {
+				t.Fatalf("find nope: %v", r)
+			}
+		})
+	}
+}

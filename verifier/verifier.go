@@ -8,12 +8,16 @@
 //
 // Verification of an answer (LZ1R, bound to one of the window's requests; or the weaker
 // one-way LZ1W) checks, in order: trust age (fail closed past the policy maximum), the
-// scanned text (size, Base45, zlib cap), replay (presentation hash, request nonce), the
-// request's expiry and registration, then for each credential: the SD-JWT VC signature by
-// the issuer key valid at iat on the ledger, the holder's KB-JWT (nonce, audience, sd_hash,
-// age), the credential type in the ledger catalogue, the issuer authorised for it, the
-// status list entry, and that the disclosed fields stay within what the request (and the
-// registration) asks. Every rejection has a stable credential.Code (docs/reason-codes.md).
+// scanned text (size, Base45, zlib cap), replay of the same presentation (its hash), the
+// request the answer's holder binding is made for (match.go: found by its nonce, however
+// many requests are open) and that request's expiry and registration, then for each
+// credential: the SD-JWT VC signature by the issuer key valid at iat on the ledger, the
+// holder's KB-JWT (nonce, audience, sd_hash, age), the credential type in the ledger
+// catalogue, the issuer authorised for it, the status list entry, and that the disclosed
+// fields stay within what the request (and the registration) asks. Only an answer that
+// passes all of it consumes its request (single use, decided by the store); a refused
+// answer leaves the request open for the citizen's genuine one, and says its own reason.
+// Every rejection has a stable credential.Code (docs/reason-codes.md).
 //
 // The window's state (requests, replay hashes, one-way nonces, receipts, anchors; no
 // personal data) is an SQLite database in Config.Dir, shared safely by several processes
@@ -58,8 +62,6 @@ const (
 	SkewNote = 30 * time.Second
 	// MaxBody caps the inflated QR body (zlib bombs cost at most this).
 	MaxBody = wire.MaxBody
-	// maxCandidates bounds the requests an answer is tried against (open ones first).
-	maxCandidates = 32
 	// keepRequests: how long after expiry an answered/expired request is still recognised.
 	keepRequests = 24 * time.Hour
 )
@@ -333,70 +335,41 @@ type binding struct {
 
 func (v *Verifier) verifyResponse(ctx context.Context, vd *Verdict, view *View, body []byte, now time.Time) *Verdict {
 	vd.Mode = "request"
-	// Open requests first, most recent first; then answered or expired ones (to say
-	// "replayed" or "request_expired"). The KB-JWT binding decides which request it is.
-	cands, err := v.store.lookup(now, v.cfg.Skew, maxCandidates) // bounds the work a hostile answer can cause
-	if err != nil {
-		v.log.Error("state not read", "err", err.Error())
-	}
-	if len(cands) == 0 {
-		vd.Code, vd.Detail = credential.CodeNoRequest, "no request issued by this window"
+	m, code, detail := v.match(ctx, view, body, now)
+	if m == nil {
+		vd.Code, vd.Detail = code, detail
 		return v.finish(ctx, vd, nil, "")
 	}
-	var firstErr *Verdict
-	for _, sr := range cands {
-		b, reqItems, err := v.bindingOf(sr, view)
-		if err != nil {
-			continue
-		}
-		texts, err := v.decodeCompact(body, b, view, b.aud)
-		if err != nil {
-			vd.Code, vd.Detail = credential.CodeMalformed, err.Error()
-			if errors.Is(err, sdjwtcbor.ErrTooLarge) {
-				vd.Code = credential.CodeOversized
-			}
-			return v.finish(ctx, vd, nil, "")
-		}
-		if len(texts) == 0 {
-			vd.Code = credential.CodeMalformed
-			return v.finish(ctx, vd, nil, "")
-		}
-		// Does the first presentation's KB-JWT bind to this request?
-		first, err := v.verifyOne(ctx, texts[0], b, view, now)
-		if c := credential.CodeOf(err); c == credential.CodeBadKB || c == credential.CodeNonceMismatch {
-			if firstErr == nil {
-				firstErr = &Verdict{Code: c, Detail: err.Error()}
-			}
-			continue
-		}
-		// Bound to sr.
-		vd.Item = sr.Item
-		v.describeItem(vd, view, sr.Item)
-		used, err := v.store.claim(sr, vd.Hash, now)
-		if err != nil { // single use cannot be established: refuse
-			v.log.Error("state not saved", "err", err.Error())
-			vd.Code, vd.Detail = credential.CodeReplayed, "request nonce could not be recorded: "+err.Error()
-			return v.finish(ctx, vd, nil, sr.Item)
-		}
-		switch {
-		case used:
-			vd.Code, vd.Detail = credential.CodeReplayed, "request already answered"
-			return v.finish(ctx, vd, nil, sr.Item)
-		case !now.Before(time.Unix(sr.Expires, 0).Add(v.cfg.Skew)):
-			vd.Code, vd.Detail = credential.CodeRequestExpired, "request expired"
-			return v.finish(ctx, vd, nil, sr.Item)
-		}
-		if over := wire.OverAsk(&wire.Request{Requests: reqItems}, registered(view, v.cfg.Window, sr.Item)); len(over) > 0 {
-			vd.Code, vd.Detail = credential.CodeOverRequest, fmt.Sprintf("request exceeds registration: %v", over)
-			return v.finish(ctx, vd, nil, sr.Item)
-		}
-		return v.verifyAll(ctx, vd, view, texts, b, now, first)
+	sr := m.sr
+	vd.Item = sr.Item
+	v.describeItem(vd, view, sr.Item)
+	// An expired request cannot be answered whatever the answer carries: the clerk makes a
+	// new one. (Said before the credentials are judged, and nothing is consumed.)
+	if !now.Before(time.Unix(sr.Expires, 0).Add(v.cfg.Skew)) {
+		vd.Code, vd.Detail = credential.CodeRequestExpired, "request expired"
+		return v.finish(ctx, vd, nil, sr.Item)
 	}
-	vd.Code = credential.CodeNoRequest
-	if firstErr != nil {
-		vd.Code, vd.Detail = firstErr.Code, firstErr.Detail
+	if over := wire.OverAsk(&wire.Request{Requests: m.reqs}, registered(view, v.cfg.Window, sr.Item)); len(over) > 0 {
+		vd.Code, vd.Detail = credential.CodeOverRequest, fmt.Sprintf("request exceeds registration: %v", over)
+		return v.finish(ctx, vd, nil, sr.Item)
 	}
-	return v.finish(ctx, vd, nil, "")
+	v.judge(ctx, vd, view, m.texts, m.b, now, m.first)
+	if vd.Code != "" || len(vd.Credentials) == 0 {
+		return v.finish(ctx, vd, nil, sr.Item) // refused: the request stays open
+	}
+	// The answer verified: it consumes its request, once (across processes).
+	used, err := v.store.claim(sr, vd.Hash, now)
+	switch {
+	case err != nil: // single use cannot be established: refuse
+		v.log.Error("state not saved", "err", err.Error())
+		vd.Code, vd.Detail = credential.CodeReplayed, "request nonce could not be recorded: "+err.Error()
+	case used:
+		vd.Code, vd.Detail = credential.CodeReplayed, "request already answered"
+	}
+	if vd.Code != "" { // a refused answer shows no data
+		vd.Credentials = nil
+	}
+	return v.finish(ctx, vd, nil, sr.Item)
 }
 
 // decodeCompact rebuilds the SD-JWT texts of a compact response with the window's full
@@ -405,14 +378,16 @@ func (v *Verifier) verifyResponse(ctx context.Context, vd *Verdict, view *View, 
 // unique in its list but ambiguous in ours; then decoding is retried with the
 // request-scoped list such a wallet uses: the window DID (none for one-way) and, per
 // requested type, its issuers' DIDs, key ids and status lists, its vct and claim names.
-func (v *Verifier) decodeCompact(body []byte, b *binding, view *View, window string) ([]string, error) {
+// scoped says the request-scoped list was used.
+func (v *Verifier) decodeCompact(body []byte, b *binding, view *View, window string) (texts []string, scoped bool, err error) {
 	ctx := &sdjwtcbor.Context{Nonce: b.nonce, Audience: b.aud, Known: view.known, Index: view.knownIx}
-	texts, err := sdjwtcbor.Decode(body, ctx)
+	texts, err = sdjwtcbor.Decode(body, ctx)
 	if !errors.Is(err, sdjwtcbor.ErrAmbiguousReference) {
-		return texts, err
+		return texts, false, err
 	}
 	ctx.Known, ctx.Index = scopedKnown(view, window, b.allowed), nil
-	return sdjwtcbor.Decode(body, ctx)
+	texts, err = sdjwtcbor.Decode(body, ctx)
+	return texts, true, err
 }
 
 // scopedKnown is the dictionary (wire.Known) a wallet answering a request for types could
@@ -544,7 +519,7 @@ func (v *Verifier) verifyOneWay(ctx context.Context, vd *Verdict, view *View, bo
 	v.describeItem(vd, view, item)
 	b := &binding{nonce: nonce, aud: wire.OneWayAudience, item: item, allowed: registered(view, v.cfg.Window, item),
 		maxKBAge: wire.OneWayValidity + v.cfg.Skew}
-	texts, err := v.decodeCompact(ow.Response, b, view, "")
+	texts, _, err := v.decodeCompact(ow.Response, b, view, "")
 	if err != nil || len(texts) == 0 {
 		vd.Code = credential.CodeMalformed
 		if errors.Is(err, sdjwtcbor.ErrTooLarge) {
@@ -552,11 +527,14 @@ func (v *Verifier) verifyOneWay(ctx context.Context, vd *Verdict, view *View, bo
 		}
 		return v.finish(ctx, vd, nil, item)
 	}
-	return v.verifyAll(ctx, vd, view, texts, b, now, nil)
+	v.judge(ctx, vd, view, texts, b, now, nil)
+	return v.finish(ctx, vd, nil, b.item)
 }
 
-// verifyAll verifies every presentation (first: the already computed verdict of texts[0]).
-func (v *Verifier) verifyAll(ctx context.Context, vd *Verdict, view *View, texts []string, b *binding, now time.Time, first *CredentialVerdict) *Verdict {
+// judge verifies every presentation (first: the already computed verdict of texts[0]) into
+// vd.Credentials, and sets vd.Code to the first failure (none: every credential verified and
+// every requested type was presented).
+func (v *Verifier) judge(ctx context.Context, vd *Verdict, view *View, texts []string, b *binding, now time.Time, first *CredentialVerdict) {
 	present := map[string]bool{}
 	for i, t := range texts {
 		cv := first
@@ -585,8 +563,6 @@ func (v *Verifier) verifyAll(ctx context.Context, vd *Verdict, view *View, texts
 			vd.Code, vd.Detail = credential.CodeMissingCredential, "not presented: "+strings.Join(missing, ",")
 		}
 	}
-	// Clock skew note from the KB-JWTs.
-	return v.finish(ctx, vd, nil, b.item)
 }
 
 // verifyOne verifies one SD-JWT VC presentation against the binding and the trust view.
