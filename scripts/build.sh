@@ -9,6 +9,8 @@
 # build (everything cached) prints one line and takes seconds.
 #
 #   bash scripts/build.sh . bin/lianzheng 编译图形界面 "building the app" "首次约 8 分钟" "first time about 8 min"
+#
+# TAGS (optional) are build tags, e.g. TAGS=mobile for Fyne's phone simulation.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/progress.sh
@@ -33,17 +35,29 @@ trap 'rm -f "$log"' EXIT
 mkdir -p "$(dirname "$out")"
 start=$SECONDS
 last=$SECONDS
-"$GO" build -v -o "$out" "$pkg" >"$log" 2>&1 &
+"$GO" build -v ${TAGS:+-tags "$TAGS"} -o "$out" "$pkg" >"$log" 2>&1 &
 pid=$!
+# now: what go build's children are compiling at this moment (compile -p PKG, cgo -importpath
+# PKG), cgo ones marked; empty if ps is missing.
+now() {
+  ps -o args= --ppid "$pid" 2>/dev/null | awk '
+    / -importpath / { for (i = 1; i < NF; i++) if ($i == "-importpath") { printf "%s%s (cgo)", sep, $(i+1); sep = ", " } next }
+    /\/compile / { for (i = 1; i < NF; i++) if ($i == "-p") { printf "%s%s", sep, $(i+1); sep = ", " } }'
+}
+hinted=false
 while kill -0 "$pid" 2>/dev/null; do
   sleep 1
   if [ $((SECONDS - last)) -ge "$TICK" ] && kill -0 "$pid" 2>/dev/null; then
     # go build -v prints each package's import path as it starts compiling it.
     n=$(grep -c -E '^[A-Za-z0-9._/~-]+$' "$log" || true)
-    cur=$(grep -E '^[A-Za-z0-9._/~-]+$' "$log" | tail -n 1 || true)
+    cur=$(now || true)
+    if [ -z "$cur" ]; then cur=$(grep -E '^[A-Za-z0-9._/~-]+$' "$log" | tail -n 1 || true); fi
     s=$((SECONDS - start))
     printf '    %s：已编译 %d/%d 个包，已用 %s，正在编译 %s / %s: %d of at most %d packages, %s elapsed, compiling %s\n' \
       "$zh" "$n" "$total" "$(zh_dur "$s")" "${cur:-…}" "$en" "$n" "$total" "$(en_dur "$s")" "${cur:-…}" >&2
+    case "$hinted$cur" in
+      false*"(cgo)"*) hinted=true; printf '    （cgo 包要编译 C 代码，OpenGL 与 GLFW 首次各需数分钟 / cgo packages compile C code: OpenGL and GLFW take minutes each the first time）\n' >&2 ;;
+    esac
     last=$SECONDS
   fi
 done

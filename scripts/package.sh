@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# package.sh — the Linux desktop package 链证通.tar.xz with `fyne package -os linux`, leaving the
+# package.sh [FYNE_PACKAGE_ARGS…] — the Linux desktop package 链证通.tar.xz with
+# `fyne package -os linux` (or `fyne package ARGS…`, e.g. `-os android -app-id …`), leaving the
 # source tree exactly as it found it.
 #
 # `fyne package` (fyne.io/tools v1.7.4) increments `Build` in FyneApp.toml after every
@@ -19,6 +20,8 @@ cd "$(dirname "$0")/.."
 GO=${GO:-go}
 FYNE_TOOLS=${FYNE_TOOLS:-fyne.io/tools/cmd/fyne@v1.7.4}
 read -r -a fyne <<<"${FYNE_CMD:-$GO run $FYNE_TOOLS}"
+args=("$@")
+if [ "${#args[@]}" -eq 0 ]; then args=(-os linux); fi
 meta=fyne_metadata_init.go
 out=链证通.tar.xz
 
@@ -39,10 +42,10 @@ restore() {
 }
 trap restore EXIT
 
-step "打包 $out（首次约 3 分钟：下载 fyne 工具，并以加固编译参数重新编译 cgo 包；之后约 1 分钟）" \
-     "packaging $out (first time about 3 min: fetching the fyne tool and recompiling the cgo packages with hardening flags; then about 1 min)"
+step "打包：fyne package ${args[*]}（首次约 6 分钟：下载 fyne 工具，并以 fyne 的加固编译参数重新编译 cgo 包，OpenGL 最慢；之后约 1 分钟）" \
+     "packaging: fyne package ${args[*]} (first time about 6 min: fetching the fyne tool and recompiling the cgo packages with fyne's hardening flags, OpenGL the slowest; then about 1 min)"
 start=$SECONDS
-ticking "打包" "packaging" -- "${fyne[@]}" package -os linux
+ticking "打包" "packaging" -- "${fyne[@]}" package "${args[@]}"
 restore
 trap - EXIT
 
@@ -57,5 +60,9 @@ if $ingit; then
     exit 1
   fi
 fi
-size=$(stat -c %s "$out" 2>/dev/null || echo 0)
-done_in "已生成 $out（$((size / 1000000)) MB）" "built $out ($((size / 1000000)) MB)" "$start"
+if [ "${args[*]}" = "-os linux" ]; then
+  size=$(stat -c %s "$out")
+  done_in "已生成 $out（$((size / 1000000)) MB）" "built $out ($((size / 1000000)) MB)" "$start"
+else
+  done_in "已打包" "packaged" "$start"
+fi
