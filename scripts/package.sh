@@ -42,8 +42,8 @@ restore() {
 }
 trap restore EXIT
 
-step "打包：fyne package ${args[*]}（首次约 6 分钟：下载 fyne 工具，并以 fyne 的加固编译参数重新编译 cgo 包，OpenGL 最慢；之后约 1 分钟）" \
-     "packaging: fyne package ${args[*]} (first time about 6 min: fetching the fyne tool and recompiling the cgo packages with fyne's hardening flags, OpenGL the slowest; then about 1 min)"
+step "打包：fyne package ${args[*]}（首次约 10 分钟：下载 fyne 工具，并以 fyne 的加固编译参数重新编译 cgo 包，OpenGL 最慢；之后约 3 分钟，主要是链接与 xz 压缩）" \
+     "packaging: fyne package ${args[*]} (first time about 10 min: fetching the fyne tool and recompiling the cgo packages with fyne's hardening flags, OpenGL the slowest; then about 3 min, mostly linking and xz compression)"
 start=$SECONDS
 ticking "打包" "packaging" -- "${fyne[@]}" package "${args[@]}"
 restore

@@ -9,7 +9,7 @@
 //
 //   - `make T …`: T is a rule of the Makefile and `make -n T` succeeds;
 //   - `./bin/lz CMD …`: the README has said `make lz` before it; the test runs `make lz` (as
-//     typed, in the repository; bin/ is ignored by git), then `./bin/lz help` must list CMD and
+//     typed, in the repository, with GOTOOLCHAIN unset; bin/ is ignored by git), then `./bin/lz help` must list CMD and
 //     `./bin/lz CMD [SUB] -h` must exit 0 (`./bin/lz help` itself is run as typed);
 //   - `bash scripts/x.sh`, `scripts/x.sh`, `./scripts/x.sh`: the script exists, is executable
 //     and parses (`bash -n`);
@@ -228,6 +228,7 @@ func TestReadmeCommandsRunAsTyped(t *testing.T) {
 		lzOnce.Do(func() {
 			cmd := exec.Command(makeBin, "lz")
 			cmd.Dir = dir
+			cmd.Env = freshEnv() // as on a machine whose Go defaults to GOTOOLCHAIN=local
 			if out, err := cmd.CombinedOutput(); err != nil {
 				lzFailed = true
 				t.Errorf("make lz: %v\n%s", err, out)
@@ -316,6 +317,18 @@ func TestReadmeCommandsRunAsTyped(t *testing.T) {
 			})
 		}
 	}
+}
+
+// freshEnv is the test's environment without GOTOOLCHAIN, so that `make lz` must bring its own
+// (a machine's Go may default to GOTOOLCHAIN=local and be older than go.mod asks).
+func freshEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GOTOOLCHAIN=") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }
 
 // checkScript: the script exists, is executable and parses.
