@@ -9,8 +9,9 @@
 //
 //   - `make T …`: T is a rule of the Makefile and `make -n T` succeeds;
 //   - `./bin/lz CMD …`: the README has said `make lz` before it; the test runs `make lz` (as
-//     typed, in the repository, with GOTOOLCHAIN unset; bin/ is ignored by git), then `./bin/lz help` must list CMD and
-//     `./bin/lz CMD [SUB] -h` must exit 0 (`./bin/lz help` itself is run as typed);
+//     typed, in the repository, with GOTOOLCHAIN unset; bin/ is ignored by git), then
+//     `./bin/lz help` must list CMD and `./bin/lz CMD [SUB] -h` must exit 0 (`./bin/lz help`
+//     itself is run as typed);
 //   - `bash scripts/x.sh`, `scripts/x.sh`, `./scripts/x.sh`: the script exists, is executable
 //     and parses (`bash -n`);
 //   - `go …` is refused (it needs the right toolchain already on PATH); anything else is
