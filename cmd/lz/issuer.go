@@ -68,9 +68,16 @@ func cmdIssuer(args []string) error {
 	return fmt.Errorf("issuer: unknown command %q", args[0])
 }
 
+const serveUsage = "用法 / usage: lz serve issuer --home DIR [--addr 127.0.0.1:8470]   OpenID4VCI 签发服务 / the OpenID4VCI issuance service"
+
 func cmdServe(args []string) error {
+	if len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
+		fmt.Fprintln(os.Stderr, serveUsage)
+		return nil
+	}
 	if len(args) == 0 || args[0] != "issuer" {
-		return errors.New("serve: usage: lz serve issuer --home DIR [--addr 127.0.0.1:8470]")
+		fmt.Fprintln(os.Stderr, serveUsage)
+		return errors.New("serve: want `serve issuer`")
 	}
 	return serveIssuer(args[1:])
 }

@@ -8,6 +8,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"os"
 )
@@ -24,34 +26,45 @@ func usage() {
 }
 
 func main() {
-	if len(os.Args) < 2 {
+	os.Exit(run(os.Args[1:]))
+}
+
+// run runs one command line (without the program name) and returns the exit status: 0 on
+// success and for help (-h on any command), 1 when the command failed, 2 for no or an unknown
+// command.
+func run(args []string) int {
+	if len(args) < 1 {
 		usage()
-		os.Exit(2)
+		return 2
 	}
 	var err error
-	switch os.Args[1] {
+	switch args[0] {
 	case "demo":
-		err = cmdDemo(os.Args[2:])
+		err = cmdDemo(args[1:])
 	case "ledger":
-		err = cmdLedger(os.Args[2:])
+		err = cmdLedger(args[1:])
 	case "verify":
-		err = cmdVerify(os.Args[2:])
+		err = cmdVerify(args[1:])
 	case "wallet":
-		err = cmdWallet(os.Args[2:])
+		err = cmdWallet(args[1:])
 	case "issuer":
-		err = cmdIssuer(os.Args[2:])
+		err = cmdIssuer(args[1:])
 	case "serve":
-		err = cmdServe(os.Args[2:])
+		err = cmdServe(args[1:])
 	case "-h", "--help", "help":
 		usage()
-		return
+		return 0
 	default:
-		fmt.Fprintf(os.Stderr, "lz: unknown command %q\n", os.Args[1])
+		fmt.Fprintf(os.Stderr, "lz: unknown command %q\n", args[0])
 		usage()
-		os.Exit(2)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0 // -h on a command: its flag set has printed the usage; asking for help is no failure
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "lz:", err)
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# package.sh [FYNE_PACKAGE_ARGS…] — the Linux desktop package 链证通.tar.xz with
+# `fyne package -os linux` (or `fyne package ARGS…`, e.g. `-os android -app-id …`), leaving the
+# source tree exactly as it found it.
+#
+# `fyne package` (fyne.io/tools v1.7.4) increments `Build` in FyneApp.toml after every
+# successful run, with or without -release, and writes fyne_metadata_init.go into the source
+# directory while it builds. This script keeps a copy of FyneApp.toml and puts it back on any
+# exit (success, failure or Ctrl-C), removes a left-over metadata file, and then checks that
+# `git status` is what it was before packaging: a packaging run that changed the tree fails.
+#
+#   FYNE_TOOLS=fyne.io/tools/cmd/fyne@v1.7.4 bash scripts/package.sh
+#
+# FYNE_CMD replaces the whole `go run $FYNE_TOOLS` command (the tests use a stand-in that
+# behaves like fyne package on FyneApp.toml, to check the restore without a real build).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/progress.sh
+
+GO=${GO:-go}
+FYNE_TOOLS=${FYNE_TOOLS:-fyne.io/tools/cmd/fyne@v1.7.4}
+read -r -a fyne <<<"${FYNE_CMD:-$GO run $FYNE_TOOLS}"
+args=("$@")
+if [ "${#args[@]}" -eq 0 ]; then args=(-os linux); fi
+meta=fyne_metadata_init.go
+out=链证通.tar.xz
+
+ingit=false
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then ingit=true; fi
+state() { git status --porcelain=v1 --untracked-files=all 2>/dev/null; }
+before=""
+if $ingit; then before=$(state); fi
+
+saved=$(mktemp)
+cp FyneApp.toml "$saved"
+hadmeta=false
+if [ -e "$meta" ]; then hadmeta=true; fi
+restore() {
+  cp "$saved" FyneApp.toml
+  rm -f "$saved"
+  if ! $hadmeta; then rm -f "$meta"; fi
+}
+trap restore EXIT
+
+step "打包：fyne package ${args[*]}（首次约 10 分钟：下载 fyne 工具，并以 fyne 的加固编译参数重新编译 cgo 包，OpenGL 最慢；之后约 3 分钟，主要是链接与 xz 压缩）" \
+     "packaging: fyne package ${args[*]} (first time about 10 min: fetching the fyne tool and recompiling the cgo packages with fyne's hardening flags, OpenGL the slowest; then about 3 min, mostly linking and xz compression)"
+start=$SECONDS
+ticking "打包" "packaging" -- "${fyne[@]}" package "${args[@]}"
+restore
+trap - EXIT
+
+if $ingit; then
+  after=$(state)
+  changed=false
+  if [ "$before" != "$after" ]; then changed=true; fi
+  if ! grep -q ' FyneApp.toml$' <<<"$before" && ! git diff --quiet -- FyneApp.toml; then changed=true; fi
+  if $changed; then
+    printf '打包改动了源码树 / packaging changed the source tree:\n' >&2
+    diff <(printf '%s\n' "$before") <(printf '%s\n' "$after") >&2 || true
+    exit 1
+  fi
+fi
+if [ "${args[*]}" = "-os linux" ]; then
+  size=$(stat -c %s "$out")
+  done_in "已生成 $out（$((size / 1000000)) MB）" "built $out ($((size / 1000000)) MB)" "$start"
+else
+  done_in "已打包" "packaged" "$start"
+fi
