@@ -153,7 +153,7 @@ func OpenIssuer(ctx context.Context, dir string, o IssuerOptions) (*Department, 
 		return fail(err)
 	}
 	core, err := issuer.Open(ctx, issuer.Config{ID: cfg.ID, Signer: signer, KeyID: cfg.KeyID, Ledger: cl,
-		DBPath: filepath.Join(dir, "issuer.db")})
+		DBPath: filepath.Join(dir, "issuer.db"), Sealer: ks})
 	if err != nil {
 		return fail(err)
 	}

@@ -47,7 +47,7 @@ func BenchmarkBatch10k(b *testing.B) {
 			b.Fatal(err)
 		}
 		d, err := issuer.Open(ctx, issuer.Config{ID: "civil-affairs", Signer: l.Signer("civil-affairs"), Ledger: l,
-			DBPath: filepath.Join(b.TempDir(), "b.db")})
+			DBPath: filepath.Join(b.TempDir(), "b.db"), Sealer: testSealer("civil-affairs")})
 		if err != nil {
 			b.Fatal(err)
 		}
