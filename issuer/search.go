@@ -47,6 +47,8 @@ CREATE INDEX IF NOT EXISTS record_holders_name ON record_holders(name_mac);
 CREATE INDEX IF NOT EXISTS record_holders_number ON record_holders(number_mac);
 CREATE INDEX IF NOT EXISTS records_issued ON records(issued_at DESC, id);
 CREATE INDEX IF NOT EXISTS records_type_issued ON records(type, issued_at DESC, id);
+CREATE INDEX IF NOT EXISTS records_state_issued ON records(state, issued_at DESC, id);
+CREATE INDEX IF NOT EXISTS records_type_state_issued ON records(type, state, issued_at DESC, id);
 CREATE INDEX IF NOT EXISTS offers_pending ON offers(state, created_at DESC, id);
 `
 
@@ -313,7 +315,8 @@ func (d *Department) Search(ctx context.Context, f SearchFilter) (*Page, error) 
 		if err != nil {
 			return nil, err
 		}
-		where = append(where, "(r.issued_at < ? OR (r.issued_at = ? AND r.id > ?))")
+		// (the first term bounds the index range; the second breaks ties by id)
+		where = append(where, "r.issued_at <= ? AND (r.issued_at < ? OR r.id > ?)")
 		args = append(args, at, at, id)
 		cond, offset = " WHERE "+strings.Join(where, " AND "), 0
 	}
