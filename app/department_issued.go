@@ -76,7 +76,8 @@ func newIssuedSection(s *deptScreen) *issuedSection {
 	return is
 }
 
-// setTypes offers the department's types as a filter.
+// setTypes offers the department's types as a filter (on a department's (re)load); a list
+// already on screen is read again, now the new department's.
 func (is *issuedSection) setTypes(ts []ledger.CredentialType) {
 	opts, ids := []string{T("dept.search.all_types")}, []string{""}
 	for _, t := range ts {
@@ -86,6 +87,9 @@ func (is *issuedSection) setTypes(ts []ledger.CredentialType) {
 	is.TypeSel.Options, is.typeIDs = opts, ids
 	is.TypeSel.SetSelectedIndex(0)
 	is.TypeSel.OnChanged = func(string) { is.search() }
+	if is.Page != nil {
+		is.search()
+	}
 }
 
 func (is *issuedSection) filter() issuer.SearchFilter {

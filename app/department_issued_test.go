@@ -165,7 +165,7 @@ var sizes = []struct {
 // desktop and a phone, in both languages. The full name and number are never on screen.
 func TestIssuedSearch(t *testing.T) {
 	ctx := context.Background()
-	deps := newCoreDepts(t, "public-security")
+	deps := newCoreDepts(t, "public-security", "civil-affairs")
 	d := deps["public-security"].d
 	var zhang []string
 	for i := range 43 {
@@ -241,6 +241,11 @@ func TestIssuedSearch(t *testing.T) {
 					t.Fatalf("type filter: %d", is.Page.Total)
 				}
 				capture(t, u.Win, "dept_issued_"+l+"_"+sz.name+".png")
+				// another department: its own records (none), not public security's
+				s.which.SetSelected(departmentName("civil-affairs"))
+				if is.Page.Total != 0 || hasText(s.list, "1101**********") {
+					t.Fatalf("civil affairs lists %d records", is.Page.Total)
+				}
 			})
 		}
 	}
