@@ -52,6 +52,7 @@ type UI struct {
 	window  *windowScreen
 	citizen *citizenScreen
 	dept    *deptScreen
+	offers  *offerMemory // offers made in this run (department_offers.go)
 }
 
 // New builds the UI in w over svc, with the language, role and text size remembered in the

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
@@ -36,9 +37,15 @@ type deptScreen struct {
 	Errors map[string]*widget.Label
 	offer  *fyne.Container
 	list   *fyne.Container
-	// LastOffer is the offer on screen.
+	// LastOffer is the offer on screen, OfferQR and OfferPIN its QR and PIN
+	// (department_offers.go).
 	LastOffer *home.OfferResult
-	scroll    *container.Scroll
+	OfferQR   *canvas.Image
+	OfferPIN  *widget.Label
+	// pending is 待领取 on the issue tab, issued the 已签发 tab (department_issued.go).
+	pending *pendingSection
+	issued  *issuedSection
+	scroll  *container.Scroll
 	// batch is the 批量签发 tab (department_batch.go).
 	batch *batchSection
 	tabs  *container.AppTabs
@@ -53,8 +60,11 @@ func newDeptScreen(u *UI) *deptScreen {
 	s.typeSel.PlaceHolder = T("dept.types")
 	s.form = container.NewVBox()
 	s.offer = container.NewVBox()
+	s.offer.Hide()
 	s.list = container.NewVBox()
 	s.batch = newBatchSection(s)
+	s.pending = newPendingSection(s)
+	s.issued = newIssuedSection(s)
 
 	top := container.New(layout.NewFormLayout())
 	if u.Svc != nil && len(u.Svc.Departments) > 1 {
@@ -81,12 +91,12 @@ func newDeptScreen(u *UI) *deptScreen {
 	}
 	top.Add(widget.NewLabel(T("dept.types")))
 	top.Add(s.typeSel)
-	s.scroll = container.NewVScroll(container.NewPadded(container.NewVBox(top, s.form, s.offer)))
+	s.scroll = container.NewVScroll(container.NewPadded(container.NewVBox(s.offer, s.pending.root, top, s.form)))
 	issue := s.scroll
 	tabs := container.NewAppTabs(
 		container.NewTabItemWithIcon(T("dept.issue"), theme.DocumentCreateIcon(), issue),
 		container.NewTabItemWithIcon(T("dept.batch"), theme.UploadIcon(), s.batch.root),
-		container.NewTabItemWithIcon(T("dept.issued"), theme.ListIcon(), container.NewVScroll(container.NewPadded(s.list))),
+		container.NewTabItemWithIcon(T("dept.issued"), theme.ListIcon(), s.issued.root),
 	)
 	tabs.OnSelected = func(t *container.TabItem) {
 		if t.Text == T("dept.issued") {
@@ -106,6 +116,7 @@ func (s *deptScreen) load() {
 		return
 	}
 	d := s.dep
+	s.clearOffer() // another department's offer; this one's comes back with its 待领取
 	var ts []ledger.CredentialType
 	s.u.busy(func() (err error) {
 		ts, err = d.Types(context.Background())
@@ -117,6 +128,7 @@ func (s *deptScreen) load() {
 		}
 		s.types = ts
 		s.batch.setTypes(ts)
+		s.issued.setTypes(ts)
 		names := make([]string, len(ts))
 		for i, t := range ts {
 			names[i] = lz(t.Name.Zh, t.Name.En)
@@ -130,6 +142,7 @@ func (s *deptScreen) load() {
 			s.typeSel.SetSelectedIndex(0)
 		}
 		s.form.Refresh()
+		s.pending.load()
 	})
 }
 
@@ -145,7 +158,6 @@ func (s *deptScreen) selected() *ledger.CredentialType {
 func (s *deptScreen) buildForm() {
 	t := s.selected()
 	s.form.Objects = nil
-	s.offer.Objects = nil
 	s.Fields, s.Errors = map[string]*widget.Entry{}, map[string]*widget.Label{}
 	if t == nil {
 		return
@@ -227,59 +239,16 @@ func (s *deptScreen) submit() {
 			s.u.showErr(err)
 			return
 		}
+		if o != nil {
+			s.u.offerMem().remember(d.ID(), o)
+		}
 		s.showOffer(o)
+		s.pending.load()
 	})
 }
 
-func (s *deptScreen) showOffer(o *home.OfferResult) {
-	s.LastOffer = o
-	s.offer.Objects = nil
-	if o == nil {
-		l := wrapLabel(T("missing.offers"))
-		l.Importance = widget.WarningImportance
-		s.offer.Add(l)
-		s.offer.Refresh()
-		return
-	}
-	pin := widget.NewLabelWithStyle(T("dept.offer.pin")+colon()+o.PIN, fyne.TextAlignCenter, fyne.TextStyle{Bold: true, Monospace: true})
-	pin.SizeName = theme.SizeNameHeadingText
-	text := widget.NewEntry()
-	text.SetText(o.Text)
-	s.offer.Add(widget.NewSeparator())
-	s.offer.Add(widget.NewLabelWithStyle(T("dept.offer"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true}))
-	if len(o.PNG) > 0 {
-		s.offer.Add(container.NewCenter(qrImage("offer.png", o.PNG, 280)))
-	}
-	s.offer.Add(pin)
-	s.offer.Add(text)
-	s.offer.Refresh()
-	s.scroll.ScrollToBottom()
-}
-
-func (s *deptScreen) loadRecords() {
-	if s.dep == nil {
-		return
-	}
-	d := s.dep
-	var rs []issuer.Record
-	s.u.busy(func() (err error) {
-		rs, err = d.Records(context.Background())
-		return err
-	}, func(err error) {
-		if err != nil {
-			s.u.showErr(err)
-			return
-		}
-		s.list.Objects = nil
-		if len(rs) == 0 {
-			s.list.Add(widget.NewLabel(T("common.none")))
-		}
-		for _, r := range rs {
-			s.list.Add(s.recordRow(r))
-		}
-		s.list.Refresh()
-	})
-}
+// loadRecords re-reads the 已签发 page on screen.
+func (s *deptScreen) loadRecords() { s.issued.load() }
 
 func (s *deptScreen) recordRow(r issuer.Record) fyne.CanvasObject {
 	act := func(action string) func() {

@@ -70,6 +70,13 @@ type DepartmentCore interface {
 	// available in this build.
 	Offer(ctx context.Context, r issuer.Request) (*home.OfferResult, error)
 	Records(ctx context.Context) ([]issuer.Record, error)
+	// Search lists issuance records with their masked holders, newest first: by type, state
+	// and the holder's exact full name or ID number, a page at a time.
+	Search(ctx context.Context, f issuer.SearchFilter) (*issuer.Page, error)
+	// PendingOffers are the offers still open (at most limit) and how many there are;
+	// WithdrawOffer burns one.
+	PendingOffers(ctx context.Context, limit int) ([]issuer.PendingOffer, int, error)
+	WithdrawOffer(ctx context.Context, offerID string) error
 	SetStatus(ctx context.Context, recordID, action string) error
 	// Batch issues every row of a CSV (header of claim names, optional holder column) as
 	// one batch — all rows or, if any row is invalid, none (*issuer.BatchResult lists the row

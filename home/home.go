@@ -117,8 +117,10 @@ func OpenDemo(ctx context.Context, dir string, o *Options) (*Home, error) {
 		if err != nil {
 			return fail(err)
 		}
+		// the demo department's records sealed under a key derived from its demo key, which
+		// the demo home keeps unsealed (a department's own home seals with its key store)
 		core, err := issuer.Open(ctx, issuer.Config{ID: d.ID, Key: k.PrivateKey(), KeyID: k.KeyID, Ledger: h.client,
-			DBPath: filepath.Join(dir, "issuer", d.ID+".db")})
+			DBPath: filepath.Join(dir, "issuer", d.ID+".db"), Sealer: issuer.DemoSealer(k.PrivateKey().Seed())})
 		if err != nil {
 			return fail(err)
 		}

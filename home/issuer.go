@@ -153,7 +153,7 @@ func OpenIssuer(ctx context.Context, dir string, o IssuerOptions) (*Department, 
 		return fail(err)
 	}
 	core, err := issuer.Open(ctx, issuer.Config{ID: cfg.ID, Signer: signer, KeyID: cfg.KeyID, Ledger: cl,
-		DBPath: filepath.Join(dir, "issuer.db")})
+		DBPath: filepath.Join(dir, "issuer.db"), Sealer: ks})
 	if err != nil {
 		return fail(err)
 	}
@@ -222,6 +222,8 @@ func (d *Department) Check(ctx context.Context, r issuer.Request) error { return
 // OfferResult is what the department shows the citizen: the offer as QR text and PNG, and
 // the PIN told separately.
 type OfferResult struct {
+	ID      string // the offer's id (issuer.PendingOffer.ID)
+	Type    string // credential type id
 	Text    string
 	PNG     []byte
 	PIN     string
@@ -240,7 +242,7 @@ func (d *Department) Offer(ctx context.Context, r issuer.Request) (*OfferResult,
 	if err != nil {
 		return nil, err
 	}
-	return &OfferResult{Text: oid4vci.OfferURI(url, o), PNG: png, PIN: o.PIN, Expires: o.Expires}, nil
+	return &OfferResult{ID: o.ID, Type: o.Type, Text: oid4vci.OfferURI(url, o), PNG: png, PIN: o.PIN, Expires: o.Expires}, nil
 }
 
 // Records lists the department's issuance records (no claim values).

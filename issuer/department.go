@@ -3,7 +3,8 @@
 // against the type's schema with field-level errors, credentials issued as SD-JWT VC
 // (bound to the holder's key) and as the same W3C VC 2.0 with an eddsa-rdfc-2022 proof,
 // a random never-reused status index per credential, issuance records in SQLite (no claim
-// values), and suspension, resumption and revocation written to the ledger's status list.
+// values; the holder's masked name and number sealed, and keyed hashes to find them:
+// search.go), and suspension, resumption and revocation written to the ledger's status list.
 //
 // The OpenID4VCI service over it is the sub-package oid4vci.
 package issuer
@@ -81,7 +82,11 @@ type Config struct {
 	Key    ed25519.PrivateKey
 	KeyID  string // optional: expected DID URL of Key; found from the ledger if empty
 	Ledger Ledger
-	DBPath string           // SQLite file for records, offers and the status allocator
+	DBPath string // SQLite file for records, offers and the status allocator
+	// Sealer seals the personal data kept in DBPath (offers' claims, records' masked holders,
+	// the holder index key): the department's unlocked key store, or DemoSealer in demos and
+	// tests. Required.
+	Sealer Sealer
 	Now    func() time.Time // default time.Now
 }
 
@@ -99,6 +104,9 @@ type Department struct {
 
 	mu    sync.Mutex // allocator + its persistence
 	alloc *statuslist.Allocator
+
+	sealer Sealer
+	macKey []byte // the holder index's keyed-hash key (search.go), unsealed at Open
 }
 
 // Open checks the key against the department's DID history on the ledger (it must be an
@@ -113,13 +121,16 @@ func Open(ctx context.Context, c Config) (*Department, error) {
 	if c.Signer == nil || c.Ledger == nil || c.DBPath == "" {
 		return nil, errors.New("issuer: Config needs Signer (or Key), Ledger and DBPath")
 	}
+	if c.Sealer == nil {
+		return nil, ErrNoSealer
+	}
 	if _, ok := c.Signer.Public().(ed25519.PublicKey); !ok || c.Signer.Alg() != jws.AlgEdDSA {
 		return nil, errors.New("issuer: the department signer must be Ed25519 (EdDSA)")
 	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	d := &Department{ID: c.ID, DID: "did:lz:" + c.ID, signer: c.Signer, ledger: c.Ledger, now: c.Now}
+	d := &Department{ID: c.ID, DID: "did:lz:" + c.ID, signer: c.Signer, ledger: c.Ledger, now: c.Now, sealer: c.Sealer}
 	kid, err := d.findKey(ctx, c.KeyID)
 	if err != nil {
 		return nil, err
@@ -129,6 +140,10 @@ func Open(ctx context.Context, c Config) (*Department, error) {
 		return nil, err
 	}
 	if err := d.loadAllocator(ctx); err != nil {
+		d.db.Close()
+		return nil, err
+	}
+	if err := d.openHolderIndex(ctx); err != nil {
 		d.db.Close()
 		return nil, err
 	}
@@ -437,9 +452,12 @@ func (d *Department) issuePrepared(ctx context.Context, ps []*prepared, now time
 		return nil, fmt.Errorf("%w: begin: %w", ErrRecords, err)
 	}
 	defer tx.Rollback()
-	for _, is := range out {
+	for i, is := range out {
 		if err := insertRecord(ctx, tx, &is.Record); err != nil {
 			return nil, fmt.Errorf("%w: record: %w", ErrRecords, err)
+		}
+		if err := d.indexHolder(ctx, tx, is.Record.ID, ps[i].claims); err != nil {
+			return nil, err
 		}
 		if is.Record.OfferID != "" {
 			if err := offerIssued(ctx, tx, is.Record.OfferID, is.Record.ID, now); err != nil {

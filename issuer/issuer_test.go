@@ -54,7 +54,7 @@ func setup(t testing.TB, id string) (*issuer.Department, *issuertest.Ledger, *cl
 		t.Fatal(err)
 	}
 	dbp := filepath.Join(t.TempDir(), "issuer.db")
-	d, err := issuer.Open(context.Background(), issuer.Config{ID: id, Signer: l.Signer(id), Ledger: l, DBPath: dbp, Now: clk.now})
+	d, err := issuer.Open(context.Background(), issuer.Config{ID: id, Signer: l.Signer(id), Ledger: l, DBPath: dbp, Sealer: testSealer(id), Now: clk.now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +250,7 @@ func TestIndicesNeverReused(t *testing.T) {
 		seen[is.Record.StatusIndex] = true
 	}
 	d.Close()
-	d2, err := issuer.Open(ctx, issuer.Config{ID: "civil-affairs", Signer: l.Signer("civil-affairs"), Ledger: l, DBPath: dbp, Now: clk.now})
+	d2, err := issuer.Open(ctx, issuer.Config{ID: "civil-affairs", Signer: l.Signer("civil-affairs"), Ledger: l, DBPath: dbp, Sealer: testSealer("civil-affairs"), Now: clk.now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,12 +275,12 @@ func TestWrongKey(t *testing.T) {
 	clk := newClock(time.Now())
 	l, _ := issuertest.New(clk.now().Add(-time.Hour))
 	_, k, _ := ed25519.GenerateKey(rand.Reader)
-	_, err := issuer.Open(context.Background(), issuer.Config{ID: "civil-affairs", Signer: jws.NewEd25519Signer(k), Ledger: l, DBPath: filepath.Join(t.TempDir(), "x.db")})
+	_, err := issuer.Open(context.Background(), issuer.Config{ID: "civil-affairs", Signer: jws.NewEd25519Signer(k), Ledger: l, DBPath: filepath.Join(t.TempDir(), "x.db"), Sealer: testSealer("x")})
 	if !errors.Is(err, issuer.ErrKeyNotOnLedger) {
 		t.Fatal(err)
 	}
 	// Another department's key.
-	_, err = issuer.Open(context.Background(), issuer.Config{ID: "civil-affairs", Signer: l.Signer("public-security"), Ledger: l, DBPath: filepath.Join(t.TempDir(), "y.db")})
+	_, err = issuer.Open(context.Background(), issuer.Config{ID: "civil-affairs", Signer: l.Signer("public-security"), Ledger: l, DBPath: filepath.Join(t.TempDir(), "y.db"), Sealer: testSealer("y")})
 	if !errors.Is(err, issuer.ErrKeyNotOnLedger) {
 		t.Fatal(err)
 	}

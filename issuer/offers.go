@@ -8,11 +8,9 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
-	"strings"
 	"time"
 
 	"lianzheng/did"
@@ -168,7 +166,7 @@ func (d *Department) storeOffers(ctx context.Context, ps []*prepared, now time.T
 	defer tx.Rollback()
 	out := make([]*Offer, 0, len(ps))
 	for _, p := range ps {
-		o, err := insertOffer(ctx, tx, p, now, ttl)
+		o, err := d.insertOffer(ctx, tx, p, now, ttl)
 		if err != nil {
 			return nil, recErr("offer", err)
 		}
@@ -183,19 +181,19 @@ func (d *Department) storeOffers(ctx context.Context, ps []*prepared, now time.T
 	return out, nil
 }
 
-func insertOffer(ctx context.Context, tx *sql.Tx, p *prepared, now time.Time, ttl time.Duration) (*Offer, error) {
+func (d *Department) insertOffer(ctx context.Context, tx *sql.Tx, p *prepared, now time.Time, ttl time.Duration) (*Offer, error) {
 	cb := make([]byte, 32)
 	if _, err := rand.Read(cb); err != nil {
 		return nil, err
 	}
 	o := &Offer{ID: randomID(), Type: p.t.ID, Code: base64.RawURLEncoding.EncodeToString(cb), PIN: randomPIN(),
 		Expires: now.Add(ttl).UTC().Truncate(time.Second)}
-	claims, err := json.Marshal(p.claims)
+	claims, err := d.sealClaims(o.ID, p.claims)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO offers (id, code_hash, pin_hash, type, claims, valid_until, created_at, expires_at, state) VALUES (?,?,?,?,?,?,?,?,?)`,
-		o.ID, hashHex(o.Code), hashHex(o.ID, o.PIN), o.Type, string(claims), unixOrZero(p.validUntil), now.Unix(), o.Expires.Unix(), OfferPending); err != nil {
+		o.ID, hashHex(o.Code), hashHex(o.ID, o.PIN), o.Type, claims, unixOrZero(p.validUntil), now.Unix(), o.Expires.Unix(), OfferPending); err != nil {
 		return nil, err
 	}
 	return o, nil
@@ -311,10 +309,8 @@ func (d *Department) IssueOffer(ctx context.Context, offerID string, holder did.
 	if state != OfferRedeemed {
 		return nil, ErrOfferUsed
 	}
-	dec := json.NewDecoder(strings.NewReader(claimsJSON))
-	dec.UseNumber()
-	var claims map[string]any
-	if err := dec.Decode(&claims); err != nil {
+	claims, err := d.openClaims(offerID, claimsJSON)
+	if err != nil {
 		return nil, recErr("offer claims", err)
 	}
 	r := Request{Type: typ, Claims: claims, Holder: holder}

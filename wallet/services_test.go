@@ -34,7 +34,7 @@ func TestRealServices(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, err := issuer.Open(ctx, issuer.Config{ID: dep, Signer: jws.NewEd25519Signer(dk.PrivateKey()), Ledger: e.cl, DBPath: filepath.Join(t.TempDir(), "i.db")})
+		d, err := issuer.Open(ctx, issuer.Config{ID: dep, Signer: jws.NewEd25519Signer(dk.PrivateKey()), Ledger: e.cl, DBPath: filepath.Join(t.TempDir(), "i.db"), Sealer: issuer.DemoSealer(dk.PrivateKey().Seed())})
 		if err != nil {
 			t.Fatal(err)
 		}

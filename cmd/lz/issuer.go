@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -34,7 +33,8 @@ const issuerUsage = `用法 / usage: lz issuer <command> --home DIR [flags]
            生成领取二维码与 6 位码 / credential offer (OpenID4VCI) as text, QR and PIN
   suspend | resume | revoke  RECORD_ID   暂停 / 恢复 / 撤销（写入联盟链）
   batch    --type T --csv FILE --out FILE   批量签发（先全部校验，任何一行有误则不签发）
-  list     [--type T] [--state valid|suspended|revoked] [--limit N]
+  list     [--search 姓名或证件号码] [--type T] [--state valid|suspended|revoked] [--limit N] [--offset N | --after CURSOR]
+           已签发：持证人（脱敏）/ issued credentials with their masked holders, newest first
   rotate   [--keep-old]  新签名密钥（did.add_key，旧密钥 did.revoke_key；已签发凭证仍有效）/ key rotation
 
 The key store passphrase comes from $LZ_ISSUER_PASSPHRASE or --passphrase-file.
@@ -428,8 +428,11 @@ func issuerBatch(args []string, out io.Writer) error {
 func issuerList(args []string, out io.Writer) error {
 	f := newIssuerFlags("list")
 	typ := f.fs.String("type", "", "only this type")
-	state := f.fs.String("state", "", "only this state")
-	limit := f.fs.Int("limit", 100, "at most this many")
+	state := f.fs.String("state", "", "only this state (valid, suspended, revoked)")
+	search := f.fs.String("search", "", "the holder's full name or full ID number (exact; 姓名或证件号码全文)")
+	limit := f.fs.Int("limit", 100, fmt.Sprintf("page size (at most %d)", issuer.MaxPage))
+	offset := f.fs.Int("offset", 0, "skip this many records")
+	after := f.fs.String("after", "", "continue after this cursor (printed as next: at the end of a page)")
 	if err := parseFlags(f.fs, args); err != nil {
 		return err
 	}
@@ -439,17 +442,21 @@ func issuerList(args []string, out io.Writer) error {
 		return err
 	}
 	defer d.Close()
-	rs, err := d.Core().Records(ctx, issuer.ListFilter{Type: *typ, State: *state, Limit: *limit})
+	p, err := d.Search(ctx, issuer.SearchFilter{Type: *typ, State: *state, Query: *search, Limit: *limit, Offset: *offset, After: *after})
 	if err != nil {
 		return err
 	}
-	sort.SliceStable(rs, func(i, j int) bool { return rs[i].IssuedAt.After(rs[j].IssuedAt) })
-	for _, r := range rs {
+	for _, r := range p.Records {
 		exp := "-"
 		if !r.ExpiresAt.IsZero() {
 			exp = r.ExpiresAt.Format(time.DateOnly)
 		}
-		fmt.Fprintf(out, "%s  %-22s %-9s idx %-6d issued %s  expires %s\n", r.ID, r.Type, r.State, r.StatusIndex, r.IssuedAt.Local().Format(time.DateTime), exp)
+		fmt.Fprintf(out, "%s  %-22s %-9s %s  idx %-6d issued %s  expires %s\n", r.ID, r.Type, r.State, r.Holder.String(),
+			r.StatusIndex, r.IssuedAt.Local().Format(time.DateTime), exp)
+	}
+	fmt.Fprintf(out, "%d of %d\n", len(p.Records), p.Total)
+	if p.Next != "" {
+		fmt.Fprintf(out, "next: --after %s\n", p.Next)
 	}
 	return nil
 }

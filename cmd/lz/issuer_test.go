@@ -90,6 +90,14 @@ func TestIssuerCLI(t *testing.T) {
 	if out := run(w(issuerList)); !strings.Contains(out, id) || !strings.Contains(out, "revoked") {
 		t.Fatal(out)
 	}
+	// found by the holder's full name, shown masked; not by the spouse's
+	if out := run(w(issuerList), "--search", "测试用户甲", "--state", "revoked"); !strings.Contains(out, id) ||
+		!strings.Contains(out, "测****") || strings.Contains(out, "测试用户甲") || !strings.Contains(out, "1 of 1") {
+		t.Fatal(out)
+	}
+	if out := run(w(issuerList), "--search", "测试用户乙"); strings.Contains(out, id) || !strings.Contains(out, "0 of 0") {
+		t.Fatal(out)
+	}
 	if out := run(w(issuerRotate)); !strings.Contains(out, "#key-2") {
 		t.Fatal(out)
 	}
@@ -132,6 +140,9 @@ func TestIssuerCLI(t *testing.T) {
 		b, _ := os.ReadFile(p)
 		if bytes.Contains(b, dk.PrivateKey().Seed()) || bytes.Contains(b, []byte(dk.PrivateKeySeed)) {
 			t.Errorf("%s holds the raw department key", p)
+		}
+		if bytes.Contains(b, []byte("测试用户")) { // nor any holder's name in the clear
+			t.Errorf("%s holds a holder's name", p)
 		}
 		return nil
 	})

@@ -47,7 +47,7 @@ func TestWalletCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	dk, _ := demonet.LoadKey(demonet.KeyDir(lh), "civil-affairs")
-	d, err := issuer.Open(ctx, issuer.Config{ID: "civil-affairs", Signer: jws.NewEd25519Signer(dk.PrivateKey()), Ledger: cl, DBPath: filepath.Join(t.TempDir(), "i.db")})
+	d, err := issuer.Open(ctx, issuer.Config{ID: "civil-affairs", Signer: jws.NewEd25519Signer(dk.PrivateKey()), Ledger: cl, DBPath: filepath.Join(t.TempDir(), "i.db"), Sealer: issuer.DemoSealer(dk.PrivateKey().Seed())})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,7 +77,7 @@ func TestEmbeddedLedger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := issuer.Open(ctx, issuer.Config{ID: "civil-affairs", Signer: signer, Ledger: cl, DBPath: filepath.Join(t.TempDir(), "i.db")})
+	d, err := issuer.Open(ctx, issuer.Config{ID: "civil-affairs", Signer: signer, Ledger: cl, DBPath: filepath.Join(t.TempDir(), "i.db"), Sealer: ks})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +196,7 @@ func TestEmbeddedLedger(t *testing.T) {
 		t.Fatal("suspension after rotation not seen")
 	}
 	// A department opened with the revoked key is refused.
-	if _, err := issuer.Open(ctx, issuer.Config{ID: "civil-affairs", Signer: signer, Ledger: cl, DBPath: filepath.Join(t.TempDir(), "x.db")}); !errors.Is(err, issuer.ErrKeyNotOnLedger) {
+	if _, err := issuer.Open(ctx, issuer.Config{ID: "civil-affairs", Signer: signer, Ledger: cl, DBPath: filepath.Join(t.TempDir(), "x.db"), Sealer: ks}); !errors.Is(err, issuer.ErrKeyNotOnLedger) {
 		t.Fatal(err)
 	}
 }

@@ -47,7 +47,7 @@ func newEnv(t *testing.T) *env {
 	}
 	now := func() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) }
 	d, err := issuer.Open(context.Background(), issuer.Config{ID: "civil-affairs", Signer: l.Signer("civil-affairs"), Ledger: l,
-		DBPath: filepath.Join(t.TempDir(), "i.db"), Now: now})
+		DBPath: filepath.Join(t.TempDir(), "i.db"), Sealer: issuer.DemoSealer([]byte("oid4vci test")), Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
