@@ -364,7 +364,7 @@ func TestRedeemAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	d, err = issuer.Open(ctx, issuer.Config{ID: "civil-affairs", Signer: l.Signer("civil-affairs"), Ledger: l, DBPath: dbp, Now: clk.now})
+	d, err = issuer.Open(ctx, issuer.Config{ID: "civil-affairs", Signer: l.Signer("civil-affairs"), Ledger: l, DBPath: dbp, Sealer: testSealer("civil-affairs"), Now: clk.now})
 	if err != nil {
 		t.Fatal("open a database without resume_hash:", err)
 	}

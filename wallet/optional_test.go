@@ -46,7 +46,7 @@ func TestReceiveOptionalEmpty(t *testing.T) {
 			t.Fatal(err)
 		}
 		d, err := issuer.Open(ctx, issuer.Config{ID: dep, Signer: jws.NewEd25519Signer(dk.PrivateKey()), Ledger: e.cl,
-			DBPath: filepath.Join(t.TempDir(), dep+".db")})
+			DBPath: filepath.Join(t.TempDir(), dep+".db"), Sealer: issuer.DemoSealer(dk.PrivateKey().Seed())})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -34,7 +34,7 @@ func newRealIssuer(t testing.TB, e *env) *realIssuer {
 	t.Helper()
 	dk := e.keys["civil-affairs"]
 	d, err := issuer.Open(context.Background(), issuer.Config{ID: "civil-affairs", Signer: jws.NewEd25519Signer(dk.PrivateKey()),
-		Ledger: e.cl, DBPath: filepath.Join(t.TempDir(), "i.db")})
+		Ledger: e.cl, DBPath: filepath.Join(t.TempDir(), "i.db"), Sealer: issuer.DemoSealer(dk.PrivateKey().Seed())})
 	if err != nil {
 		t.Fatal(err)
 	}
