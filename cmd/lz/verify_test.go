@@ -131,7 +131,7 @@ func citizenAnswer(t *testing.T, ctx context.Context, ledgerHome, node, reqText 
 			t.Fatal(err)
 		}
 		d, err := issuer.Open(ctx, issuer.Config{ID: dep, Signer: jws.NewEd25519Signer(dk.PrivateKey()), Ledger: cl,
-			DBPath: filepath.Join(t.TempDir(), dep+".db")})
+			DBPath: filepath.Join(t.TempDir(), dep+".db"), Sealer: issuer.DemoSealer(dk.PrivateKey().Seed())})
 		if err != nil {
 			t.Fatal(err)
 		}
