@@ -75,8 +75,9 @@ func unlabelled(o fyne.CanvasObject) []string {
 		case *widget.Form:
 			inForm = true
 		case *fyne.Container:
-			if fmt.Sprintf("%T", x.Layout) == "*layout.formLayout" {
-				inForm = true // a label column beside the entries
+			switch fmt.Sprintf("%T", x.Layout) {
+			case "*layout.formLayout", "*app.formRows":
+				inForm = true // a label beside (or above) each entry
 			}
 		case *container.AppTabs:
 			for _, it := range x.Items {

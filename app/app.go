@@ -142,7 +142,7 @@ func (u *UI) roleChooser() fyne.CanvasObject {
 		d.Alignment = fyne.TextAlignCenter
 		return container.NewVBox(b, d)
 	}
-	roles := container.NewGridWithColumns(3,
+	roles := newColumns(0,
 		card(RoleCitizen, "", theme.AccountIcon()),
 		card(RoleWindow, "", theme.VisibilityIcon()),
 		card(RoleDepartment, "", theme.DocumentCreateIcon()))
@@ -239,6 +239,19 @@ func (u *UI) busy(work func() error, done func(error)) {
 	}()
 }
 
+// quietly is busy without the progress dialog, for work the citizen did not ask for (reading
+// an offer as it is scanned: a dialog would take the scanner's keystrokes).
+func (u *UI) quietly(work func() error, done func(error)) {
+	if u.Sync {
+		done(work())
+		return
+	}
+	go func() {
+		err := work()
+		fyne.Do(func() { done(err) })
+	}()
+}
+
 // after runs fn on the UI goroutine after d; the returned func cancels it.
 func (u *UI) after(d time.Duration, fn func()) (stop func()) {
 	if u.Sync && u.Timers == nil {
@@ -256,25 +269,7 @@ func (u *UI) after(d time.Duration, fn func()) (stop func()) {
 
 // info shows a short message (a finished long operation).
 func (u *UI) info(msg string) {
-	l := widget.NewLabel(msg)
-	l.Wrapping = fyne.TextWrapWord
-	d := dialog.NewCustom(T("common.done"), T("common.close"), l, u.Win)
-	d.Resize(fyne.NewSize(420, 180))
-	d.Show()
-}
-
-// showErr shows an error in the current language.
-func (u *UI) showErr(err error) {
-	if err == nil {
-		return
-	}
-	msg := err.Error()
-	if b, ok := bilingualOf(err); ok {
-		msg = lz(b.Zh, b.En)
-	}
-	l := widget.NewLabel(msg)
-	l.Wrapping = fyne.TextWrapWord
-	d := dialog.NewCustom(T("common.error"), T("common.close"), l, u.Win)
-	d.Resize(fyne.NewSize(420, 200))
+	d := dialog.NewCustom(T("common.done"), T("common.close"), wrapLabel(msg), u.Win)
+	d.Resize(dialogSize(u.Win, 420, 180))
 	d.Show()
 }

@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"lianzheng/internal/keystore"
 	"lianzheng/wallet"
 )
 
@@ -28,16 +29,30 @@ type citizenScreen struct {
 	cards *fyne.Container // the list, or the empty-wallet words
 	list  *widget.List
 	// Items are the credentials on the cards tab.
-	Items   []wallet.Item
-	Offer   *widget.Entry
-	PIN     *widget.Entry
-	Request *widget.Entry
-	present *fyne.Container
-	history *fyne.Container
+	Items []wallet.Item
+	// rowHeight: a card's height without and with its note; rowSet: the rows given one
+	rowHeight map[bool]float32
+	rowSet    map[int]bool
+	Offer     *widget.Entry
+	PIN       *widget.Entry
+	Request   *widget.Entry
+	present   *fyne.Container
+	history   *fyne.Container
 	// ReceiptIn takes a window's receipt (scanned or pasted) for the access history.
 	ReceiptIn *widget.Entry
 	// RestorePath and RestorePass are the restore-from-backup form (before a wallet exists).
 	RestorePath, RestorePass *widget.Entry
+	// PINIn and PINAgain are the wallet PIN fields (PINAgain: its confirmation, at set-up).
+	PINIn, PINAgain *widget.Entry
+	// pinProblem shows why the PIN was not accepted, under the fields.
+	pinProblem *fyne.Container
+
+	// offerIn is the offer field with its image button (hidden once the offer is read);
+	// OfferCard says what the offer is (its types and department, from the ledger).
+	offerIn   *fyne.Container
+	OfferCard *fyne.Container
+	// OfferSummary is the offer read (nil while the field holds no offer).
+	OfferSummary *wallet.OfferSummary
 
 	// Plan is the request on the consent screen; Response the QR shown.
 	Plan     *wallet.Plan
@@ -65,37 +80,74 @@ func (s *citizenScreen) core() CitizenCore {
 	return s.u.Svc.Citizen
 }
 
+// pinScreen sets up the wallet PIN (the rule shown before typing, then the PIN twice) or
+// unlocks the wallet; why a PIN is refused shows under the fields, in words.
 func (s *citizenScreen) pinScreen(exists bool) fyne.CanvasObject {
-	pin := widget.NewPasswordEntry()
-	pin.SetPlaceHolder(T("citizen.pin.wallet"))
-	title, hint := T("citizen.pin.setup"), T("citizen.pin.setup.hint")
+	s.PINIn = widget.NewPasswordEntry()
+	s.PINIn.SetPlaceHolder(T("citizen.pin.wallet"))
+	s.PINAgain = nil
+	s.pinProblem = container.NewVBox()
+	box := container.NewVBox()
 	if exists {
-		title, hint = T("citizen.unlock"), ""
+		box.Add(heading(T("citizen.unlock")))
+		box.Add(s.PINIn)
+	} else {
+		s.PINAgain = widget.NewPasswordEntry()
+		s.PINAgain.SetPlaceHolder(T("citizen.pin.confirm"))
+		box.Add(heading(T("citizen.pin.setup")))
+		box.Add(wrapLabel(T("citizen.pin.rule")))
+		box.Add(s.PINIn)
+		box.Add(s.PINAgain)
 	}
-	var ok *widget.Button
-	ok = widget.NewButtonWithIcon(T("common.confirm"), theme.ConfirmIcon(), func() {
-		p := pin.Text
-		s.u.busy(func() error {
-			if exists {
-				return s.core().Unlock(p)
-			}
-			return s.core().Setup(p)
-		}, func(err error) {
-			if err != nil {
-				s.u.showErr(err)
-				return
-			}
-			s.build()
-		})
-	})
+	ok := widget.NewButtonWithIcon(T("common.confirm"), theme.ConfirmIcon(), func() { s.submitPIN(exists) })
 	ok.Importance = widget.HighImportance
-	pin.OnSubmitted = func(string) { ok.OnTapped() }
-	box := container.NewVBox(heading(title), wrapLabel(hint), pin, ok)
+	s.PINIn.OnSubmitted = func(string) { ok.OnTapped() }
+	if s.PINAgain != nil {
+		s.PINAgain.OnSubmitted = func(string) { ok.OnTapped() }
+	}
+	box.Add(ok)
+	box.Add(s.pinProblem)
 	if !exists {
 		box.Add(widget.NewSeparator())
 		box.Add(widget.NewButtonWithIcon(T("citizen.restore"), theme.HistoryIcon(), s.showRestore))
 	}
-	return container.NewCenter(container.NewGridWrap(fyne.NewSize(360, 320), box))
+	return container.NewVScroll(container.NewPadded(newMaxWidth(360, box)))
+}
+
+// submitPIN checks a new PIN against the key store's rule and its confirmation before
+// creating the wallet, or unlocks it.
+func (s *citizenScreen) submitPIN(exists bool) {
+	p := s.PINIn.Text
+	show := func(err error) {
+		s.pinProblem.Objects = nil
+		if err != nil {
+			s.pinProblem.Objects = []fyne.CanvasObject{problemView(explain(err))}
+		}
+		s.pinProblem.Refresh()
+	}
+	if !exists {
+		if err := keystore.ValidSecret(p); err != nil {
+			show(err)
+			return
+		}
+		if s.PINAgain.Text != p {
+			show(errPINMismatch)
+			return
+		}
+	}
+	show(nil)
+	s.u.busy(func() error {
+		if exists {
+			return s.core().Unlock(p)
+		}
+		return s.core().Setup(p)
+	}, func(err error) {
+		if err != nil {
+			show(err)
+			return
+		}
+		s.build()
+	})
 }
 
 // showRestore replaces the PIN set-up with the restore form: the backup file and its
@@ -123,8 +175,8 @@ func (s *citizenScreen) showRestore() {
 	form := widget.NewForm(
 		widget.NewFormItem(T("citizen.restore.file"), container.NewBorder(nil, nil, nil, pick, s.RestorePath)),
 		widget.NewFormItem(T("citizen.restore.pass"), s.RestorePass))
-	s.root.Objects = []fyne.CanvasObject{container.NewCenter(container.NewGridWrap(fyne.NewSize(460, 300),
-		container.NewVBox(heading(T("citizen.restore")), form, container.NewHBox(back, layout.NewSpacer(), ok))))}
+	s.root.Objects = []fyne.CanvasObject{container.NewVScroll(container.NewPadded(newMaxWidth(460,
+		container.NewVBox(heading(T("citizen.restore")), form, container.NewHBox(back, layout.NewSpacer(), ok)))))}
 	s.root.Refresh()
 }
 
@@ -189,6 +241,7 @@ func (s *citizenScreen) loadCards() {
 			return
 		}
 		s.Items = items
+		s.sizeRows()
 		if len(items) == 0 {
 			s.cards.Objects = []fyne.CanvasObject{wrapLabel(T("citizen.empty"))}
 		} else {
@@ -219,8 +272,14 @@ func (s *citizenScreen) detail(id string) {
 		form.Add(widget.NewLabel(departmentName(it.Issuer)))
 		form.Add(widget.NewLabel(T("citizen.valid_until")))
 		form.Add(widget.NewLabel(date(it.Expires)))
-		d := dialog.NewCustom(lz(it.Name.Zh, it.Name.En), T("common.close"), container.NewVScroll(form), s.u.Win)
-		d.Resize(fyne.NewSize(520, 480))
+		var body fyne.CanvasObject = form
+		if it.Status != wallet.StatusValid {
+			note := wrapLabel(unusable(*it))
+			note.Importance = widget.WarningImportance
+			body = container.NewVBox(note, form)
+		}
+		d := dialog.NewCustom(lz(it.Name.Zh, it.Name.En), T("common.close"), container.NewVScroll(body), s.u.Win)
+		d.Resize(dialogSize(s.u.Win, 520, 480))
 		d.Show()
 	})
 }
@@ -230,14 +289,83 @@ func (s *citizenScreen) receiveTab() fyne.CanvasObject {
 	s.Offer.SetPlaceHolder(T("citizen.offer.placeholder"))
 	s.Offer.Wrapping = fyne.TextWrapBreak
 	s.Offer.SetMinRowsVisible(4)
+	s.Offer.OnChanged = func(string) { s.describeOffer() }
 	s.PIN = widget.NewPasswordEntry()
 	s.PIN.SetPlaceHolder(T("citizen.pin.placeholder"))
 	btn := widget.NewButtonWithIcon(T("citizen.receive"), theme.DownloadIcon(), s.receive)
 	btn.Importance = widget.HighImportance
 	s.PIN.OnSubmitted = func(string) { s.receive() }
-	return container.NewPadded(container.NewVBox(
-		heading(T("citizen.offer")), s.Offer, container.NewHBox(layout.NewSpacer(), s.u.imageButton(s.Offer, nil)),
-		widget.NewLabel(T("citizen.pin")), s.PIN, btn))
+	s.offerIn = container.NewVBox(s.Offer, container.NewHBox(layout.NewSpacer(), s.u.imageButton(s.Offer, nil)))
+	s.OfferCard = container.NewVBox()
+	s.OfferCard.Hide()
+	return container.NewVScroll(container.NewPadded(container.NewVBox(
+		heading(T("citizen.offer")), s.offerIn, s.OfferCard,
+		widget.NewLabel(T("citizen.pin")), s.PIN, btn)))
+}
+
+// describeOffer reads the offer in the field (once it is a whole offer) and shows what it
+// is instead of its text: the credential types and the department, named from the ledger.
+func (s *citizenScreen) describeOffer() {
+	c, text := s.core(), strings.TrimSpace(s.Offer.Text)
+	if c == nil {
+		return
+	}
+	if _, _, err := wallet.ParseOffer(text); err != nil {
+		s.showOfferSummary(nil)
+		return
+	}
+	var sum *wallet.OfferSummary
+	s.u.quietly(func() (err error) {
+		sum, err = c.DescribeOffer(context.Background(), text)
+		return err
+	}, func(err error) {
+		if strings.TrimSpace(s.Offer.Text) != text {
+			return // typed on meanwhile
+		}
+		if err != nil {
+			sum = nil // receiving says why, in words, when the citizen tries
+		}
+		s.showOfferSummary(sum)
+	})
+}
+
+// showOfferSummary shows the offer read (the field's text hidden), or the field (sum nil).
+func (s *citizenScreen) showOfferSummary(sum *wallet.OfferSummary) {
+	s.OfferSummary = sum
+	if sum == nil {
+		s.OfferCard.Objects = nil
+		s.OfferCard.Hide()
+		s.offerIn.Show()
+		return
+	}
+	var types, deps []string
+	for _, t := range sum.Types {
+		types = append(types, lzText(t.Name))
+	}
+	for _, d := range sum.Departments {
+		deps = append(deps, lzText(d.Name))
+	}
+	about := widget.NewLabel(T("citizen.offer.about"))
+	about.Importance = widget.LowImportance
+	title := wrapLabelStyled(strings.Join(types, lz("、", ", ")), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title.SizeName = theme.SizeNameSubHeadingText
+	card := container.NewVBox(about, title)
+	switch len(deps) {
+	case 0:
+	case 1:
+		card.Add(wrapLabel(T("citizen.offer.from", deps[0])))
+	default:
+		card.Add(wrapLabel(T("citizen.offer.from.any", strings.Join(deps, T("citizen.offer.or")))))
+	}
+	change := widget.NewButtonWithIcon(T("citizen.offer.change"), theme.ContentClearIcon(), func() {
+		s.Offer.SetText("")
+		s.u.Win.Canvas().Focus(s.Offer)
+	})
+	card.Add(container.NewHBox(layout.NewSpacer(), change))
+	s.OfferCard.Objects = []fyne.CanvasObject{widget.NewCard("", "", card)}
+	s.offerIn.Hide()
+	s.OfferCard.Show()
+	s.OfferCard.Refresh()
 }
 
 func (s *citizenScreen) receive() {
@@ -319,7 +447,7 @@ func (s *citizenScreen) consent(p *wallet.Plan, vals map[string]map[string]strin
 	box := container.NewVBox(heading(T("citizen.consent")))
 	info := container.New(layout.NewFormLayout(),
 		widget.NewLabel(T("citizen.consent.window")), wrapLabel(lz(p.WindowName.Zh, p.WindowName.En)),
-		widget.NewLabel(T("citizen.consent.department")), wrapLabel(departmentName(p.Department)),
+		widget.NewLabel(T("citizen.consent.department")), wrapLabel(planDepartment(p)),
 		widget.NewLabel(T("citizen.consent.item")), wrapLabel(lz(p.ItemName.Zh, p.ItemName.En)),
 		widget.NewLabel(T("citizen.consent.purpose")), wrapLabel(lz(p.Purpose.Zh, p.Purpose.En)),
 	)
@@ -368,6 +496,11 @@ func (s *citizenScreen) consent(p *wallet.Plan, vals map[string]map[string]strin
 			// say why: the credentials held of this type and their status (revoked, …)
 			for _, c := range a.Candidates {
 				card.Add(container.NewHBox(widget.NewLabel(lz(c.Name.Zh, c.Name.En)), statusBadge(c.Status)))
+				if c.Status != wallet.StatusValid {
+					note := wrapLabel(unusable(c))
+					note.Importance = widget.WarningImportance
+					card.Add(note)
+				}
 			}
 		}
 		if len(a.Refused) > 0 {
@@ -464,8 +597,10 @@ func (s *citizenScreen) receiptBar() fyne.CanvasObject {
 	s.ReceiptIn.SetPlaceHolder(T("citizen.receipt.paste"))
 	s.ReceiptIn.OnSubmitted = func(string) { s.importReceipt() }
 	b := widget.NewButtonWithIcon(T("citizen.receipt.import"), theme.DocumentIcon(), s.importReceipt)
-	return container.NewPadded(container.NewBorder(nil, nil, nil,
-		container.NewHBox(s.u.imageButton(s.ReceiptIn, s.importReceipt), b), s.ReceiptIn))
+	// the field on its own line, the buttons under it: at phone width the field keeps the
+	// whole width
+	return container.NewPadded(container.NewVBox(s.ReceiptIn,
+		container.NewHBox(layout.NewSpacer(), s.u.imageButton(s.ReceiptIn, s.importReceipt), b)))
 }
 
 // importReceipt checks the receipt with the wallet core and refreshes the history.
@@ -507,9 +642,11 @@ func historyCard(h wallet.HistoryEntry) fyne.CanvasObject {
 		types = append(types, typeName(ty)+"（"+fieldNames(ty, fs)+"）")
 	}
 	sort.Strings(types)
-	head := container.NewHBox(heading(h.WindowName), layout.NewSpacer(), mark)
+	name := wrapLabelStyled(h.WindowName, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	name.SizeName = theme.SizeNameSubHeadingText
+	head := container.NewBorder(nil, nil, nil, container.NewVBox(mark), name)
 	return widget.NewCard("", "", container.NewVBox(head,
-		widget.NewLabel(clock(h.Time)+" · "+h.ItemName),
+		wrapLabel(clock(h.Time)+" · "+h.ItemName),
 		wrapLabel(strings.Join(types, "；"))))
 }
 
@@ -539,4 +676,26 @@ func (s *citizenScreen) backup() {
 			d.SetFileName("lianzheng-wallet.lzbak")
 			d.Show()
 		}, s.u.Win)
+}
+
+// planDepartment names the requesting window's department: its name on the ledger (the
+// plan's), else the catalogue's, else its id.
+func planDepartment(p *wallet.Plan) string {
+	if n := lzText(p.DepartmentName); n != "" && n != p.Department {
+		return n
+	}
+	return departmentName(p.Department)
+}
+
+// unusable says why a held credential cannot be used, and what to do: contact its issuing
+// department (named), or go online when its status cannot be checked.
+func unusable(it wallet.Item) string {
+	if it.Status == wallet.StatusUnknown {
+		return T("citizen.unusable.unknown")
+	}
+	word, _ := statusWords(it.Status)
+	if Language() == LangEn {
+		word = strings.ToLower(word)
+	}
+	return T("citizen.unusable", word, departmentName(it.Issuer))
 }

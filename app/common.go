@@ -2,9 +2,7 @@ package app
 
 import (
 	"bytes"
-	"errors"
 	"image/color"
-	"lianzheng/internal/bilingual"
 	"os"
 	"strconv"
 	"strings"
@@ -46,15 +44,6 @@ func normaliseScan(s string) string {
 		b.WriteRune(r)
 	}
 	return strings.ToUpper(strings.Trim(b.String(), " "))
-}
-
-// bilingualOf extracts a two-language message from a core error.
-func bilingualOf(err error) (bilingual.Text, bool) {
-	var ref *wallet.Refusal
-	if errors.As(err, &ref) {
-		return ref.Msg, true
-	}
-	return bilingual.Text{}, false
 }
 
 var (
@@ -215,12 +204,6 @@ func (u *UI) readQRImage(path string, entry *widget.Entry, then func()) {
 func heading(s string) *widget.Label {
 	l := widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	l.SizeName = theme.SizeNameSubHeadingText
-	return l
-}
-
-func wrapLabel(s string) *widget.Label {
-	l := widget.NewLabel(s)
-	l.Wrapping = fyne.TextWrapWord
 	return l
 }
 

@@ -287,11 +287,11 @@ func TestDemoCores(t *testing.T) {
 	tap(t, w, T("window.snapshot.save"))
 	closeOverlays(w)
 	u.window.Offline.SetChecked(true)
-	if !strings.HasPrefix(u.window.trust.Text, "离线：") {
+	if !strings.HasPrefix(plain(u.window.trust.Text), "离线：") {
 		t.Fatalf("offline trust not shown: %q", u.window.trust.Text)
 	}
 	u.SetRole(RoleWindow) // the screen is rebuilt: the box follows the core, still offline
-	if !u.window.Offline.Checked || !strings.HasPrefix(u.window.trust.Text, "离线：") {
+	if !u.window.Offline.Checked || !strings.HasPrefix(plain(u.window.trust.Text), "离线：") {
 		t.Fatalf("offline state lost on rebuild: %v %q", u.window.Offline.Checked, u.window.trust.Text)
 	}
 	test.Type(u.window.Scan, early.QR)
@@ -303,7 +303,7 @@ func TestDemoCores(t *testing.T) {
 	t.Logf("revoked, offline: %s", v.Message.Zh)
 	u.window.clearVerdict()
 	u.window.Offline.SetChecked(false)
-	if strings.HasPrefix(u.window.trust.Text, "离线") {
+	if strings.HasPrefix(plain(u.window.trust.Text), "离线") {
 		t.Fatalf("still offline: %q", u.window.trust.Text)
 	}
 

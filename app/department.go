@@ -66,7 +66,7 @@ func newDeptScreen(u *UI) *deptScreen {
 	s.pending = newPendingSection(s)
 	s.issued = newIssuedSection(s)
 
-	top := container.New(layout.NewFormLayout())
+	top := newFormRows(200)
 	if u.Svc != nil && len(u.Svc.Departments) > 1 {
 		var ids []string
 		for id := range u.Svc.Departments {
@@ -162,7 +162,7 @@ func (s *deptScreen) buildForm() {
 	if t == nil {
 		return
 	}
-	grid := container.New(layout.NewFormLayout())
+	grid := newFormRows(200) // labels beside the fields, or above them on a phone
 	for _, c := range t.Claims {
 		e := widget.NewEntry()
 		if c.Type == "date" {
@@ -264,11 +264,7 @@ func (s *deptScreen) recordRow(r issuer.Record) fyne.CanvasObject {
 					})
 			}
 			if action == issuer.ActionRevoke {
-				dialog.ShowConfirm(T("dept.revoke"), T("dept.revoke.confirm"), func(ok bool) {
-					if ok {
-						do()
-					}
-				}, s.u.Win)
+				s.confirmRevoke(r, do)
 				return
 			}
 			do()
@@ -288,11 +284,40 @@ func (s *deptScreen) recordRow(r issuer.Record) fyne.CanvasObject {
 		res.Disable()
 		rev.Disable()
 	}
-	id := r.ID
-	if len(id) > 10 {
-		id = id[:10] + "…"
-	}
-	return container.NewHBox(stateBadge(r.State), widget.NewLabel(typeName(r.Type)),
-		widget.NewLabel(T("dept.issued_at")+" "+clock(r.IssuedAt)), widget.NewLabel(id),
-		layout.NewSpacer(), sus, res, rev)
+	// three short lines rather than one long one, so that the list fits a phone's width
+	return container.NewVBox(
+		container.NewHBox(stateBadge(r.State), widget.NewLabel(typeName(r.Type))),
+		container.NewBorder(nil, nil, nil, machineText(shortID(r.ID)), wrapLabel(T("dept.issued_at")+" "+clock(r.IssuedAt))),
+		container.NewHBox(layout.NewSpacer(), sus, res, rev),
+		widget.NewSeparator())
 }
+
+// shortID is a record id cut to what a clerk reads out.
+func shortID(id string) string {
+	if len(id) > 10 {
+		return id[:10] + "…"
+	}
+	return id
+}
+
+// confirmRevoke asks 取消 / 确认撤销, naming the credential to be revoked (whose it is, its
+// type, when it was issued and its record), then revokes it.
+func (s *deptScreen) confirmRevoke(r issuer.Record, revoke func()) {
+	which := T("dept.revoke.which", typeName(r.Type), clock(r.IssuedAt), shortID(r.ID))
+	if h := recordHolder(r); h != "" {
+		which = T("dept.revoke.which.holder", h, typeName(r.Type), clock(r.IssuedAt), shortID(r.ID))
+	}
+	d := dialog.NewConfirm(T("dept.revoke"), breakable(T("dept.revoke.confirm", which)), func(ok bool) {
+		if ok {
+			revoke()
+		}
+	}, s.u.Win)
+	d.SetDismissText(T("common.cancel"))
+	d.SetConfirmText(T("dept.revoke.do"))
+	d.SetConfirmImportance(widget.DangerImportance)
+	d.Show()
+}
+
+// recordHolder names a record's holder for the clerk ("" while the issuance records keep
+// no holder's name: they keep only the holder key's thumbprint).
+func recordHolder(issuer.Record) string { return "" }

@@ -63,7 +63,8 @@ func newBatchSection(s *deptScreen) *batchSection {
 	b.Path = widget.NewEntry()
 	b.Path.SetPlaceHolder(T("dept.batch.file.placeholder"))
 	b.browse = widget.NewButtonWithIcon(T("dept.batch.browse"), theme.FolderOpenIcon(), b.pick)
-	b.columns = wrapLabel("")
+	b.columns = machineText("")
+	b.columns.Wrapping = fyne.TextWrapBreak
 	hint := wrapLabel(T("dept.batch.hint"))
 	b.Run = widget.NewButtonWithIcon(T("dept.batch.run"), theme.UploadIcon(), b.run)
 	b.Run.Importance = widget.HighImportance
@@ -82,7 +83,7 @@ func newBatchSection(s *deptScreen) *batchSection {
 	form := container.New(layout.NewFormLayout(),
 		widget.NewLabel(T("dept.batch.type")), b.TypeSel,
 		widget.NewLabel(T("dept.batch.file")), container.NewBorder(nil, nil, nil, b.browse, b.Path))
-	b.body = container.NewVBox(heading(T("dept.batch.title")), form, b.columns, hint,
+	b.body = container.NewVBox(heading(T("dept.batch.title")), form, widget.NewLabel(T("dept.batch.columns")), b.columns, hint,
 		container.NewHBox(layout.NewSpacer(), b.Cancel, b.Run), b.Bar, b.status, b.Result)
 	b.root = container.NewVScroll(container.NewPadded(b.body))
 	return b
@@ -125,7 +126,7 @@ func (b *batchSection) showColumns() {
 	for i, c := range t.Claims {
 		names[i] = c.Name
 	}
-	b.columns.SetText(T("dept.batch.columns", strings.Join(names, ",")))
+	b.columns.SetText(strings.Join(names, ","))
 }
 
 // pick chooses the CSV file with Fyne's file dialog, starting in the typed path's folder.
@@ -320,14 +321,8 @@ func (b *batchSection) finish(o *batchOutcome) {
 		return
 	case err != nil:
 		b.Bar.Hide()
-		msg := err.Error()
-		var ve *issuer.ValidationError
-		if errors.As(err, &ve) && len(ve.Fields) > 0 {
-			msg = lz(ve.Fields[0].Zh, ve.Fields[0].En)
-		} else if bl, ok := bilingualOf(err); ok {
-			msg = lz(bl.Zh, bl.En)
-		}
-		b.showStatus(T("dept.batch.failed", msg), widget.DangerImportance)
+		b.showStatus(T("dept.batch.failed"), widget.DangerImportance)
+		b.Result.Add(problemView(explain(err)))
 		return
 	}
 	b.Bar.SetValue(1)

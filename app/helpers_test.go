@@ -53,13 +53,25 @@ func walkVisible(o fyne.CanvasObject, visit func(fyne.CanvasObject) bool) bool {
 	return false
 }
 
-// hasText reports whether s is drawn (as a canvas.Text) somewhere under o, visible.
+// hasText reports whether s is drawn (as a canvas.Text) somewhere under o, visible (the
+// hair spaces breakable puts into wrapping Chinese text aside).
 func hasText(o fyne.CanvasObject, s string) bool {
+	s = plain(s)
 	return walkVisible(o, func(o fyne.CanvasObject) bool {
-		t, ok := o.(*canvas.Text)
-		return ok && strings.Contains(t.Text, s)
+		switch t := o.(type) {
+		case *canvas.Text:
+			return strings.Contains(plain(t.Text), s)
+		case *widget.Label: // a wrapped label draws its text in several lines
+			return strings.Contains(plain(t.Text), s)
+		case *widget.RichText:
+			return strings.Contains(plain(t.String()), s)
+		}
+		return false
 	})
 }
+
+// plain is a text without the hair spaces breakable adds.
+func plain(s string) string { return strings.ReplaceAll(s, string(hairSpace), "") }
 
 // findButton returns the visible button labelled label under o (nil if none).
 func findButton(o fyne.CanvasObject, label string) *widget.Button {

@@ -46,6 +46,9 @@ type CitizenCore interface {
 	List(ctx context.Context) ([]wallet.Item, error)
 	Detail(ctx context.Context, id string) (*wallet.Item, error)
 	Receive(ctx context.Context, offer, pin string) ([]*wallet.Credential, error)
+	// DescribeOffer says what an offer is (its types and their departments, from the
+	// ledger) before its PIN is typed; a text that is not an offer is wallet.ErrBadOffer.
+	DescribeOffer(ctx context.Context, offer string) (*wallet.OfferSummary, error)
 	PlanRequest(ctx context.Context, text string) (*wallet.Plan, error)
 	Present(ctx context.Context, p *wallet.Plan) (*wallet.Response, error)
 	History() ([]wallet.HistoryEntry, error)

@@ -148,18 +148,16 @@ func (s *Startup) Failed(err error, retry func(ctx context.Context) (*Services, 
 	if s.bar != nil {
 		s.bar.Stop()
 	}
-	msg := err.Error()
-	if b, ok := bilingualOf(err); ok {
-		msg = lz(b.Zh, b.En)
+	head := wrapLabelStyled(T("startup.failed"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	head.SizeName = theme.SizeNameHeadingText
+	head.Importance = widget.DangerImportance
+	// what went wrong in words (explain), or, for an error no rule knows, the usual causes;
+	// the error's text only under 详情
+	p := explain(err)
+	if !p.Known {
+		p.What, p.Next = t2(T("startup.failed.hint"), T("startup.failed.hint")), t2("", "")
 	}
-	head := canvas.NewText(T("startup.failed"), theme.Color(theme.ColorNameError))
-	head.TextStyle.Bold = true
-	head.TextSize = theme.Size(theme.SizeNameHeadingText)
-	head.Alignment = fyne.TextAlignCenter
-	detail := widget.NewLabelWithStyle(msg, fyne.TextAlignCenter, fyne.TextStyle{})
-	detail.Wrapping = fyne.TextWrapWord
-	hint := widget.NewLabelWithStyle(T("startup.failed.hint"), fyne.TextAlignCenter, fyne.TextStyle{})
-	hint.Wrapping = fyne.TextWrapWord
+	detail := problemView(p)
 	buttons := container.NewHBox(layout.NewSpacer())
 	if retry != nil {
 		again := widget.NewButtonWithIcon(T("startup.retry"), theme.ViewRefreshIcon(), func() {
@@ -172,8 +170,8 @@ func (s *Startup) Failed(err error, retry func(ctx context.Context) (*Services, 
 	buttons.Add(widget.NewButtonWithIcon(T("startup.quit"), theme.CancelIcon(), func() { s.App.Quit() }))
 	buttons.Add(layout.NewSpacer())
 	s.Win.SetContent(container.NewPadded(container.NewVBox(layout.NewSpacer(),
-		container.NewHBox(layout.NewSpacer(), widget.NewIcon(theme.NewErrorThemedResource(theme.ErrorIcon())), head, layout.NewSpacer()),
-		detail, hint, buttons, layout.NewSpacer())))
+		container.NewBorder(nil, nil, widget.NewIcon(theme.NewErrorThemedResource(theme.ErrorIcon())), nil, head),
+		detail, buttons, layout.NewSpacer())))
 }
 
 // UI is the running UI once the services are ready (nil before).

@@ -7,6 +7,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 )
 
 // TestStartupSplash: the first frame, before any service, is the splash in the remembered
@@ -92,10 +93,23 @@ func TestStartupFailed(t *testing.T) {
 			}
 			return &Services{Window: &fakeWindow{}, Citizen: &fakeCitizen{}, Department: &fakeDept{}}, nil
 		})
-		for _, want := range []string{T("startup.failed"), "lock held by another process", T("startup.quit")} {
+		for _, want := range []string{T("startup.failed"), T("startup.failed.hint"), T("startup.quit")} {
 			if !hasText(w.Canvas().Content(), want) {
 				t.Fatalf("%s: %q not shown", l, want)
 			}
+		}
+		// the error's own text only under 详情
+		if hasText(w.Canvas().Content(), "lock held by another process") {
+			t.Fatalf("%s: the error's text shown outside 详情", l)
+		}
+		var acc *widget.Accordion
+		walkVisible(w.Canvas().Content(), func(o fyne.CanvasObject) bool { acc, _ = o.(*widget.Accordion); return acc != nil })
+		if acc == nil {
+			t.Fatalf("%s: no 详情", l)
+		}
+		acc.Open(0)
+		if !hasText(w.Canvas().Content(), "lock held by another process") {
+			t.Fatalf("%s: the error's text is not under 详情", l)
 		}
 		if s.UI() != nil {
 			t.Fatal("UI without services")

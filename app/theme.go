@@ -34,7 +34,7 @@ func (t *lzTheme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color 
 		return colPass
 	case theme.ColorNameError:
 		return colFail
-	case theme.ColorNameForegroundOnSuccess, theme.ColorNameForegroundOnError, theme.ColorNameForegroundOnPrimary:
+	case theme.ColorNameForegroundOnSuccess, theme.ColorNameForegroundOnError, theme.ColorNameForegroundOnPrimary, colorNameOnBand:
 		return color.White
 	}
 	return theme.DefaultTheme().Color(n, v)
@@ -54,6 +54,9 @@ func (t *lzTheme) Icon(n fyne.ThemeIconName) fyne.Resource { return theme.Defaul
 
 func (t *lzTheme) Size(n fyne.ThemeSizeName) float32 {
 	s := theme.DefaultTheme().Size(n)
+	if n == sizeNameVerdictReason {
+		s = 26
+	}
 	if t.large {
 		switch n {
 		case theme.SizeNameText, theme.SizeNameHeadingText, theme.SizeNameSubHeadingText,
@@ -63,6 +66,12 @@ func (t *lzTheme) Size(n fyne.ThemeSizeName) float32 {
 	}
 	return s
 }
+
+// The theme's own names: white text on a verdict's colour band, and the verdict reason's size.
+const (
+	colorNameOnBand       fyne.ThemeColorName = "lzOnBand"
+	sizeNameVerdictReason fyne.ThemeSizeName  = "lzVerdictReason"
+)
 
 // Verdict colours: readable from a distance, and not only colour (icon and words too).
 var (

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"image/color"
 	"os"
 	"strings"
 	"time"
@@ -78,8 +77,9 @@ func newWindowScreen(u *UI) *windowScreen {
 	left := container.NewVBox(heading(T("window.item")), s.item, s.reqBox)
 	right := container.NewVBox(heading(T("window.scan")), s.Scan,
 		container.NewHBox(layout.NewSpacer(), image, submit))
+	// side by side where the width allows, one column on a phone (the QR first)
 	s.main = container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), trustBar), nil, nil,
-		container.NewVScroll(container.NewAdaptiveGrid(2, container.NewPadded(left), container.NewPadded(right))))
+		container.NewVScroll(newColumns(320, container.NewPadded(left), container.NewPadded(right))))
 	s.verdict = container.NewStack()
 	s.verdict.Hide()
 	s.root = container.NewStack(s.main, s.verdict)
@@ -213,10 +213,11 @@ func trustText(ti verifier.TrustInfo) string {
 
 func (s *windowScreen) showTrust(ti verifier.TrustInfo, err error) {
 	if err != nil {
-		s.trust.SetText(T("window.trust.unavailable") + ": " + err.Error())
+		p := explain(err)
+		setWrapped(s.trust, T("window.trust.unavailable")+colon()+lzText(p.What)+lz("。", ". ")+lzText(p.Next))
 		s.trust.Importance = widget.DangerImportance
 	} else {
-		s.trust.SetText(trustText(ti))
+		setWrapped(s.trust, trustText(ti))
 		s.markOffline(ti.Source == "snapshot")
 		s.trust.Importance = widget.MediumImportance
 		if ti.MaxAge > 0 && ti.Age > ti.MaxAge*3/4 {
@@ -253,7 +254,7 @@ func (s *windowScreen) newRequest() {
 		again := widget.NewButtonWithIcon(T("window.request"), theme.ViewRefreshIcon(), s.newRequest)
 		s.reqBox.Objects = []fyne.CanvasObject{
 			container.NewCenter(qrImage("request.png", png, 300)),
-			widget.NewLabelWithStyle(T("window.request.hint"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true}),
+			wrapLabelStyled(T("window.request.hint"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true}),
 			purpose, exp, again,
 		}
 		s.reqBox.Refresh()
@@ -317,32 +318,24 @@ func (s *windowScreen) showVerdict(v *verifier.Verdict) {
 	if !v.OK {
 		col, icon, word = colFail, theme.NewColoredResource(theme.CancelIcon(), theme.ColorNameForegroundOnError), T("window.verdict.fail")
 	}
-	band := canvas.NewRectangle(col)
-	big := canvas.NewText(word, color.White)
-	big.TextStyle.Bold = true
-	big.TextSize = 56
-	ic := widget.NewIcon(icon)
-	icBox := container.NewGridWrap(fyne.NewSize(72, 72), ic)
-	reason := canvas.NewText(lz(v.Message.Zh, v.Message.En), color.White)
-	reason.TextSize = 26
-	reason.TextStyle.Bold = true
-	head := container.NewStack(band, container.NewPadded(container.NewVBox(
-		container.NewHBox(layout.NewSpacer(), icBox, big, layout.NewSpacer()),
-		container.NewHBox(layout.NewSpacer(), reason, layout.NewSpacer()))))
+	// the headline says it once: the word, and for a refusal its reason (a pass's message
+	// would only repeat the word); both shrink or wrap to a phone's width
+	lines := container.NewVBox(newBandTitle(icon, word, 72, 56))
+	if !v.OK {
+		lines.Add(bandText(lz(v.Message.Zh, v.Message.En), sizeNameVerdictReason))
+	}
+	head := container.NewStack(canvas.NewRectangle(col), container.NewPadded(lines))
 
 	body := container.NewVBox()
 	if it := lz(v.ItemName.Zh, v.ItemName.En); it != "" {
-		body.Add(widget.NewLabelWithStyle(T("window.item")+colon()+it, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+		body.Add(wrapLabelStyled(T("window.item")+colon()+it, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 	}
 	if v.Mode == "one-way" {
 		body.Add(badge(T("window.verdict.oneway"), colWarn))
 	}
 	for _, cv := range v.Credentials {
-		ccol := colPass
-		if !cv.OK {
-			ccol = colFail
-		}
-		title := container.NewHBox(heading(lz(cv.TypeName.Zh, cv.TypeName.En)), badge(lz(cv.Message.Zh, cv.Message.En), ccol))
+		mark, why := credentialMark(v, cv)
+		title := container.NewHBox(heading(lz(cv.TypeName.Zh, cv.TypeName.En)), mark)
 		form := container.New(layout.NewFormLayout())
 		for _, f := range cv.Fields {
 			l := widget.NewLabelWithStyle(lz(f.Label.Zh, f.Label.En), fyne.TextAlignTrailing, fyne.TextStyle{})
@@ -351,6 +344,9 @@ func (s *windowScreen) showVerdict(v *verifier.Verdict) {
 			form.Add(valueText(f.Value, 22, true))
 		}
 		card := container.NewVBox(title, form)
+		if why != nil {
+			card.Add(why)
+		}
 		var required, optional []string
 		for _, m := range cv.Missing {
 			if m.Required {
@@ -368,19 +364,23 @@ func (s *windowScreen) showVerdict(v *verifier.Verdict) {
 			card.Add(wrapLabel(T("window.verdict.lacks.optional", strings.Join(optional, listSep()))))
 		}
 		if cv.Issuer != "" {
-			card.Add(widget.NewLabel(T("window.verdict.issuer") + colon() + departmentName(cv.Issuer)))
+			card.Add(wrapLabel(T("window.verdict.issuer") + colon() + departmentName(cv.Issuer)))
 		}
 		if cv.Hidden > 0 {
 			card.Add(widget.NewLabel(T("window.verdict.hidden", cv.Hidden)))
 		}
 		body.Add(widget.NewCard("", "", card))
 	}
-	trust := widget.NewLabel(trustText(v.Trust))
+	trust := wrapLabel(trustText(v.Trust))
 	after := s.u.ClearAfter()
 	s.countdown = widget.NewLabel(T("window.verdict.clears", int(after/time.Second)))
+	s.countdown.Wrapping = fyne.TextWrapWord // the receipt's "stays until 下一位" line is long
 	next := widget.NewButtonWithIcon(T("window.verdict.next"), theme.NavigateNextIcon(), s.clearVerdict)
 	next.Importance = widget.HighImportance
-	foot := container.NewHBox(trust, layout.NewSpacer(), s.countdown)
+	// the trust line above the buttons, so that both fit a phone's width
+	// the countdown (and, once the receipt is handed, the line saying it stays) has a row of
+	// its own, so that it wraps to a phone's width instead of squeezing beside the buttons
+	foot := container.NewHBox(layout.NewSpacer())
 	s.LastReceipt = nil
 	s.receiptBox = body
 	s.give = nil
@@ -393,7 +393,7 @@ func (s *windowScreen) showVerdict(v *verifier.Verdict) {
 	}
 	foot.Add(next)
 	bg := canvas.NewRectangle(theme.Color(theme.ColorNameBackground))
-	s.verdict.Objects = []fyne.CanvasObject{bg, container.NewBorder(head, foot, nil, nil, container.NewVScroll(container.NewPadded(body)))}
+	s.verdict.Objects = []fyne.CanvasObject{bg, container.NewBorder(head, container.NewVBox(trust, s.countdown, foot), nil, nil, container.NewVScroll(container.NewPadded(body)))}
 	s.verdict.Show()
 	s.verdict.Refresh()
 	s.showTrust(v.Trust, nil)
@@ -462,10 +462,10 @@ func (s *windowScreen) handReceipt(v *verifier.Verdict) {
 			note = T("window.receipt.unanchored")
 		}
 		s.receiptBox.Objects = []fyne.CanvasObject{
-			widget.NewLabelWithStyle(T("window.receipt.title"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true}),
-			container.NewCenter(qrImage("receipt.png", res.PNG, qrSide(res.Text, 460))),
-			widget.NewLabelWithStyle(note, fyne.TextAlignCenter, fyne.TextStyle{}),
-			widget.NewLabelWithStyle(T("window.receipt.hint"), fyne.TextAlignCenter, fyne.TextStyle{}),
+			wrapLabelStyled(T("window.receipt.title"), fyne.TextAlignCenter, fyne.TextStyle{Bold: true}),
+			container.NewCenter(qrImage("receipt.png", res.PNG, qrSide(res.Text, s.u.fitQR(460)))),
+			wrapLabelStyled(note, fyne.TextAlignCenter, fyne.TextStyle{}),
+			wrapLabelStyled(T("window.receipt.hint"), fyne.TextAlignCenter, fyne.TextStyle{}),
 		}
 		s.receiptBox.Refresh()
 		if s.stopClear != nil {
@@ -476,7 +476,7 @@ func (s *windowScreen) handReceipt(v *verifier.Verdict) {
 		}
 		s.stopClear, s.stopTick = nil, nil
 		if s.countdown != nil {
-			s.countdown.SetText(T("window.receipt.keep"))
+			setWrapped(s.countdown, T("window.receipt.keep"))
 		}
 		if s.give != nil {
 			s.give.Disable()
@@ -509,3 +509,18 @@ func (s *windowScreen) clearVerdict() {
 }
 
 var _ = fmt.Sprint
+
+// credentialMark is one credential's mark on a verdict (有效 or 未通过) and, for a refusal
+// whose reason is not already the verdict's headline, that reason (nil otherwise).
+func credentialMark(v *verifier.Verdict, cv verifier.CredentialVerdict) (fyne.CanvasObject, fyne.CanvasObject) {
+	if cv.OK {
+		return badge(T("status.valid"), colPass), nil
+	}
+	mark := badge(T("window.verdict.cred_fail"), colFail)
+	if cv.Code != "" && cv.Code == v.Code {
+		return mark, nil
+	}
+	why := wrapLabel(lz(cv.Message.Zh, cv.Message.En))
+	why.Importance = widget.DangerImportance
+	return mark, why
+}

@@ -3,6 +3,7 @@ package home
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -206,6 +207,16 @@ func (c *Citizen) Receive(ctx context.Context, offer, pin string) ([]*wallet.Cre
 	return w.Receive(ctx, offer, pin, &wallet.ReceiveOptions{InsecureHTTP: c.insecureHTTP})
 }
 
+// DescribeOffer says what a credential offer is (its types and the departments the ledger
+// catalogue authorises to issue them), before its PIN is typed.
+func (c *Citizen) DescribeOffer(ctx context.Context, offer string) (*wallet.OfferSummary, error) {
+	w, err := c.Core()
+	if err != nil {
+		return nil, err
+	}
+	return w.DescribeOffer(ctx, offer, &wallet.ReceiveOptions{InsecureHTTP: c.insecureHTTP})
+}
+
 // PlanRequest reads a window's request and plans the answer for the consent screen.
 func (c *Citizen) PlanRequest(ctx context.Context, text string) (*wallet.Plan, error) {
 	w, err := c.Core()
@@ -243,7 +254,7 @@ func (c *Citizen) ImportReceipt(ctx context.Context, text string) (*wallet.Histo
 	}
 	b, err := wire.ParseReceiptBundle([]byte(text))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", wallet.ErrReceiptInvalid, err)
 	}
 	anchors, _ := c.ledger.(wallet.Anchors)
 	return w.ImportReceipt(ctx, b, anchors)

@@ -22,6 +22,17 @@ func bodyHash(text string) string {
 	return receipt.HashPresentation(p, body)
 }
 
+// Receipt errors (test with errors.Is).
+var (
+	// ErrReceiptInvalid: the receipt cannot be read or its signature does not verify.
+	ErrReceiptInvalid = errors.New("wallet: the receipt is unreadable or does not verify")
+	// ErrReceiptUnmatched: the receipt is for no presentation in this wallet's history.
+	ErrReceiptUnmatched = errors.New("wallet: the receipt matches no presentation in this wallet's history")
+	// ErrReceiptNotAnchored: the receipt was kept, but no anchor of its window on the ledger
+	// holds it (not anchored yet, or the proof does not match).
+	ErrReceiptNotAnchored = errors.New("wallet: the receipt is not found anchored on the ledger")
+)
+
 // maxAnchorScan bounds how many of a window's anchors are searched for the root.
 const maxAnchorScan = 2000
 
@@ -39,7 +50,7 @@ func (w *Wallet) ImportReceipt(ctx context.Context, b *wire.ReceiptBundle, ancho
 		return k.Key, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("wallet: receipt does not verify: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrReceiptInvalid, err)
 	}
 	hist, err := w.Store.History()
 	if err != nil {
@@ -52,17 +63,17 @@ func (w *Wallet) ImportReceipt(ctx context.Context, b *wire.ReceiptBundle, ancho
 		}
 	}
 	if h == nil {
-		return nil, errors.New("wallet: the receipt matches no presentation in this wallet's history")
+		return nil, ErrReceiptUnmatched
 	}
 	if h.Window != "" && h.Window != rc.Window {
-		return nil, fmt.Errorf("wallet: receipt is from window %s, the presentation went to %s", rc.Window, h.Window)
+		return nil, fmt.Errorf("%w: the receipt is from window %s, the presentation went to %s", ErrReceiptUnmatched, rc.Window, h.Window)
 	}
 	h.Receipt, h.ReceiptID, h.Result = b.Receipt, rc.ID, rc.Result
 	if b.Proof != nil && anchors != nil {
 		seq, err := findAnchor(ctx, anchors, rc.Window, b)
 		if err != nil {
 			_ = w.Store.AddHistory(h)
-			return h, err
+			return h, fmt.Errorf("%w: %w", ErrReceiptNotAnchored, err)
 		}
 		a, _ := anchors.Anchor(ctx, rc.Window, seq)
 		h.AnchorSeq, h.AnchorHeight, h.VerifiedLedger = seq, a.Height, true

@@ -235,8 +235,11 @@ type Plan struct {
 	WindowName bilingual.Text
 	ItemName   bilingual.Text
 	Purpose    bilingual.Text
-	Department string // department name (zh) and member id, from the ledger
-	Asks       []Ask
+	// Department is the window's department (its member id); DepartmentName its name on the
+	// ledger's member record (the id in both languages when the ledger has none).
+	Department     string
+	DepartmentName bilingual.Text
+	Asks           []Ask
 	// OverAsk is true when the window asked for fields beyond its registration.
 	OverAsk bool
 	Warning bilingual.Text
@@ -246,13 +249,13 @@ type Plan struct {
 func ParseRequestQR(text string) ([]byte, error) {
 	prefix, body, err := qr.Decode(text, wire.MaxRequestBody)
 	if err != nil {
-		return nil, refuse(credential.CodeBadRequest, "无法读取请求二维码：%v", "cannot read the request QR: %v", err)
+		return nil, refuseCause(credential.CodeBadRequest, "无法读取请求二维码", "cannot read the request QR", err)
 	}
 	if prefix != wire.PrefixRequest {
-		return nil, refuse(credential.CodeBadRequest, "这不是窗口的请求二维码（前缀 %s）", "not a window request QR (prefix %s)", prefix)
+		return nil, refuseCause(credential.CodeBadRequest, "这不是窗口的请求二维码", "not a window request QR", fmt.Errorf("prefix %s", prefix))
 	}
 	if _, _, _, err := wire.Parse(body); err != nil {
-		return nil, refuse(credential.CodeBadRequest, "请求二维码格式错误：%v", "malformed request QR: %v", err)
+		return nil, refuseCause(credential.CodeBadRequest, "请求二维码格式错误", "malformed request QR", err)
 	}
 	return body, nil
 }
@@ -261,7 +264,7 @@ func ParseRequestQR(text string) ([]byte, error) {
 func ParseRequestPNG(png []byte) (string, error) {
 	text, err := qr.DecodePNG(png)
 	if err != nil {
-		return "", refuse(credential.CodeBadRequest, "无法识别二维码图片：%v", "cannot read the QR image: %v", err)
+		return "", refuseCause(credential.CodeBadRequest, "无法识别二维码图片", "cannot read the QR image", err)
 	}
 	return text, nil
 }
@@ -291,23 +294,23 @@ func (w *Wallet) PlanRequest(ctx context.Context, text string) (*Plan, error) {
 		return pk, nil
 	}, w.now(), 0)
 	if err != nil {
-		return nil, refuse(credential.CodeBadRequest, "请求二维码校验失败（签名、密钥或有效期）：%v", "the request QR does not verify (signature, key or validity): %v", err)
+		return nil, refuseCause(credential.CodeBadRequest, "请求二维码校验失败（签名、密钥或有效期）", "the request QR does not verify (signature, key or validity)", err)
 	}
 	win, err := l.Window(ctx, r.Window)
 	if errors.Is(err, ledgerclient.ErrNotFound) {
-		return nil, refuse(credential.CodeWindowUnregistered, "窗口 %s 未在链上登记，请勿出示", "window %s is not registered on the ledger; do not present", r.Window)
+		return nil, refuseCause(credential.CodeWindowUnregistered, "该窗口未在联盟链登记，请勿出示", "this window is not registered on the ledger; do not present", fmt.Errorf("window %s", r.Window))
 	} else if err != nil {
 		return nil, fmt.Errorf("wallet: window: %w", err)
 	}
 	item, ok := win.ServiceItem(r.Item)
 	if !ok {
-		return nil, refuse(credential.CodeItemUnknown, "窗口未登记事项 %s，请勿出示", "the window has no registered service item %s; do not present", r.Item)
+		return nil, refuseCause(credential.CodeItemUnknown, "该窗口没有登记此事项，请勿出示", "the window has not registered this service item; do not present", fmt.Errorf("service item %s", r.Item))
 	}
-	dept := win.Department
+	deptName := bilingual.Text{Zh: win.Department, En: win.Department}
 	if m, err := l.Member(ctx, win.Department); err == nil {
-		dept = m.Name.Zh + " (" + win.Department + ")"
+		deptName = m.Name
 	}
-	p := &Plan{Request: r, Window: win, Item: item, Department: dept,
+	p := &Plan{Request: r, Window: win, Item: item, Department: win.Department, DepartmentName: deptName,
 		WindowName: win.Name, ItemName: item.Name,
 		Purpose: item.Purpose}
 	over := map[string][]string{}
@@ -583,8 +586,12 @@ func (w *Wallet) PresentOneWay(ctx context.Context, picks map[string][]string) (
 		}
 		st, err := w.CheckStatus(ctx, c)
 		if st != StatusValid {
-			return nil, refuseText(credential.CodeNothingToPresent, fmt.Sprintf("凭证状态为%s，不出示（%v）", st.Label().Zh, err),
-				fmt.Sprintf("credential is %s; not presented (%v)", st.Label().En, err))
+			r := refuseText(credential.CodeNothingToPresent, fmt.Sprintf("凭证状态为%s，不出示", st.Label().Zh),
+				fmt.Sprintf("credential is %s; not presented", st.Label().En))
+			if err != nil {
+				r.Detail = err.Error()
+			}
+			return nil, r
 		}
 		text, err := w.bind(c, picks[id], nonce, wire.OneWayAudience)
 		if err != nil {

@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"io"
 	"lianzheng/credential"
+	"lianzheng/internal/bilingual"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,6 +21,7 @@ import (
 	"lianzheng/did"
 	"lianzheng/internal/keystore"
 	"lianzheng/internal/strictjson"
+	"lianzheng/ledger"
 	"lianzheng/ledgerclient"
 	"lianzheng/qr"
 )
@@ -61,7 +64,7 @@ type Offer struct {
 func ParseOffer(text string) (*Offer, string, error) {
 	text = strings.TrimSpace(text)
 	if len(text) > maxOfferLen {
-		return nil, "", fmt.Errorf("wallet: offer of %d bytes is too large", len(text))
+		return nil, "", fmt.Errorf("%w: offer of %d bytes is too large", ErrBadOffer, len(text))
 	}
 	var raw string
 	var uri string
@@ -70,15 +73,15 @@ func ParseOffer(text string) (*Offer, string, error) {
 	} else {
 		u, err := url.Parse(text)
 		if err != nil {
-			return nil, "", fmt.Errorf("wallet: offer is not a URL: %w", err)
+			return nil, "", fmt.Errorf("%w: not a URL: %w", ErrBadOffer, err)
 		}
 		if u.Scheme != "openid-credential-offer" && u.Scheme != "https" && u.Scheme != "http" {
-			return nil, "", fmt.Errorf("wallet: not a credential offer (scheme %q)", u.Scheme)
+			return nil, "", fmt.Errorf("%w: scheme %q", ErrBadOffer, u.Scheme)
 		}
 		q := u.Query()
 		raw, uri = q.Get("credential_offer"), q.Get("credential_offer_uri")
 		if raw == "" && uri == "" {
-			return nil, "", errors.New("wallet: offer has neither credential_offer nor credential_offer_uri")
+			return nil, "", fmt.Errorf("%w: neither credential_offer nor credential_offer_uri", ErrBadOffer)
 		}
 		if raw == "" {
 			return nil, uri, nil
@@ -91,24 +94,24 @@ func ParseOffer(text string) (*Offer, string, error) {
 func decodeOffer(b []byte) (*Offer, error) {
 	var o Offer
 	if err := strictjson.Decode(b, &o); err != nil {
-		return nil, fmt.Errorf("wallet: offer JSON: %w", err)
+		return nil, fmt.Errorf("%w: offer JSON: %w", ErrBadOffer, err)
 	}
 	iu, err := url.Parse(o.CredentialIssuer)
 	if err != nil || (iu.Scheme != "https" && iu.Scheme != "http") || iu.Host == "" {
-		return nil, fmt.Errorf("wallet: offer: credential_issuer %q is not an https URL", o.CredentialIssuer)
+		return nil, fmt.Errorf("%w: credential_issuer %q is not an https URL", ErrBadOffer, o.CredentialIssuer)
 	}
 	if len(o.ConfigurationIDs) == 0 {
-		return nil, errors.New("wallet: offer names no credential configuration")
+		return nil, fmt.Errorf("%w: no credential configuration named", ErrBadOffer)
 	}
 	if g, ok := o.Grants[GrantPreAuthCode]; ok {
 		var p PreAuthGrant
 		if err := strictjson.Decode(g, &p); err != nil || p.Code == "" {
-			return nil, errors.New("wallet: offer: malformed pre-authorized_code grant")
+			return nil, fmt.Errorf("%w: malformed pre-authorized_code grant", ErrBadOffer)
 		}
 		o.PreAuth = &p
 	}
 	if o.PreAuth == nil {
-		return nil, errors.New("wallet: offer has no pre-authorised code grant (the only flow supported)")
+		return nil, fmt.Errorf("%w: no pre-authorised code grant (the only flow supported)", ErrBadOffer)
 	}
 	return &o, nil
 }
@@ -117,7 +120,7 @@ func decodeOffer(b []byte) (*Offer, error) {
 func ParseOfferPNG(png []byte) (*Offer, string, error) {
 	text, err := qr.DecodePNG(png)
 	if err != nil {
-		return nil, "", fmt.Errorf("wallet: read offer QR: %w", err)
+		return nil, "", fmt.Errorf("%w: QR image: %w", ErrBadOffer, err)
 	}
 	return ParseOffer(text)
 }
@@ -156,6 +159,96 @@ func (o *ReceiveOptions) client() *http.Client {
 	return noRedirects(hc)
 }
 
+// resolveOffer parses the scanned offer text and, for an offer by reference
+// (credential_offer_uri), fetches it.
+func resolveOffer(ctx context.Context, hc *http.Client, text string, insecure bool) (*Offer, error) {
+	offer, uri, err := ParseOffer(text)
+	if err != nil {
+		return nil, err
+	}
+	if uri != "" {
+		var b json.RawMessage
+		if err := getJSON(ctx, hc, endpointRule{insecure: insecure}, uri, &b); err != nil {
+			return nil, fmt.Errorf("wallet: credential_offer_uri: %w", err)
+		}
+		if offer, err = decodeOffer(b); err != nil {
+			return nil, err
+		}
+	}
+	return offer, nil
+}
+
+// OfferSummary is what an offer is, for the citizen to see before typing its PIN: the
+// credential types it offers, with their names from the ledger catalogue, and the
+// departments the catalogue authorises to issue them — the one a credential received from
+// this offer can come from (Receive refuses any other). An OpenID4VCI offer names no expiry
+// and no issuer DID, so the summary has neither: the department tells the expiry with the PIN.
+type OfferSummary struct {
+	CredentialIssuer string // the issuance service's URL (credential_issuer)
+	Types            []OfferedType
+	// Departments are the members the catalogue authorises for every offered type (usually
+	// one); empty when no member may issue them all, or a type is not in the catalogue.
+	Departments []ledger.Member
+	NeedsPIN    bool
+	PINLength   int // digits of the PIN, when the offer says (0: not said)
+}
+
+// OfferedType is one credential type an offer names.
+type OfferedType struct {
+	ID   string         // the credential configuration id (our issuers use the catalogue type id)
+	Name bilingual.Text // its catalogue name; the id in both languages when not in the catalogue
+	// Known reports whether the ledger catalogue has the type.
+	Known bool
+}
+
+// DescribeOffer reads an offer (fetching it when given by reference) and names what it
+// offers from the ledger catalogue, without contacting the issuer otherwise and without
+// spending its PIN. A text that is not an offer is ErrBadOffer.
+func (w *Wallet) DescribeOffer(ctx context.Context, offerText string, o *ReceiveOptions) (*OfferSummary, error) {
+	l, err := w.ledger()
+	if err != nil {
+		return nil, err
+	}
+	offer, err := resolveOffer(ctx, o.client(), offerText, o != nil && o.InsecureHTTP)
+	if err != nil {
+		return nil, err
+	}
+	s := &OfferSummary{CredentialIssuer: offer.CredentialIssuer, NeedsPIN: offer.NeedsPIN()}
+	if s.NeedsPIN && offer.PreAuth.TxCode.Length > 0 {
+		s.PINLength = offer.PreAuth.TxCode.Length
+	}
+	var issuers []string // member ids authorised for every type so far
+	for i, id := range offer.ConfigurationIDs {
+		ot := OfferedType{ID: id, Name: bilingual.Text{Zh: id, En: id}}
+		t, err := l.Type(ctx, id)
+		switch {
+		case err == nil:
+			ot.Name, ot.Known = t.Name, true
+			if i == 0 {
+				issuers = slices.Clone(t.Issuers)
+			} else {
+				issuers = slices.DeleteFunc(issuers, func(m string) bool { return !slices.Contains(t.Issuers, m) })
+			}
+		case errors.Is(err, ledgerclient.ErrNotFound):
+			issuers = nil
+		default:
+			return nil, fmt.Errorf("wallet: catalogue: %w", err)
+		}
+		s.Types = append(s.Types, ot)
+	}
+	for _, id := range issuers {
+		m, err := l.Member(ctx, id)
+		if err != nil {
+			if errors.Is(err, ledgerclient.ErrNotFound) {
+				continue
+			}
+			return nil, fmt.Errorf("wallet: member %s: %w", id, err)
+		}
+		s.Departments = append(s.Departments, *m)
+	}
+	return s, nil
+}
+
 // Receive runs the OpenID4VCI pre-authorised code flow for every configuration of the offer:
 // metadata, token (with the PIN as tx_code), a key proof by a fresh holder key, the
 // credential; each credential is verified against the ledger before it is stored.
@@ -173,18 +266,9 @@ func (w *Wallet) Receive(ctx context.Context, offerText, pin string, o *ReceiveO
 	if _, err := w.ledger(); err != nil {
 		return nil, err
 	}
-	offer, uri, err := ParseOffer(offerText)
+	offer, err := resolveOffer(ctx, hc, offerText, o.InsecureHTTP)
 	if err != nil {
 		return nil, err
-	}
-	if uri != "" {
-		var b json.RawMessage
-		if err := getJSON(ctx, hc, endpointRule{insecure: o.InsecureHTTP}, uri, &b); err != nil {
-			return nil, fmt.Errorf("wallet: credential_offer_uri: %w", err)
-		}
-		if offer, err = decodeOffer(b); err != nil {
-			return nil, err
-		}
 	}
 	base := strings.TrimSuffix(offer.CredentialIssuer, "/")
 	w.recv.Lock()
@@ -198,7 +282,7 @@ func (w *Wallet) Receive(ctx context.Context, offerText, pin string, o *ReceiveO
 		return w.run(ctx, hc, p)
 	}
 	if offer.NeedsPIN() && pin == "" {
-		return nil, errors.New("wallet: this offer needs the PIN (tx_code) the department gave you")
+		return nil, ErrOfferNeedsPIN
 	}
 	if err := (endpointRule{insecure: o.InsecureHTTP}).check(offer.CredentialIssuer); err != nil {
 		return nil, fmt.Errorf("wallet: issuer %s: %w", offer.CredentialIssuer, err)
@@ -216,10 +300,10 @@ func (w *Wallet) Receive(ctx context.Context, offerText, pin string, o *ReceiveO
 		return nil, fmt.Errorf("wallet: issuer metadata: %w", err)
 	}
 	if strings.TrimSuffix(md.CredentialIssuer, "/") != base {
-		return nil, fmt.Errorf("wallet: metadata credential_issuer %q differs from the offer's %q", md.CredentialIssuer, offer.CredentialIssuer)
+		return nil, fmt.Errorf("%w: metadata credential_issuer %q differs from the offer's %q", ErrIssuerFailed, md.CredentialIssuer, offer.CredentialIssuer)
 	}
 	if md.CredentialEndpoint == "" {
-		return nil, errors.New("wallet: issuer metadata has no credential_endpoint")
+		return nil, fmt.Errorf("%w: issuer metadata has no credential_endpoint", ErrIssuerFailed)
 	}
 	for _, ep := range []string{md.CredentialEndpoint, md.NonceEndpoint, md.TokenEndpoint, md.NotificationEndpoint} {
 		if ep == "" {
@@ -288,7 +372,7 @@ func (w *Wallet) verifyCredential(ctx context.Context, l Ledger, text, kid strin
 		if ledgerErr != nil {
 			return nil, fmt.Errorf("wallet: issuer key: %w", ledgerErr)
 		}
-		return nil, refuse(credential.CodeInvalidCredential, "凭证校验失败：%v", "the credential does not verify: %v", err)
+		return nil, refuseCause(credential.CodeInvalidCredential, "凭证校验失败", "the credential does not verify", err)
 	}
 	// sdjwt tolerates clock skew (5 min) at exp, as a verifier comparing two clocks must;
 	// the wallet judges its own credential by its own clock: expired is expired at once.
@@ -420,49 +504,47 @@ func postJSON(ctx context.Context, hc *http.Client, rule endpointRule, u, bearer
 	return do(hc, req, out)
 }
 
-// IssuerError is an issuer endpoint's error answer: its HTTP status and OAuth error.
-type IssuerError struct {
-	Path        string
-	Status      int
-	Code        string // "invalid_grant", "invalid_token", …; "" if the body had none
-	Description string
-	CNonce      string // with invalid_nonce: a fresh c_nonce
-}
-
-func (e *IssuerError) Error() string {
-	if e.Code != "" {
-		return fmt.Sprintf("%s: HTTP %d %s: %s", e.Path, e.Status, e.Code, e.Description)
-	}
-	return fmt.Sprintf("%s: HTTP %d", e.Path, e.Status)
-}
-
+// do sends req and decodes the JSON answer into out. A request that gets no answer is
+// ErrIssuerUnreachable (unless refused by the endpoint rule, or cancelled); an error answer is
+// an *IssuerError; an answer that cannot be read is ErrIssuerFailed.
 func do(hc *http.Client, req *http.Request, out any) error {
 	resp, err := hc.Do(req)
 	if err != nil {
-		return err
+		if errors.Is(err, ErrUnsafeEndpoint) || errors.Is(err, context.Canceled) {
+			return err
+		}
+		return fmt.Errorf("%w: %w", ErrIssuerUnreachable, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxHTTPBody+1))
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %s: %w", ErrIssuerUnreachable, req.URL.Path, err)
 	}
 	if len(b) > maxHTTPBody {
-		return errors.New("response too large")
+		return fmt.Errorf("%w: %s: response too large", ErrIssuerFailed, req.URL.Path)
 	}
 	if resp.StatusCode/100 != 2 {
 		var e struct {
-			Error  string `json:"error"`
-			Desc   string `json:"error_description"`
-			CNonce string `json:"c_nonce"`
+			Error    string `json:"error"`
+			Desc     string `json:"error_description"`
+			CNonce   string `json:"c_nonce"`
+			Reason   string `json:"lz_reason"`
+			Attempts *int   `json:"lz_attempts_left"`
 		}
-		_ = strictjson.Decode(b, &e)
-		return &IssuerError{Path: req.URL.Path, Status: resp.StatusCode, Code: e.Error, Description: e.Desc, CNonce: e.CNonce}
+		ie := &IssuerError{Endpoint: req.URL.Path, Status: resp.StatusCode, AttemptsLeft: -1}
+		if strictjson.Decode(b, &e) == nil {
+			ie.Code, ie.Description, ie.Reason, ie.CNonce = e.Error, e.Desc, e.Reason, e.CNonce
+			if e.Attempts != nil && *e.Attempts >= 0 {
+				ie.AttemptsLeft = *e.Attempts
+			}
+		}
+		return ie
 	}
 	if out == nil {
 		return nil
 	}
 	if err := strictjson.Decode(b, out); err != nil {
-		return fmt.Errorf("%s: JSON: %w", req.URL.Path, err)
+		return fmt.Errorf("%w: %s: JSON: %w", ErrIssuerFailed, req.URL.Path, err)
 	}
 	return nil
 }

@@ -128,13 +128,30 @@ func newID() string {
 
 // Refusal is an error the citizen sees: a reason code from the module's one set
 // (credential.Code; its general message is credential.Message) and this case's own message in
-// both languages (which may name the credential type, the window or the status).
+// both languages (which may name the credential type, the window or the status). Msg is
+// plain words for people; the technical cause, if any, is Detail (never shown but on demand).
 type Refusal struct {
-	Code credential.Code
-	Msg  bilingual.Text
+	Code   credential.Code
+	Msg    bilingual.Text
+	Detail string
 }
 
-func (r *Refusal) Error() string { return "wallet: " + string(r.Code) + ": " + r.Msg.String() }
+func (r *Refusal) Error() string {
+	s := "wallet: " + string(r.Code) + ": " + r.Msg.String()
+	if r.Detail != "" {
+		s += ": " + r.Detail
+	}
+	return s
+}
+
+// refuseCause is a refusal whose technical cause goes to Detail, not into the words.
+func refuseCause(code credential.Code, zh, en string, cause error) *Refusal {
+	r := refuseText(code, zh, en)
+	if cause != nil {
+		r.Detail = cause.Error()
+	}
+	return r
+}
 
 func refuse(code credential.Code, zh, en string, args ...any) *Refusal {
 	return &Refusal{Code: code, Msg: bilingual.Text{Zh: fmt.Sprintf(zh, args...), En: fmt.Sprintf(en, args...)}}
@@ -152,7 +169,7 @@ func resolver(l Ledger) did.Resolver { return did.MultiResolver{LZ: l} }
 func checkAuthorised(ctx context.Context, l Ledger, vct, iss string) (*ledger.CredentialType, error) {
 	t, err := l.TypeByVCT(ctx, vct)
 	if errors.Is(err, ledgerclient.ErrNotFound) {
-		return nil, refuse(credential.CodeUnknownType, "凭证类型 %s 不在链上目录中，已拒收", "credential type %s is not in the ledger catalogue; refused", vct)
+		return nil, refuseCause(credential.CodeUnknownType, "凭证类型不在联盟链目录中，已拒收", "the credential type is not in the ledger catalogue; refused", fmt.Errorf("vct %s", vct))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("wallet: catalogue: %w", err)
@@ -166,9 +183,9 @@ func checkAuthorised(ctx context.Context, l Ledger, vct, iss string) (*ledger.Cr
 			return nil, fmt.Errorf("wallet: catalogue member %s: %w", id, err)
 		}
 	}
-	return nil, refuseText(credential.CodeIssuerNotAuthorised,
-		fmt.Sprintf("签发机构 %s 未获链上目录授权签发“%s”，已拒收", iss, t.Name.Zh),
-		fmt.Sprintf("issuer %s is not authorised on the ledger catalogue to issue %q; refused", iss, t.Name.En))
+	return nil, refuseCause(credential.CodeIssuerNotAuthorised,
+		fmt.Sprintf("签发机构未获链上目录授权签发“%s”，已拒收", t.Name.Zh),
+		fmt.Sprintf("the issuer is not authorised on the ledger catalogue to issue %q; refused", t.Name.En), fmt.Errorf("issuer %s", iss))
 }
 
 func fileExists(p string) bool {

@@ -37,7 +37,23 @@ type Error struct {
 	Status      int    `json:"-"`
 	Code        string `json:"error"`
 	Description string `json:"error_description,omitempty"`
+	// Reason says which refusal an invalid_grant is (one of the Reason* values), and
+	// AttemptsLeft how many PIN tries a wrong PIN leaves: members of our extension to the
+	// OAuth 2.0 error response (other wallets ignore them), so that a wallet can tell the
+	// citizen in words without reading the description.
+	Reason       string `json:"lz_reason,omitempty"`
+	AttemptsLeft *int   `json:"lz_attempts_left,omitempty"`
 }
+
+// The token endpoint's invalid_grant reasons (Error.Reason); the wallet (wallet.Reason*)
+// maps them to its typed errors.
+const (
+	ReasonWrongPIN     = "wrong_tx_code"
+	ReasonOfferExpired = "offer_expired"
+	ReasonOfferUsed    = "offer_used"
+	ReasonOfferBlocked = "offer_blocked"
+	ReasonOfferUnknown = "offer_unknown"
+)
 
 func (e *Error) Error() string { return e.Code + ": " + e.Description }
 

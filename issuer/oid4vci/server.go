@@ -338,7 +338,8 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	}
 	red, err := s.Dept.RedeemOfferResumable(r.Context(), code, pin, resumeKey, s.MaxPINAttempts)
 	if err != nil {
-		var desc string
+		var desc, reason string
+		var left *int
 		var re *issuer.RedeemError
 		switch {
 		case !errors.As(err, &re):
@@ -346,15 +347,15 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			writeErr(w, errf(500, "server_error", "try again later"))
 			return
 		case errors.Is(err, issuer.ErrWrongPIN):
-			desc = fmt.Sprintf("wrong tx_code (%d attempt(s) left)", re.AttemptsLeft)
+			desc, reason, left = fmt.Sprintf("wrong tx_code (%d attempt(s) left)", re.AttemptsLeft), ReasonWrongPIN, &re.AttemptsLeft
 		case errors.Is(err, issuer.ErrOfferBurned):
-			desc = "offer blocked after too many wrong tx_code attempts"
+			desc, reason = "offer blocked after too many wrong tx_code attempts", ReasonOfferBlocked
 		case errors.Is(err, issuer.ErrOfferExpired):
-			desc = "offer expired"
+			desc, reason = "offer expired", ReasonOfferExpired
 		case errors.Is(err, issuer.ErrOfferUsed):
-			desc = "offer already used"
+			desc, reason = "offer already used", ReasonOfferUsed
 		default: // issuer.ErrOfferUnknown
-			desc = "unknown pre-authorized_code"
+			desc, reason = "unknown pre-authorized_code", ReasonOfferUnknown
 		}
 		// Which offer (its record ID; for an unknown code a keyed reference, never the code)
 		// and which client, so that a brute-force attempt can be followed; rate-limited.
@@ -363,7 +364,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			ref = "code:" + codeRef(code)
 		}
 		s.refusals.log(s.log(), s.now(), "token refused", "reason", desc, "offer", ref, "client", clientAddr(r))
-		writeErr(w, errf(400, "invalid_grant", "%s", desc))
+		e := errf(400, "invalid_grant", "%s", desc)
+		e.Reason, e.AttemptsLeft = reason, left
+		writeErr(w, e)
 		return
 	}
 	now := s.now()
