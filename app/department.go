@@ -250,7 +250,9 @@ func (s *deptScreen) submit() {
 // loadRecords re-reads the 已签发 page on screen.
 func (s *deptScreen) loadRecords() { s.issued.load() }
 
-func (s *deptScreen) recordRow(r issuer.Record) fyne.CanvasObject {
+// recordRow is one issued record with its actions; holder is whose it is, masked as the
+// issuer keeps it (issuer.Holder.String; issuer.NoHolder when unknown).
+func (s *deptScreen) recordRow(r issuer.Record, holder string) fyne.CanvasObject {
 	act := func(action string) func() {
 		return func() {
 			do := func() {
@@ -264,7 +266,7 @@ func (s *deptScreen) recordRow(r issuer.Record) fyne.CanvasObject {
 					})
 			}
 			if action == issuer.ActionRevoke {
-				s.confirmRevoke(r, do)
+				s.confirmRevoke(r, holder, do)
 				return
 			}
 			do()
@@ -302,10 +304,10 @@ func shortID(id string) string {
 
 // confirmRevoke asks 取消 / 确认撤销, naming the credential to be revoked (whose it is, its
 // type, when it was issued and its record), then revokes it.
-func (s *deptScreen) confirmRevoke(r issuer.Record, revoke func()) {
+func (s *deptScreen) confirmRevoke(r issuer.Record, holder string, revoke func()) {
 	which := T("dept.revoke.which", typeName(r.Type), clock(r.IssuedAt), shortID(r.ID))
-	if h := recordHolder(r); h != "" {
-		which = T("dept.revoke.which.holder", h, typeName(r.Type), clock(r.IssuedAt), shortID(r.ID))
+	if holder != "" && holder != issuer.NoHolder {
+		which = T("dept.revoke.which.holder", holder, typeName(r.Type), clock(r.IssuedAt), shortID(r.ID))
 	}
 	d := dialog.NewConfirm(T("dept.revoke"), breakable(T("dept.revoke.confirm", which)), func(ok bool) {
 		if ok {
@@ -317,7 +319,3 @@ func (s *deptScreen) confirmRevoke(r issuer.Record, revoke func()) {
 	d.SetConfirmImportance(widget.DangerImportance)
 	d.Show()
 }
-
-// recordHolder names a record's holder for the clerk ("" while the issuance records keep
-// no holder's name: they keep only the holder key's thumbprint).
-func recordHolder(issuer.Record) string { return "" }

@@ -171,5 +171,5 @@ func (is *issuedSection) render() {
 func (is *issuedSection) row(r issuer.Listed) fyne.CanvasObject {
 	who := widget.NewLabelWithStyle(r.Holder.String(), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	who.Wrapping = fyne.TextWrapWord
-	return container.NewVBox(who, is.s.recordRow(r.Record), widget.NewSeparator())
+	return container.NewVBox(who, is.s.recordRow(r.Record, r.Holder.String()), widget.NewSeparator())
 }

@@ -647,8 +647,8 @@ func TestVerdictHeadlineOnce(t *testing.T) {
 	}
 }
 
-// TestRevokeConfirm: revoking asks 取消 / 确认撤销, naming the credential; 取消 revokes
-// nothing, 确认撤销 revokes it.
+// TestRevokeConfirm: revoking asks 取消 / 确认撤销, naming the credential and whose it is
+// (masked, as the department keeps it); 取消 revokes nothing, 确认撤销 revokes it.
 func TestRevokeConfirm(t *testing.T) {
 	u, _ := newTestUI(t, RoleDepartment, LangZh, phone)
 	d := &countingDept{fakeDept: fakeDept{records: []issuer.Record{{ID: "rec-0123456789abcdef", Type: "household-register",
@@ -660,8 +660,8 @@ func TestRevokeConfirm(t *testing.T) {
 	for _, answer := range []string{"取消", "确认撤销"} {
 		tap(t, u.Win, T("dept.revoke"))
 		dlg := u.Win.Canvas().Overlays().Top()
-		if dlg == nil || !hasText(dlg, "这张居民户口簿（签发于 "+clock(fixedNow)+"，记录号 rec-012345…）") {
-			t.Fatal("the confirmation does not name the credential")
+		if dlg == nil || !hasText(dlg, "张* 1101**********002X的居民户口簿（签发于 "+clock(fixedNow)+"，记录号 rec-012345…）") {
+			t.Fatal("the confirmation does not name the credential and its holder")
 		}
 		b := findButton(dlg, answer)
 		if b == nil {
@@ -678,6 +678,15 @@ func TestRevokeConfirm(t *testing.T) {
 type countingDept struct {
 	fakeDept
 	actions []string
+}
+
+// Search lists the records with a masked holder, as the issuer's index gives them.
+func (d *countingDept) Search(context.Context, issuer.SearchFilter) (*issuer.Page, error) {
+	p := &issuer.Page{Total: len(d.records)}
+	for _, r := range d.records {
+		p.Records = append(p.Records, issuer.Listed{Record: r, Holder: &issuer.Holder{Name: "张*", Number: "1101**********002X"}})
+	}
+	return p, nil
 }
 
 func (d *countingDept) SetStatus(_ context.Context, _ string, action string) error {
