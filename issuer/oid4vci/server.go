@@ -418,15 +418,25 @@ func (s *Server) bearer(r *http.Request) (string, *session, *Error) {
 	return tokenKey(tok), ss, nil
 }
 
-// nonceEndpoint hands out a fresh c_nonce for the bearer's session (OpenID4VCI 1.0 §7).
-func (s *Server) nonceEndpoint(w http.ResponseWriter, r *http.Request) {
+// postWithToken admits a POST carrying a live access token, answering the refusal itself
+// (405, or 401 invalid_token) when it does not.
+func (s *Server) postWithToken(w http.ResponseWriter, r *http.Request) (string, *session, bool) {
 	if r.Method != http.MethodPost {
 		writeErr(w, errf(405, "invalid_request", "POST only"))
-		return
+		return "", nil, false
 	}
-	_, ss, e := s.bearer(r)
+	key, ss, e := s.bearer(r)
 	if e != nil {
 		writeErr(w, e)
+		return "", nil, false
+	}
+	return key, ss, true
+}
+
+// nonceEndpoint hands out a fresh c_nonce for the bearer's session (OpenID4VCI 1.0 §7).
+func (s *Server) nonceEndpoint(w http.ResponseWriter, r *http.Request) {
+	_, ss, ok := s.postWithToken(w, r)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
@@ -437,13 +447,8 @@ func (s *Server) nonceEndpoint(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) credential(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		writeErr(w, errf(405, "invalid_request", "POST only"))
-		return
-	}
-	key, ss, e := s.bearer(r)
-	if e != nil {
-		writeErr(w, e)
+	key, ss, ok := s.postWithToken(w, r)
+	if !ok {
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBytes+1))
@@ -574,13 +579,8 @@ func (s *Server) forgetAtExpiry(key string, ss *session) {
 // it stored (credential_accepted), refused (credential_failure) or deleted the credential;
 // the token and the credential kept for a retry are dropped at once.
 func (s *Server) notification(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		writeErr(w, errf(405, "invalid_request", "POST only"))
-		return
-	}
-	key, ss, e := s.bearer(r)
-	if e != nil {
-		writeErr(w, e)
+	key, ss, ok := s.postWithToken(w, r)
+	if !ok {
 		return
 	}
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
