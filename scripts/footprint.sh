@@ -15,8 +15,7 @@ size=$(stat -c %s "$out/footprint")
 GOOS=android GOARCH=arm64 CGO_ENABLED=0 $GO build -trimpath -ldflags='-s -w' -o "$out/footprint-stripped" ./internal/rig/footprint
 ssize=$(stat -c %s "$out/footprint-stripped")
 printf 'footprint: packages behind ./wallet: %d (wallet+verifier: %d)\n' "$pk" "$pkv"
-printf 'footprint: android/arm64 wallet+verifier program: %.1f MB (stripped %.1f MB)\n' \
-  "$(echo "$size/1000000" | bc -l)" "$(echo "$ssize/1000000" | bc -l)"
+awk -v a="$size" -v b="$ssize" 'BEGIN { printf "footprint: android/arm64 wallet+verifier program: %.1f MB (stripped %.1f MB)\n", a/1e6, b/1e6 }'
 bad=$($GO list -deps ./wallet ./verifier ./issuer/... | grep -E "$forbidden" || true)
 if [ -n "$bad" ]; then
   echo "footprint: FAIL: the cores link validator code:"; echo "$bad"; exit 1
