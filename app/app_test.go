@@ -30,17 +30,24 @@ func newTestUI(t *testing.T, role, l string, size fyne.Size) (*UI, *fakeWindow) 
 	a.Preferences().SetString(prefLang, l)
 	fw := &fakeWindow{verdict: passVerdict()}
 	svc := &Services{Window: fw, Citizen: &fakeCitizen{items: demoItems()}, Department: &fakeDept{}}
+	u := uiOver(t, a, svc, l, size)
+	u.Refresh()
+	return u, fw
+}
+
+// uiOver lays out a UI in language l over svc in a new test window of the given size; a may
+// carry preferences set beforehand. The window closes when the test ends.
+func uiOver(t testing.TB, a fyne.App, svc *Services, l string, size fyne.Size) *UI {
+	t.Helper()
 	w := test.NewWindow(nil)
 	t.Cleanup(w.Close)
-	u := &UI{App: a, Win: w, Svc: svc, Sync: true}
+	u := &UI{App: a, Win: w, Svc: svc, Sync: true, theme: &lzTheme{}}
 	SetLanguage(l)
-	u.theme = &lzTheme{}
 	a.Settings().SetTheme(u.theme)
 	u.body = newStack()
 	w.SetContent(u.body)
 	w.Resize(size)
-	u.Refresh()
-	return u, fw
+	return u
 }
 
 var desktop = fyne.NewSize(1000, 700)

@@ -38,15 +38,8 @@ func BenchmarkOpenWallet1000(b *testing.B) {
 	w, _ := cc.Core()
 	fillWallet(b, ctx, svc, w, n)
 
-	a := test.NewTempApp(b)
-	win := test.NewWindow(nil)
-	defer win.Close()
-	win.Resize(fyne.NewSize(390, 780))
-	u := &UI{App: a, Win: win, Svc: svc, Sync: true, theme: &lzTheme{}}
-	SetLanguage(LangZh)
-	a.Settings().SetTheme(u.theme)
-	u.body = newStack()
-	win.SetContent(u.body)
+	u := uiOver(b, test.NewTempApp(b), svc, LangZh, fyne.NewSize(390, 780))
+	win := u.Win
 
 	open := func() {
 		s := newCitizenScreen(u)

@@ -29,14 +29,8 @@ func TestRestoreThroughUI(t *testing.T) {
 	t.Cleanup(func() { fresh.Close() })
 	a := test.NewTempApp(t)
 	a.Preferences().SetString(prefRole, RoleCitizen)
-	w := test.NewWindow(nil)
-	t.Cleanup(w.Close)
-	w.Resize(fyne.NewSize(1000, 700))
-	u := &UI{App: a, Win: w, Svc: &Services{Citizen: fresh}, Sync: true, theme: &lzTheme{}}
-	SetLanguage(LangZh)
-	a.Settings().SetTheme(u.theme)
-	u.body = newStack()
-	w.SetContent(u.body)
+	u := uiOver(t, a, &Services{Citizen: fresh}, LangZh, fyne.NewSize(1000, 700))
+	w := u.Win
 	u.Refresh()
 
 	if !hasText(w.Canvas().Content(), T("citizen.pin.setup")) {

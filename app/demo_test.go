@@ -35,15 +35,8 @@ func TestDemoCores(t *testing.T) {
 	dir := t.TempDir()
 	svc := startTestDemo(t, ctx, dir)
 
-	a := test.NewTempApp(t)
-	w := test.NewWindow(nil)
-	defer w.Close()
-	w.Resize(fyne.NewSize(1000, 760))
-	u := &UI{App: a, Win: w, Svc: svc, Sync: true, theme: &lzTheme{}}
-	SetLanguage(LangZh)
-	a.Settings().SetTheme(u.theme)
-	u.body = newStack()
-	w.SetContent(u.body)
+	u := uiOver(t, test.NewTempApp(t), svc, LangZh, fyne.NewSize(1000, 760))
+	w := u.Win
 
 	// window: item → request QR on screen
 	u.SetRole(RoleWindow)

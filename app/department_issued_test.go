@@ -120,15 +120,7 @@ func newDeptUI(t *testing.T, l string, size fyne.Size, deps map[string]coreDept,
 	for id, d := range deps {
 		svc.Departments[id] = d
 	}
-	w := test.NewWindow(nil)
-	t.Cleanup(w.Close)
-	u := &UI{App: a, Win: w, Svc: svc, Sync: true}
-	SetLanguage(l)
-	u.theme = &lzTheme{}
-	a.Settings().SetTheme(u.theme)
-	u.body = newStack()
-	w.SetContent(u.body)
-	w.Resize(size)
+	u := uiOver(t, a, svc, l, size)
 	u.Refresh()
 	return u
 }
