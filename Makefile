@@ -8,7 +8,7 @@ GO ?= go
 FUZZTIME ?= 10s
 BENCHTIME ?= 1s
 
-.PHONY: all deps run lz package demo test test-short bench fuzz lint consortium clean
+.PHONY: all deps run lz package demo test test-short bench fuzz lint consortium interop clean
 
 all: test
 
@@ -44,6 +44,11 @@ package: deps
 test: deps
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m ./...
+
+## interop: independent implementations (pinned npm packages in interop/: OWF sd-jwt-js and OpenID4VC,
+## Digital Bazaar vc) against the live services on 127.0.0.1 (scripts/interop.sh installs them when missing)
+interop: deps
+	@bash scripts/interop.sh
 
 ## bench: performance figures, each printed beside its floor measured in the same run, and what
 ## a phone carries (scripts/footprint.sh: packages behind ./wallet, android/arm64 build size)
