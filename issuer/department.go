@@ -39,6 +39,8 @@ type Ledger interface {
 	Type(ctx context.Context, id string) (*ledger.CredentialType, error)
 	Types(ctx context.Context) ([]ledger.CredentialType, error)
 	History(ctx context.Context, d string) (*did.History, error)
+	// Params are the consortium parameters; PublicBaseURL names the status lists.
+	Params(ctx context.Context) (*ledger.Params, error)
 	ChainID() string
 	// SubmitRaw broadcasts a signed envelope and confirms it committed.
 	SubmitRaw(ctx context.Context, txType string, tx []byte) (*ledgerclient.TxResult, error)
@@ -226,8 +228,37 @@ func (d *Department) loadAllocator(ctx context.Context) error {
 	return nil
 }
 
-// StatusURI is the status list URI the department's credentials reference.
+// StatusURI is the status list URI the department's credentials referenced before the
+// consortium published a public base URL (ledger.StatusListURI).
 func (d *Department) StatusURI() string { return ledger.StatusListURI(d.ID, StatusList) }
+
+// statusRefs are the status references of a credential issued now: with the consortium's
+// public base URL (read from the ledger at issuance) the SD-JWT VC names the Token Status
+// List URL and the W3C form two 1-bit list credentials, one per purpose, with distinct
+// entry ids; without one, both name the ledger URN (the form before December 2026).
+type statusRefs struct {
+	token                  string
+	revocation, suspension string
+	vocab                  string // the W3C form's @vocab ("" before a base was set)
+}
+
+func (d *Department) statusRefs(ctx context.Context) (statusRefs, error) {
+	p, err := d.ledger.Params(ctx)
+	if err != nil {
+		return statusRefs{}, fmt.Errorf("%w: params: %w", ErrCatalogue, err)
+	}
+	if p.PublicBaseURL == "" {
+		u := d.StatusURI()
+		return statusRefs{token: u, revocation: u, suspension: u}, nil
+	}
+	b := p.PublicBaseURL
+	return statusRefs{
+		token:      ledger.StatusListURL(b, d.ID, StatusList),
+		revocation: ledger.StatusListCredentialURL(b, d.ID, StatusList, ledger.PurposeRevocation),
+		suspension: ledger.StatusListCredentialURL(b, d.ID, StatusList, ledger.PurposeSuspension),
+		vocab:      ledger.VocabularyIRI(b),
+	}, nil
+}
 
 // Types returns the catalogue types the department is authorised to issue.
 func (d *Department) Types(ctx context.Context) ([]ledger.CredentialType, error) {
@@ -351,23 +382,23 @@ func W3CType(id string) string {
 }
 
 // sign produces both forms for a prepared request with status index idx.
-func (d *Department) sign(p *prepared, idx int, now time.Time, offerID string) (*Issued, error) {
+func (d *Department) sign(p *prepared, refs statusRefs, idx int, now time.Time, offerID string) (*Issued, error) {
 	id := randomID()
 	iat := now.UTC().Truncate(time.Second)
 	sd, err := sdjwtvc.Issue(sdjwtvc.Credential{
 		Issuer: d.DID, KeyID: d.KeyID, VCT: p.t.VCT, IssuedAt: iat, Expires: p.validUntil,
 		Claims: p.claims, Disclosable: disclosable(p.t, p.claims), Holder: p.holder,
-		Status: &sdjwtvc.Status{Index: idx, URI: d.StatusURI()},
+		Status: &sdjwtvc.Status{Index: idx, URI: refs.token},
 	}, d.signer)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSignSDJWT, err)
 	}
 	vc, err := dataintegrity.BuildCredential(dataintegrity.CredentialConfig{
 		ID: "urn:uuid:" + id, Types: []string{W3CType(p.t.ID)}, Issuer: d.DID, Holder: p.holder.DIDKey(),
-		ValidFrom: iat, ValidUntil: p.validUntil, Claims: p.claims,
+		ValidFrom: iat, ValidUntil: p.validUntil, Claims: p.claims, Vocab: refs.vocab,
 		Status: []dataintegrity.StatusEntry{
-			{ListCredential: d.StatusURI(), Index: idx, Purpose: statuslist.PurposeRevocation},
-			{ListCredential: d.StatusURI(), Index: idx, Purpose: statuslist.PurposeSuspension},
+			{ListCredential: refs.revocation, Index: idx, Purpose: statuslist.PurposeRevocation},
+			{ListCredential: refs.suspension, Index: idx, Purpose: statuslist.PurposeSuspension},
 		},
 	})
 	if err != nil {
@@ -425,6 +456,10 @@ func (d *Department) Issue(ctx context.Context, r Request) (*Issued, error) {
 // state in one database transaction: all or nothing.
 // signed, if not nil, is called after the i-th credential is signed (batch progress).
 func (d *Department) issuePrepared(ctx context.Context, ps []*prepared, now time.Time, offers []string, signed func(i int)) ([]*Issued, error) {
+	refs, err := d.statusRefs(ctx) // a proven ledger read: before taking the lock
+	if err != nil {
+		return nil, err
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.alloc.Remaining() < len(ps) {
@@ -436,7 +471,7 @@ func (d *Department) issuePrepared(ctx context.Context, ps []*prepared, now time
 		if err != nil {
 			return nil, err
 		}
-		if out[i], err = d.sign(p, idx, now, offers[i]); err != nil {
+		if out[i], err = d.sign(p, refs, idx, now, offers[i]); err != nil {
 			return nil, err // indices drawn stay used in memory: never handed out, never reused
 		}
 		if signed != nil {

@@ -198,6 +198,9 @@ func (g *GenesisState) Validate() error {
 	if g.Params.Approvals < 1 || g.Params.Approvals > len(g.Members) {
 		return fmt.Errorf("params.approvals must be between 1 and the %d members, not %d", len(g.Members), g.Params.Approvals)
 	}
+	if err := g.Params.Validate(); err != nil {
+		return fmt.Errorf("params: %w", err)
+	}
 	hs := map[string]*did.History{}
 	for i, h := range g.DIDs {
 		if h == nil {

@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -140,6 +139,19 @@ type Window struct {
 // Params are consortium-wide parameters.
 type Params struct {
 	Approvals int `json:"approvals"` // k: approvals (the proposer's included) a proposal needs
+	// PublicBaseURL is where the consortium publishes what outside verifiers need (status
+	// lists, DID resolution, type metadata; see publicurl.go). Empty: not published yet, and
+	// credentials name their status list by URN. A params.set carries the whole Params, so
+	// a change of approvals must repeat it.
+	PublicBaseURL string `json:"public_base_url,omitempty"`
+}
+
+// Validate checks the parameters that do not depend on the membership.
+func (p *Params) Validate() error {
+	if p.PublicBaseURL != "" {
+		return CheckPublicBaseURL(p.PublicBaseURL)
+	}
+	return nil
 }
 
 // Proposal actions (k-of-n governance).
@@ -226,10 +238,21 @@ const statusURIPrefix = "urn:lz:status:"
 // maxStatusListNumber bounds the list number ParseStatusListURI accepts.
 const maxStatusListNumber = 1 << 20
 
-// ParseStatusListURI reads a URI made by StatusListURI (from a credential, so untrusted): the
-// member is everything up to the last ':', not empty; the list number is in canonical
-// decimal (no sign, no leading zero) and at most 2^20.
+// ParseStatusListURI reads the list a credential's status reference names (from a
+// credential, so untrusted): the URN form made by StatusListURI (the member is everything up
+// to the last ':', not empty; the list number in canonical decimal, no sign or leading zero,
+// at most 2^20), or the Token Status List URL made by StatusListURL (see
+// ParseStatusReference). A W3C list-credential URL (with a purpose) is not a 2-bit list
+// reference and is refused here.
 func ParseStatusListURI(uri string) (member string, list int, ok bool) {
+	r, ok := ParseStatusReference(uri)
+	if !ok || r.Purpose != "" {
+		return "", 0, false
+	}
+	return r.Member, r.List, true
+}
+
+func parseStatusURN(uri string) (member string, list int, ok bool) {
 	rest, ok := strings.CutPrefix(uri, statusURIPrefix)
 	if !ok {
 		return "", 0, false
@@ -238,8 +261,8 @@ func ParseStatusListURI(uri string) (member string, list int, ok bool) {
 	if i <= 0 {
 		return "", 0, false
 	}
-	n, err := strconv.Atoi(rest[i+1:])
-	if err != nil || n < 0 || n > maxStatusListNumber || strconv.Itoa(n) != rest[i+1:] {
+	n, ok := listNumber(rest[i+1:])
+	if !ok {
 		return "", 0, false
 	}
 	return rest[:i], n, true

@@ -36,6 +36,7 @@ type View struct {
 	byVCT   map[string]*ledger.CredentialType
 	members map[string]*ledger.Member
 	windows map[string]*ledger.Window
+	base    string // the consortium's public base URL (ledger params), "" if none
 	known   []string
 	knownIx *sdjwtcbor.KnownIndex // known, hashed and sorted once for every response decoded in this view
 
@@ -93,13 +94,17 @@ func newView(ctx context.Context, tv ledgerclient.TrustView, source string, type
 	for i := range windows {
 		v.windows[windows[i].DID] = &windows[i]
 	}
+	if p, err := tv.Params(ctx); err == nil {
+		v.base = p.PublicBaseURL
+	}
 	// The compact response's dictionary (wire.Known): every department and window DID with
-	// its key ids, the departments' status lists (0 and 1, and any the snapshot holds), every
-	// type's vct and claim names.
+	// its key ids, the departments' status lists (0 and 1, by every name a credential may
+	// give them: ledger.StatusListNames, and any the snapshot holds), every type's vct and
+	// claim names.
 	var parties []wire.KnownParty
 	for _, m := range members {
 		parties = append(parties, wire.KnownParty{DID: m.DID,
-			StatusLists: []string{ledger.StatusListURI(m.ID, 0), ledger.StatusListURI(m.ID, 1)}})
+			StatusLists: append(ledger.StatusListNames(v.base, m.ID, 0), ledger.StatusListNames(v.base, m.ID, 1)...)})
 	}
 	for _, w := range windows {
 		parties = append(parties, wire.KnownParty{DID: w.DID})

@@ -407,7 +407,7 @@ func scopedKnown(view *View, window string, types map[string][]string) []string 
 			continue
 		}
 		for _, m := range t.Issuers {
-			p := wire.KnownParty{DID: "did:lz:" + m, StatusLists: []string{ledger.StatusListURI(m, 0)}}
+			p := wire.KnownParty{DID: "did:lz:" + m, StatusLists: ledger.StatusListNames(view.base, m, 0)}
 			if r, err := view.Resolve(context.Background(), p.DID); err == nil && r.History != nil {
 				for _, k := range r.History.Keys {
 					p.KeyIDs = append(p.KeyIDs, p.DID+"#"+k.ID)

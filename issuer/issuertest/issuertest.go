@@ -33,6 +33,8 @@ type Ledger struct {
 	Keys     map[string]ed25519.PrivateKey // department id → key-1
 	// FailStatus makes StatusSet fail (nothing written).
 	FailStatus error
+	// PublicBaseURL is the consortium parameter Params returns ("" until set).
+	PublicBaseURL string
 }
 
 // New returns a fake ledger with the demo catalogue and a fresh key-1 per department,
@@ -99,6 +101,13 @@ func (l *Ledger) Resolve(ctx context.Context, d string) (*did.Resolution, error)
 
 // ChainID implements issuer.Ledger.
 func (l *Ledger) ChainID() string { return "issuertest" }
+
+// Params returns approvals 1 and the PublicBaseURL field.
+func (l *Ledger) Params(ctx context.Context) (*ledger.Params, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return &ledger.Params{Approvals: 1, PublicBaseURL: l.PublicBaseURL}, nil
+}
 
 // SubmitRaw implements issuer.Ledger for status.set: the envelope must be signed by a
 // department's key-1 for this chain; the update is applied at once.

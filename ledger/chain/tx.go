@@ -665,6 +665,9 @@ func (c *txCtx) checkParamsSet(v any) *txError {
 	if p.Approvals < 1 || p.Approvals > len(ms) {
 		return reject(ledger.CodeInvalid, "params.set: approvals must be between 1 and the %d members, not %d", len(ms), p.Approvals)
 	}
+	if err := p.Validate(); err != nil {
+		return reject(ledger.CodeInvalid, "params.set: %v", err)
+	}
 	return nil
 }
 
