@@ -43,6 +43,8 @@ type Home struct {
 	order   []string // department ids in catalogue order
 	window  *Window
 	citizen *Citizen
+	gateway *gatewayService
+	log     *slog.Logger
 
 	once     sync.Once
 	closeErr error
@@ -74,13 +76,17 @@ func OpenDemo(ctx context.Context, dir string, o *Options) (*Home, error) {
 		o = &Options{}
 	}
 	log := logger(o.Log)
-	h := &Home{nodeDir: filepath.Join(dir, "node"), issuers: map[string]*Department{}}
+	h := &Home{nodeDir: filepath.Join(dir, "node"), issuers: map[string]*Department{}, log: log}
 	if !Exists(dir) {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("home: %w", err)
 		}
+		base, err := freeLoopbackBase()
+		if err != nil {
+			return nil, fmt.Errorf("home: %w", err)
+		}
 		if _, _, err := demonet.InitEmbedded(h.nodeDir, demonet.EmbeddedOptions{EmptyBlocksInterval: o.EmptyBlocksInterval,
-			Now: time.Now().Add(-time.Minute)}); err != nil {
+			Now: time.Now().Add(-time.Minute), PublicBaseURL: base}); err != nil {
 			return nil, fmt.Errorf("home: init demo ledger: %w", err)
 		}
 	}
@@ -132,6 +138,9 @@ func OpenDemo(ctx context.Context, dir string, o *Options) (*Home, error) {
 			return fail(err)
 		}
 	}
+	if err := h.startGateway(ctx, cat); err != nil {
+		return fail(err)
+	}
 	h.citizen = NewCitizen(filepath.Join(dir, "wallet"), h.client, o)
 	h.citizen.insecureHTTP = true
 	return h, nil
@@ -181,6 +190,7 @@ func (h *Home) Close() error {
 		if h.citizen != nil {
 			errs = append(errs, h.citizen.Close())
 		}
+		errs = append(errs, h.gateway.close())
 		for i := len(h.order) - 1; i >= 0; i-- {
 			errs = append(errs, h.issuers[h.order[i]].Close())
 		}

@@ -22,7 +22,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"lianzheng/credential/dataintegrity"
 	"lianzheng/credential/jws"
@@ -362,24 +361,8 @@ func randomID() string {
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
-// W3CType maps a catalogue id to a W3C VC type name: "household-register" →
-// "HouseholdRegisterCredential".
-func W3CType(id string) string {
-	var b strings.Builder
-	up := true
-	for _, r := range id {
-		if r == '-' || r == '_' || r == '.' {
-			up = true
-			continue
-		}
-		if up {
-			r = unicode.ToUpper(r)
-			up = false
-		}
-		b.WriteRune(r)
-	}
-	return b.String() + "Credential"
-}
+// W3CType maps a catalogue id to a W3C VC type name (ledger.W3CType).
+func W3CType(id string) string { return ledger.W3CType(id) }
 
 // sign produces both forms for a prepared request with status index idx.
 func (d *Department) sign(p *prepared, refs statusRefs, idx int, now time.Time, offerID string) (*Issued, error) {

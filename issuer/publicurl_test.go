@@ -30,7 +30,7 @@ func TestPublicBaseURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v.Status == nil || v.Status.URI != base+"/status/civil-affairs/0" {
+	if v.Status == nil || v.Status.URI != base+"/status/civil-affairs/0/token" {
 		t.Fatalf("status %+v", v.Status)
 	}
 	if m, n, ok := ledger.ParseStatusListURI(v.Status.URI); !ok || m != "civil-affairs" || n != 0 {

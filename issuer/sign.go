@@ -6,43 +6,17 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/multiformats/go-multibase"
-
 	"lianzheng/credential/dataintegrity"
 	"lianzheng/credential/jws"
 	"lianzheng/ledger"
 	"lianzheng/ledgerclient"
 )
 
-// signW3C adds an eddsa-rdfc-2022 proof made with signer (which may be a sealed key store's
-// signer that never reveals the private key); it matches dataintegrity.SignCredential.
+// signW3C adds an eddsa-rdfc-2022 proof made with the department's signer (which may be a
+// sealed key store's signer that never reveals the private key).
 func signW3C(cred map[string]any, kid string, signer jws.Signer, created time.Time) (map[string]any, error) {
-	proof := map[string]any{
-		"type":               dataintegrity.ProofType,
-		"cryptosuite":        dataintegrity.CryptosuiteRDFC,
-		"created":            created.UTC().Format("2006-01-02T15:04:05Z"),
-		"verificationMethod": kid,
-		"proofPurpose":       dataintegrity.PurposeAssertion,
-	}
-	in, err := dataintegrity.ComputeSigningInput(dataintegrity.CryptosuiteRDFC, cred, proof)
-	if err != nil {
-		return nil, err
-	}
-	sig, err := signer.Sign(in.Combined())
-	if err != nil {
-		return nil, err
-	}
-	pv, err := multibase.Encode(multibase.Base58BTC, sig)
-	if err != nil {
-		return nil, err
-	}
-	proof["proofValue"] = pv
-	out := make(map[string]any, len(cred)+1)
-	for k, v := range cred {
-		out[k] = v
-	}
-	out["proof"] = proof
-	return out, nil
+	return dataintegrity.SignWith(cred, dataintegrity.ProofConfig{Cryptosuite: dataintegrity.CryptosuiteRDFC,
+		VerificationMethod: kid, ProofPurpose: dataintegrity.PurposeAssertion, Created: created}, signer)
 }
 
 // submit signs a ledger transaction with the department's signer (no raw key needed) and

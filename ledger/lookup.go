@@ -1,6 +1,10 @@
 package ledger
 
-import "slices"
+import (
+	"slices"
+	"strings"
+	"unicode"
+)
 
 // ServiceItem returns the window's service item id (ids are unique within a window).
 func (w *Window) ServiceItem(id string) (*ServiceItem, bool) {
@@ -43,4 +47,23 @@ func (si *ServiceItem) Required(typ, f string) bool {
 		}
 	}
 	return false
+}
+
+// W3CType maps a catalogue id to the type name its credentials carry in W3C form:
+// "household-register" → "HouseholdRegisterCredential".
+func W3CType(id string) string {
+	var b strings.Builder
+	up := true
+	for _, r := range id {
+		if r == '-' || r == '_' || r == '.' {
+			up = true
+			continue
+		}
+		if up {
+			r = unicode.ToUpper(r)
+			up = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String() + "Credential"
 }

@@ -5,9 +5,11 @@ package ledger
 // (package gateway) serves them, the static export writes files at these paths, and wallets
 // and windows read a credential's status reference back with ParseStatusReference.
 //
-//	<base>/status/<member>/<list>               IETF Token Status List JWT (2-bit entries)
+//	<base>/status/<member>/<list>/token         IETF Token Status List JWT (2-bit entries)
 //	<base>/status/<member>/<list>/revocation    W3C BitstringStatusListCredential, 1 bit: revoked
 //	<base>/status/<member>/<list>/suspension    W3C BitstringStatusListCredential, 1 bit: suspended
+//
+// (Every published thing is a leaf, so that a static copy is plain files in directories.)
 //	<base>/1.0/identifiers/<did>                DID Resolution HTTP binding (did:lz, did:key)
 //	<base>/vct/<vct>                            SD-JWT VC type metadata of a catalogue type
 //	<base>/ns/credentials                       the claims' vocabulary (W3C form: @vocab <base>/ns/credentials#)
@@ -72,13 +74,19 @@ func loopbackHost(h string) bool {
 // StatusListURL is the URL of a member's list as an IETF Token Status List JWT; credentials
 // in SD-JWT VC form name it in status.status_list.uri.
 func StatusListURL(base, member string, list int) string {
+	return statusListDir(base, member, list) + "/" + statusTokenLeaf
+}
+
+const statusTokenLeaf = "token"
+
+func statusListDir(base, member string, list int) string {
 	return base + "/status/" + member + "/" + strconv.Itoa(list)
 }
 
 // StatusListCredentialURL is the URL of the W3C BitstringStatusListCredential of one purpose
 // (PurposeRevocation, PurposeSuspension) derived from a member's list.
 func StatusListCredentialURL(base, member string, list int, purpose string) string {
-	return StatusListURL(base, member, list) + "/" + purpose
+	return statusListDir(base, member, list) + "/" + purpose
 }
 
 // DIDResolutionURL is where the DID Resolution HTTP binding resolves d.
@@ -134,7 +142,7 @@ func ParseStatusReference(uri string) (StatusRef, bool) {
 	if m, n, ok := parseStatusURN(uri); ok {
 		return StatusRef{Member: m, List: n}, true
 	}
-	// From the right: [/<purpose>], /<list>, /<member>, /status, and the base before it.
+	// From the right: /token or /<purpose>, /<list>, /<member>, /status, and the base.
 	var r StatusRef
 	rest := uri
 	cut := func() string {
@@ -147,11 +155,14 @@ func ParseStatusReference(uri string) (StatusRef, bool) {
 		rest = rest[:i]
 		return seg
 	}
-	last := cut()
-	if last == PurposeRevocation || last == PurposeSuspension {
-		r.Purpose, last = last, cut()
+	switch leaf := cut(); leaf {
+	case statusTokenLeaf:
+	case PurposeRevocation, PurposeSuspension:
+		r.Purpose = leaf
+	default:
+		return StatusRef{}, false
 	}
-	n, ok := listNumber(last)
+	n, ok := listNumber(cut())
 	if !ok {
 		return StatusRef{}, false
 	}

@@ -38,9 +38,10 @@ func TestStatusReference(t *testing.T) {
 			t.Errorf("%q: %+v %v", c.uri, got, ok)
 		}
 	}
-	for _, bad := range []string{base + "/status/m", base + "/status/m/01", base + "/status/M/0", base + "/status/m/0/other",
-		base + "/status/m/0/revocation/x", base + "/statuses/m/0", "http://gw.example/status/m/0", base + "/status//0",
-		"/status/m/0", "status/m/0", base + "/status/m/0/", base + "/status/m/1048577"} {
+	for _, bad := range []string{base + "/status/m", base + "/status/m/01/token", base + "/status/M/0/token", base + "/status/m/0/other",
+		base + "/status/m/0/revocation/x", base + "/statuses/m/0/token", "http://gw.example/status/m/0/token", base + "/status//0/token",
+		"/status/m/0/token", "status/m/0/token", base + "/status/m/0/", base + "/status/m/1048577/token", base + "/status/m/0",
+		base + "/status/m/token", base + "/status/m/0/token/token"} {
 		if r, ok := ParseStatusReference(bad); ok {
 			t.Errorf("%q accepted as %+v", bad, r)
 		}
@@ -58,7 +59,7 @@ func TestStatusReference(t *testing.T) {
 // exactly what the URL and URN writers produce.
 func FuzzParseStatusReference(f *testing.F) {
 	f.Add("urn:lz:status:public-security:0")
-	f.Add("https://gw.example/status/civil-affairs/0")
+	f.Add("https://gw.example/status/civil-affairs/0/token")
 	f.Add("http://127.0.0.1:8480/status/m/1/suspension")
 	f.Fuzz(func(t *testing.T, s string) {
 		if r, ok := ParseStatusReference(s); ok && r.String() != s {

@@ -29,7 +29,7 @@ func TestParseStatusListURI(t *testing.T) {
 func FuzzParseStatusListURI(f *testing.F) {
 	f.Add("urn:lz:status:public-security:0")
 	f.Add("urn:lz:status:a:b:" + strconv.Itoa(1<<20))
-	f.Add("https://gw.example/status/m/0")
+	f.Add("https://gw.example/status/m/0/token")
 	f.Fuzz(func(t *testing.T, s string) {
 		m, l, ok := ParseStatusListURI(s)
 		if !ok {

@@ -26,6 +26,7 @@ package dataintegrity
 import (
 	"crypto/ed25519"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"reflect"
 	"time"
@@ -33,6 +34,7 @@ import (
 	"github.com/multiformats/go-multibase"
 
 	"lianzheng/credential"
+	"lianzheng/credential/jws"
 )
 
 // Cryptosuites, proof type and purposes.
@@ -171,6 +173,17 @@ func Sign(doc any, cfg ProofConfig, key ed25519.PrivateKey) (map[string]any, err
 	if len(key) != ed25519.PrivateKeySize {
 		return nil, fmt.Errorf("dataintegrity: Ed25519 private key must be %d bytes", ed25519.PrivateKeySize)
 	}
+	return SignWith(doc, cfg, jws.NewEd25519Signer(key))
+}
+
+// SignWith is Sign with the Ed25519 signature made by signer (a sealed key store's signer
+// that never reveals the private key, say). The signature is checked against the signer's
+// public key before it is used.
+func SignWith(doc any, cfg ProofConfig, signer jws.Signer) (map[string]any, error) {
+	pub, ok := signer.Public().(ed25519.PublicKey)
+	if !ok || signer.Alg() != jws.AlgEdDSA {
+		return nil, fmt.Errorf("dataintegrity: %s needs an Ed25519 signer", cfg.Cryptosuite)
+	}
 	unsecured, err := toDocument(doc)
 	if err != nil {
 		return nil, err
@@ -209,7 +222,13 @@ func Sign(doc any, cfg ProofConfig, key ed25519.PrivateKey) (map[string]any, err
 	if err != nil {
 		return nil, err
 	}
-	sig := ed25519.Sign(key, in.Combined())
+	sig, err := signer.Sign(in.Combined())
+	if err != nil {
+		return nil, fmt.Errorf("dataintegrity: sign: %w", err)
+	}
+	if !ed25519.Verify(pub, in.Combined(), sig) {
+		return nil, errors.New("dataintegrity: the signer produced an invalid signature")
+	}
 	pv, err := multibase.Encode(multibase.Base58BTC, sig)
 	if err != nil {
 		return nil, fmt.Errorf("dataintegrity: %w", err)

@@ -101,6 +101,38 @@ func fromBytes(data []byte, bits int) *List {
 	return &List{bits: bits, size: len(data) * 8 / bits, data: data}
 }
 
+// FromBytes reads a list held in W3C order (entry 0 = most significant bits of byte 0), as
+// the ledger stores it, with entries of bits bits (1 or 2); data is copied.
+func FromBytes(data []byte, bits int) (*List, error) {
+	if bits != 1 && bits != 2 {
+		return nil, fmt.Errorf("statuslist: %d bits per entry, want 1 or 2", bits)
+	}
+	if len(data)*8/bits < MinSize {
+		return nil, fmt.Errorf("statuslist: %d entries, minimum %d", len(data)*8/bits, MinSize)
+	}
+	return fromBytes(bytes.Clone(data), bits), nil
+}
+
+// Select returns a 1-bit list of the same size whose entry i is set when keep(entry i) is
+// true: one W3C list per purpose derived from a 2-bit list (revoked = 1, suspended = 2).
+func (l *List) Select(keep func(v uint8) bool) *List {
+	out := &List{bits: 1, size: l.size, data: make([]byte, (l.size+7)/8)}
+	mask := byte(1<<l.bits - 1)
+	skipZero := !keep(0)
+	per := 8 / l.bits // entries per byte
+	for i := 0; i < l.size; i++ {
+		b, s := l.pos(i)
+		if skipZero && i%per == 0 && l.data[b] == 0 { // most of a list is zero
+			i += per - 1
+			continue
+		}
+		if keep((l.data[b] >> s) & mask) {
+			out.data[i/8] |= 0x80 >> (i % 8)
+		}
+	}
+	return out
+}
+
 // Size is the number of entries.
 func (l *List) Size() int { return l.size }
 

@@ -495,3 +495,43 @@ func TestDocuments(t *testing.T) {
 		t.Fatal("status not in the token's list")
 	}
 }
+
+// TestSelect: the 1-bit list of one purpose derived from a 2-bit list has exactly the
+// entries of that value set, in W3C order, and reads back through the W3C encoding.
+func TestSelect(t *testing.T) {
+	l, err := New(MinSize, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := map[int]uint8{0: 1, 1: 2, 5: 3, 94567: 1, 94568: 2, MinSize - 1: 1}
+	for i, v := range set {
+		if err := l.Set(i, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw, err := FromBytes(l.Bytes(), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		keep func(uint8) bool
+	}{{"revoked", func(v uint8) bool { return v == 1 || v == 3 }}, {"suspended", func(v uint8) bool { return v == 2 || v == 3 }},
+		{"valid", func(v uint8) bool { return v == 0 }}} {
+		one := raw.Select(c.keep)
+		enc, err := one.EncodeW3C()
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := DecodeW3C(enc, 1)
+		if err != nil || back.Size() != MinSize {
+			t.Fatal(err)
+		}
+		for i := 0; i < MinSize; i++ {
+			v, _ := back.Get(i)
+			if want := c.keep(set[i]); (v == 1) != want {
+				t.Fatalf("%s: entry %d = %d, want %v", c.name, i, v, want)
+			}
+		}
+	}
+}

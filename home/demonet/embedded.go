@@ -24,6 +24,8 @@ type EmbeddedOptions struct {
 	EmptyBlocksInterval time.Duration
 	LogLevel            string
 	Now                 time.Time // genesis time (default now)
+	// PublicBaseURL is the consortium's public base URL in the genesis params ("" none).
+	PublicBaseURL string
 }
 
 // IsHome reports whether dir already holds a node home with its genesis.
@@ -62,6 +64,7 @@ func InitEmbedded(home string, opt EmbeddedOptions) (*Consortium, *ledgernode.Ho
 	if err != nil {
 		return nil, nil, err
 	}
+	c.State.Params.PublicBaseURL = opt.PublicBaseURL
 	if err := c.Install([]string{info.Home}, KeyDir(info.Home)); err != nil {
 		return nil, nil, err
 	}

@@ -29,7 +29,7 @@ type rule struct {
 }
 
 // utilities are the bottom-layer helpers under internal/ that any package may import.
-var utilities = []string{"internal/strictjson", "internal/bilingual", "internal/testvectors", "internal/benchfloor", "internal/keystore"}
+var utilities = []string{"internal/strictjson", "internal/bilingual", "internal/testvectors", "internal/benchfloor", "internal/keystore", "internal/ratelimit"}
 
 var rules = []rule{
 	{pkg: "assets", may: []string{"internal/bilingual"}},
@@ -39,6 +39,7 @@ var rules = []rule{
 	{pkg: "internal/testvectors", may: nil},
 	{pkg: "internal/benchfloor", may: nil},
 	{pkg: "internal/keystore", may: nil},
+	{pkg: "internal/ratelimit", may: nil},
 	{pkg: "did", may: utilities, phone: true},
 	{pkg: "credential/...", may: append([]string{"did", "credential/..."}, utilities...), phone: true},
 	// The protocol home frames its messages with qr (a bottom layer that imports nothing of ours).
@@ -51,9 +52,10 @@ var rules = []rule{
 	{pkg: "verifier", may: append([]string{"credential/...", "did", "qr", "ledger", "ledgerclient"}, utilities...), phone: true},
 	// issuer may render its offer QR with qr (a bottom layer that imports nothing of ours).
 	{pkg: "issuer/...", may: append([]string{"issuer/...", "credential/...", "did", "qr", "ledger", "ledgerclient", "assets"}, utilities...), phone: true},
-	{pkg: "home/...", may: []string{"home/...", "wallet", "verifier", "issuer/...", "credential/...", "did", "qr", "ledger/...", "ledgerclient", "assets", "internal/..."}},
-	{pkg: "internal/rig/...", may: []string{"home/...", "wallet", "verifier", "issuer/...", "credential/...", "did", "qr", "ledger/...", "ledgerclient", "assets", "internal/..."}},
-	{pkg: "cmd/...", may: []string{"home/...", "wallet", "verifier", "issuer/...", "credential/...", "did", "qr", "ledger/...", "ledgerclient", "assets", "internal/..."}},
+	{pkg: "gateway", may: append([]string{"credential/...", "did", "ledger", "ledgerclient"}, utilities...), phone: true},
+	{pkg: "home/...", may: []string{"home/...", "gateway", "wallet", "verifier", "issuer/...", "credential/...", "did", "qr", "ledger/...", "ledgerclient", "assets", "internal/..."}},
+	{pkg: "internal/rig/...", may: []string{"home/...", "gateway", "wallet", "verifier", "issuer/...", "credential/...", "did", "qr", "ledger/...", "ledgerclient", "assets", "internal/..."}},
+	{pkg: "cmd/...", may: []string{"home/...", "gateway", "wallet", "verifier", "issuer/...", "credential/...", "did", "qr", "ledger/...", "ledgerclient", "assets", "internal/..."}},
 	{pkg: "app/...", may: []string{"app/...", "home/...", "wallet", "verifier", "issuer/...", "credential/...", "did", "qr", "ledger", "ledgerclient", "assets", "internal/strictjson", "internal/bilingual", "internal/keystore", "internal/benchfloor", "internal/testvectors"}},
 	{pkg: "", may: []string{"app/...", "assets"}}, // main.go: the GUI entry point
 }

@@ -25,19 +25,18 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"lianzheng/credential/dataintegrity"
-	"lianzheng/credential/jws"
 	"lianzheng/credential/sdjwt"
-	"lianzheng/credential/statuslist"
 	"lianzheng/credential/wire"
 	"lianzheng/did"
+	"lianzheng/gateway"
 	"lianzheng/home"
 	"lianzheng/home/demonet"
 	"lianzheng/issuer"
 	"lianzheng/ledger"
-	"lianzheng/ledgerclient"
 	"lianzheng/qr"
 	"lianzheng/verifier"
 	"lianzheng/wallet"
@@ -77,6 +76,11 @@ type Manifest struct {
 		Audience      string   `json:"audience"`
 	} `json:"response"`
 	StatusListCredential string `json:"status_list_credential"`
+	// PublicBaseURL is the consortium's public base URL (ledger params) the credentials'
+	// URLs are under; Gateway is the index of the static copy of everything served there
+	// (gateway/, each file at its URL path), which outside verifiers read.
+	PublicBaseURL string `json:"public_base_url"`
+	Gateway       string `json:"gateway"`
 	TrustSnapshot        string `json:"trust_snapshot"`
 	Receipt              string `json:"receipt"`
 	Genesis              string `json:"genesis"`
@@ -308,7 +312,6 @@ func Run(ctx context.Context, outDir string, log *slog.Logger) (*Report, error) 
 			mc = c
 		}
 	}
-	ca := keys[mc.member]
 	if _, _, err := deps[mc.member].Revoke(ctx, mc.record); err != nil {
 		return nil, err
 	}
@@ -376,12 +379,21 @@ func Run(ctx context.Context, outDir string, log *slog.Logger) (*Report, error) 
 	m.Response.Nonce, m.Response.Audience = req.Request.NonceString(), req.Request.Audience()
 	fs = append(fs, file{m.Request.Text, []byte(req.Text)}, file{m.Request.PNG, reqPNG},
 		file{m.Response.Text, []byte(resp)}, file{m.Response.PNG, respPNG})
-	slc, err := statusListToken(ctx, cl, ca, mc.member)
+	// The public gateway's static copy, current with the revocation above.
+	gw := h.Gateway()
+	if err := gw.Refresh(ctx); err != nil {
+		return nil, err
+	}
+	idx, err := gw.Export(filepath.Join(outDir, "gateway"))
 	if err != nil {
 		return nil, err
 	}
-	m.StatusListCredential = "status/" + mc.member + "-0.statuslist.jwt"
-	fs = append(fs, file{m.StatusListCredential, []byte(slc)})
+	for _, e := range idx.Files {
+		rep.Files = append(rep.Files, "gateway"+e.Path)
+	}
+	m.PublicBaseURL = idx.PublicBaseURL
+	m.Gateway = "gateway/" + gateway.IndexFile
+	m.StatusListCredential = "gateway" + strings.TrimPrefix(ledger.StatusListURL(idx.PublicBaseURL, mc.member, 0), idx.PublicBaseURL)
 	snapBytes, err := os.ReadFile(window.SnapshotFile())
 	if err != nil {
 		return nil, err
@@ -394,7 +406,10 @@ func Run(ctx context.Context, outDir string, log *slog.Logger) (*Report, error) 
 		file{m.Receipt, jsonBytes(map[string]any{"bundle": bundle, "anchor_on_ledger": onLedger})},
 		file{"receipt/receipt-qr.txt", []byte(receiptQR)},
 		file{"window/verdict.json", verdictJSON})
-	m.Notes = "All personal data is invented test data. The status list token is the IETF Token Status List of " +
+	m.Notes = "All personal data is invented test data. gateway/ is a static copy of what the consortium " +
+		"publishes under public_base_url (gateway/gateway-index.json lists each file's URL path and content type): " +
+		"status lists of every department in both encodings, DID resolution results, type metadata. " +
+		"status_list_credential is the IETF Token Status List of " +
 		"civil-affairs' list 0 after the revocation, signed by civil-affairs' key. The trust snapshot verifies " +
 		"against trust/genesis.json (light-client rules). Presentations are the standard SD-JWT+KB texts the " +
 		"response QR decodes to (nonce and audience as given). The receipt bundle's proof is RFC 6962 shaped " +
@@ -418,35 +433,3 @@ func jsonBytes(v any) []byte {
 	return append(b, '\n')
 }
 
-// statusListToken signs the ledger's status list as an IETF Token Status List JWT.
-func statusListToken(ctx context.Context, cl *ledgerclient.Client, k *demonet.DemoKey, member string) (string, error) {
-	raw, err := cl.StatusList(ctx, member, 0)
-	if err != nil {
-		return "", err
-	}
-	l, err := statuslist.New(ledger.StatusListSize, 2)
-	if err != nil {
-		return "", err
-	}
-	for i := 0; i < ledger.StatusListSize; i++ {
-		if raw[i/4] == 0 {
-			i += 3 - i%4
-			continue
-		}
-		if s, err := ledger.StatusAt(raw, i); err == nil && s != 0 {
-			if err := l.Set(i, uint8(s)); err != nil {
-				return "", err
-			}
-		}
-	}
-	c, err := l.IETFTokenClaims(statuslist.IETFTokenConfig{Subject: ledger.StatusListURI(member, 0)})
-	if err != nil {
-		return "", err
-	}
-	c["iss"] = k.DID
-	b, err := jws.Marshal(c)
-	if err != nil {
-		return "", err
-	}
-	return jws.Sign(map[string]any{"typ": "statuslist+jwt", "kid": k.KeyID}, b, jws.NewEd25519Signer(k.PrivateKey()))
-}
