@@ -81,10 +81,10 @@ type Manifest struct {
 	// (gateway/, each file at its URL path), which outside verifiers read.
 	PublicBaseURL string `json:"public_base_url"`
 	Gateway       string `json:"gateway"`
-	TrustSnapshot        string `json:"trust_snapshot"`
-	Receipt              string `json:"receipt"`
-	Genesis              string `json:"genesis"`
-	Notes                string `json:"notes"`
+	TrustSnapshot string `json:"trust_snapshot"`
+	Receipt       string `json:"receipt"`
+	Genesis       string `json:"genesis"`
+	Notes         string `json:"notes"`
 }
 
 // ManifestCredential names one issued credential's files.
@@ -432,4 +432,3 @@ func jsonBytes(v any) []byte {
 	b, _ := json.MarshalIndent(v, "", "  ")
 	return append(b, '\n')
 }
-
