@@ -36,11 +36,27 @@ type Signer struct {
 	Signer jws.Signer
 }
 
+// Signers gives the current signer of a member's lists (a department that rotates its key
+// signs with the new one from then on; a list signed by the old key is re-signed).
+type Signers interface {
+	Signer(member string) (Signer, bool)
+}
+
+// StaticSigners is a fixed set of signers by member id.
+type StaticSigners map[string]Signer
+
+// Signer implements Signers.
+func (s StaticSigners) Signer(member string) (Signer, bool) {
+	sg, ok := s[member]
+	return sg, ok
+}
+
 // Config configures a gateway.
 type Config struct {
 	Ledger Ledger
-	// Signers: member id → the signer of its lists. Lists of other members are not served.
-	Signers map[string]Signer
+	// Signers of the members whose lists this gateway publishes (nil: none). Lists of other
+	// members are not served here.
+	Signers Signers
 	// TTL is how long a client may cache a status list (the token's ttl, Cache-Control);
 	// default 5 minutes.
 	TTL time.Duration
@@ -79,6 +95,7 @@ func newResource(body []byte, ctype string, maxAge int) *resource {
 
 // signedList is a department list as last signed.
 type signedList struct {
+	keyID    string
 	hash     [32]byte
 	signedAt time.Time
 	token    *resource // Token Status List JWT
@@ -139,10 +156,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	for m, s := range cfg.Signers {
-		if !strings.HasPrefix(s.KeyID, "did:lz:"+m+"#") || s.Signer == nil {
-			return nil, fmt.Errorf("gateway: signer of %s: key id %q is not one of its keys", m, s.KeyID)
-		}
+	if cfg.Signers == nil {
+		cfg.Signers = StaticSigners{}
 	}
 	return &Server{cfg: cfg}, nil
 }
@@ -209,8 +224,9 @@ func (s *Server) Refresh(ctx context.Context) error {
 }
 
 func (s *Server) resignDue(st *state, now time.Time) bool {
-	for _, l := range st.lists {
-		if now.Sub(l.signedAt) >= s.cfg.Validity/2 {
+	for key, l := range st.lists {
+		member, _, _ := strings.Cut(key, "/")
+		if sg, ok := s.cfg.Signers.Signer(member); now.Sub(l.signedAt) >= s.cfg.Validity/2 || !ok || sg.KeyID != l.keyID {
 			return true
 		}
 	}
@@ -278,9 +294,12 @@ func (s *Server) build(ctx context.Context, v *ledgerclient.StateView, old *stat
 	st.files[vocabularyPath] = newResource(voc, TypeJSON, 300)
 	// Status lists of the departments this process signs for.
 	for _, m := range members {
-		sg, ok := s.cfg.Signers[m.ID]
+		sg, ok := s.cfg.Signers.Signer(m.ID)
 		if !ok {
 			continue
+		}
+		if !strings.HasPrefix(sg.KeyID, m.DID+"#") || sg.Signer == nil {
+			return nil, fmt.Errorf("gateway: signer of %s: key id %q is not one of its keys", m.ID, sg.KeyID)
 		}
 		lists, err := listNumbers(ctx, v, m.ID)
 		if err != nil {
@@ -331,7 +350,7 @@ func listNumbers(ctx context.Context, v *ledgerclient.StateView, member string) 
 // signList signs a list in both encodings unless prev holds the same bits signed recently.
 func (s *Server) signList(base string, m ledger.Member, sg Signer, n int, raw []byte, prev *signedList, now time.Time) (*signedList, error) {
 	h := sha256.Sum256(raw)
-	if prev != nil && prev.hash == h && now.Sub(prev.signedAt) < s.cfg.Validity/2 {
+	if prev != nil && prev.hash == h && prev.keyID == sg.KeyID && now.Sub(prev.signedAt) < s.cfg.Validity/2 {
 		return prev, nil
 	}
 	l, err := statuslist.FromBytes(raw, 2)
@@ -357,7 +376,7 @@ func (s *Server) signList(base string, m ledger.Member, sg Signer, n int, raw []
 	if err != nil {
 		return nil, fmt.Errorf("gateway: sign status list %s/%d: %w", m.ID, n, err)
 	}
-	out := &signedList{hash: h, signedAt: now, token: newResource([]byte(tok), TypeStatusListJWT, maxAge), w3c: map[string]*resource{}}
+	out := &signedList{keyID: sg.KeyID, hash: h, signedAt: now, token: newResource([]byte(tok), TypeStatusListJWT, maxAge), w3c: map[string]*resource{}}
 	// W3C: one 1-bit list per purpose. The undefined value 3 sets both (fail closed).
 	for _, p := range []struct {
 		purpose string

@@ -102,7 +102,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		s.stats.notFound.Add(1)
 		if member, isStatus := statusMember(path); isStatus {
-			if _, signs := s.cfg.Signers[member]; !signs {
+			if _, signs := s.cfg.Signers.Signer(member); !signs {
 				writeError(w, r, http.StatusNotFound, CodeListsElsewhere)
 				return
 			}

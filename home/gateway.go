@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
+	"strings"
 
 	"lianzheng/assets"
 	"lianzheng/credential/jws"
@@ -70,7 +73,7 @@ func (h *Home) startGateway(ctx context.Context, cat *assets.Catalogue) error {
 		}
 		h.log.Info("public base URL recorded on the ledger", "url", np.PublicBaseURL)
 	}
-	signers := map[string]gateway.Signer{}
+	signers := gateway.StaticSigners{}
 	for _, d := range cat.Departments {
 		k, err := h.DemoKey(d.ID)
 		if err != nil {
@@ -146,4 +149,114 @@ func (h *Home) Gateway() *gateway.Server {
 		return nil
 	}
 	return h.gateway.srv
+}
+
+// deptSigners publishes one department's lists with its current key.
+type deptSigners struct{ d *Department }
+
+func (s deptSigners) Signer(member string) (gateway.Signer, bool) {
+	if member != s.d.core.ID {
+		return gateway.Signer{}, false
+	}
+	kid, sg := s.d.core.ListSigner()
+	return gateway.Signer{KeyID: kid, Signer: sg}, true
+}
+
+// gatewayPaths are the URL paths the gateway answers under (ledger/publicurl.go).
+var gatewayPaths = []string{"/status/", "/1.0/identifiers/", "/vct/", "/ns/"}
+
+// withGateway puts a department home's own gateway beside its issuance service on one
+// listener: the department's status lists (signed with its key), DID resolution and type
+// metadata are served under the gateway's paths, everything else is the issuance service.
+// A consortium routes <base>/status/<id>/ to each department's service (docs/outside-verifiers.md).
+// A demo home's departments do not: the demo home runs one gateway for all (startGateway).
+func (d *Department) withGateway(next http.Handler) (http.Handler, error) {
+	if d.cfg == nil {
+		return next, nil
+	}
+	srv, err := gateway.New(gateway.Config{Ledger: d.client, Signers: deptSigners{d}, Log: d.log.With("service", "gateway")})
+	if err != nil {
+		return nil, err
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); srv.Run(ctx) }()
+	d.gwStop = func() { stop(); <-done }
+	gh := srv.Handler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, p := range gatewayPaths {
+			if strings.HasPrefix(r.URL.Path, p) {
+				gh.ServeHTTP(w, r)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	}), nil
+}
+
+// Gateway is a running public gateway that signs nothing: DID resolution, type metadata and
+// the vocabulary for any consortium member to serve (`lz serve gateway`); status lists are
+// published by each department (its issuance service, or a static copy).
+type Gateway struct {
+	g *gatewayService
+}
+
+// ServeGateway reads the ledger l and serves its public gateway on addr until Close.
+func ServeGateway(ctx context.Context, l Ledger, addr string, log *slog.Logger) (*Gateway, error) {
+	cl, err := l.Dial()
+	if err != nil {
+		return nil, err
+	}
+	srv, err := gateway.New(gateway.Config{Ledger: cl, Log: logger(log).With("service", "gateway")})
+	if err != nil {
+		return nil, err
+	}
+	if err := srv.Refresh(ctx); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	rctx, stop := context.WithCancel(context.Background())
+	g := &gatewayService{srv: srv, stop: stop, done: make(chan struct{})}
+	go func() { defer close(g.done); srv.Run(rctx) }()
+	g.svc = serve(ln, srv.Handler(), logger(log))
+	logger(log).Info("public gateway", "base", srv.Base(), "listen", g.svc.Addr())
+	return &Gateway{g: g}, nil
+}
+
+// Server is the gateway.
+func (g *Gateway) Server() *gateway.Server { return g.g.srv }
+
+// Service is its HTTP service (address, Done).
+func (g *Gateway) Service() *Service { return g.g.svc }
+
+// Close stops it.
+func (g *Gateway) Close() error { return g.g.close() }
+
+// ExportGateway writes the static copy of the public gateway to dir: with d (a department
+// home) its status lists signed with its key, else only what needs no signature.
+func ExportGateway(ctx context.Context, l Ledger, d *Department, dir string) (*gateway.ExportIndex, error) {
+	cfg := gateway.Config{Log: slog.New(slog.DiscardHandler)}
+	if d != nil {
+		if d.client == nil {
+			return nil, errors.New("home: export: not a department home")
+		}
+		cfg.Ledger, cfg.Signers = d.client, deptSigners{d}
+	} else {
+		cl, err := l.Dial()
+		if err != nil {
+			return nil, err
+		}
+		cfg.Ledger = cl
+	}
+	srv, err := gateway.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := srv.Refresh(ctx); err != nil {
+		return nil, err
+	}
+	return srv.Export(dir)
 }

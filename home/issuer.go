@@ -35,8 +35,10 @@ type Department struct {
 
 	// a department's own home (OpenIssuer); nil/empty in a demo home
 	dir string
-	cfg *issuerConfig
-	ks  *keystore.Store
+	cfg    *issuerConfig
+	ks     *keystore.Store
+	client *ledgerclient.Client
+	gwStop func() // stops the department home's gateway loop (withGateway)
 
 	mu  sync.Mutex
 	url string // credential issuer identifier
@@ -158,7 +160,7 @@ func OpenIssuer(ctx context.Context, dir string, o IssuerOptions) (*Department, 
 		return fail(err)
 	}
 	return &Department{core: core, log: logger(o.Log).With("department", cfg.ID), dir: dir, cfg: &cfg, ks: ks,
-		url: cfg.IssuerURL}, nil
+		client: cl, url: cfg.IssuerURL}, nil
 }
 
 // Core is the issuer core.
@@ -205,7 +207,12 @@ func (d *Department) Serve(addr string, o ServeOptions) (*Service, error) {
 		url = "http://" + ln.Addr().String()
 	}
 	srv := &oid4vci.Server{Dept: d.core, IssuerURL: url, MaxPINAttempts: o.MaxPINAttempts, Log: d.log}
-	d.svc = serve(ln, srv.Handler(), d.log)
+	h, err := d.withGateway(srv.Handler())
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	d.svc = serve(ln, h, d.log)
 	d.url = url
 	d.log.Info("issuer service", "did", d.core.DID, "listen", d.svc.Addr(), "issuer", url)
 	return d.svc, nil
@@ -303,11 +310,14 @@ func (d *Department) Rotate(ctx context.Context, keepOld bool) (*issuer.Rotation
 // store.
 func (d *Department) Close() error {
 	d.mu.Lock()
-	svc := d.svc
+	svc, gwStop := d.svc, d.gwStop
 	d.mu.Unlock()
 	var errs []error
 	if svc != nil {
 		errs = append(errs, svc.Close())
+	}
+	if gwStop != nil {
+		gwStop()
 	}
 	errs = append(errs, d.core.Close())
 	if d.ks != nil {

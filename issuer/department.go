@@ -227,6 +227,14 @@ func (d *Department) loadAllocator(ctx context.Context) error {
 	return nil
 }
 
+// ListSigner is the department's current key (its DID URL and signer) for what it publishes
+// besides credentials: its status lists (package gateway). After Rotate it is the new key.
+func (d *Department) ListSigner() (keyID string, s jws.Signer) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.KeyID, d.signer
+}
+
 // StatusURI is the status list URI the department's credentials referenced before the
 // consortium published a public base URL (ledger.StatusListURI).
 func (d *Department) StatusURI() string { return ledger.StatusListURI(d.ID, StatusList) }

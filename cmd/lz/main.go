@@ -22,7 +22,9 @@ func usage() {
   verify   窗口核验：request、check、snapshot、anchor、receipt / window verifier (lz verify help)
   wallet   市民钱包：init、receive、list、show、status、present、history、backup、restore / citizen wallet (lz wallet help)
   issuer   部门签发：init、types、issue、offer、suspend、resume、revoke、batch、list / department issuer (lz issuer help)
-  serve    lz serve issuer：OpenID4VCI 签发服务 / the OpenID4VCI issuance service`)
+  serve    lz serve issuer：OpenID4VCI 签发服务 / the OpenID4VCI issuance service
+           lz serve gateway：公开网关（DID 解析、类型元数据） / the public gateway (DID resolution, type metadata)
+  gateway  lz gateway export DIR：公开网关的静态副本 / a static copy of the public gateway`)
 }
 
 func main() {
@@ -51,6 +53,8 @@ func run(args []string) int {
 		err = cmdIssuer(args[1:])
 	case "serve":
 		err = cmdServe(args[1:])
+	case "gateway":
+		err = cmdGateway(args[1:], os.Stdout)
 	case "-h", "--help", "help":
 		usage()
 		return 0
