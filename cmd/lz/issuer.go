@@ -112,7 +112,22 @@ func newIssuerFlags(name string) *issuerFlags {
 	}
 }
 
-// openDepartment opens the department home named by the flags (home.OpenIssuer).
+// openDesk opens the department home named by the flags for one command: in the service
+// running on it, through its control socket, when one answers; else in this process
+// (home.OpenDesk). Either way the passphrase is checked by the home's key store.
+func openDesk(ctx context.Context, f *issuerFlags) (home.Desk, error) {
+	if *f.home == "" {
+		return nil, errors.New("--home is required")
+	}
+	pass, err := passphrase(*f.passFile)
+	if err != nil {
+		return nil, err
+	}
+	return home.OpenDesk(ctx, *f.home, home.IssuerOptions{Passphrase: pass, Node: *f.node})
+}
+
+// openDepartment opens the department home named by the flags in this process
+// (home.OpenIssuer), for the service.
 func openDepartment(ctx context.Context, f *issuerFlags, log *slog.Logger) (*home.Department, error) {
 	if *f.home == "" {
 		return nil, errors.New("--home is required")
@@ -183,12 +198,12 @@ func issuerTypes(args []string, out io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	d, err := openDepartment(ctx, f, nil)
+	d, err := openDesk(ctx, f)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	ts, err := d.Core().Types(ctx)
+	ts, err := d.Types(ctx)
 	if err != nil {
 		return err
 	}
@@ -272,12 +287,12 @@ func issuerIssue(args []string, out io.Writer) error {
 		return fmt.Errorf("--holder: %w", err)
 	}
 	ctx := context.Background()
-	d, err := openDepartment(ctx, f, nil)
+	d, err := openDesk(ctx, f)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	is, err := d.Core().Issue(ctx, issuer.Request{Type: *typ, Claims: claims, Holder: hk})
+	is, err := d.Issue(ctx, issuer.Request{Type: *typ, Claims: claims, Holder: hk})
 	if err != nil {
 		return printValidation(os.Stderr, err)
 	}
@@ -317,16 +332,16 @@ func issuerOffer(args []string, out io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	d, err := openDepartment(ctx, f, nil)
+	d, err := openDesk(ctx, f)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	o, err := d.Core().CreateOffer(ctx, issuer.Request{Type: *typ, Claims: claims}, *ttl)
+	o, err := d.CreateOffer(ctx, issuer.Request{Type: *typ, Claims: claims}, *ttl)
 	if err != nil {
 		return printValidation(os.Stderr, err)
 	}
-	uri := d.OfferURI(o)
+	uri := oid4vci.OfferURI(d.IssuerURL(), o)
 	if *qrFile != "" {
 		png, err := oid4vci.OfferQR(d.IssuerURL(), o)
 		if err != nil {
@@ -358,12 +373,12 @@ func issuerStatus(action string, args []string, out io.Writer) error {
 		return fmt.Errorf("issuer %s: one RECORD_ID expected", action)
 	}
 	ctx := context.Background()
-	d, err := openDepartment(ctx, f, nil)
+	d, err := openDesk(ctx, f)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	r, res, err := d.Core().SetStatus(ctx, id, action)
+	r, res, err := d.SetStatus(ctx, id, action)
 	if err != nil {
 		return err
 	}
@@ -393,12 +408,12 @@ func issuerBatch(args []string, out io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	d, err := openDepartment(ctx, f, nil)
+	d, err := openDesk(ctx, f)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	res, err := d.Core().Batch(ctx, *typ, rows, *ttl)
+	res, err := d.Batch(ctx, *typ, rows, *ttl)
 	if errors.Is(err, issuer.ErrBatchInvalid) {
 		for _, re := range res.Errors {
 			for _, fe := range re.Fields {
@@ -414,7 +429,8 @@ func issuerBatch(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := issuer.WriteBatchCSV(fo, res, d.OfferURI); err != nil {
+	offerURI := func(o *issuer.Offer) string { return oid4vci.OfferURI(d.IssuerURL(), o) }
+	if err := issuer.WriteBatchCSV(fo, res, offerURI); err != nil {
 		fo.Close()
 		return err
 	}
@@ -437,7 +453,7 @@ func issuerList(args []string, out io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	d, err := openDepartment(ctx, f, nil)
+	d, err := openDesk(ctx, f)
 	if err != nil {
 		return err
 	}
@@ -468,7 +484,7 @@ func issuerRotate(args []string, out io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	d, err := openDepartment(ctx, f, nil)
+	d, err := openDesk(ctx, f)
 	if err != nil {
 		return err
 	}
