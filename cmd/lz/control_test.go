@@ -107,7 +107,8 @@ func freeLoopbackPort(t *testing.T) string {
 // TestIssuerWhileServing (issue 11.5): with `lz serve issuer` running as its own process on a
 // department home, the clerk's commands, run from this process, work — through the
 // service's control socket, since the service holds the home's key store (in process they
-// would wait for it and fail): types, offer, list, suspend, resume, revoke, issue, batch.
+// would wait for it and fail): types, offer, list, suspend, resume, revoke, issue, batch,
+// rotate.
 // The status changes reach the ledger (the citizen's wallet sees them); offers made so are
 // redeemed at the running service, which was never restarted. A wrong passphrase is refused
 // and counted by the service's key store. After the service is killed (SIGKILL, leaving its
@@ -258,6 +259,11 @@ func TestIssuerWhileServing(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(outCSV); !bytes.Contains(b, []byte("openid-credential-offer://")) || !bytes.Contains(b, []byte(strings.ReplaceAll(addr, ":", "%3A"))) {
 		t.Fatalf("batch offers: %s", b)
+	}
+
+	// A key rotation in the service (it records the key in issuer.json and signs with it).
+	if out := run(issuerRotate); !strings.Contains(out, "#key-2") {
+		t.Fatal(out)
 	}
 
 	// The offer made before all that is still redeemable at the same running service.

@@ -38,7 +38,8 @@ const issuerUsage = `用法 / usage: lz issuer <command> --home DIR [flags]
   rotate   [--keep-old]  新签名密钥（did.add_key，旧密钥 did.revoke_key；已签发凭证仍有效）/ key rotation
 
 The key store passphrase comes from $LZ_ISSUER_PASSPHRASE or --passphrase-file.
-lz serve issuer --home DIR [--addr 127.0.0.1:8470] runs the OpenID4VCI service.`
+lz serve issuer --home DIR [--addr 127.0.0.1:8470] runs the OpenID4VCI service; while it runs,
+these commands run inside it (through DIR/control.sock) / 服务运行期间，上述命令经服务执行，无需停止服务.`
 
 func cmdIssuer(args []string) error {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
