@@ -465,7 +465,7 @@ func (c *control) handler() http.Handler {
 	op := func(name string, limit int64, timeout time.Duration, f func(ctx context.Context, body []byte) (any, error)) {
 		mux.HandleFunc("POST /v1/"+name, func(w http.ResponseWriter, r *http.Request) {
 			if !c.ses.valid(bearer(r), time.Now()) {
-				c.fail(w, name, ErrControlSession)
+				c.fail(w, name, ErrControlSession, nil)
 				return
 			}
 			rc := http.NewResponseController(w)
@@ -475,7 +475,7 @@ func (c *control) handler() http.Handler {
 			_ = rc.SetWriteDeadline(time.Now().Add(timeout + time.Minute))
 			body, err := readBody(w, r, limit)
 			if err != nil {
-				c.fail(w, name, err)
+				c.fail(w, name, err, nil)
 				return
 			}
 			// An operation that started completes even if its command goes away: a status
@@ -484,12 +484,8 @@ func (c *control) handler() http.Handler {
 			defer cancel()
 			res, err := f(ctx, body)
 			if err != nil {
-				var fe ctlFailure
-				fe.Error, _ = encodeError(err)
-				if br, ok := res.(*issuer.BatchResult); ok && errors.Is(err, issuer.ErrBatchInvalid) {
-					fe.Error.Batch = br
-				}
-				c.failWith(w, name, err, fe)
+				br, _ := res.(*issuer.BatchResult) // ErrBatchInvalid: the rows in error go back too
+				c.fail(w, name, err, br)
 				return
 			}
 			c.d.log.Info("control", "op", name)
@@ -578,7 +574,7 @@ func (in *ctlRequest) decode(b []byte) (issuer.Request, error) {
 	if in.Holder != "" {
 		k, err := did.ParseKey(in.Holder)
 		if err != nil {
-			return r, fmt.Errorf("--holder: %w", err)
+			return r, fmt.Errorf("holder: %w", err)
 		}
 		r.Holder = k
 	}
@@ -590,45 +586,43 @@ func (in *ctlRequest) decode(b []byte) (issuer.Request, error) {
 func (c *control) login(w http.ResponseWriter, r *http.Request) {
 	body, err := readBody(w, r, 64<<10)
 	if err != nil {
-		c.fail(w, "session", err)
+		c.fail(w, "session", err, nil)
 		return
 	}
 	var in ctlLogin
 	if err := strictjson.Decode(body, &in); err != nil {
-		c.fail(w, "session", err)
+		c.fail(w, "session", err, nil)
 		return
 	}
 	if c.d.ks == nil {
-		c.fail(w, "session", ErrNoKeyStore)
+		c.fail(w, "session", ErrNoKeyStore, nil)
 		return
 	}
 	if err := c.d.ks.Verify(in.Passphrase); err != nil {
-		c.fail(w, "session", err)
+		c.fail(w, "session", err, nil)
 		return
 	}
 	tok, err := c.ses.open(time.Now())
 	if err != nil {
-		c.fail(w, "session", err)
+		c.fail(w, "session", err, nil)
 		return
 	}
 	writeJSON(w, http.StatusOK, ctlHello{Token: tok, ID: c.d.core.ID, IssuerURL: c.d.IssuerURL()})
 }
 
-func (c *control) fail(w http.ResponseWriter, op string, err error) {
-	var fe ctlFailure
-	fe.Error, _ = encodeError(err)
-	c.failWith(w, op, err, fe)
-}
-
-// failWith answers a failure and logs its kind (never its text, which may quote input).
-func (c *control) failWith(w http.ResponseWriter, op string, err error, fe ctlFailure) {
-	_, status := encodeError(err)
-	kind := fe.Error.Kind
+// fail answers a failure (with a batch's rows in error, if any) and logs its kind, never its
+// text, which may quote input.
+func (c *control) fail(w http.ResponseWriter, op string, err error, batch *issuer.BatchResult) {
+	e, status := encodeError(err)
+	if batch != nil && errors.Is(err, issuer.ErrBatchInvalid) {
+		e.Batch = batch
+	}
+	kind := e.Kind
 	if kind == "internal" {
 		kind = issuer.Kind(err)
 	}
 	c.d.log.Warn("control", "op", op, "kind", kind)
-	writeJSON(w, status, fe)
+	writeJSON(w, status, ctlFailure{e})
 }
 
 func bearer(r *http.Request) string {
