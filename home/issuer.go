@@ -43,6 +43,7 @@ type Department struct {
 	mu  sync.Mutex
 	url string // credential issuer identifier
 	svc *Service
+	ctl *control // the control socket of a department's own home, while it serves
 }
 
 // issuerConfig is a department home's issuer.json.
@@ -188,7 +189,9 @@ type ServeOptions struct {
 }
 
 // Serve starts the department's OpenID4VCI service on addr (host:port; port 0 picks one) and
-// returns once it listens. Close stops it.
+// returns once it listens. On a department's own home it also listens on the home's control
+// socket, so that the clerk's commands run in the service while it runs (control.go). Close
+// stops both.
 func (d *Department) Serve(addr string, o ServeOptions) (*Service, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -215,6 +218,9 @@ func (d *Department) Serve(addr string, o ServeOptions) (*Service, error) {
 	d.svc = serve(ln, h, d.log)
 	d.url = url
 	d.log.Info("issuer service", "did", d.core.DID, "listen", d.svc.Addr(), "issuer", url)
+	if d.dir != "" {
+		d.ctl = d.serveControl()
+	}
 	return d.svc, nil
 }
 
@@ -306,13 +312,16 @@ func (d *Department) Rotate(ctx context.Context, keepOld bool) (*issuer.Rotation
 	return rot, err
 }
 
-// Close stops the issuance service (waiting for it), then closes the records and the key
-// store.
+// Close stops the control socket and the issuance service (waiting for them), then closes the
+// records and the key store.
 func (d *Department) Close() error {
 	d.mu.Lock()
-	svc, gwStop := d.svc, d.gwStop
+	svc, ctl, gwStop := d.svc, d.ctl, d.gwStop
 	d.mu.Unlock()
 	var errs []error
+	if ctl != nil {
+		errs = append(errs, ctl.Close())
+	}
 	if svc != nil {
 		errs = append(errs, svc.Close())
 	}

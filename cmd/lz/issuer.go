@@ -38,7 +38,8 @@ const issuerUsage = `用法 / usage: lz issuer <command> --home DIR [flags]
   rotate   [--keep-old]  新签名密钥（did.add_key，旧密钥 did.revoke_key；已签发凭证仍有效）/ key rotation
 
 The key store passphrase comes from $LZ_ISSUER_PASSPHRASE or --passphrase-file.
-lz serve issuer --home DIR [--addr 127.0.0.1:8470] runs the OpenID4VCI service.`
+lz serve issuer --home DIR [--addr 127.0.0.1:8470] runs the OpenID4VCI service; while it runs,
+these commands run inside it (through DIR/control.sock) / 服务运行期间，上述命令经服务执行，无需停止服务.`
 
 func cmdIssuer(args []string) error {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
@@ -115,7 +116,22 @@ func newIssuerFlags(name string) *issuerFlags {
 	}
 }
 
-// openDepartment opens the department home named by the flags (home.OpenIssuer).
+// openDesk opens the department home named by the flags for one command: in the service
+// running on it, through its control socket, when one answers; else in this process
+// (home.OpenDesk). Either way the passphrase is checked by the home's key store.
+func openDesk(ctx context.Context, f *issuerFlags) (home.Desk, error) {
+	if *f.home == "" {
+		return nil, errors.New("--home is required")
+	}
+	pass, err := passphrase(*f.passFile)
+	if err != nil {
+		return nil, err
+	}
+	return home.OpenDesk(ctx, *f.home, home.IssuerOptions{Passphrase: pass, Node: *f.node})
+}
+
+// openDepartment opens the department home named by the flags in this process
+// (home.OpenIssuer), for the service.
 func openDepartment(ctx context.Context, f *issuerFlags, log *slog.Logger) (*home.Department, error) {
 	if *f.home == "" {
 		return nil, errors.New("--home is required")
@@ -186,12 +202,12 @@ func issuerTypes(args []string, out io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	d, err := openDepartment(ctx, f, nil)
+	d, err := openDesk(ctx, f)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	ts, err := d.Core().Types(ctx)
+	ts, err := d.Types(ctx)
 	if err != nil {
 		return err
 	}
@@ -275,12 +291,12 @@ func issuerIssue(args []string, out io.Writer) error {
 		return fmt.Errorf("--holder: %w", err)
 	}
 	ctx := context.Background()
-	d, err := openDepartment(ctx, f, nil)
+	d, err := openDesk(ctx, f)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	is, err := d.Core().Issue(ctx, issuer.Request{Type: *typ, Claims: claims, Holder: hk})
+	is, err := d.Issue(ctx, issuer.Request{Type: *typ, Claims: claims, Holder: hk})
 	if err != nil {
 		return printValidation(os.Stderr, err)
 	}
@@ -320,16 +336,16 @@ func issuerOffer(args []string, out io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	d, err := openDepartment(ctx, f, nil)
+	d, err := openDesk(ctx, f)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	o, err := d.Core().CreateOffer(ctx, issuer.Request{Type: *typ, Claims: claims}, *ttl)
+	o, err := d.CreateOffer(ctx, issuer.Request{Type: *typ, Claims: claims}, *ttl)
 	if err != nil {
 		return printValidation(os.Stderr, err)
 	}
-	uri := d.OfferURI(o)
+	uri := oid4vci.OfferURI(d.IssuerURL(), o)
 	if *qrFile != "" {
 		png, err := oid4vci.OfferQR(d.IssuerURL(), o)
 		if err != nil {
@@ -361,12 +377,12 @@ func issuerStatus(action string, args []string, out io.Writer) error {
 		return fmt.Errorf("issuer %s: one RECORD_ID expected", action)
 	}
 	ctx := context.Background()
-	d, err := openDepartment(ctx, f, nil)
+	d, err := openDesk(ctx, f)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	r, res, err := d.Core().SetStatus(ctx, id, action)
+	r, res, err := d.SetStatus(ctx, id, action)
 	if err != nil {
 		return err
 	}
@@ -396,12 +412,12 @@ func issuerBatch(args []string, out io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	d, err := openDepartment(ctx, f, nil)
+	d, err := openDesk(ctx, f)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	res, err := d.Core().Batch(ctx, *typ, rows, *ttl)
+	res, err := d.Batch(ctx, *typ, rows, *ttl)
 	if errors.Is(err, issuer.ErrBatchInvalid) {
 		for _, re := range res.Errors {
 			for _, fe := range re.Fields {
@@ -417,7 +433,8 @@ func issuerBatch(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := issuer.WriteBatchCSV(fo, res, d.OfferURI); err != nil {
+	offerURI := func(o *issuer.Offer) string { return oid4vci.OfferURI(d.IssuerURL(), o) }
+	if err := issuer.WriteBatchCSV(fo, res, offerURI); err != nil {
 		fo.Close()
 		return err
 	}
@@ -440,7 +457,7 @@ func issuerList(args []string, out io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	d, err := openDepartment(ctx, f, nil)
+	d, err := openDesk(ctx, f)
 	if err != nil {
 		return err
 	}
@@ -471,7 +488,7 @@ func issuerRotate(args []string, out io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	d, err := openDepartment(ctx, f, nil)
+	d, err := openDesk(ctx, f)
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,9 @@
 // judged wrong is counted. Failures back off exponentially, and after MaxAttempts consecutive
 // failures the store locks for good (restore from a backup). A successful unlock resets the
 // counter. Attempts are serialised within the process, and bbolt's file lock keeps a second
-// process out, so guesses cannot run in parallel past the back-off.
+// process out, so guesses cannot run in parallel past the back-off. Verify is an attempt
+// that checks the secret without changing the store's state (a service that holds the store
+// open checks a request's passphrase with it): it counts, backs off and locks out the same.
 //
 //	ks, _ := keystore.Init(dir, "123456", nil) // or Open(dir, nil) + Unlock(pin)
 //	kid, _ := ks.NewEd25519()
@@ -303,9 +305,35 @@ func (s *Store) Status() (failures int, wait time.Duration, lockedOut bool) {
 // Unlock derives the master key from secret and unlocks the store. Wrong secrets are
 // counted on disk; see the package documentation for the back-off.
 func (s *Store) Unlock(secret string) error {
-	p, err := s.params()
+	sl, err := s.attempt(secret)
 	if err != nil {
 		return err
+	}
+	return s.setUnlocked(sl)
+}
+
+// Verify checks secret as Unlock does — the same Argon2id derivation and check, the same
+// attempt counting, back-off and lockout, judged and recorded on disk before the answer —
+// but leaves the store as it is: locked or unlocked, with its master key. A service holding
+// the store open checks with it the passphrase of a request made on the store's owner's
+// behalf (bbolt's file lock keeps any second process from opening the store to Unlock).
+// A right secret resets the failures, as an unlock does.
+func (s *Store) Verify(secret string) error {
+	sl, err := s.attempt(secret)
+	if err != nil {
+		return err
+	}
+	sl.wipe()
+	return nil
+}
+
+// attempt judges one unlock attempt: it refuses while backing off or locked out, derives the
+// master key, and records the outcome durably before returning the sealer (right) or the
+// error (wrong, or a refusal).
+func (s *Store) attempt(secret string) (*sealer, error) {
+	p, err := s.params()
+	if err != nil {
+		return nil, err
 	}
 	s.unlockMu.Lock() // one attempt at a time: parallel guesses would share one back-off
 	defer s.unlockMu.Unlock()
@@ -319,7 +347,7 @@ func (s *Store) Unlock(secret string) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	sl := newSealer(derive(secret, p))
 	pt, err := sl.open(check, []byte("check"))
@@ -347,13 +375,13 @@ func (s *Store) Unlock(secret string) error {
 		sl.wipe()
 		switch {
 		case err != nil:
-			return err
+			return nil, err
 		case lockedOut:
-			return ErrLockedOut
+			return nil, ErrLockedOut
 		}
-		return ErrWrongPIN
+		return nil, ErrWrongPIN
 	}
-	return s.setUnlocked(sl)
+	return sl, nil
 }
 
 // allowed refuses an attempt while the store backs off or is locked out.

@@ -96,9 +96,25 @@ func TestWeakSecret(t *testing.T) {
 	}
 }
 
+// attempts are the two ways to try a secret: Unlock, and Verify (the check of a service that
+// holds the store open). Both must count, back off and lock out the same.
+var attemptOps = []struct {
+	name string
+	try  func(*Store, string) error
+}{
+	{"unlock", (*Store).Unlock},
+	{"verify", (*Store).Verify},
+}
+
 // TestLockout: failures back off exponentially, the state survives a restart, and the
-// store locks for good after MaxAttempts.
+// store locks for good after MaxAttempts — for Unlock and for Verify.
 func TestLockout(t *testing.T) {
+	for _, op := range attemptOps {
+		t.Run(op.name, func(t *testing.T) { testLockout(t, op.try) })
+	}
+}
+
+func testLockout(t *testing.T, try func(*Store, string) error) {
 	dir := t.TempDir()
 	now := time.Unix(1_800_000_000, 0)
 	clock := func() time.Time { return now }
@@ -117,63 +133,111 @@ func TestLockout(t *testing.T) {
 	}
 	ks = open()
 	for i := 1; i <= 2; i++ {
-		if err := ks.Unlock("000000"); !errors.Is(err, ErrWrongPIN) {
+		if err := try(ks, "000000"); !errors.Is(err, ErrWrongPIN) {
 			t.Fatalf("attempt %d: %v", i, err)
 		}
 	}
 	// third failure starts the back-off: 1 s
-	if err := ks.Unlock("000000"); !errors.Is(err, ErrWrongPIN) {
+	if err := try(ks, "000000"); !errors.Is(err, ErrWrongPIN) {
 		t.Fatal(err)
 	}
 	var be *BackoffError
-	if err := ks.Unlock("123456"); !errors.As(err, &be) || be.Wait != time.Second {
+	if err := try(ks, "123456"); !errors.As(err, &be) || be.Wait != time.Second {
 		t.Fatalf("want 1s back-off, got %v", err)
 	}
 	ks.Close()
 	ks = open() // restart does not reset
-	if err := ks.Unlock("123456"); !errors.Is(err, ErrBackoff) {
+	if err := try(ks, "123456"); !errors.Is(err, ErrBackoff) {
 		t.Fatalf("restart reset the back-off: %v", err)
 	}
 	now = now.Add(time.Second)
-	if err := ks.Unlock("000000"); !errors.Is(err, ErrWrongPIN) { // 4th: 2 s
+	if err := try(ks, "000000"); !errors.Is(err, ErrWrongPIN) { // 4th: 2 s
 		t.Fatal(err)
 	}
 	if _, w, _ := ks.Status(); w != 2*time.Second {
 		t.Fatalf("4th failure wait %v, want 2s", w)
 	}
 	now = now.Add(2 * time.Second)
-	if err := ks.Unlock("000000"); !errors.Is(err, ErrWrongPIN) { // 5th: 4 s
+	if err := try(ks, "000000"); !errors.Is(err, ErrWrongPIN) { // 5th: 4 s
 		t.Fatal(err)
 	}
 	if _, w, _ := ks.Status(); w != 4*time.Second {
 		t.Fatalf("5th failure wait %v, want 4s", w)
 	}
 	now = now.Add(4 * time.Second)
-	if err := ks.Unlock("000000"); !errors.Is(err, ErrLockedOut) { // 6th: locked out
+	if err := try(ks, "000000"); !errors.Is(err, ErrLockedOut) { // 6th: locked out
 		t.Fatalf("6th failure: %v", err)
 	}
 	now = now.Add(24 * time.Hour)
-	if err := ks.Unlock("123456"); !errors.Is(err, ErrLockedOut) {
+	if err := try(ks, "123456"); !errors.Is(err, ErrLockedOut) {
 		t.Fatalf("right PIN after lockout: %v", err)
 	}
 	ks.Close()
 }
 
-// TestSuccessResetsCounter: a right PIN before the limit resets the failures.
+// TestSuccessResetsCounter: a right PIN before the limit resets the failures (Unlock and
+// Verify).
 func TestSuccessResetsCounter(t *testing.T) {
+	for _, op := range attemptOps {
+		t.Run(op.name, func(t *testing.T) { testSuccessResets(t, op.try) })
+	}
+}
+
+func testSuccessResets(t *testing.T, try func(*Store, string) error) {
 	dir := t.TempDir()
 	now := time.Unix(1_800_000_000, 0)
 	o := &Options{KDF: testKDF, MaxAttempts: 4, FreeAttempts: 3, Now: func() time.Time { return now }}
 	ks, _ := Init(dir, "123456", o)
 	defer ks.Close()
 	for range 3 {
-		ks.Unlock("999999")
+		try(ks, "999999")
 	}
-	if err := ks.Unlock("123456"); err != nil {
+	if err := try(ks, "123456"); err != nil {
 		t.Fatal(err)
 	}
 	if f, _, out := ks.Status(); f != 0 || out {
 		t.Fatalf("failures %d out %v", f, out)
+	}
+}
+
+// TestVerifyLeavesState: Verify answers without changing the store: a locked store stays
+// locked after a right secret, and an unlocked one keeps signing after a wrong one.
+func TestVerifyLeavesState(t *testing.T) {
+	dir := t.TempDir()
+	ks, err := Init(dir, "123456", &Options{KDF: testKDF})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ks.Close()
+	kid, err := ks.NewEd25519()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := ks.Signer(kid)
+	if err := ks.Verify("000000"); !errors.Is(err, ErrWrongPIN) {
+		t.Fatalf("wrong secret: %v", err)
+	}
+	if f, _, _ := ks.Status(); f != 1 {
+		t.Fatalf("failures %d, want 1", f)
+	}
+	if _, err := s.Sign([]byte("m")); err != nil || !ks.Unlocked() {
+		t.Fatalf("a wrong Verify locked the store: %v", err)
+	}
+	if err := ks.Verify("123456"); err != nil {
+		t.Fatal(err)
+	}
+	if f, _, _ := ks.Status(); f != 0 {
+		t.Fatalf("failures %d after a right secret", f)
+	}
+	ks.Lock()
+	if err := ks.Verify("123456"); err != nil {
+		t.Fatal(err)
+	}
+	if ks.Unlocked() {
+		t.Fatal("Verify unlocked the store")
+	}
+	if _, err := s.Sign([]byte("m")); !errors.Is(err, ErrLocked) {
+		t.Fatalf("sign after Verify on a locked store: %v", err)
 	}
 }
 

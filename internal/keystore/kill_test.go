@@ -23,7 +23,8 @@ func killIterations() int {
 	return 14 // more than MaxAttempts (10): the old code locked the wallet for good
 }
 
-// TestUnlockChild is the child process of the kill tests: it opens the store and unlocks.
+// TestUnlockChild is the child process of the kill tests: it opens the store and unlocks
+// (or, with LZ_KEYSTORE_CHILD_OP=verify, verifies the PIN).
 func TestUnlockChild(t *testing.T) {
 	dir := os.Getenv("LZ_KEYSTORE_CHILD_DIR")
 	if dir == "" {
@@ -35,7 +36,11 @@ func TestUnlockChild(t *testing.T) {
 		os.Exit(3)
 	}
 	fmt.Println("ready") // the parent kills at a random point after this line
-	if err := ks.Unlock(os.Getenv("LZ_KEYSTORE_CHILD_PIN")); err != nil {
+	try := ks.Unlock
+	if os.Getenv("LZ_KEYSTORE_CHILD_OP") == "verify" {
+		try = ks.Verify
+	}
+	if err := try(os.Getenv("LZ_KEYSTORE_CHILD_PIN")); err != nil {
 		fmt.Println("unlock:", err)
 		os.Exit(4)
 	}
@@ -45,10 +50,10 @@ func TestUnlockChild(t *testing.T) {
 // runChild starts an unlock in a child process and SIGKILLs it `after` the child said it is
 // about to unlock (or lets it finish when after is 0). It reports whether the child's unlock
 // returned before the kill.
-func runChild(t *testing.T, dir, pin string, after time.Duration) (finished bool) {
+func runChild(t *testing.T, op, dir, pin string, after time.Duration) (finished bool) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestUnlockChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "LZ_KEYSTORE_CHILD_DIR="+dir, "LZ_KEYSTORE_CHILD_PIN="+pin)
+	cmd.Env = append(os.Environ(), "LZ_KEYSTORE_CHILD_DIR="+dir, "LZ_KEYSTORE_CHILD_PIN="+pin, "LZ_KEYSTORE_CHILD_OP="+op)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -110,8 +115,15 @@ func unlockCost() time.Duration {
 
 // TestUnlockSurvivesKills: unlocks killed at random points (kill -9, as a phone OS does to an
 // app in the background) never lock the wallet, however many there are: only a PIN judged
-// wrong counts. The right PIN works afterwards, with no failure recorded.
+// wrong counts. The right PIN works afterwards, with no failure recorded. The same holds
+// for Verify.
 func TestUnlockSurvivesKills(t *testing.T) {
+	for _, op := range attemptOps {
+		t.Run(op.name, func(t *testing.T) { testSurvivesKills(t, op.name) })
+	}
+}
+
+func testSurvivesKills(t *testing.T, op string) {
 	dir := t.TempDir()
 	ks, err := Init(dir, "123456", &Options{KDF: killKDF})
 	if err != nil {
@@ -121,7 +133,7 @@ func TestUnlockSurvivesKills(t *testing.T) {
 	cost := unlockCost()
 	for range killIterations() {
 		after := time.Duration(rand.Int64N(int64(cost))) + time.Millisecond // mid-derivation
-		runChild(t, dir, "123456", after)
+		runChild(t, op, dir, "123456", after)
 	}
 	ks, err = Open(dir, nil) // production limits: 10 attempts
 	if err != nil {
@@ -138,8 +150,14 @@ func TestUnlockSurvivesKills(t *testing.T) {
 
 // TestWrongGuessesCountedDespiteKills: a wrong PIN whose unlock finished is always counted
 // (killing the process afterwards erases nothing), and one killed before its outcome is
-// known is not.
+// known is not — by Unlock and by Verify.
 func TestWrongGuessesCountedDespiteKills(t *testing.T) {
+	for _, op := range attemptOps {
+		t.Run(op.name, func(t *testing.T) { testWrongCounted(t, op.name) })
+	}
+}
+
+func testWrongCounted(t *testing.T, op string) {
 	dir := t.TempDir()
 	ks, err := Init(dir, "123456", &Options{KDF: killKDF})
 	if err != nil {
@@ -151,7 +169,7 @@ func TestWrongGuessesCountedDespiteKills(t *testing.T) {
 	for range killIterations() {
 		after := time.Duration(rand.Int64N(int64(cost)*3)) + time.Millisecond // before or after judging
 		started++
-		if runChild(t, dir, "000000", after) {
+		if runChild(t, op, dir, "000000", after) {
 			finished++
 		}
 	}
