@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"lianzheng/home"
@@ -79,13 +80,14 @@ func cmdGateway(args []string, out io.Writer) error {
 	f := &issuerFlags{fs: fs, home: fs.String("issuer-home", "", "a department home: export its status lists too, signed with its key"),
 		passFile: fs.String("passphrase-file", "", "file holding the key store passphrase (default: $LZ_ISSUER_PASSPHRASE)")}
 	f.node = &lf.node
-	if err := parseFlags(fs, args[1:]); err != nil {
+	if len(args) < 2 || strings.HasPrefix(args[1], "-") {
+		fmt.Fprintln(os.Stderr, gatewayUsage)
+		return errors.New("gateway export: give the output directory first: lz gateway export DIR …")
+	}
+	dir := args[1]
+	if err := parseFlags(fs, args[2:]); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		return errors.New("gateway export: give one output directory")
-	}
-	dir := fs.Arg(0)
 	ctx := context.Background()
 	var d *home.Department
 	var l home.Ledger

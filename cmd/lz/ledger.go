@@ -92,6 +92,7 @@ func ledgerInit(args []string, out io.Writer) error {
 	timing := fs.String("timing", "", "consensus timeouts: embedded, loopback or wan (default: embedded with --demo, wan otherwise)")
 	peers := fs.String("peers", "", "persistent peers, comma-separated nodeID@host:port")
 	genesis := fs.String("genesis", "", "install this genesis.json (a consortium member's node)")
+	baseURL := fs.String("public-base-url", "", "with --demo: the consortium's public base URL for outside verifiers (https, or http on loopback)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -102,7 +103,12 @@ func ledgerInit(args []string, out io.Writer) error {
 		if *genesis != "" || *peers != "" || (*timing != "" && *timing != "embedded") {
 			return errors.New("ledger init: --demo makes its own genesis, has no peers and uses embedded timing")
 		}
-		c, info, err := demonet.InitEmbedded(*home, demonet.EmbeddedOptions{ChainID: *chainID, RPCListen: *rpc, P2PListen: *p2p})
+		if *baseURL != "" {
+			if err := ledger.CheckPublicBaseURL(*baseURL); err != nil {
+				return err
+			}
+		}
+		c, info, err := demonet.InitEmbedded(*home, demonet.EmbeddedOptions{ChainID: *chainID, RPCListen: *rpc, P2PListen: *p2p, PublicBaseURL: *baseURL})
 		if err != nil {
 			return err
 		}
