@@ -136,8 +136,8 @@ type ProofCheck struct {
 	Skew         time.Duration // iat not further in the future (default 30 s)
 }
 
-// ErrNonce marks a proof whose nonce is missing or not the current c_nonce.
-var ErrNonce = errors.New("oid4vci: proof nonce is not the current c_nonce")
+// ErrNonce marks a proof whose nonce is missing or not a live c_nonce of this issuer.
+var ErrNonce = errors.New("oid4vci: proof nonce is missing, unknown, used or expired")
 
 // VerifyProof checks a key proof JWT strictly: typ openid4vci-proof+jwt, an allowed
 // algorithm (no none), the holder key as a public jwk header or as a did:key kid (nothing
