@@ -611,6 +611,8 @@ func FuzzCredentialRequest(f *testing.F) {
 	good, _ := jws.Sign(map[string]any{"typ": oid4vci.ProofTyp, "jwk": pub.JWK()}, pb, jws.NewEd25519Signer(k))
 	f.Add([]byte(`{"credential_configuration_id":"x","proof":{"proof_type":"jwt","jwt":"` + good + `"}}`))
 	f.Add([]byte(`{"format":"dc+sd-jwt","vct":"v","proofs":{"jwt":["a.b.c"]}}`))
+	f.Add([]byte(`{"credential_identifier":"x+ldp_vc#o","proofs":{"jwt":["` + good + `"]}}`))
+	f.Add([]byte(`{"credential_identifier":"x","credential_configuration_id":"x","proofs":{"jwt":["a.b.c","d.e.f"]}}`))
 	f.Add([]byte(`{"credential_configuration_id":"x","proof":{"proof_type":"jwt","jwt":"eyJhbGciOiJub25lIn0.e30."}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		_, proof, err := oid4vci.ParseCredentialRequest(body)
