@@ -10,13 +10,18 @@ package wallet
 //     resume key it chose (sent as lz_resume_key; our issuer lets the same key, code and PIN
 //     redeem the offer again while no credential was issued from it — a token lost to a kill
 //     is replaced, not the offer);
-//   - after the token response: the access token and c_nonce;
+//   - after the token response: the access token, the credential identifiers of its
+//     authorization_details, and the c_nonce of older issuers;
 //   - after creating a holder key: its key id (a kill between the two leaves a key nothing
 //     refers to: SweepOrphanKeys deletes such keys when the wallet is opened);
 //   - before the credential request: that it may have been sent (our issuer hands the same
 //     credential out again to the same token and holder key until the token expires);
 //   - after the credential response: the credential itself, so that verifying and storing it
 //     needs the issuer no more;
+//   - after the response for the same credential's W3C form (the offer's ldp_vc
+//     configuration, fetched with the same token and holder key): that form too; a W3C form
+//     the issuer no longer hands out (token expired or refused) is given up, the credential
+//     is stored without it;
 //   - the credential is then stored and the record removed in one transaction.
 //
 // The record holds an access token and the offer's PIN: it is sealed with the keystore like
@@ -45,6 +50,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"lianzheng/credential/jws"
@@ -108,14 +114,22 @@ type pendingReceive struct {
 	Items    []pendingItem `json:"items"` // not yet stored, in offer order
 }
 
-// pendingItem is one credential configuration of the offer.
+// pendingItem is one credential of the offer: its SD-JWT VC configuration and, when the
+// offer also names it, the ldp_vc configuration of the same credential (W3CConfigID).
 type pendingItem struct {
-	ConfigID       string `json:"config_id"`
-	Step           string `json:"step"`
-	KID            string `json:"kid,omitempty"`
-	SDJWT          string `json:"sd_jwt,omitempty"`
-	W3C            string `json:"w3c_vc,omitempty"`
-	NotificationID string `json:"notification_id,omitempty"`
+	ConfigID string `json:"config_id"`
+	// CredentialID is the credential identifier the token response gave for ConfigID (1.0
+	// §6.2; "" when it gave none: the request names the configuration).
+	CredentialID string `json:"credential_identifier,omitempty"`
+	// W3CConfigID is the ldp_vc configuration still to fetch ("" when none, or given up);
+	// W3CCredentialID its credential identifier.
+	W3CConfigID     string `json:"w3c_config_id,omitempty"`
+	W3CCredentialID string `json:"w3c_credential_identifier,omitempty"`
+	Step            string `json:"step"`
+	KID             string `json:"kid,omitempty"`
+	SDJWT           string `json:"sd_jwt,omitempty"`
+	W3C             string `json:"w3c_vc,omitempty"`
+	NotificationID  string `json:"notification_id,omitempty"`
 }
 
 // String never shows the token, the code or the PIN.
@@ -329,6 +343,11 @@ func (w *Wallet) redeem(ctx context.Context, hc *http.Client, rule endpointRule,
 		TokenType   string `json:"token_type"`
 		ExpiresIn   int64  `json:"expires_in"`
 		CNonce      string `json:"c_nonce"`
+		Details     []struct {
+			Type     string   `json:"type"`
+			ConfigID string   `json:"credential_configuration_id"`
+			IDs      []string `json:"credential_identifiers"`
+		} `json:"authorization_details"`
 	}
 	if err := rule.check(p.TokenEP); err != nil { // checked before the PIN is put in a request
 		return fmt.Errorf("wallet: token endpoint: %w", err)
@@ -340,13 +359,25 @@ func (w *Wallet) redeem(ctx context.Context, hc *http.Client, rule endpointRule,
 		return &badResponse{"token response without access_token"}
 	}
 	p.Token, p.CNonce, p.Step = tok.AccessToken, tok.CNonce, stepCredential
+	// The credential identifiers (1.0): one per configuration, for this token.
+	ids := map[string]string{}
+	for _, d := range tok.Details {
+		if d.Type == "openid_credential" && len(d.IDs) > 0 && d.IDs[0] != "" {
+			ids[d.ConfigID] = d.IDs[0]
+		}
+	}
+	for i := range p.Items {
+		it := &p.Items[i]
+		it.CredentialID, it.W3CCredentialID = ids[it.ConfigID], ids[it.W3CConfigID]
+	}
 	if tok.ExpiresIn > 0 {
 		p.TokenExp = w.now().Add(time.Duration(tok.ExpiresIn) * time.Second).UTC()
 	}
 	return w.Store.putPending(p)
 }
 
-// runItem receives p.Items[0]: holder key, credential request, verification, storage.
+// runItem receives p.Items[0]: holder key, credential request (and the W3C form's),
+// verification, storage.
 func (w *Wallet) runItem(ctx context.Context, hc *http.Client, rule endpointRule, p *pendingReceive) (*Credential, error) {
 	it := &p.Items[0]
 	if it.Step != itemReceived {
@@ -362,9 +393,21 @@ func (w *Wallet) runItem(ctx context.Context, hc *http.Client, rule endpointRule
 				return nil, err
 			}
 		}
-		if err := w.fetchCredential(ctx, hc, rule, p, it); err != nil {
+		raw, nid, err := w.fetchCredential(ctx, hc, rule, p, it, it.ConfigID, it.CredentialID)
+		if err != nil {
 			return nil, err
 		}
+		var text string
+		if err := strictjson.Decode(raw, &text); err != nil || text == "" {
+			return nil, &badResponse{"credential response has no SD-JWT VC string"}
+		}
+		it.SDJWT, it.NotificationID, it.Step = text, nid, itemReceived
+		if err := w.Store.putPending(p); err != nil {
+			return nil, err
+		}
+	}
+	if err := w.fetchW3C(ctx, hc, rule, p, it); err != nil {
+		return nil, err
 	}
 	l, err := w.ledger()
 	if err != nil {
@@ -377,7 +420,9 @@ func (w *Wallet) runItem(ctx context.Context, hc *http.Client, rule endpointRule
 		}
 		return nil, err
 	}
-	c.W3CVC = it.W3C
+	if it.W3C != "" && w3cMatches(it.W3C, c, it.KID, w) {
+		c.W3CVC = it.W3C
+	}
 	nid := it.NotificationID
 	rest := *p
 	rest.Items = p.Items[1:]
@@ -389,18 +434,76 @@ func (w *Wallet) runItem(ctx context.Context, hc *http.Client, rule endpointRule
 	return c, nil
 }
 
-// fetchCredential proves the item's key and records the issuer's answer.
-func (w *Wallet) fetchCredential(ctx context.Context, hc *http.Client, rule endpointRule, p *pendingReceive, it *pendingItem) error {
+// fetchW3C fetches the W3C form of the item's credential (its ldp_vc configuration) with the
+// same token and holder key, once the SD-JWT VC is kept. A transient failure keeps the
+// receive pending while the token lives; anything else — the token expired or refused, a
+// refusal, a malformed answer — gives the W3C form up: the credential is stored without it.
+func (w *Wallet) fetchW3C(ctx context.Context, hc *http.Client, rule endpointRule, p *pendingReceive, it *pendingItem) error {
+	if it.W3CConfigID == "" || it.W3C != "" {
+		return nil
+	}
+	giveUp := func() error {
+		it.W3CConfigID, it.W3CCredentialID = "", ""
+		return w.Store.putPending(p)
+	}
+	if !p.TokenExp.IsZero() && !w.now().Before(p.TokenExp) {
+		return giveUp()
+	}
+	raw, _, err := w.fetchCredential(ctx, hc, rule, p, it, it.W3CConfigID, it.W3CCredentialID)
+	switch {
+	case err == nil:
+	case transient(err) && w.now().Sub(p.Started) <= PendingMaxAge:
+		return err
+	default:
+		return giveUp()
+	}
+	var vc map[string]any
+	if strictjson.Decode(raw, &vc) != nil || vc == nil {
+		return giveUp()
+	}
+	it.W3C = string(raw)
+	return w.Store.putPending(p)
+}
+
+// w3cMatches reports whether a W3C VC is the W3C form of c: same issuer, its subject the
+// holder key kid as did:key. (Its Data Integrity proof is the issuer's to answer for: the
+// wallet checks the SD-JWT VC, the form it presents.)
+func w3cMatches(vcJSON string, c *Credential, kid string, w *Wallet) bool {
+	var vc struct {
+		Issuer  any `json:"issuer"`
+		Subject struct {
+			ID string `json:"id"`
+		} `json:"credentialSubject"`
+	}
+	if strictjson.Decode([]byte(vcJSON), &vc) != nil {
+		return false
+	}
+	iss, _ := vc.Issuer.(string)
+	if m, ok := vc.Issuer.(map[string]any); ok {
+		iss, _ = m["id"].(string)
+	}
+	pub, err := w.Keys.Public(kid)
+	if err != nil {
+		return false
+	}
+	hk, err := did.NewPublicKey(pub)
+	return err == nil && iss == c.Issuer && vc.Subject.ID == hk.DIDKey()
+}
+
+// fetchCredential proves the item's key and returns the issuer's credential for the
+// configuration cfg (by its credential identifier credID when the token response gave one),
+// with the response's notification_id.
+func (w *Wallet) fetchCredential(ctx context.Context, hc *http.Client, rule endpointRule, p *pendingReceive, it *pendingItem, cfg, credID string) (json.RawMessage, string, error) {
 	signer, err := w.Keys.Signer(it.KID)
 	if errors.Is(err, keystore.ErrNotFound) {
-		return errKeyLost
+		return nil, "", errKeyLost
 	}
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	hpub, err := did.NewPublicKey(signer.Public())
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	for attempt := 0; ; attempt++ {
 		nonce := p.CNonce
@@ -408,12 +511,9 @@ func (w *Wallet) fetchCredential(ctx context.Context, hc *http.Client, rule endp
 			var nr struct {
 				CNonce string `json:"c_nonce"`
 			}
-			// the bearer is harmless where not required
-			if err := postJSON(ctx, hc, rule, p.NonceEP, p.Token, nil, &nr); err != nil {
-				if tokenRefused(err) {
-					return errTokenDead
-				}
-				return fmt.Errorf("wallet: nonce: %w", err)
+			// OpenID4VCI 1.0 §7: the nonce endpoint is not a protected resource (no token)
+			if err := postJSON(ctx, hc, rule, p.NonceEP, "", nil, &nr); err != nil {
+				return nil, "", fmt.Errorf("wallet: nonce: %w", err)
 			}
 			nonce = nr.CNonce
 		}
@@ -424,18 +524,23 @@ func (w *Wallet) fetchCredential(ctx context.Context, hc *http.Client, rule endp
 		payload, _ := jws.Marshal(claims)
 		proof, err := jws.Sign(map[string]any{"typ": ProofTyp, "jwk": hpub.JWK()}, payload, signer)
 		if err != nil {
-			return err
+			return nil, "", err
 		}
-		req := map[string]any{"credential_configuration_id": it.ConfigID}
+		req := map[string]any{}
+		if credID != "" { // OpenID4VCI 1.0 §8.2: the token response named the credential
+			req["credential_identifier"] = credID
+		} else {
+			req["credential_configuration_id"] = cfg
+		}
 		if p.NonceEP != "" { // OpenID4VCI 1.0
 			req["proofs"] = map[string]any{"jwt": []string{proof}}
 		} else { // draft 13 issuers (c_nonce in the token response)
 			req["proof"] = map[string]any{"proof_type": "jwt", "jwt": proof}
 		}
-		if it.Step != itemRequested {
+		if it.Step == itemNew || it.Step == itemKey {
 			it.Step = itemRequested
 			if err := w.Store.putPending(p); err != nil {
-				return err
+				return nil, "", err
 			}
 		}
 		var resp struct {
@@ -443,7 +548,6 @@ func (w *Wallet) fetchCredential(ctx context.Context, hc *http.Client, rule endp
 				Credential json.RawMessage `json:"credential"`
 			} `json:"credentials"`
 			Credential     json.RawMessage `json:"credential"`
-			W3C            json.RawMessage `json:"w3c_vc,omitempty"`
 			NotificationID string          `json:"notification_id,omitempty"`
 		}
 		err = postJSON(ctx, hc, rule, p.CredentialEP, p.Token, req, &resp)
@@ -455,24 +559,16 @@ func (w *Wallet) fetchCredential(ctx context.Context, hc *http.Client, rule endp
 			continue
 		}
 		if tokenRefused(err) {
-			return errTokenDead
+			return nil, "", errTokenDead
 		}
 		if err != nil {
-			return fmt.Errorf("wallet: credential: %w", err)
+			return nil, "", fmt.Errorf("wallet: credential: %w", err)
 		}
 		raw := resp.Credential
 		if len(resp.Credentials) > 0 {
 			raw = resp.Credentials[0].Credential
 		}
-		var text string
-		if err := strictjson.Decode(raw, &text); err != nil || text == "" {
-			return &badResponse{"credential response has no SD-JWT VC string"}
-		}
-		it.SDJWT, it.NotificationID, it.Step = text, resp.NotificationID, itemReceived
-		if len(resp.W3C) > 0 && string(resp.W3C) != "null" {
-			it.W3C = string(resp.W3C)
-		}
-		return w.Store.putPending(p)
+		return raw, resp.NotificationID, nil
 	}
 }
 
@@ -531,8 +627,27 @@ func (w *Wallet) newPending(offer *Offer, base, origin string, insecure bool, pi
 	if offer.NeedsPIN() {
 		p.PIN = pin
 	}
-	for _, id := range offer.ConfigurationIDs {
-		p.Items = append(p.Items, pendingItem{ConfigID: id, Step: itemNew})
-	}
+	p.Items = itemsOf(offer.ConfigurationIDs, md)
 	return p
+}
+
+// itemsOf groups an offer's configurations into the credentials to receive: every
+// configuration that is not ldp_vc is one (received as an SD-JWT VC); an ldp_vc
+// configuration "<id>+ldp_vc" is the W3C form of the offered configuration <id> (the
+// naming of LianZheng issuers, docs/issuer.md) and is fetched with it. An ldp_vc
+// configuration without its SD-JWT VC partner is not received: the wallet verifies and
+// presents the SD-JWT VC.
+func itemsOf(ids []string, md *IssuerMetadata) []pendingItem {
+	var items []pendingItem
+	for _, id := range ids {
+		if md.format(id) == FormatLDPVC {
+			continue // with its partner below, or not at all
+		}
+		it := pendingItem{ConfigID: id, Step: itemNew}
+		if w3c := id + LDPVCSuffix; slices.Contains(ids, w3c) && md.format(w3c) == FormatLDPVC {
+			it.W3CConfigID = w3c
+		}
+		items = append(items, it)
+	}
+	return items
 }

@@ -28,9 +28,16 @@ import (
 
 // OpenID4VCI constants.
 const (
-	OfferScheme       = "openid-credential-offer://"
-	GrantPreAuthCode  = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
-	ProofTyp          = "openid4vci-proof+jwt"
+	OfferScheme      = "openid-credential-offer://"
+	GrantPreAuthCode = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+	ProofTyp         = "openid4vci-proof+jwt"
+	// FormatSDJWTVC and FormatLDPVC are the credential formats the wallet receives: the
+	// SD-JWT VC it verifies and presents, and the W3C VC form of the same credential.
+	FormatSDJWTVC = "dc+sd-jwt"
+	FormatLDPVC   = "ldp_vc"
+	// LDPVCSuffix: a LianZheng issuer names the ldp_vc configuration of configuration <id>
+	// "<id>+ldp_vc" (docs/issuer.md); an offer naming both is one credential in two forms.
+	LDPVCSuffix       = "+" + FormatLDPVC
 	maxOfferLen       = 8 << 10
 	maxHTTPBody       = 1 << 20
 	metadataWellKnown = "/.well-known/openid-credential-issuer"
@@ -140,6 +147,17 @@ type IssuerMetadata struct {
 	Display              json.RawMessage            `json:"display,omitempty"`
 }
 
+// format is the format of configuration id ("" when the metadata does not say).
+func (md *IssuerMetadata) format(id string) string {
+	var c struct {
+		Format string `json:"format"`
+	}
+	if raw, ok := md.Configurations[id]; ok && strictjson.Decode(raw, &c) == nil {
+		return c.Format
+	}
+	return ""
+}
+
 // ReceiveOptions tune Receive.
 type ReceiveOptions struct {
 	HTTP *http.Client // default: 30 s timeout
@@ -218,7 +236,7 @@ func (w *Wallet) DescribeOffer(ctx context.Context, offerText string, o *Receive
 		s.PINLength = offer.PreAuth.TxCode.Length
 	}
 	var issuers []string // member ids authorised for every type so far
-	for i, id := range offer.ConfigurationIDs {
+	for i, id := range credentialsOf(offer.ConfigurationIDs) {
 		ot := OfferedType{ID: id, Name: bilingual.Text{Zh: id, En: id}}
 		t, err := l.Type(ctx, id)
 		switch {
@@ -249,9 +267,25 @@ func (w *Wallet) DescribeOffer(ctx context.Context, offerText string, o *Receive
 	return s, nil
 }
 
+// credentialsOf lists the credentials an offer names: its configuration ids without the
+// ldp_vc forms "<id>+ldp_vc" of configurations it also names (one credential in two forms).
+func credentialsOf(ids []string) []string {
+	var out []string
+	for _, id := range ids {
+		if base, ok := strings.CutSuffix(id, LDPVCSuffix); ok && slices.Contains(ids, base) {
+			continue
+		}
+		out = append(out, id)
+	}
+	return out
+}
+
 // Receive runs the OpenID4VCI pre-authorised code flow for every configuration of the offer:
-// metadata, token (with the PIN as tx_code), a key proof by a fresh holder key, the
-// credential; each credential is verified against the ledger before it is stored.
+// metadata, token (with the PIN as tx_code), a nonce from the nonce endpoint, a key proof by
+// a fresh holder key, the credential (by the credential identifier of the token response);
+// then, with the same holder key, the W3C form of the same credential when the offer names
+// its ldp_vc configuration. Each credential is verified against the ledger before it is
+// stored, with its W3C form.
 //
 // Receiving is resumable (pending.go): its state is recorded, sealed, before every step with
 // an effect at the issuer. Scanning an offer whose receive was interrupted continues it
@@ -332,6 +366,9 @@ func (w *Wallet) Receive(ctx context.Context, offerText, pin string, o *ReceiveO
 		return nil, fmt.Errorf("wallet: token endpoint: %w", err)
 	}
 	p := w.newPending(offer, base, origin, o.InsecureHTTP, pin, &md, tokenEP)
+	if len(p.Items) == 0 {
+		return nil, fmt.Errorf("%w: the offer names no SD-JWT VC configuration (only W3C forms)", ErrBadOffer)
+	}
 	if err := w.Store.putPending(p); err != nil { // before the offer can be used up
 		return nil, err
 	}

@@ -181,6 +181,21 @@ func TestReceiveResumesAfterEveryStep(t *testing.T) {
 				t.Fatalf("%s: offer %s after resuming", name, st)
 			}
 			checkNoLossNoOrphan(t, w, ri)
+			checkBothForms(t, w)
+		}
+	}
+}
+
+// checkBothForms: every credential held has its W3C form (the token lived throughout).
+func checkBothForms(t testing.TB, w *Wallet) {
+	t.Helper()
+	cs, err := w.Store.Credentials()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		if c.W3CVC == "" {
+			t.Fatalf("credential %s without its W3C form", c.ID)
 		}
 	}
 }

@@ -28,6 +28,7 @@ type Ledger struct {
 	types    []ledger.CredentialType
 	resolver *did.StaticResolver
 	hist     map[string]*did.History
+	members  map[string]ledger.Member
 	lists    map[string][]byte
 	height   int64
 	Keys     map[string]ed25519.PrivateKey // department id → key-1
@@ -46,7 +47,7 @@ func New(created time.Time) (*Ledger, error) {
 	}
 	b, _ := json.Marshal(cat.Types)
 	l := &Ledger{resolver: &did.StaticResolver{}, hist: map[string]*did.History{}, lists: map[string][]byte{},
-		Keys: map[string]ed25519.PrivateKey{}, height: 1}
+		members: map[string]ledger.Member{}, Keys: map[string]ed25519.PrivateKey{}, height: 1}
 	if err := json.Unmarshal(b, &l.types); err != nil {
 		return nil, err
 	}
@@ -63,6 +64,7 @@ func New(created time.Time) (*Ledger, error) {
 		}
 		l.hist[d.DID] = h
 		l.Keys[d.ID] = k
+		l.members[d.ID] = ledger.Member{ID: d.ID, DID: d.DID, Name: d.Name}
 	}
 	return l, nil
 }
@@ -81,6 +83,15 @@ func (l *Ledger) Type(ctx context.Context, id string) (*ledger.CredentialType, e
 // Types implements issuer.Ledger.
 func (l *Ledger) Types(ctx context.Context) ([]ledger.CredentialType, error) {
 	return append([]ledger.CredentialType(nil), l.types...), nil
+}
+
+// Member implements issuer.MemberReader: the demo catalogue's department record.
+func (l *Ledger) Member(ctx context.Context, id string) (*ledger.Member, error) {
+	m, ok := l.members[id]
+	if !ok {
+		return nil, ledgerclient.ErrNotFound
+	}
+	return &m, nil
 }
 
 // History implements issuer.Ledger.

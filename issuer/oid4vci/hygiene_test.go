@@ -173,3 +173,34 @@ func TestConcurrency(t *testing.T) {
 		seen[r.StatusIndex] = true
 	}
 }
+
+// The nonce endpoint is public: one client flooding it gets 429 (with Retry-After) after its
+// burst, and the server holds no more nonces than its cap (503 once full of live ones).
+func TestNonceFlood(t *testing.T) {
+	e := newEnv(t)
+	e.srv.NonceBurst, e.srv.NonceRate, e.srv.MaxNonces = 20, 0.001, 1000
+	var codes = map[int]int{}
+	for range 100 {
+		st, _, h := post(t, e.url+"/nonce", "", "", "")
+		codes[st]++
+		if st == 429 && h.Get("Retry-After") == "" {
+			t.Fatal("429 without Retry-After")
+		}
+	}
+	if codes[200] != 20 || codes[429] != 80 {
+		t.Fatalf("%v", codes)
+	}
+	e2 := newEnv(t)
+	e2.srv.MaxNonces = 5
+	codes = map[int]int{}
+	for range 10 {
+		st, _, h := post(t, e2.url+"/nonce", "", "", "")
+		codes[st]++
+		if st == 503 && h.Get("Retry-After") == "" {
+			t.Fatal("503 without Retry-After")
+		}
+	}
+	if codes[200] != 5 || codes[503] != 5 {
+		t.Fatalf("%v", codes)
+	}
+}

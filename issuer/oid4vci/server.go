@@ -1,21 +1,31 @@
-// Package oid4vci is the department's OpenID for Verifiable Credential Issuance service
+// Package oid4vci is the department's OpenID for Verifiable Credential Issuance 1.0 service
 // (pre-authorised code flow with a transaction PIN): issuer metadata, credential offers as
-// text and QR, token endpoint, c_nonce, the credential endpoint taking a key-proof JWT, and
-// the notification endpoint. Offers live in the department's database (so `lz issuer offer`
-// and `lz serve issuer` may be different processes); access tokens and nonces live in the
-// server's memory.
+// text and QR, the token endpoint, the nonce endpoint, the credential endpoint taking a
+// key-proof JWT, and the notification endpoint. Offers live in the department's database (so
+// `lz issuer offer` and `lz serve issuer` may be different processes); access tokens and
+// nonces live in the server's memory (nonce.go bounds them).
+//
+// One credential, two forms: each type is offered as an SD-JWT VC configuration and an
+// ldp_vc (W3C VC) configuration (metadata.go). The first credential request of a token
+// issues ONE record (one status index) bound to the key its proof proves; the other form of
+// that record is then handed out to requests of the same token proving the same key.
 //
 // Interrupted receives: a wallet killed between the department signing its credential and
-// storing it must not lose it. So an access token may fetch its credential again, for the
-// same holder key only (a retry proving another key is refused), until the token expires or
-// the wallet reports with a notification that it stored (or gave up) the credential; the
-// issued credential is kept in memory for that time and no longer. And a wallet killed
-// after the department accepted its code and PIN but before it kept the token may redeem
-// the offer again with the same resume key (the token request's lz_resume_key, our
+// storing it must not lose it. So an access token may fetch its credential again (either
+// form), for the same holder key only (a retry proving another key is refused), until the
+// token expires or the wallet reports with a notification that it stored (or gave up) the
+// credential; the issued credential is kept in memory for that time and no longer. And a
+// wallet killed after the department accepted its code and PIN but before it kept the token
+// may redeem the offer again with the same resume key (the token request's lz_resume_key, our
 // extension; issuer.RedeemOfferResumable), which replaces the earlier token. Neither lets a
 // second credential be issued from one offer: the database allows one issuance per offer.
 // Tokens do not survive a restart of the service: a wallet that resumes after one gets a
 // new token only if no credential was issued yet.
+//
+// Threats: the nonce endpoint is public (no token): its nonces are bounded in number and
+// rate per client (nonce.go). Request bodies are size-limited and parsed strictly
+// (internal/strictjson). Logs carry offer and record ids, types, error kinds and client
+// addresses — never claims, codes, PINs, tokens or nonces.
 package oid4vci
 
 import (
@@ -31,22 +41,18 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"lianzheng/internal/strictjson"
 	"lianzheng/issuer"
-	"lianzheng/ledger"
-	"lianzheng/qr"
 )
 
 // GrantPreAuth is the pre-authorised code grant type.
 const GrantPreAuth = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
-
-// FormatSDJWTVC is the OpenID4VCI format identifier of SD-JWT VC.
-const FormatSDJWTVC = "dc+sd-jwt"
 
 // Server serves one department's issuance endpoints.
 type Server struct {
@@ -59,19 +65,25 @@ type Server struct {
 	TokenTTL       time.Duration // default 5 min
 	NonceTTL       time.Duration // default 5 min
 	ProofMaxAge    time.Duration // default 5 min
-	Now            func() time.Time
-	Log            *slog.Logger // never given personal data, codes, PINs or tokens
+	// MaxNonces bounds the live nonces held (default DefaultMaxNonces); NonceBurst and
+	// NonceRate the nonces one client gets (defaults DefaultNonceBurst, DefaultNonceRate
+	// per second).
+	MaxNonces  int
+	NonceBurst int
+	NonceRate  float64
+	Now        func() time.Time
+	Log        *slog.Logger // never given personal data, codes, PINs, tokens or nonces
 
 	mu       sync.Mutex
 	sessions map[string]*session // key: SHA-256 of the access token
-	refusals logLimiter          // refused token requests: logged, but at a bounded rate
+	nonces   nonceStore
+	refusals logLimiter // refused token requests: logged, but at a bounded rate
+	limited  logLimiter // rate-limited nonce requests, and other noise a flood could cause
 }
 
 type session struct {
 	offerID, typ string
 	expires      time.Time
-	nonce        string // nonce and nonceExp: under Server.mu
-	nonceExp     time.Time
 
 	// issueMu serialises this token's credential requests: one issues, the others wait
 	// and then get the same credential (same holder key) or a refusal.
@@ -87,10 +99,14 @@ type issuedCredential struct {
 	w3c                                  map[string]any
 }
 
-// response is the credential response body.
-func (c *issuedCredential) response() map[string]any {
-	return map[string]any{"credentials": []any{map[string]any{"credential": c.sdjwt}}, "w3c_vc": c.w3c,
-		"notification_id": c.notificationID}
+// response is the credential response body (1.0 §8.3) with the credential in format: the
+// SD-JWT VC as a string, the W3C VC as an object. One notification_id covers both forms.
+func (c *issuedCredential) response(format string) map[string]any {
+	var cred any = c.sdjwt
+	if format == FormatLDPVC {
+		cred = c.w3c
+	}
+	return map[string]any{"credentials": []any{map[string]any{"credential": cred}}, "notification_id": c.notificationID}
 }
 
 func (s *Server) now() time.Time {
@@ -207,101 +223,6 @@ func tokenKey(t string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// Metadata builds the credential issuer metadata: one dc+sd-jwt configuration per type
-// the department is authorised for (id = the catalogue type id).
-func (s *Server) Metadata(ctx context.Context) (map[string]any, error) {
-	ts, err := s.Dept.Types(ctx)
-	if err != nil {
-		return nil, err
-	}
-	confs := map[string]any{}
-	for _, t := range ts {
-		confs[t.ID] = configuration(t)
-	}
-	return map[string]any{
-		"credential_issuer":                   s.IssuerURL,
-		"credential_endpoint":                 s.IssuerURL + "/credential",
-		"nonce_endpoint":                      s.IssuerURL + "/nonce",
-		"token_endpoint":                      s.IssuerURL + "/token",
-		"notification_endpoint":               s.IssuerURL + "/notification",
-		"display":                             []any{map[string]any{"name": s.Dept.ID, "locale": "zh-CN"}, map[string]any{"name": s.Dept.ID, "locale": "en"}},
-		"credential_configurations_supported": confs,
-	}, nil
-}
-
-func configuration(t ledger.CredentialType) map[string]any {
-	var claims []any
-	for _, c := range t.Claims {
-		claims = append(claims, map[string]any{
-			"path":       []any{c.Name},
-			"mandatory":  c.Required,
-			"display":    []any{map[string]any{"name": c.Label.Zh, "locale": "zh-CN"}, map[string]any{"name": c.Label.En, "locale": "en"}},
-			"value_type": c.Type,
-		})
-	}
-	return map[string]any{
-		"format": FormatSDJWTVC,
-		"vct":    t.VCT,
-		"scope":  t.ID,
-		"cryptographic_binding_methods_supported": []any{"jwk"},
-		"credential_signing_alg_values_supported": []any{"EdDSA"},
-		"proof_types_supported":                   map[string]any{"jwt": map[string]any{"proof_signing_alg_values_supported": []any{"EdDSA", "ES256"}}},
-		"display":                                 []any{map[string]any{"name": t.Name.Zh, "locale": "zh-CN"}, map[string]any{"name": t.Name.En, "locale": "en"}},
-		"claims":                                  claims,
-		"max_validity_days":                       t.MaxValidityDays,
-	}
-}
-
-func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		writeErr(w, errf(405, "invalid_request", "GET only"))
-		return
-	}
-	m, err := s.Metadata(r.Context())
-	if err != nil {
-		s.log().Error("metadata", "err", err)
-		writeErr(w, errf(500, "server_error", "catalogue unavailable"))
-		return
-	}
-	writeJSON(w, 200, m)
-}
-
-func (s *Server) asMetadata(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, 200, map[string]any{
-		"issuer":                s.IssuerURL,
-		"token_endpoint":        s.IssuerURL + "/token",
-		"grant_types_supported": []any{GrantPreAuth},
-		"pre-authorized_grant_anonymous_access_supported": true,
-	})
-}
-
-// OfferURI renders an offer as openid-credential-offer://?credential_offer=… (by value).
-func (s *Server) OfferURI(o *issuer.Offer) string { return OfferURI(s.IssuerURL, o) }
-
-// OfferURI renders an offer of issuerURL by value.
-func OfferURI(issuerURL string, o *issuer.Offer) string {
-	b, _ := json.Marshal(map[string]any{
-		"credential_issuer":            issuerURL,
-		"credential_configuration_ids": []string{o.Type},
-		"grants": map[string]any{GrantPreAuth: map[string]any{
-			"pre-authorized_code": o.Code,
-			"tx_code": map[string]any{"input_mode": "numeric", "length": issuer.PINDigits,
-				"description": "请输入窗口提供的 6 位数字码 / Enter the 6-digit code given at the counter"},
-		}},
-	})
-	return "openid-credential-offer://?credential_offer=" + url.QueryEscape(string(b))
-}
-
-// OfferQR renders the offer URI as a QR PNG (byte mode: the URI is not Base45).
-func OfferQR(issuerURL string, o *issuer.Offer) ([]byte, error) {
-	return qr.RenderPNG(OfferURI(issuerURL, o), 0)
-}
-
-func (s *Server) newNonce(ss *session, now time.Time) {
-	ss.nonce = randToken(16)
-	ss.nonceExp = now.Add(dur(s.NonceTTL, 5*time.Minute))
-}
-
 func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		writeErr(w, errf(405, "invalid_request", "POST only"))
@@ -372,7 +293,6 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
 	tok := randToken(32)
 	ss := &session{offerID: red.OfferID, typ: red.Type, expires: now.Add(dur(s.TokenTTL, 5*time.Minute))}
-	s.newNonce(ss, now)
 	s.mu.Lock()
 	if s.sessions == nil {
 		s.sessions = map[string]*session{}
@@ -386,7 +306,6 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.sessions[tokenKey(tok)] = ss
-	nonce, nexp := ss.nonce, ss.nonceExp
 	s.mu.Unlock()
 	for _, v := range dropped {
 		v.forget()
@@ -396,24 +315,56 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	} else {
 		s.log().Info("token issued", "offer", red.OfferID, "type", red.Type)
 	}
-	writeJSON(w, 200, map[string]any{
+	var details []any
+	for _, id := range ConfigurationIDs(red.Type) {
+		details = append(details, map[string]any{"type": "openid_credential", "credential_configuration_id": id,
+			"credential_identifiers": []any{credentialIdentifier(id, red.OfferID)}})
+	}
+	resp := map[string]any{
 		"access_token": tok, "token_type": "Bearer", "expires_in": int(dur(s.TokenTTL, 5*time.Minute).Seconds()),
-		"c_nonce": nonce, "c_nonce_expires_in": int(nexp.Sub(now).Seconds()),
-		"authorization_details": []any{map[string]any{"type": "openid_credential", "credential_configuration_id": red.Type}},
-	})
+		"authorization_details": details,
+	}
+	// c_nonce in the token response: draft 13 wallets take it from here (1.0 ones ask the
+	// nonce endpoint); either is accepted.
+	s.addNonce(resp, r, now)
+	writeJSON(w, 200, resp)
+}
+
+// addNonce puts a fresh c_nonce (and its lifetime) in resp, unless the client is over its
+// rate or the store is full (the member is optional where it is used).
+func (s *Server) addNonce(resp map[string]any, r *http.Request, now time.Time) {
+	if n, why := s.newNonce(r, now); why == nonceOK {
+		resp["c_nonce"], resp["c_nonce_expires_in"] = n, int(s.nonceTTL().Seconds())
+	}
+}
+
+func (s *Server) nonceTTL() time.Duration { return dur(s.NonceTTL, 5*time.Minute) }
+
+func (s *Server) newNonce(r *http.Request, now time.Time) (string, nonceRefusal) {
+	burst, rate, maxLive := s.NonceBurst, s.NonceRate, s.MaxNonces
+	if burst <= 0 {
+		burst = DefaultNonceBurst
+	}
+	if rate <= 0 {
+		rate = DefaultNonceRate
+	}
+	if maxLive <= 0 {
+		maxLive = DefaultMaxNonces
+	}
+	return s.nonces.issue(clientKey(clientAddr(r)), now, s.nonceTTL(), maxLive, burst, rate)
 }
 
 func (s *Server) bearer(r *http.Request) (string, *session, *Error) {
 	h := r.Header.Get("Authorization")
 	tok, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok || tok == "" {
-		return "", nil, errf(401, "invalid_token", "Bearer access token required")
+		return "", nil, errf(401, ErrCodeInvalidToken, "Bearer access token required")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ss := s.sessions[tokenKey(tok)]
 	if ss == nil || s.now().After(ss.expires) {
-		return "", nil, errf(401, "invalid_token", "access token unknown, used or expired")
+		return "", nil, errf(401, ErrCodeInvalidToken, "access token unknown, used or expired")
 	}
 	return tokenKey(tok), ss, nil
 }
@@ -433,17 +384,66 @@ func (s *Server) postWithToken(w http.ResponseWriter, r *http.Request) (string, 
 	return key, ss, true
 }
 
-// nonceEndpoint hands out a fresh c_nonce for the bearer's session (OpenID4VCI 1.0 §7).
+// nonceEndpoint hands out a fresh c_nonce (OpenID4VCI 1.0 §7): POST, no access token
+// needed (one sent is ignored), Cache-Control: no-store. A client over its rate gets 429, and
+// everyone gets 503 while the store is full of live nonces; both with Retry-After.
 func (s *Server) nonceEndpoint(w http.ResponseWriter, r *http.Request) {
-	_, ss, ok := s.postWithToken(w, r)
-	if !ok {
+	if r.Method != http.MethodPost {
+		writeErr(w, errf(405, "invalid_request", "POST only"))
 		return
 	}
-	s.mu.Lock()
-	s.newNonce(ss, s.now())
-	n := ss.nonce
-	s.mu.Unlock()
+	now := s.now()
+	n, why := s.newNonce(r, now)
+	switch why {
+	case nonceLimited:
+		s.limited.log(s.log(), now, "nonce request over the client's rate", "client", clientAddr(r))
+		w.Header().Set("Retry-After", "1")
+		writeErr(w, errf(http.StatusTooManyRequests, "temporarily_unavailable", "too many nonce requests; retry later"))
+		return
+	case nonceFull:
+		s.limited.log(s.log(), now, "nonce store full", "client", clientAddr(r))
+		w.Header().Set("Retry-After", strconv.Itoa(int(min(s.nonceTTL(), time.Minute).Seconds())))
+		writeErr(w, errf(http.StatusServiceUnavailable, "temporarily_unavailable", "no nonce available; retry later"))
+		return
+	}
 	writeJSON(w, 200, map[string]any{"c_nonce": n})
+}
+
+// requested resolves what a credential request asks for against the session's grant: the
+// configuration's format, or the error answering it.
+func (s *Server) requested(ctx context.Context, ss *session, req *CredentialRequest) (string, *Error) {
+	t, err := s.Dept.Type(ctx, ss.typ)
+	if err != nil { // the catalogue changed since the offer
+		s.log().Warn("credential: type no longer issuable", "offer", ss.offerID, "type", ss.typ, "err_kind", errKind(err))
+		return "", errf(400, ErrCodeRequestDenied, "this department may no longer issue %s", ss.typ)
+	}
+	granted := ConfigurationIDs(ss.typ)
+	switch {
+	case req.Identifier != "":
+		for _, id := range granted {
+			if req.Identifier == credentialIdentifier(id, ss.offerID) {
+				_, f := ParseConfigurationID(id)
+				return f, nil
+			}
+		}
+		return "", errf(400, ErrCodeUnknownID, "credential_identifier is not one the access token grants")
+	case req.ConfigurationID != "":
+		if slices.Contains(granted, req.ConfigurationID) {
+			_, f := ParseConfigurationID(req.ConfigurationID)
+			return f, nil
+		}
+		if typ, _ := ParseConfigurationID(req.ConfigurationID); typ != "" {
+			if _, err := s.Dept.Type(ctx, typ); err == nil {
+				return "", errf(400, ErrCodeRequestDenied, "the access token grants %s, not %s", ss.typ, req.ConfigurationID)
+			}
+		}
+		return "", errf(400, ErrCodeUnknownConfig, "unknown credential configuration")
+	}
+	// draft 13: format and vct
+	if req.Format == FormatSDJWTVC && req.VCT == t.VCT {
+		return FormatSDJWTVC, nil
+	}
+	return "", errf(400, ErrCodeUnknownConfig, "no credential configuration of this format and vct for the access token")
 }
 
 func (s *Server) credential(w http.ResponseWriter, r *http.Request) {
@@ -453,11 +453,11 @@ func (s *Server) credential(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBytes+1))
 	if err != nil {
-		writeErr(w, errf(400, "invalid_request", "cannot read body"))
+		writeErr(w, errf(400, ErrCodeInvalidRequest, "cannot read body"))
 		return
 	}
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		writeErr(w, errf(400, "invalid_request", "Content-Type must be application/json"))
+		writeErr(w, errf(400, ErrCodeInvalidRequest, "Content-Type must be application/json"))
 		return
 	}
 	req, proof, err := ParseCredentialRequest(body)
@@ -465,33 +465,21 @@ func (s *Server) credential(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err.(*Error))
 		return
 	}
-	t, err := s.Dept.Type(r.Context(), ss.typ)
-	if err != nil {
-		s.log().Warn("credential: type no longer issuable", "offer", ss.offerID, "type", ss.typ, "err", err)
-		writeErr(w, errf(400, "unsupported_credential_type", "this department may not issue %s", ss.typ))
-		return
-	}
-	if (req.ConfigurationID != "" && req.ConfigurationID != ss.typ) ||
-		(req.ConfigurationID == "" && (req.Format != FormatSDJWTVC || req.VCT != t.VCT)) {
-		writeErr(w, errf(400, "unsupported_credential_type", "the access token grants %s", ss.typ))
+	format, e := s.requested(r.Context(), ss, req)
+	if e != nil {
+		writeErr(w, e)
 		return
 	}
 	now := s.now()
-	s.mu.Lock()
-	nonce := ss.nonce
-	if now.After(ss.nonceExp) {
-		nonce = ""
-	}
-	s.mu.Unlock()
-	holder, err := VerifyProof(proof, ProofCheck{Audience: s.IssuerURL, Nonce: nonce, Now: now, MaxAge: s.ProofMaxAge})
+	holder, err := VerifyProof(proof, ProofCheck{Audience: s.IssuerURL, Now: now, MaxAge: s.ProofMaxAge,
+		ConsumeNonce: func(n string) bool { return s.nonces.consume(n, now) }})
 	if err != nil {
 		pe := err.(*Error)
-		if pe.Code == "invalid_nonce" {
-			s.mu.Lock()
-			s.newNonce(ss, now)
-			resp := map[string]any{"error": pe.Code, "error_description": pe.Description, "c_nonce": ss.nonce,
-				"c_nonce_expires_in": int(ss.nonceExp.Sub(now).Seconds())}
-			s.mu.Unlock()
+		if pe.Code == ErrCodeInvalidNonce {
+			// a fresh c_nonce with the error, as draft 13 wallets expect (1.0 ones ask the
+			// nonce endpoint again)
+			resp := map[string]any{"error": pe.Code, "error_description": pe.Description}
+			s.addNonce(resp, r, now)
 			writeJSON(w, 400, resp)
 			return
 		}
@@ -500,24 +488,24 @@ func (s *Server) credential(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// One issuance per token: concurrent requests wait here; the first issues, the others
-	// (and any later retry) get that credential again if they prove the same key.
+	// (and any later retry, for either form) get that credential if they prove the same key.
 	ss.issueMu.Lock()
 	defer ss.issueMu.Unlock()
 	s.mu.Lock()
 	live := s.sessions[key] == ss && !s.now().After(ss.expires)
 	s.mu.Unlock()
 	if !live {
-		writeErr(w, errf(401, "invalid_token", "access token unknown, replaced or expired"))
+		writeErr(w, errf(401, ErrCodeInvalidToken, "access token unknown, replaced or expired"))
 		return
 	}
 	if c := ss.issued; c != nil {
 		if holder.Thumbprint() != c.thumbprint {
 			s.log().Info("credential: refetch by another key refused", "offer", ss.offerID, "record", c.recordID)
-			writeErr(w, errf(400, "credential_request_denied", "this access token's credential was issued to another key"))
+			writeErr(w, errf(400, ErrCodeRequestDenied, "this access token's credential was issued to another key"))
 			return
 		}
-		s.log().Info("credential handed out again", "offer", ss.offerID, "record", c.recordID)
-		writeJSON(w, 200, c.response())
+		s.log().Info("credential handed out again", "offer", ss.offerID, "record", c.recordID, "format", format)
+		writeJSON(w, 200, c.response(format))
 		return
 	}
 	is, err := s.Dept.IssueOffer(r.Context(), ss.offerID, holder)
@@ -526,13 +514,13 @@ func (s *Server) credential(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, errf(500, "server_error", "issuance failed; ask the department for a new offer"))
 		return
 	}
-	// w3c_vc (an extension, ignored by other wallets): the same credential as a W3C VC 2.0
-	// with an eddsa-rdfc-2022 proof, credentialSubject.id = the proven key as did:key.
+	// Both forms of the one record are kept for the token: the W3C VC 2.0 (eddsa-rdfc-2022
+	// proof, credentialSubject.id = the proven key as did:key) is the ldp_vc configuration.
 	ss.issued = &issuedCredential{recordID: is.Record.ID, thumbprint: is.Record.HolderThumbprint,
 		notificationID: randToken(16), sdjwt: is.SDJWT, w3c: is.W3C}
 	s.forgetAtExpiry(key, ss)
-	s.log().Info("credential issued", "offer", ss.offerID, "record", is.Record.ID, "type", is.Record.Type)
-	writeJSON(w, 200, ss.issued.response())
+	s.log().Info("credential issued", "offer", ss.offerID, "record", is.Record.ID, "type", is.Record.Type, "format", format)
+	writeJSON(w, 200, ss.issued.response(format))
 }
 
 // ParamResumeKey is the token request parameter (our extension; other issuers ignore

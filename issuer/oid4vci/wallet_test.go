@@ -20,16 +20,20 @@ import (
 type testWallet struct {
 	t      testing.TB
 	key    ed25519.PrivateKey
+	signer jws.Signer // nil: key
 	pub    did.PublicKey
 	issuer string
 	code   string
-	cfg    string
+	cfg    string   // the SD-JWT VC configuration id (the offer's first)
+	cfgs   []string // every configuration id of the offer
 	token  string
 	nonce  string
+	// ids maps configuration ids to the credential identifiers of the last token response.
+	ids map[string]string
 	// resumeKey, if set, is sent with token requests (lz_resume_key).
 	resumeKey string
-	// lastW3C is the w3c_vc of the last credential response, lastNotification its
-	// notification_id.
+	// lastW3C is the ldp_vc credential of the last W3C request, lastNotification the
+	// notification_id of the last credential response.
 	lastW3C          map[string]any
 	lastNotification string
 }
@@ -59,12 +63,18 @@ func newWallet(t testing.TB, offerURI string) *testWallet {
 		t.Fatal(err)
 	}
 	g := o.Grants[oid4vci.GrantPreAuth]
-	if g.Code == "" || g.TxCode.InputMode != "numeric" || g.TxCode.Length != 6 || len(o.IDs) != 1 {
+	if g.Code == "" || g.TxCode.InputMode != "numeric" || g.TxCode.Length != 6 || len(o.IDs) != 2 || o.IDs[1] != o.IDs[0]+oid4vci.LDPVCSuffix {
 		t.Fatalf("offer %s", js)
 	}
 	_, k, _ := ed25519.GenerateKey(rand.Reader)
 	pub, _ := did.NewPublicKey(k.Public())
-	return &testWallet{t: t, key: k, pub: pub, issuer: o.Issuer, code: g.Code, cfg: o.IDs[0]}
+	return &testWallet{t: t, key: k, pub: pub, issuer: o.Issuer, code: g.Code, cfg: o.IDs[0], cfgs: o.IDs}
+}
+
+// useKey makes the wallet prove another key (an ES256 one, say).
+func (w *testWallet) useKey(s jws.Signer) {
+	w.signer = s
+	w.pub, _ = did.NewPublicKey(s.Public())
 }
 
 func post(t testing.TB, u, ctype, auth string, body string) (int, map[string]any, http.Header) {
@@ -97,8 +107,28 @@ func (w *testWallet) tokenReq(pin string) (int, map[string]any) {
 	if st == 200 {
 		w.token, _ = m["access_token"].(string)
 		w.nonce, _ = m["c_nonce"].(string)
+		w.ids = map[string]string{}
+		ds, _ := m["authorization_details"].([]any)
+		for _, d := range ds {
+			dm, _ := d.(map[string]any)
+			ids, _ := dm["credential_identifiers"].([]any)
+			if cfg, _ := dm["credential_configuration_id"].(string); len(ids) == 1 && dm["type"] == "openid_credential" {
+				w.ids[cfg], _ = ids[0].(string)
+			}
+		}
 	}
 	return st, m
+}
+
+// freshNonce asks the nonce endpoint (no access token) for the next proof's nonce.
+func (w *testWallet) freshNonce() {
+	w.t.Helper()
+	st, m, h := post(w.t, w.issuer+"/nonce", "", "", "")
+	n, _ := m["c_nonce"].(string)
+	if st != 200 || n == "" || h.Get("Cache-Control") != "no-store" {
+		w.t.Fatalf("nonce: %d %v %v", st, m, h)
+	}
+	w.nonce = n
 }
 
 type proofOpt struct {
@@ -136,6 +166,9 @@ func (w *testWallet) proof(o proofOpt) string {
 	}
 	s := o.signer
 	if s == nil {
+		s = w.signer
+	}
+	if s == nil {
 		s = jws.NewEd25519Signer(w.key)
 	}
 	jwt, err := jws.Sign(h, pb, s)
@@ -149,9 +182,31 @@ func (w *testWallet) credentialReq(body string) (int, map[string]any, http.Heade
 	return post(w.t, w.issuer+"/credential", "application/json", w.token, body)
 }
 
+// requestBody is a draft 13 style request (credential_configuration_id and a single proof),
+// as older wallets send it.
 func (w *testWallet) requestBody(proof string) string {
 	b, _ := json.Marshal(map[string]any{"credential_configuration_id": w.cfg, "proof": map[string]any{"proof_type": "jwt", "jwt": proof}})
 	return string(b)
+}
+
+// request1 is a 1.0 request: sel names the credential (credential_identifier or
+// credential_configuration_id), proofs.jwt the one proof.
+func request1(sel map[string]any, proof string) string {
+	m := map[string]any{"proofs": map[string]any{"jwt": []string{proof}}}
+	for k, v := range sel {
+		m[k] = v
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
+// byID selects the credential of configuration cfg by its credential identifier.
+func (w *testWallet) byID(cfg string) map[string]any {
+	id := w.ids[cfg]
+	if id == "" {
+		w.t.Fatalf("no credential identifier for %s in the token response", cfg)
+	}
+	return map[string]any{"credential_identifier": id}
 }
 
 // fetch runs the whole flow and returns the SD-JWT VC.
@@ -163,21 +218,41 @@ func (w *testWallet) fetch(pin string) string {
 	return w.credential()
 }
 
-// credential requests the credential with the wallet's token and key (a fresh proof).
+// credential requests the SD-JWT VC with the wallet's token and key (a fresh nonce from the
+// nonce endpoint, a fresh proof) by its credential identifier.
 func (w *testWallet) credential() string {
 	w.t.Helper()
-	st, m, _ := w.credentialReq(w.requestBody(w.proof(proofOpt{})))
+	c, _ := w.fetchForm(w.cfg).(string)
+	if c == "" {
+		w.t.Fatal("SD-JWT VC response without a string credential")
+	}
+	return c
+}
+
+// w3c requests the ldp_vc form.
+func (w *testWallet) w3c() map[string]any {
+	w.t.Helper()
+	c, _ := w.fetchForm(w.cfg + oid4vci.LDPVCSuffix).(map[string]any)
+	if c == nil {
+		w.t.Fatal("ldp_vc response without an object credential")
+	}
+	w.lastW3C = c
+	return c
+}
+
+func (w *testWallet) fetchForm(cfg string) any {
+	w.t.Helper()
+	w.freshNonce()
+	st, m, _ := w.credentialReq(request1(w.byID(cfg), w.proof(proofOpt{})))
 	if st != 200 {
-		w.t.Fatalf("credential: %d %v", st, m)
+		w.t.Fatalf("credential %s: %d %v", cfg, st, m)
 	}
 	cs, _ := m["credentials"].([]any)
-	if len(cs) != 1 {
+	if len(cs) != 1 || len(m) != 2 {
 		w.t.Fatalf("credential response %v", m)
 	}
-	c, _ := cs[0].(map[string]any)["credential"].(string)
-	w.lastW3C, _ = m["w3c_vc"].(map[string]any)
 	w.lastNotification, _ = m["notification_id"].(string)
-	return c
+	return cs[0].(map[string]any)["credential"]
 }
 
 // notify posts a notification (OpenID4VCI 1.0 §11) with the wallet's token.
