@@ -34,7 +34,7 @@ type Department struct {
 	log  *slog.Logger
 
 	// a department's own home (OpenIssuer); nil/empty in a demo home
-	dir string
+	dir    string
 	cfg    *issuerConfig
 	ks     *keystore.Store
 	client *ledgerclient.Client

@@ -27,7 +27,9 @@ See docs/outside-verifiers.md.`
 // and a node address.
 type ledgerFlags struct{ home, genesis, node string }
 
-func (l *ledgerFlags) register(fs interface{ StringVar(*string, string, string, string) }) {
+func (l *ledgerFlags) register(fs interface {
+	StringVar(*string, string, string, string)
+}) {
 	fs.StringVar(&l.home, "ledger-home", "", "ledger home (its genesis.json is the trust root; its node is read)")
 	fs.StringVar(&l.genesis, "genesis", "", "the consortium's genesis.json (trust root), with --node")
 	fs.StringVar(&l.node, "node", "", "RPC address of a ledger node")
