@@ -5,10 +5,11 @@
 // Threats: a client flooding a public endpoint to exhaust CPU (signatures, proofs) or memory.
 // The client is the connection's IP address, never a forwarded header (a client can set
 // those); behind a reverse proxy every request shares the proxy's bucket, so the proxy must
-// limit per client itself. The table of buckets is bounded (MaxClients): when full, buckets
-// that have refilled completely are forgotten first (a full bucket carries no state), then,
-// under a flood from many addresses, all of them — a burst of fresh clients may then pass,
-// but memory stays bounded.
+// limit per client itself. A client is an IPv4 address or an IPv6 /64 (one subscriber holds
+// a whole /64). The table of buckets is bounded (MaxClients): when full, buckets that have
+// refilled completely are forgotten (a full bucket carries no state; at most one sweep a
+// second); if it is still full — a flood from very many addresses — no new client is let in
+// until buckets refill, so a flood can neither grow memory nor reset anyone's limit.
 package ratelimit
 
 import (
@@ -24,12 +25,14 @@ const MaxClients = 65536
 
 // Limiter limits requests per client.
 type Limiter struct {
-	rate  float64 // tokens per second
-	burst float64
-	now   func() time.Time
+	rate       float64 // tokens per second
+	burst      float64
+	maxClients int
+	now        func() time.Time
 
-	mu sync.Mutex
-	m  map[string]*bucket
+	mu    sync.Mutex
+	m     map[string]*bucket
+	swept time.Time
 }
 
 type bucket struct {
@@ -38,23 +41,34 @@ type bucket struct {
 }
 
 // New allows each client perMinute requests a minute, in bursts of up to burst.
-func New(perMinute, burst int) *Limiter {
-	return &Limiter{rate: float64(perMinute) / 60, burst: float64(max(burst, 1)), now: time.Now, m: map[string]*bucket{}}
+func New(perMinute, burst int) *Limiter { return NewPerSecond(float64(perMinute)/60, burst) }
+
+// NewPerSecond allows each client rate requests a second, in bursts of up to burst.
+func NewPerSecond(rate float64, burst int) *Limiter {
+	return &Limiter{rate: rate, burst: float64(max(burst, 1)), maxClients: MaxClients, now: time.Now, m: map[string]*bucket{}}
 }
+
+// WithMaxClients bounds the clients tracked at once (default MaxClients).
+func (l *Limiter) WithMaxClients(n int) *Limiter { l.maxClients = max(n, 1); return l }
 
 // WithClock returns l reading time from now (tests).
 func (l *Limiter) WithClock(now func() time.Time) *Limiter { l.now = now; return l }
 
 // Allow takes one token from key's bucket; false when it is empty. The second result is how
 // long until a token is back (for Retry-After).
-func (l *Limiter) Allow(key string) (bool, time.Duration) {
-	now := l.now()
+func (l *Limiter) Allow(key string) (bool, time.Duration) { return l.AllowAt(key, l.now()) }
+
+// AllowAt is Allow at time now.
+func (l *Limiter) AllowAt(key string, now time.Time) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b, ok := l.m[key]
 	if !ok {
-		if len(l.m) >= MaxClients {
+		if len(l.m) >= l.maxClients && now.Sub(l.swept) >= time.Second {
 			l.evict(now)
+		}
+		if len(l.m) >= l.maxClients {
+			return false, time.Second
 		}
 		b = &bucket{tokens: l.burst, last: now}
 		l.m[key] = b
@@ -79,9 +93,7 @@ func (l *Limiter) evict(now time.Time) {
 			delete(l.m, k)
 		}
 	}
-	if len(l.m) >= MaxClients {
-		clear(l.m)
-	}
+	l.swept = now
 }
 
 // ClientIP is the client's IP address: the connection's, never a forwarded header.
@@ -92,11 +104,24 @@ func ClientIP(r *http.Request) string {
 	return r.RemoteAddr
 }
 
+// ClientKey is the limit's key for a client address: the IPv4 address, or the /64 of an
+// IPv6 address.
+func ClientKey(addr string) string {
+	ip := net.ParseIP(addr)
+	if ip == nil {
+		return addr
+	}
+	if v4 := ip.To4(); v4 != nil {
+		return v4.String()
+	}
+	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
+}
+
 // Handler wraps next: a client over its limit gets refused (a 429 with Retry-After, written
 // by refuse) and next is not called.
 func (l *Limiter) Handler(next http.Handler, refuse func(w http.ResponseWriter, r *http.Request)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ok, wait := l.Allow(ClientIP(r))
+		ok, wait := l.Allow(ClientKey(ClientIP(r)))
 		if !ok {
 			w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
 			refuse(w, r)

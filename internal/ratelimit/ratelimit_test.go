@@ -31,7 +31,8 @@ func TestAllow(t *testing.T) {
 	}
 }
 
-// TestBounded: a flood from many addresses keeps at most MaxClients buckets.
+// TestBounded: a flood from many addresses keeps at most MaxClients buckets, and lets no
+// new client in until buckets refill.
 func TestBounded(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	l := New(60, 2).WithClock(func() time.Time { return now })
@@ -40,6 +41,22 @@ func TestBounded(t *testing.T) {
 	}
 	if n := len(l.m); n > MaxClients {
 		t.Fatalf("%d buckets", n)
+	}
+	if ok, _ := l.Allow("new"); ok {
+		t.Fatal("a new client let in while the table is full of live buckets")
+	}
+	now = now.Add(3 * time.Second) // every bucket has refilled: forgotten, room again
+	if ok, _ := l.Allow("new"); !ok || len(l.m) != 1 {
+		t.Fatalf("not swept: %d", len(l.m))
+	}
+}
+
+func TestClientKey(t *testing.T) {
+	for addr, want := range map[string]string{"192.0.2.7": "192.0.2.7", "2001:db8:1:2:3:4:5:6": "2001:db8:1:2::/64",
+		"::ffff:192.0.2.7": "192.0.2.7", "not-an-ip": "not-an-ip"} {
+		if got := ClientKey(addr); got != want {
+			t.Errorf("ClientKey(%s) = %s, want %s", addr, got, want)
+		}
 	}
 }
 

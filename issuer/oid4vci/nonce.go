@@ -1,9 +1,10 @@
 package oid4vci
 
 import (
-	"net"
 	"sync"
 	"time"
+
+	"lianzheng/internal/ratelimit"
 )
 
 // Nonces (c_nonce, OpenID4VCI 1.0 §7). The nonce endpoint is not a protected resource: anyone
@@ -38,26 +39,22 @@ const (
 
 // nonceStore is the server-wide set of live nonces and the per-client rate limit.
 type nonceStore struct {
-	mu      sync.Mutex
-	live    map[string]time.Time // nonce → expiry
-	clients map[string]*bucket
-	swept   time.Time // nonces last swept
-	cswept  time.Time // clients last swept (at most once a second: a sweep walks them all)
+	mu    sync.Mutex
+	live  map[string]time.Time // nonce → expiry
+	lim   *ratelimit.Limiter   // made at first use with the server's burst and rate
+	swept time.Time            // nonces last swept
 }
 
-type bucket struct {
-	tokens float64
-	last   time.Time
-}
-
-// issue returns a new nonce for client, valid until now+ttl, or why none is given.
+// issue returns a new nonce for client (a ratelimit.ClientKey), valid until now+ttl, or why
+// none is given.
 func (s *nonceStore) issue(client string, now time.Time, ttl time.Duration, maxLive, burst int, rate float64) (string, nonceRefusal) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.live == nil {
-		s.live, s.clients = map[string]time.Time{}, map[string]*bucket{}
+		s.live = map[string]time.Time{}
+		s.lim = ratelimit.NewPerSecond(rate, burst).WithMaxClients(maxClients)
 	}
-	if !s.take(client, now, burst, rate) {
+	if ok, _ := s.lim.AllowAt(client, now); !ok {
 		return "", nonceLimited
 	}
 	if len(s.live) >= maxLive || now.Sub(s.swept) > ttl {
@@ -69,40 +66,6 @@ func (s *nonceStore) issue(client string, now time.Time, ttl time.Duration, maxL
 	n := randToken(16)
 	s.live[n] = now.Add(ttl)
 	return n, nonceOK
-}
-
-// take spends one token of client's bucket.
-func (s *nonceStore) take(client string, now time.Time, burst int, rate float64) bool {
-	b := s.clients[client]
-	if b == nil {
-		if len(s.clients) >= maxClients && now.Sub(s.cswept) >= time.Second {
-			s.sweepClients(now, burst, rate)
-		}
-		if len(s.clients) >= maxClients {
-			return false // a flood from very many addresses: nobody new until buckets refill
-		}
-		b = &bucket{tokens: float64(burst), last: now}
-		s.clients[client] = b
-	}
-	if d := now.Sub(b.last); d > 0 {
-		b.tokens = min(float64(burst), b.tokens+d.Seconds()*rate)
-	}
-	b.last = now
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
-}
-
-// sweepClients forgets the clients whose bucket is full again (they are as new).
-func (s *nonceStore) sweepClients(now time.Time, burst int, rate float64) {
-	for k, b := range s.clients {
-		if b.tokens+now.Sub(b.last).Seconds()*rate >= float64(burst) {
-			delete(s.clients, k)
-		}
-	}
-	s.cswept = now
 }
 
 // sweep drops expired nonces.
@@ -135,17 +98,4 @@ func (s *nonceStore) size() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.live)
-}
-
-// clientKey is the rate-limit key of a client address: the IPv4 address, or the /64 of an
-// IPv6 address (one subscriber holds a whole /64).
-func clientKey(addr string) string {
-	ip := net.ParseIP(addr)
-	if ip == nil {
-		return addr
-	}
-	if v4 := ip.To4(); v4 != nil {
-		return v4.String()
-	}
-	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }

@@ -39,7 +39,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -47,6 +46,7 @@ import (
 	"sync"
 	"time"
 
+	"lianzheng/internal/ratelimit"
 	"lianzheng/internal/strictjson"
 	"lianzheng/issuer"
 )
@@ -173,12 +173,7 @@ func codeRef(code string) string {
 
 // clientAddr is the client's IP address (the connection's, never a forwarded header, which a
 // client can set).
-func clientAddr(r *http.Request) string {
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		return host
-	}
-	return r.RemoteAddr
-}
+func clientAddr(r *http.Request) string { return ratelimit.ClientIP(r) }
 
 // logLimiter bounds how many lines a kind of event may log: at most burst lines, refilled at
 // one per refill interval; lines over the limit are counted and the count is reported with
@@ -351,7 +346,7 @@ func (s *Server) newNonce(r *http.Request, now time.Time) (string, nonceRefusal)
 	if maxLive <= 0 {
 		maxLive = DefaultMaxNonces
 	}
-	return s.nonces.issue(clientKey(clientAddr(r)), now, s.nonceTTL(), maxLive, burst, rate)
+	return s.nonces.issue(ratelimit.ClientKey(clientAddr(r)), now, s.nonceTTL(), maxLive, burst, rate)
 }
 
 func (s *Server) bearer(r *http.Request) (string, *session, *Error) {
