@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -82,6 +83,10 @@ func cmdGateway(args []string, out io.Writer) error {
 	f := &issuerFlags{fs: fs, home: fs.String("issuer-home", "", "a department home: export its status lists too, signed with its key"),
 		passFile: fs.String("passphrase-file", "", "file holding the key store passphrase (default: $LZ_ISSUER_PASSPHRASE)")}
 	f.node = &lf.node
+	if len(args) == 2 && (args[1] == "-h" || args[1] == "--help") {
+		fmt.Fprintln(os.Stderr, gatewayUsage)
+		return flag.ErrHelp
+	}
 	if len(args) < 2 || strings.HasPrefix(args[1], "-") {
 		fmt.Fprintln(os.Stderr, gatewayUsage)
 		return errors.New("gateway export: give the output directory first: lz gateway export DIR …")
