@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -105,6 +106,7 @@ type signedList struct {
 // state is everything served, built from one ledger view.
 type state struct {
 	height    int64
+	appHash   []byte // the state root everything was read under
 	ledgerAt  time.Time
 	base      string
 	basePath  string // the base URL's path ("" or "/prefix"), stripped from request paths
@@ -212,8 +214,8 @@ func (s *Server) Refresh(ctx context.Context) error {
 	}
 	old := s.cur.Load()
 	now := s.cfg.Now()
-	if old != nil && old.height == v.Height() && !s.resignDue(old, now) {
-		return nil
+	if old != nil && (old.height == v.Height() || bytes.Equal(old.appHash, v.AppHash())) && !s.resignDue(old, now) {
+		return nil // nothing changed (an empty block keeps the state root)
 	}
 	st, err := s.build(ctx, v, old, now)
 	if err != nil {
@@ -254,7 +256,7 @@ func (s *Server) build(ctx context.Context, v *ledgerclient.StateView, old *stat
 		return nil, fmt.Errorf("gateway: windows: %w", err)
 	}
 	base := params.PublicBaseURL
-	st := &state{height: v.Height(), ledgerAt: v.Time(), base: base, basePath: basePath(base),
+	st := &state{height: v.Height(), appHash: bytes.Clone(v.AppHash()), ledgerAt: v.Time(), base: base, basePath: basePath(base),
 		files: map[string]*resource{}, histories: map[string]*did.History{}, lists: map[string]*signedList{}}
 	// DID documents of every member and window.
 	var dids []string
