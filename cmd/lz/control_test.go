@@ -24,7 +24,6 @@ import (
 	"lianzheng/home/demonet"
 	"lianzheng/internal/keystore"
 	"lianzheng/issuer"
-	ledgernode "lianzheng/ledger/node"
 )
 
 // issuerService is `lz serve issuer` running as its own OS process.
@@ -120,19 +119,7 @@ func TestIssuerWhileServing(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	lh, err := os.MkdirTemp("", "lz-ctl-ledger-") // not t.TempDir: CometBFT may still be closing files
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(lh)
-	if _, _, err := demonet.InitEmbedded(lh, demonet.EmbeddedOptions{EmptyBlocksInterval: 200 * time.Millisecond, Now: time.Now().Add(-time.Minute)}); err != nil {
-		t.Fatal(err)
-	}
-	node, err := ledgernode.StartHomeNode(ctx, lh, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer node.Stop()
+	lh, _ := startDemoLedger(t, ctx, demonet.EmbeddedOptions{})
 	const pass = "民政局 test passphrase"
 	t.Setenv("LZ_ISSUER_PASSPHRASE", pass)
 	dir := filepath.Join(t.TempDir(), "issuer")

@@ -15,7 +15,7 @@ import (
 
 	"lianzheng/did"
 	"lianzheng/gateway"
-	ledgernode "lianzheng/ledger/node"
+	"lianzheng/home/demonet"
 )
 
 // TestGatewayExport: a department home exports the static gateway with its own signed
@@ -26,26 +26,14 @@ func TestGatewayExport(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	lh, err := os.MkdirTemp("", "lz-gateway-cli-ledger-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(lh)
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	base := "http://" + ln.Addr().String()
 	ln.Close()
 	var out bytes.Buffer
-	if err := ledgerInit([]string{"--home", lh, "--demo", "--public-base-url", base}, &out); err != nil {
-		t.Fatal(err)
-	}
 	if err := ledgerInit([]string{"--home", t.TempDir(), "--demo", "--public-base-url", "http://gateway.example"}, &out); err == nil {
 		t.Fatal("plain http off loopback accepted as the public base URL")
 	}
-	node, err := ledgernode.StartHomeNode(ctx, lh, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer node.Stop()
+	lh, _ := startDemoLedger(t, ctx, demonet.EmbeddedOptions{PublicBaseURL: base})
 	t.Setenv("LZ_ISSUER_PASSPHRASE", "民政局 test passphrase")
 	ih := filepath.Join(t.TempDir(), "issuer")
 	if err := issuerInit([]string{"--home", ih, "--id", "civil-affairs", "--ledger-home", lh}, &out); err != nil {

@@ -19,7 +19,6 @@ import (
 	"lianzheng/credential/sdjwt"
 	"lianzheng/did"
 	"lianzheng/home/demonet"
-	ledgernode "lianzheng/ledger/node"
 )
 
 // TestIssuerCLI drives lz issuer against an embedded demo ledger: init from the demo home
@@ -32,19 +31,7 @@ func TestIssuerCLI(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	lh, err := os.MkdirTemp("", "lz-issuer-cli-ledger-") // not t.TempDir: CometBFT may still be closing files
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(lh)
-	if _, _, err := demonet.InitEmbedded(lh, demonet.EmbeddedOptions{EmptyBlocksInterval: 200 * time.Millisecond}); err != nil {
-		t.Fatal(err)
-	}
-	node, err := ledgernode.StartHomeNode(ctx, lh, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer node.Stop()
+	lh, _ := startDemoLedger(t, ctx, demonet.EmbeddedOptions{Now: time.Now()})
 	t.Setenv("LZ_ISSUER_PASSPHRASE", "民政局 test passphrase")
 	home := filepath.Join(t.TempDir(), "issuer")
 	run := func(f func([]string, *bytes.Buffer) error, args ...string) string {
