@@ -7,8 +7,11 @@
 //     entries, sub = its URL, iat/exp/ttl), signed by the department;
 //   - W3C BitstringStatusListCredentials, one 1-bit list per purpose (revocation, suspension)
 //     derived from the same ledger list, signed eddsa-rdfc-2022 by the department;
-//   - did:lz DID documents through the DID Resolution HTTP binding (GET /1.0/identifiers/{did},
-//     ?versionTime= for the document as it stood then, from the key history);
+//   - did:lz DID documents through the DID Resolution 1.0 HTTP(S) GET binding
+//     (GET /1.0/identifiers/{did}, the DID as it is or percent-encoded; ?versionTime= for the
+//     document as it stood then, from the key history; application/did-resolution results,
+//     the bare document for Accept application/did; error objects typed
+//     https://www.w3.org/ns/did#…);
 //   - SD-JWT VC type metadata for each catalogue vct (names, descriptions, claim labels in
 //     zh-CN and en), and a description of the W3C form's claim vocabulary.
 //

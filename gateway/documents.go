@@ -32,7 +32,8 @@ func basePath(base string) string {
 	return u.Path
 }
 
-// ResolutionResult is the DID Resolution HTTP binding's answer (W3C DID Resolution §7).
+// ResolutionResult is the DID Resolution HTTP binding's answer (W3C DID Resolution 1.0 §9,
+// media type application/did-resolution).
 type ResolutionResult struct {
 	Context               string             `json:"@context"`
 	DIDDocument           *did.Document      `json:"didDocument"`
@@ -40,12 +41,12 @@ type ResolutionResult struct {
 	DIDDocumentMetadata   DocumentMetadata   `json:"didDocumentMetadata"`
 }
 
-// ResolutionMetadata: contentType on success, error (invalidDid, notFound, …) on failure.
+// ResolutionMetadata: contentType on success, error on failure.
 type ResolutionMetadata struct {
 	ContentType string `json:"contentType,omitempty"`
-	Error       string `json:"error,omitempty"`
-	// ProblemDetails is the error in plain words (RFC 9457 shape, as DID Resolution has it).
-	ProblemDetails *Problem `json:"problemDetails,omitempty"`
+	// Error is DID Resolution 1.0's error object: an RFC 9457 problem whose type is one of
+	// the https://www.w3.org/ns/did# error URIs (ErrorType + NOT_FOUND, INVALID_DID, …).
+	Error *Problem `json:"error,omitempty"`
 }
 
 // Problem is an RFC 9457 problem detail.
@@ -65,16 +66,27 @@ type DocumentMetadata struct {
 
 const resolutionContext = "https://w3id.org/did-resolution/v1"
 
-// DID resolution errors (didResolutionMetadata.error) and their HTTP status.
+// ErrorType is the namespace of DID Resolution 1.0's error types (didResolutionMetadata
+// error.type is ErrorType + one of the codes below).
+const ErrorType = "https://www.w3.org/ns/did#"
+
+// DID resolution error codes; the HTTP binding answers each with the status in the comment.
 const (
-	errInvalidDID = "invalidDid"
-	errNotFound   = "notFound"
-	errMethod     = "methodNotSupported"
+	errInvalidDID     = "INVALID_DID"           // 400
+	errInvalidOptions = "INVALID_OPTIONS"       // 400
+	errNotFound       = "NOT_FOUND"             // 404
+	errMethod         = "METHOD_NOT_SUPPORTED"  // 501
+	errFeature        = "FEATURE_NOT_SUPPORTED" // 501 (a resolution option other than versionTime)
+	errInternal       = "INTERNAL_ERROR"        // 500
 )
 
+var problemTitles = map[string]string{
+	errInvalidDID: "Invalid DID", errInvalidOptions: "Invalid resolution options", errNotFound: "DID not found",
+	errMethod: "DID method not supported", errFeature: "Resolution option not supported", errInternal: "Internal error",
+}
+
 func problem(code, detail string) ResolutionMetadata {
-	return ResolutionMetadata{Error: code, ProblemDetails: &Problem{
-		Type: "https://www.w3.org/ns/did#" + code, Title: code, Detail: detail}}
+	return ResolutionMetadata{Error: &Problem{Type: ErrorType + code, Title: problemTitles[code], Detail: detail}}
 }
 
 // resolution renders h as it stood at at (nil: now). A DID deactivated by then answers 410

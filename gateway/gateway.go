@@ -76,7 +76,7 @@ type Config struct {
 const (
 	TypeStatusListJWT    = "application/statuslist+jwt"
 	TypeVC               = "application/vc"
-	TypeResolutionResult = `application/ld+json;profile="https://w3id.org/did-resolution"`
+	TypeResolutionResult = "application/did-resolution" // DID Resolution 1.0 (was application/ld+json;profile=…)
 	TypeDIDDocument      = "application/did+ld+json"
 	TypeJSON             = "application/json"
 )

@@ -99,7 +99,7 @@ func TestGateway(t *testing.T) {
 	}
 	// The issuer key, from the DID resolution endpoint.
 	r := get(t, ledger.DIDResolutionURL(base, "did:lz:public-security"))
-	if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "application/ld+json") {
+	if r.status != 200 || r.header.Get("Content-Type") != gateway.TypeResolutionResult {
 		t.Fatalf("resolve: %d %s %s", r.status, r.header.Get("Content-Type"), r.body)
 	}
 	var rr gateway.ResolutionResult
@@ -199,7 +199,7 @@ func TestGateway(t *testing.T) {
 	}
 	// versionTime: before the DID existed, not found; now, the same key.
 	r = get(t, ledger.DIDResolutionURL(base, "did:lz:public-security")+"?versionTime=2001-01-01T00:00:00Z")
-	if r.status != 404 || !strings.Contains(string(r.body), `"notFound"`) {
+	if r.status != 404 || !strings.Contains(string(r.body), `"`+gateway.ErrorType+`NOT_FOUND"`) {
 		t.Fatalf("versionTime before creation: %d %s", r.status, r.body)
 	}
 	r = get(t, ledger.DIDResolutionURL(base, "did:lz:public-security")+"?versionTime="+time.Now().UTC().Format(time.RFC3339))
@@ -241,9 +241,9 @@ func TestGateway(t *testing.T) {
 		d      string
 		status int
 		code   string
-	}{{"did:lz:nobody", 404, "notFound"}, {"did:lz:BAD", 400, "invalidDid"}, {"did:web:example.org", 501, "methodNotSupported"}} {
+	}{{"did:lz:nobody", 404, "NOT_FOUND"}, {"did:lz:BAD", 400, "INVALID_DID"}, {"did:web:example.org", 501, "METHOD_NOT_SUPPORTED"}} {
 		r := get(t, ledger.DIDResolutionURL(base, c.d))
-		if r.status != c.status || !strings.Contains(string(r.body), `"`+c.code+`"`) {
+		if r.status != c.status || !strings.Contains(string(r.body), `"`+gateway.ErrorType+c.code+`"`) {
 			t.Errorf("%s: %d %s", c.d, r.status, r.body)
 		}
 	}

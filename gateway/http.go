@@ -3,6 +3,7 @@ package gateway
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -154,10 +155,13 @@ func etagMatch(header, etag string) bool {
 	return false
 }
 
-// serveDID is the DID Resolution HTTP binding: GET /1.0/identifiers/{did}[?versionTime=T].
-// Accept application/did+ld+json (or did+json) gets the bare document, anything else the
-// resolution result.
-func (s *Server) serveDID(w http.ResponseWriter, r *http.Request, st *state, d string) {
+// serveDID is the DID Resolution 1.0 HTTP(S) GET binding: GET /1.0/identifiers/{did}
+// [?versionTime=T]. The DID may come percent-encoded (the binding requires it when options
+// follow: /1.0/identifiers/did%3Alz%3Am?versionTime=…) or as it is. Accept application/did,
+// application/did+ld+json or application/did+json (and not application/did-resolution) gets
+// the bare document; anything else the resolution result (application/did-resolution).
+// Errors are the result with an error object, at the binding's status for its type.
+func (s *Server) serveDID(w http.ResponseWriter, r *http.Request, st *state, escaped string) {
 	fail := func(status int, code, detail string) {
 		w.Header().Set("Content-Type", TypeResolutionResult)
 		w.Header().Set("Cache-Control", "no-store")
@@ -166,16 +170,25 @@ func (s *Server) serveDID(w http.ResponseWriter, r *http.Request, st *state, d s
 	}
 	var at *time.Time
 	for k, vs := range r.URL.Query() {
-		if k != "versionTime" || len(vs) != 1 {
-			fail(http.StatusBadRequest, errInvalidDID, "only one versionTime query parameter is accepted")
+		if k != "versionTime" {
+			fail(http.StatusNotImplemented, errFeature, "the only resolution option supported is versionTime")
+			return
+		}
+		if len(vs) != 1 {
+			fail(http.StatusBadRequest, errInvalidOptions, "give versionTime once")
 			return
 		}
 		t, err := time.Parse(time.RFC3339, vs[0])
 		if err != nil {
-			fail(http.StatusBadRequest, errInvalidDID, "versionTime must be an RFC 3339 time, e.g. 2026-12-01T08:00:00Z")
+			fail(http.StatusBadRequest, errInvalidOptions, "versionTime must be an RFC 3339 time, e.g. 2026-12-01T08:00:00Z")
 			return
 		}
 		at = &t
+	}
+	d, err := url.PathUnescape(escaped)
+	if err != nil {
+		fail(http.StatusBadRequest, errInvalidDID, "not a valid DID")
+		return
 	}
 	method, err := did.ParseDID(d)
 	if err != nil {
@@ -216,7 +229,7 @@ func (s *Server) serveDID(w http.ResponseWriter, r *http.Request, st *state, d s
 		} else {
 			res, status, err = resolution(h, at, s.cfg.Now())
 			if err != nil {
-				fail(http.StatusInternalServerError, "internalError", "the DID history could not be rendered")
+				fail(http.StatusInternalServerError, errInternal, "the DID history could not be rendered")
 				return
 			}
 		}
@@ -231,8 +244,21 @@ func (s *Server) serveDID(w http.ResponseWriter, r *http.Request, st *state, d s
 	s.write(w, r, res, status)
 }
 
+// bareDocument: the client's Accept names a DID document media type and not the resolution
+// result's.
 func bareDocument(accept string) bool {
-	a := strings.ToLower(accept)
-	return (strings.Contains(a, "application/did+ld+json") || strings.Contains(a, "application/did+json")) &&
-		!strings.Contains(a, "did-resolution")
+	doc := false
+	for _, part := range strings.Split(strings.ToLower(accept), ",") {
+		mt, _, _ := strings.Cut(part, ";")
+		switch strings.TrimSpace(mt) {
+		case "application/did", "application/did+ld+json", "application/did+json":
+			doc = true
+		case TypeResolutionResult:
+			return false
+		}
+		if strings.Contains(part, "did-resolution") { // the pre-1.0 ld+json profile
+			return false
+		}
+	}
+	return doc
 }

@@ -24,7 +24,8 @@ func Dir() string {
 
 // RunNode runs interop/<script> with input as JSON on stdin and decodes the one JSON object
 // it prints on stdout into out (if not nil). A non-zero exit is an error carrying the
-// script's stderr and stdout, so a library's disagreement reads as a test failure message.
+// script's stderr and stdout, so a library's disagreement reads as a test failure message;
+// out is still filled from what it printed, so the caller can say which case disagreed.
 func RunNode(ctx context.Context, script string, input, out any) error {
 	node, err := exec.LookPath("node")
 	if err != nil {
@@ -45,6 +46,10 @@ func RunNode(ctx context.Context, script string, input, out any) error {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
+		if out != nil {
+			// The observations still count: the caller asserts them, so a failure names the case.
+			json.Unmarshal(bytes.TrimSpace(stdout.Bytes()), out)
+		}
 		return fmt.Errorf("interop: node %s: %w\n--- stderr\n%s\n--- stdout\n%s", script, err, stderr.String(), stdout.String())
 	}
 	if out == nil {
