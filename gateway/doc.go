@@ -13,7 +13,8 @@
 //     the bare document for Accept application/did; error objects typed
 //     https://www.w3.org/ns/did#…);
 //   - SD-JWT VC type metadata for each catalogue vct (names, descriptions, claim labels in
-//     zh-CN and en), and a description of the W3C form's claim vocabulary.
+//     zh-CN and en), and the W3C form's claims context (<base>/ns/credentials/v1: @vocab only,
+//     with the terms' labels for people).
 //
 // Design: everything is built from one proof-checked view of the ledger (ledgerclient
 // StateView: every read verified against a light-client header) and kept in memory as

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"lianzheng/credential/ldcontext"
 	"lianzheng/did"
 	"lianzheng/ledger"
 )
@@ -17,7 +18,7 @@ const (
 	didPrefix      = "/1.0/identifiers/"
 	typePrefix     = "/vct/"
 	statusPrefix   = "/status/"
-	vocabularyPath = "/ns/credentials"
+	vocabularyPath = "/ns/credentials/v1"
 )
 
 func didPath(d string) string    { return didPrefix + d }
@@ -212,9 +213,16 @@ func join(s []string, sep string) string {
 	return out
 }
 
-// vocabulary describes the terms of the W3C form: @vocab <base>/ns/credentials# names each
-// claim and each credential type; this document lists them with their labels, per type.
+// vocabulary is the W3C form's claims context at ledger.VocabularyURL(base): the context
+// ldcontext builds for that URL (only @vocab <url>#, so every claim and type IRI dereferences
+// here), plus "terms" listing each credential type and claim with its labels and value type —
+// for people; JSON-LD processors read only "@context".
 func vocabulary(base string, types []ledger.CredentialType) ([]byte, error) {
+	u := ledger.VocabularyURL(base)
+	doc, ok := ldcontext.ConsortiumContext(u)
+	if !ok {
+		return nil, fmt.Errorf("gateway: %s is not a consortium context URL", u)
+	}
 	type term struct {
 		ID    string         `json:"id"`
 		Label map[string]any `json:"label"`
@@ -226,19 +234,15 @@ func vocabulary(base string, types []ledger.CredentialType) ([]byte, error) {
 		Label  map[string]any `json:"label"`
 		Claims []term         `json:"claims"`
 	}
-	doc := struct {
-		ID          string     `json:"id"`
-		Description string     `json:"description"`
-		Types       []credType `json:"types"`
-	}{ID: ledger.VocabularyURL(base),
-		Description: "Terms of LianZheng W3C credentials: a credential's inline context {\"@vocab\": \"" + ledger.VocabularyIRI(base) + "\"} names each claim and credential type below."}
 	iri := ledger.VocabularyIRI(base)
+	var terms []credType
 	for _, t := range types {
 		ct := credType{ID: iri + ledger.W3CType(t.ID), VCT: t.VCT, Label: map[string]any{"zh-CN": t.Name.Zh, "en": t.Name.En}}
 		for _, c := range t.Claims {
 			ct.Claims = append(ct.Claims, term{ID: iri + c.Name, Type: c.Type, Label: map[string]any{"zh-CN": c.Label.Zh, "en": c.Label.En}})
 		}
-		doc.Types = append(doc.Types, ct)
+		terms = append(terms, ct)
 	}
+	doc["terms"] = terms
 	return json.Marshal(doc)
 }

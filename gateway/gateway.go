@@ -79,6 +79,7 @@ const (
 	TypeResolutionResult = "application/did-resolution" // DID Resolution 1.0 (was application/ld+json;profile=…)
 	TypeDIDDocument      = "application/did+ld+json"
 	TypeJSON             = "application/json"
+	TypeJSONLD           = "application/ld+json"
 )
 
 // resource is one ready response.
@@ -293,7 +294,7 @@ func (s *Server) build(ctx context.Context, v *ledgerclient.StateView, old *stat
 	if err != nil {
 		return nil, err
 	}
-	st.files[vocabularyPath] = newResource(voc, TypeJSON, 300)
+	st.files[vocabularyPath] = newResource(voc, TypeJSONLD, 86400)
 	// Status lists of the departments this process signs for.
 	for _, m := range members {
 		sg, ok := s.cfg.Signers.Signer(m.ID)

@@ -77,6 +77,12 @@ async function documentLoader(url) {
       document: {'@context': multikeyContext.CONTEXT_URL, ...vm, id: url},
     };
   }
+  if (url === `${base}/ns/credentials/v1`) {
+    // The consortium's claims context: fetched from the services like any other document
+    // the credential names (it sets @vocab, so no claim is dropped).
+    const document = await fetchJSON(url, 'application/ld+json', 'application/ld+json');
+    return {contextUrl: null, documentUrl: url, document};
+  }
   if (url.startsWith(`${base}/status/`)) {
     const document = await fetchJSON(url, 'application/vc, application/ld+json', 'application/vc');
     // How many entries the list holds, as the library decodes it (the Recommendation asks

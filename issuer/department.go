@@ -227,6 +227,17 @@ func (d *Department) loadAllocator(ctx context.Context) error {
 	return nil
 }
 
+// W3CContext is the @context of the W3C credentials the department issues now (it depends on
+// the consortium's public base URL, read from the ledger): what OpenID4VCI metadata
+// announces for its ldp_vc configurations.
+func (d *Department) W3CContext(ctx context.Context) ([]any, error) {
+	refs, err := d.statusRefs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return dataintegrity.Context(refs.vocab), nil
+}
+
 // ListSigner is the department's current key (its DID URL and signer) for what it publishes
 // besides credentials: its status lists (package gateway). After Rotate it is the new key.
 func (d *Department) ListSigner() (keyID string, s jws.Signer) {

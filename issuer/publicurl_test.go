@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"lianzheng/credential/dataintegrity"
+	"lianzheng/credential/ldcontext"
 	"lianzheng/credential/sdjwtvc"
 	"lianzheng/did"
 	"lianzheng/issuer"
@@ -60,8 +61,8 @@ func TestPublicBaseURL(t *testing.T) {
 		t.Fatal("the two status entries share an id")
 	}
 	ctxs := is.W3C["@context"].([]any)
-	if len(ctxs) != 2 || ctxs[0] != "https://www.w3.org/ns/credentials/v2" ||
-		fmt.Sprint(ctxs[1]) != fmt.Sprint(map[string]any{"@vocab": base + "/ns/credentials#"}) {
+	if len(ctxs) != 2 || ctxs[0] != "https://www.w3.org/ns/credentials/v2" || ctxs[1] != base+"/ns/credentials/v1" ||
+		ledger.VocabularyURL(base) != ldcontext.ConsortiumContextURL(base) {
 		t.Fatalf("@context %v", ctxs)
 	}
 	if _, err := dataintegrity.Verify(is.W3C, func(vm string) (ed25519.PublicKey, error) {

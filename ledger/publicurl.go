@@ -12,7 +12,7 @@ package ledger
 // (Every published thing is a leaf, so that a static copy is plain files in directories.)
 //	<base>/1.0/identifiers/<did>                DID Resolution HTTP binding (did:lz, did:key)
 //	<base>/vct/<vct>                            SD-JWT VC type metadata of a catalogue type
-//	<base>/ns/credentials                       the claims' vocabulary (W3C form: @vocab <base>/ns/credentials#)
+//	<base>/ns/credentials/v1                    the W3C form's claims context ({"@vocab": "<base>/ns/credentials/v1#"})
 //
 // The base is set by governance (Params.PublicBaseURL, params.set): an https URL, or http
 // on a loopback host (tests, demos). Credentials issued while no base is set name their list
@@ -95,9 +95,12 @@ func DIDResolutionURL(base, d string) string { return base + "/1.0/identifiers/"
 // TypeMetadataURL is where the SD-JWT VC type metadata of a catalogue vct is served.
 func TypeMetadataURL(base, vct string) string { return base + "/vct/" + vct }
 
-// VocabularyURL is where the vocabulary of the W3C form's claims and types is described;
-// VocabularyIRI (it with "#") is the @vocab of their inline context.
-func VocabularyURL(base string) string { return base + "/ns/credentials" }
+// VocabularyURL is the JSON-LD context of the W3C form's claims and types (the second
+// @context of a credential issued under base); its only definition is @vocab
+// VocabularyIRI, so every claim IRI dereferences to this document. It must equal
+// ldcontext.ConsortiumContextURL(base) (a test checks; the ledger model imports no
+// credential package).
+func VocabularyURL(base string) string { return base + "/ns/credentials/v1" }
 
 // VocabularyIRI is the @vocab a W3C credential issued under base names its claims with.
 func VocabularyIRI(base string) string { return VocabularyURL(base) + "#" }

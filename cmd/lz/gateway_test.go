@@ -61,7 +61,7 @@ func TestGatewayExport(t *testing.T) {
 		t.Fatal(out.String())
 	}
 	for _, f := range []string{"status/civil-affairs/0/token", "status/civil-affairs/0/revocation", "status/civil-affairs/0/suspension",
-		"1.0/identifiers/did:lz:civil-affairs", "vct/urn:lz:vct:marriage-certificate", "ns/credentials", gateway.IndexFile} {
+		"1.0/identifiers/did:lz:civil-affairs", "vct/urn:lz:vct:marriage-certificate", "ns/credentials/v1", gateway.IndexFile} {
 		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(f))); err != nil {
 			t.Errorf("export lacks %s: %v", f, err)
 		}

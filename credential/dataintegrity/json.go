@@ -210,11 +210,12 @@ func checkKeywords(v any) error {
 }
 
 // checkContextRefs requires every context referenced by URL (anywhere inside an @context
-// value, including scoped contexts) to be one we embed, before the JSON-LD processor sees it.
+// value, including scoped contexts) to be one our loader serves without a network (embedded,
+// or a consortium context built from its URL), before the JSON-LD processor sees it.
 func checkContextRefs(v any) error {
 	switch t := v.(type) {
 	case string:
-		if _, ok := ldcontext.Raw(t); !ok {
+		if !ldcontext.Served(t) {
 			return fmt.Errorf("context %q is not embedded", shortString(t))
 		}
 	case []any:

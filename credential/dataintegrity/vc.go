@@ -38,12 +38,13 @@ type CredentialConfig struct {
 	Claims map[string]any
 	// Status entries (revocation, suspension), optional.
 	Status []StatusEntry
-	// Vocab, if set, is the @vocab IRI that names the claims and the credential type, given
-	// as an inline context after the VC 2.0 context ({"@vocab": Vocab}): a verifier then
-	// needs no context document of ours. Issuers set it under the consortium's public base
-	// URL (ledger.VocabularyIRI). Empty: the LianZheng context ldcontext.LianZhengV1, as
-	// credentials issued before December 2026 were (its URL never resolved outside our
-	// embedded loader, which keeps it so that they still verify).
+	// Vocab, if set, is the @vocab IRI that names the claims and the credential type: a
+	// consortium context URL followed by "#" (ledger.VocabularyIRI,
+	// ldcontext.ConsortiumContextURL), whose context document — published by the
+	// consortium's gateway, built from the URL by ldcontext's loader — sets exactly that
+	// @vocab. The credential's @context is then [VC 2.0, that URL]. Empty: the LianZheng
+	// context ldcontext.LianZhengV1, as credentials issued before December 2026 were (its URL
+	// never resolved outside our embedded loader, which keeps it so that they still verify).
 	Vocab string
 }
 
@@ -73,8 +74,8 @@ func BuildCredential(c CredentialConfig) (map[string]any, error) {
 	if !strings.HasPrefix(c.Holder, "did:key:") || len(c.Holder) == len("did:key:") {
 		return nil, fmt.Errorf("dataintegrity: holder %q is not a did:key DID", c.Holder)
 	}
-	if c.Vocab != "" && (!strings.HasPrefix(c.Vocab, "https://") && !strings.HasPrefix(c.Vocab, "http://") || !strings.HasSuffix(c.Vocab, "#")) {
-		return nil, fmt.Errorf("dataintegrity: vocabulary %q is not an absolute http(s) IRI ending in #", c.Vocab)
+	if _, ok := ldcontext.ConsortiumContext(strings.TrimSuffix(c.Vocab, "#")); c.Vocab != "" && (!ok || !strings.HasSuffix(c.Vocab, "#")) {
+		return nil, fmt.Errorf("dataintegrity: vocabulary %q is not a consortium context URL followed by #", c.Vocab)
 	}
 	if c.ValidFrom.IsZero() {
 		return nil, errors.New("dataintegrity: validFrom is required")
@@ -97,7 +98,7 @@ func BuildCredential(c CredentialConfig) (map[string]any, error) {
 		subject[k] = v
 	}
 	cred := map[string]any{
-		"@context":          context(c.Vocab),
+		"@context":          Context(c.Vocab),
 		"type":              types,
 		"issuer":            c.Issuer,
 		"validFrom":         c.ValidFrom.UTC().Format(time.RFC3339),
@@ -129,12 +130,14 @@ func BuildCredential(c CredentialConfig) (map[string]any, error) {
 	return cred, nil
 }
 
-// context is a credential's @context: VC 2.0, then the claims' vocabulary.
-func context(vocab string) []any {
+// Context is the @context of a credential BuildCredential makes with vocabulary vocab: VC 2.0,
+// then the claims' context (the consortium context whose @vocab is vocab, or the old
+// LianZheng context when vocab is empty).
+func Context(vocab string) []any {
 	if vocab == "" {
 		return []any{ldcontext.CredentialsV2, ldcontext.LianZhengV1}
 	}
-	return []any{ldcontext.CredentialsV2, map[string]any{"@vocab": vocab}}
+	return []any{ldcontext.CredentialsV2, strings.TrimSuffix(vocab, "#")}
 }
 
 // SignCredential signs a credential with eddsa-rdfc-2022 and proof purpose assertionMethod.

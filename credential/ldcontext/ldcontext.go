@@ -14,9 +14,17 @@
 //     definitions are the published ones; the byte layout is ours (JSON-LD does not care).
 //     The data-integrity-v2 DataIntegrityProof definition is taken verbatim from
 //     credentials-v2, which carries the same definition.
-//   - lianzheng-credentials-v1.jsonld: our own context. It only sets @vocab, so every claim
-//     name a department defines maps to https://lianzheng.example/ns/credentials#<name>
-//     and is never dropped by JSON-LD expansion.
+//   - lianzheng-credentials-v1.jsonld: our own context until December 2026. It only sets
+//     @vocab, so every claim name a department defines maps to
+//     https://lianzheng.example/ns/credentials#<name> and is never dropped by JSON-LD
+//     expansion. Its URL never resolved outside this loader; credentials issued since name
+//     a consortium context instead (below).
+//
+// Consortium contexts: a consortium with a public base URL publishes its claims' context at
+// <base>/ns/credentials/v1 (ConsortiumContextURL); its whole content is
+// {"@context": {"@vocab": "<that URL>#"}}, so it follows from the URL alone. The loader
+// answers any such URL (https, or http on a loopback host) with that document, built, not
+// fetched — the same document the consortium's gateway serves to everyone else.
 package ldcontext
 
 import (
@@ -24,7 +32,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
 	"sort"
+	"strings"
 
 	"github.com/piprate/json-gold/ld"
 )
@@ -123,13 +134,54 @@ var _ ld.DocumentLoader = DocumentLoader{}
 // NewDocumentLoader returns the embedded-only loader.
 func NewDocumentLoader() DocumentLoader { return DocumentLoader{} }
 
-// LoadDocument returns the embedded context for u, or an error for any other URL.
+// LoadDocument returns the embedded context for u, a consortium context (see the package
+// doc), or an error for any other URL.
 func (DocumentLoader) LoadDocument(u string) (*ld.RemoteDocument, error) {
 	v, ok := parsed[u]
 	if !ok {
+		if doc, ok := ConsortiumContext(u); ok {
+			return &ld.RemoteDocument{DocumentURL: u, Document: doc}, nil
+		}
 		return nil, fmt.Errorf("%w: %q", ErrUnknownContext, u)
 	}
 	return &ld.RemoteDocument{DocumentURL: u, Document: deepCopy(v)}, nil
+}
+
+// Served reports whether the loader answers u (an embedded context or a consortium context).
+func Served(u string) bool {
+	if _, ok := parsed[u]; ok {
+		return true
+	}
+	_, ok := ConsortiumContext(u)
+	return ok
+}
+
+// consortiumContextPath ends every consortium context URL.
+const consortiumContextPath = "/ns/credentials/v1"
+
+// ConsortiumContextURL is the claims' context of a consortium whose public base URL is base.
+func ConsortiumContextURL(base string) string { return base + consortiumContextPath }
+
+// ConsortiumContext returns the document of a consortium context URL
+// ({"@context": {"@vocab": u + "#"}}), or false if u is not one: https (or http on a loopback
+// host), a host, a path ending in /ns/credentials/v1, no query, fragment or user.
+func ConsortiumContext(u string) (map[string]any, bool) {
+	p, err := url.Parse(u)
+	if err != nil || p.Host == "" || p.User != nil || p.RawQuery != "" || p.Fragment != "" || p.Opaque != "" ||
+		!strings.HasSuffix(p.Path, consortiumContextPath) || p.String() != u || strings.ContainsAny(u, "%# ") {
+		return nil, false
+	}
+	switch p.Scheme {
+	case "https":
+	case "http":
+		h := p.Hostname()
+		if ip := net.ParseIP(h); h != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return nil, false
+		}
+	default:
+		return nil, false
+	}
+	return map[string]any{"@context": map[string]any{"@vocab": u + "#"}}, true
 }
 
 // deepCopy copies a decoded JSON value so callers can never alter the shared original.

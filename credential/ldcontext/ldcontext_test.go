@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -157,5 +158,34 @@ func TestExpandWithEmbeddedContexts(t *testing.T) {
 	s := func(v any) string { b, _ := json.Marshal(v); return string(b) }(out)
 	if !strings.Contains(s, LianZhengVocab+"householdNumber") {
 		t.Fatalf("claim not expanded under the LianZheng vocabulary: %s", s)
+	}
+}
+
+// TestConsortiumContext: a consortium context is built from its URL alone, for exactly the
+// URLs a consortium can publish it at.
+func TestConsortiumContext(t *testing.T) {
+	for _, u := range []string{"https://gw.example/ns/credentials/v1", "https://gw.example/lz/ns/credentials/v1",
+		"http://127.0.0.1:8480/ns/credentials/v1", "http://localhost/ns/credentials/v1"} {
+		doc, ok := ConsortiumContext(u)
+		if !ok {
+			t.Errorf("%s refused", u)
+			continue
+		}
+		rd, err := NewDocumentLoader().LoadDocument(u)
+		if err != nil || fmt.Sprint(rd.Document) != fmt.Sprint(doc) ||
+			fmt.Sprint(doc) != fmt.Sprint(map[string]any{"@context": map[string]any{"@vocab": u + "#"}}) {
+			t.Errorf("%s: %v %v", u, rd, err)
+		}
+	}
+	for _, u := range []string{"http://gw.example/ns/credentials/v1", "https://gw.example/ns/credentials/v2",
+		"https://gw.example/ns/credentials/v1?x", "https://gw.example/ns/credentials/v1#x", "https://u@gw.example/ns/credentials/v1",
+		"ftp://gw.example/ns/credentials/v1", "https:///ns/credentials/v1", "https://gw.example/ns/credentials/v1/", "/ns/credentials/v1",
+		"https://gw.example/a%20b/ns/credentials/v1"} {
+		if _, ok := ConsortiumContext(u); ok {
+			t.Errorf("%s accepted", u)
+		}
+		if _, err := NewDocumentLoader().LoadDocument(u); err == nil {
+			t.Errorf("%s loaded", u)
+		}
 	}
 }

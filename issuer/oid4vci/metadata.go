@@ -7,10 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
-	"time"
 
-	"lianzheng/credential/dataintegrity"
 	"lianzheng/issuer"
 	"lianzheng/ledger"
 	"lianzheng/qr"
@@ -62,10 +59,14 @@ func (s *Server) Metadata(ctx context.Context) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	w3cCtx, err := s.Dept.W3CContext(ctx)
+	if err != nil {
+		return nil, err
+	}
 	confs := map[string]any{}
 	for _, t := range ts {
 		confs[t.ID] = sdjwtConfiguration(t)
-		confs[t.ID+LDPVCSuffix] = ldpConfiguration(t)
+		confs[t.ID+LDPVCSuffix] = ldpConfiguration(t, w3cCtx)
 	}
 	md := map[string]any{
 		"credential_issuer":                   s.IssuerURL,
@@ -122,23 +123,13 @@ func sdjwtConfiguration(t ledger.CredentialType) map[string]any {
 	return c
 }
 
-func ldpConfiguration(t ledger.CredentialType) map[string]any {
+// ldpConfiguration is a type's W3C form; w3cCtx is the @context the department's W3C VCs
+// carry now (issuer.Department.W3CContext).
+func ldpConfiguration(t ledger.CredentialType, w3cCtx []any) map[string]any {
 	c := common(t, FormatLDPVC, []any{"did:key"}, []any{W3CCryptosuite}, "credentialSubject")
-	c["credential_definition"] = map[string]any{"@context": w3cContext(), "type": []any{"VerifiableCredential", issuer.W3CType(t.ID)}}
+	c["credential_definition"] = map[string]any{"@context": w3cCtx, "type": []any{"VerifiableCredential", issuer.W3CType(t.ID)}}
 	return c
 }
-
-// w3cContext is the @context the department's W3C VCs carry: read from the credential
-// builder itself, so that the metadata follows it when it changes.
-var w3cContext = sync.OnceValue(func() []any {
-	vc, err := dataintegrity.BuildCredential(dataintegrity.CredentialConfig{Issuer: "did:lz:x", Holder: "did:key:x",
-		ValidFrom: time.Unix(1, 0)})
-	if err != nil {
-		return nil
-	}
-	ctx, _ := vc["@context"].([]any)
-	return ctx
-})
 
 func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
