@@ -3,6 +3,7 @@ package dataintegrity
 import (
 	"bytes"
 	"errors"
+	"sync/atomic"
 
 	"github.com/hyperledger/aries-framework-go/pkg/doc/signature/jsonld"
 
@@ -44,7 +45,31 @@ func CanonicalizeRDFC(doc any) ([]byte, error) {
 	return canonicalizeRDFC(m)
 }
 
-func canonicalizeRDFC(doc map[string]any) (out []byte, err error) {
+// canonicalizeRDFC is the fast path (fastcanon.go) when doc is of a known shape, the
+// general path otherwise; both give the same bytes or the fast path is not taken.
+func canonicalizeRDFC(doc map[string]any) ([]byte, error) {
+	if generalOnly.Load() {
+		return canonicalizeRDFCGeneral(doc)
+	}
+	out, ok, sh := fastCanonical(doc)
+	if ok {
+		return out, nil
+	}
+	out, err := canonicalizeRDFCGeneral(doc)
+	if sh != nil {
+		if err == nil {
+			templates.learn(sh, doc, out)
+		}
+		sh.release()
+	}
+	return out, err
+}
+
+// generalOnly switches the fast path off (benchmarks of the general path, tests).
+var generalOnly atomic.Bool
+
+// canonicalizeRDFCGeneral runs aries' JSON-LD processor (json-gold) on doc, strictly.
+func canonicalizeRDFCGeneral(doc map[string]any) (out []byte, err error) {
 	// json-gold v0.4.2 panics on some hostile input (for example "@context": "%": it
 	// ignores a url.Parse error and dereferences nil). Never let that reach a verifier.
 	defer func() {

@@ -47,6 +47,30 @@ func testCredential(t testing.TB) map[string]any {
 	return c
 }
 
+// testCredentialVocab is testCredential in the form issued under a public base URL: the
+// inline {"@vocab": vocab} context and status list credential URLs.
+func testCredentialVocab(t testing.TB, vocab string) map[string]any {
+	t.Helper()
+	c, err := BuildCredential(CredentialConfig{
+		ID:         "urn:uuid:1d7c1a5e-8b0e-4f57-9d4e-3c1f0a2b4c6d",
+		Types:      []string{"HouseholdRegisterCredential"},
+		Issuer:     "did:lz:gongan",
+		Holder:     "did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2",
+		ValidFrom:  time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
+		ValidUntil: time.Date(2035, 1, 1, 0, 0, 0, 0, time.UTC),
+		Claims:     testClaims,
+		Vocab:      vocab,
+		Status: []StatusEntry{
+			{ListCredential: "https://lianzheng.gov.example/status/gongan/0/revocation", Index: 94567, Purpose: statuslist.PurposeRevocation},
+			{ListCredential: "https://lianzheng.gov.example/status/gongan/0/suspension", Index: 94567, Purpose: statuslist.PurposeSuspension},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func TestCredentialEveryClaimIsSigned(t *testing.T) {
 	c := testCredential(t)
 	nq, err := CanonicalizeRDFC(c)
