@@ -34,7 +34,7 @@ const (
 	// StatusListSize entries are 134 million credentials (status indices are never reused),
 	// and at most 32 MiB of status state per member (StatusListBytes per list, written only
 	// as chunks are first touched). Until December 2026 it was 16 (2 million credentials).
-	MaxStatusLists = 1024
+	MaxStatusLists   = 1024
 	MaxAnchorCount   = 1_000_000
 	MaxKeysPerDID    = 64 // history entries, revoked ones included
 	MaxKeysPerCreate = 8
