@@ -34,6 +34,8 @@ import (
 // take the bulk (bitmap) form, whose size does not depend on the count.
 const BulkJSONMax = 800
 
+var bulkJSONMax = BulkJSONMax // tests lower it to reach the bulk form with small lists
+
 // BulkSelection names the records of a bulk status change: every record of a batch, or
 // the records with the given ids (unknown ids are counted as skipped).
 type BulkSelection struct {
@@ -219,7 +221,7 @@ func (d *Department) runBulk(ctx context.Context, res *BulkResult, tr transition
 			return err
 		}
 		body := ledger.StatusSet{List: list}
-		if len(idx) <= BulkJSONMax {
+		if len(idx) <= bulkJSONMax {
 			for _, i := range idx {
 				body.Updates = append(body.Updates, ledger.StatusUpdate{Index: i, Value: tr.value})
 			}

@@ -51,3 +51,10 @@ func WithListSize(c Config, n int) Config {
 	c.listSize = n
 	return c
 }
+
+// SetBulkJSONMax makes bulk status changes use the bitmap form above n entries of a list;
+// the returned func restores BulkJSONMax.
+func SetBulkJSONMax(n int) func() {
+	bulkJSONMax = n
+	return func() { bulkJSONMax = BulkJSONMax }
+}
