@@ -9,9 +9,9 @@ import (
 
 	"lianzheng/credential/sdjwtcbor"
 	"lianzheng/credential/wire"
-	"lianzheng/qr"
 	"lianzheng/ledger"
 	"lianzheng/ledgerclient"
+	"lianzheng/qr"
 )
 
 // TestStatusListsBeyondOne: a department past its first two status lists (issuer/lists.go

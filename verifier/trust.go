@@ -38,7 +38,7 @@ type View struct {
 	byVCT   map[string]*ledger.CredentialType
 	members map[string]*ledger.Member
 	windows map[string]*ledger.Window
-	base    string // the consortium's public base URL (ledger params), "" if none
+	base    string           // the consortium's public base URL (ledger params), "" if none
 	lists   map[string][]int // member → its status lists a credential may name (listNumbers)
 	known   []string
 	knownIx *sdjwtcbor.KnownIndex // known, hashed and sorted once for every response decoded in this view
