@@ -303,6 +303,7 @@ func (b *batchSection) finish(o *batchOutcome) {
 	b.setRunning(false)
 	b.Result.Objects = nil
 	defer b.body.Refresh()
+	defer b.s.issued.Bulk.load() // a batch committed rows: 已签发 can change them in bulk
 	res, err := o.Res, o.Err
 	switch {
 	case errors.Is(err, issuer.ErrBatchInvalid) && res != nil:
