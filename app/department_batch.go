@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"lianzheng/home"
 	"lianzheng/issuer"
 	"lianzheng/ledger"
 )
@@ -26,9 +27,12 @@ import (
 const maxRowErrors = 200
 
 // batchSection is the department's 批量签发 tab: a credential type, a CSV file (chosen with
-// the file dialog or typed as a path), a progress bar fed from the worker goroutine, and the
-// outcome — the rows issued and where the result CSV (PINs or credentials) was saved, or the
-// row errors (nothing issued). The batch itself is one DepartmentCore.Batch call.
+// the file dialog or typed as a path), a progress bar fed from the worker goroutine with the
+// rows done, the rate and the time left (已完成 N / 共 M，每秒 X 行，约剩 Y), and the outcome —
+// the rows issued and where the result CSV (PINs or credentials) was saved, or the row errors
+// (nothing issued). The batch itself is one DepartmentCore.Batch call: streamed by the core,
+// committed in chunks; a batch stopped (取消, a crash) resumes where it stopped when the same
+// file is run again, into the result file it started.
 type batchSection struct {
 	s    *deptScreen
 	root fyne.CanvasObject
@@ -53,7 +57,7 @@ type batchSection struct {
 type batchOutcome struct {
 	Res  *issuer.BatchResult
 	Err  error
-	File string // the result CSV, "" unless the batch succeeded
+	File string // the result CSV, "" unless the batch succeeded (or had been already)
 }
 
 func newBatchSection(s *deptScreen) *batchSection {
@@ -200,10 +204,14 @@ func (b *batchSection) run() {
 	post := b.post
 	work := func() {
 		defer stop()
-		file, res, err := runBatch(ctx, dep, typeID, path, func(done, total int) {
-			post(func() { b.progress(done, total) })
+		res, err := runBatch(ctx, dep, typeID, path, time.Now(), func(p issuer.BatchProgress) {
+			post(func() { b.progress(p) })
 		})
-		post(func() { b.finish(&batchOutcome{Res: res, Err: err, File: file}) })
+		o := &batchOutcome{Res: res, Err: err}
+		if res != nil && (err == nil || errors.Is(err, issuer.ErrBatchDone)) {
+			o.File = res.Out
+		}
+		post(func() { b.finish(o) })
 	}
 	if b.s.u.Sync && b.s.u.Timers == nil {
 		post = func(fn func()) { fn() }
@@ -213,74 +221,73 @@ func (b *batchSection) run() {
 	go work()
 }
 
-// runBatch (worker goroutine) opens the input, creates the result file next to it (new,
-// owner-only: it holds PINs) and calls the core; a failed or cancelled batch leaves no
-// result file. progress is throttled to whole percents.
-func runBatch(ctx context.Context, dep DepartmentCore, typeID, path string, progress func(done, total int)) (string, *issuer.BatchResult, error) {
-	in, err := os.Open(path)
+// runBatch (worker goroutine) names the result file next to the input (the core makes it
+// new and owner-only: it holds PINs or credentials; a resumed batch continues the one it
+// started) and calls the core. progress is throttled to four a second, and the last.
+func runBatch(ctx context.Context, dep DepartmentCore, typeID, path string, now time.Time, progress func(issuer.BatchProgress)) (*issuer.BatchResult, error) {
+	out, err := resultName(path, now)
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
-	defer in.Close()
-	out, file, err := createResultFile(path, time.Now())
-	if err != nil {
-		return "", nil, err
-	}
-	last := -1
-	res, err := dep.Batch(ctx, typeID, in, out, func(done, total int) {
-		if total <= 0 {
-			return
-		}
-		if pc := done * 100 / total; pc != last || done == total {
-			last = pc
-			progress(done, total)
+	var last time.Time
+	return dep.Batch(ctx, home.BatchJob{Type: typeID, In: path, Out: out}, func(p issuer.BatchProgress) {
+		if p.Total > 0 && p.Done == p.Total || time.Since(last) >= 250*time.Millisecond {
+			last = time.Now()
+			progress(p)
 		}
 	})
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(file)
-		return "", res, err
-	}
-	return file, res, nil
 }
 
-// createResultFile creates <name>-result-<timestamp>.csv next to the input, never
-// overwriting a file (O_EXCL), readable by its owner only.
-func createResultFile(in string, now time.Time) (*os.File, string, error) {
+// resultName is <name>-result-<timestamp>.csv next to the input, a name no file has yet.
+func resultName(in string, now time.Time) (string, error) {
 	base := strings.TrimSuffix(filepath.Base(in), filepath.Ext(in))
 	stem := filepath.Join(filepath.Dir(in), base+"-result-"+now.Format("20060102-150405"))
-	var err error
 	for i := 1; i <= 20; i++ {
 		name := stem + ".csv"
 		if i > 1 {
 			name = fmt.Sprintf("%s-%d.csv", stem, i)
 		}
-		var f *os.File
-		if f, err = os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
-			return f, name, nil
-		}
-		if !errors.Is(err, os.ErrExist) {
-			break
+		if _, err := os.Lstat(name); errors.Is(err, os.ErrNotExist) {
+			return name, nil
 		}
 	}
-	return nil, "", err
+	return "", fmt.Errorf("%s: %w", stem, os.ErrExist)
 }
 
-// progress (UI goroutine): the first half of the core's steps validates the rows, the
-// second issues them.
-func (b *batchSection) progress(done, total int) {
-	if total <= 0 {
+// progress (UI goroutine): while the core checks the rows, how many it has read; while it
+// issues, the bar and 已完成 N / 共 M，每秒 X 行，约剩 Y.
+func (b *batchSection) progress(p issuer.BatchProgress) {
+	if p.Phase == issuer.PhaseChecking {
+		b.Bar.SetValue(0)
+		b.status.SetText(T("dept.batch.checking", p.Done))
 		return
 	}
-	b.Bar.SetValue(float64(done) / float64(total))
-	rows := total / 2
-	if done < rows {
-		b.status.SetText(T("dept.batch.checking", done, rows))
-	} else {
-		b.status.SetText(T("dept.batch.issuing", rows))
+	if p.Total <= 0 {
+		return
 	}
+	b.Bar.SetValue(float64(p.Done) / float64(p.Total))
+	b.status.SetText(progressText(p))
+}
+
+// progressText is 已完成 N / 共 M，每秒 X 行，约剩 Y (the rate and time once measured).
+func progressText(p issuer.BatchProgress) string {
+	if p.RowsPerSec <= 0 {
+		return T("dept.batch.progress", p.Done, p.Total)
+	}
+	return T("dept.batch.progress.rate", p.Done, p.Total, p.RowsPerSec, durationText(p.Left))
+}
+
+// durationText is a time left the way a clerk reads it: 1 小时 5 分 / 3 分 20 秒 / 8 秒.
+func durationText(d time.Duration) string {
+	d = d.Round(time.Second)
+	h, m, s := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
+	switch {
+	case h > 0:
+		return T("dept.batch.hm", h, m)
+	case m > 0:
+		return T("dept.batch.ms", m, s)
+	}
+	return T("dept.batch.s", s)
 }
 
 func (b *batchSection) showStatus(text string, imp widget.Importance) {
@@ -296,6 +303,7 @@ func (b *batchSection) finish(o *batchOutcome) {
 	b.setRunning(false)
 	b.Result.Objects = nil
 	defer b.body.Refresh()
+	defer b.s.issued.Bulk.load() // a batch committed rows: 已签发 can change them in bulk
 	res, err := o.Res, o.Err
 	switch {
 	case errors.Is(err, issuer.ErrBatchInvalid) && res != nil:
@@ -315,28 +323,40 @@ func (b *batchSection) finish(o *batchOutcome) {
 			b.Result.Add(wrapLabel(T("dept.batch.more", n-maxRowErrors)))
 		}
 		return
+	case errors.Is(err, issuer.ErrBatchDone) && res != nil:
+		b.Bar.SetValue(1)
+		b.showStatus(T("dept.batch.already", res.Rows), widget.WarningImportance)
+		saved := wrapLabel(T("dept.batch.saved", o.File))
+		saved.Selectable = true
+		b.Result.Add(saved)
+		return
 	case errors.Is(err, context.Canceled):
 		b.Bar.Hide()
 		b.showStatus(T("dept.batch.cancelled"), widget.WarningImportance)
+		b.s.loadRecords()
 		return
 	case err != nil:
 		b.Bar.Hide()
 		b.showStatus(T("dept.batch.failed"), widget.DangerImportance)
 		b.Result.Add(problemView(explain(err)))
+		b.s.loadRecords()
 		return
 	}
 	b.Bar.SetValue(1)
-	if len(res.Offers) > 0 {
-		b.showStatus(T("dept.batch.done.offers", len(res.Offers)), widget.SuccessImportance)
+	if res.Kind == issuer.BatchOffers {
+		b.showStatus(T("dept.batch.done.offers", res.Rows), widget.SuccessImportance)
 	} else {
-		b.showStatus(T("dept.batch.done", len(res.Issued)), widget.SuccessImportance)
+		b.showStatus(T("dept.batch.done", res.Rows), widget.SuccessImportance)
+	}
+	if res.Resumed > 0 {
+		b.Result.Add(wrapLabel(T("dept.batch.resumed", res.Resumed, res.Count)))
 	}
 	saved := wrapLabel(T("dept.batch.saved", o.File))
 	saved.TextStyle.Bold = true
 	saved.Selectable = true
 	b.Result.Add(saved)
 	warn := wrapLabel(T("dept.batch.creds.warning"))
-	if len(res.Offers) > 0 {
+	if res.Kind == issuer.BatchOffers {
 		warn = wrapLabel(T("dept.batch.pins.warning"))
 	}
 	warn.Importance = widget.WarningImportance

@@ -51,10 +51,12 @@ func batchCSV(t *testing.T, n int, holder bool, bad ...int) string {
 
 // TestDepartmentBatch drives the 批量签发 tab over the real cores: a 20-row CSV with holder
 // keys is issued on a worker goroutine (the tap returns at once, the bar only rises, the
-// result file sits next to the input, owner-only, and the issued list shows the 20
-// credentials); the same without holder keys gives 20 offers with their PINs in the file;
-// a CSV with one bad row shows the row's error and issues nothing, leaving no result file;
-// a cancelled batch issues nothing.
+// progress reads 已完成 N / 共 M, the result file sits next to the input, owner-only, and the
+// issued list shows the 20 credentials); the same file again is refused as already issued;
+// the same without holder keys gives 20 offers with their PINs in the file; a CSV with one
+// bad row shows the row's error and issues nothing, leaving no result file; a batch stopped
+// while checking issues nothing and, started again, issues every row once; 已签发 revokes the
+// first batch in bulk after a confirmation naming its 20 credentials.
 func TestDepartmentBatch(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts an embedded ledger node")
@@ -108,8 +110,16 @@ func TestDepartmentBatch(t *testing.T) {
 	run := func(name, content string, cancel bool) *batchOutcome {
 		t.Helper()
 		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
+		if content != "" {
+			if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if cancel {
+			// one UI update fits: the worker waits on the second — the end of the check —
+			// while 取消 is tapped, and sees it before issuing
+			u.Timers = make(chan func(), 1)
+			defer func() { u.Timers = make(chan func(), 8) }()
 		}
 		b.Path.SetText(path)
 		test.Tap(b.Run)
@@ -126,6 +136,9 @@ func TestDepartmentBatch(t *testing.T) {
 			case fn := <-u.Timers:
 				fn()
 				values = append(values, b.Bar.Value)
+				if txt := b.status.Text; b.Last == nil && b.Bar.Value > 0 && !strings.HasPrefix(txt, "已完成 ") {
+					t.Fatalf("progress reads %q", txt)
+				}
 			case <-deadline:
 				t.Fatal("the batch did not finish")
 			}
@@ -158,13 +171,14 @@ func TestDepartmentBatch(t *testing.T) {
 	// 20 rows with holder keys: 20 credentials issued
 	before := records()
 	o := run("marriages.csv", batchCSV(t, 20, true), false)
-	if o.Err != nil || o.Res == nil || len(o.Res.Issued) != 20 {
+	if o.Err != nil || o.Res == nil || o.Res.Count != 20 {
 		t.Fatalf("batch: %v", o.Err)
 	}
 	if b.Bar.Value != 1 {
 		t.Fatalf("bar at %.2f after the batch", b.Bar.Value)
 	}
-	readResult(o, "row,record_id,sd_jwt")
+	readResult(o, "row,record_id,sd_jwt,w3c_vc")
+	first := o.Res.ID
 	if !strings.HasPrefix(filepath.Base(o.File), "marriages-result-") {
 		t.Fatal(o.File)
 	}
@@ -179,14 +193,19 @@ func TestDepartmentBatch(t *testing.T) {
 	if len(d.list.Objects) != before+20 {
 		t.Fatalf("issued list has %d rows", len(d.list.Objects))
 	}
+	// the same file again: nothing issued twice
+	if o2 := run("marriages.csv", "", false); !errors.Is(o2.Err, issuer.ErrBatchDone) || o2.File != o.File ||
+		!hasText(w.Canvas().Content(), "已全部签发过") || records() != before+20 {
+		t.Fatalf("same file again: %v %q", o2.Err, o2.File)
+	}
 
 	// 20 rows without holder keys: 20 offers, the PINs in the result file
 	o = run("offers.csv", batchCSV(t, 20, false), false)
-	if o.Err != nil || len(o.Res.Offers) != 20 {
+	if o.Err != nil || o.Res.Count != 20 || o.Res.Kind != issuer.BatchOffers {
 		t.Fatalf("offers: %v", o.Err)
 	}
 	lines := readResult(o, "row,offer_id,tx_code,offer_uri")
-	if f := strings.Split(lines[20], ","); len(f) != 4 || f[0] != "20" || f[2] != o.Res.Offers[19].PIN ||
+	if f := strings.Split(lines[20], ","); len(f) != 4 || f[0] != "20" || len(f[2]) != 6 ||
 		!strings.HasPrefix(f[3], "openid-credential-offer://") {
 		t.Fatalf("row 20: %q", lines[20])
 	}
@@ -214,16 +233,60 @@ func TestDepartmentBatch(t *testing.T) {
 	if len(results()) != files {
 		t.Fatal("a failed batch left a result file")
 	}
-	// cancelled: nothing issued, no result file
+	// stopped while checking: nothing issued, no result file; started again: every row once
 	o = run("cancelled.csv", batchCSV(t, 20, true), true)
-	if !errors.Is(o.Err, context.Canceled) || !hasText(w.Canvas().Content(), "已取消") {
+	if !errors.Is(o.Err, context.Canceled) || !hasText(w.Canvas().Content(), "已停止") {
 		t.Fatalf("cancel: %v", o.Err)
 	}
 	if n := records(); n != before+20 || len(results()) != files {
 		t.Fatalf("a cancelled batch issued (%d records) or left a result file", n)
 	}
+	if o = run("cancelled.csv", "", false); o.Err != nil || o.Res.Count != 20 || records() != before+40 {
+		t.Fatalf("started again: %v, %d records", o.Err, records())
+	}
+
+	// 已签发: revoke the first batch in bulk, confirmed with its count
+	d.tabs.SelectIndex(2)
+	bb := d.issued.Bulk
+	bb.Acc.Open(0)
+	bb.load()
+	pick := -1
+	for i, x := range bb.batches {
+		if x.ID == first {
+			pick = i
+		}
+	}
+	if len(bb.batches) != 2 || pick < 0 {
+		t.Fatalf("batches offered: %+v", bb.batches)
+	}
+	bb.BatchSel.SetSelectedIndex(pick)
+	bb.ActionSel.SetSelectedIndex(0) // 撤销
+	test.Tap(bb.Run)
+	shot(t, w, "bulk-confirm")
+	if !hasText(w.Canvas().Overlays().Top(), "确定撤销该批次的 20 份凭证") {
+		t.Fatal("the confirmation does not name the count")
+	}
+	confirm := findButton(w.Canvas().Overlays().Top(), "撤销")
+	if confirm == nil {
+		t.Fatal("no 撤销 in the confirmation")
+	}
+	test.Tap(confirm)
+	if bb.Last == nil || bb.Last.Changed != 20 || bb.Last.Txs != 1 || !hasText(w.Canvas().Content(), "已变更 20 份凭证，用了 1 笔链上交易") {
+		t.Fatalf("bulk revoke: %+v", bb.Last)
+	}
+	rs, _ := d.dep.Records(ctx)
+	revoked := 0
+	for _, r := range rs {
+		if r.State == issuer.StateRevoked {
+			revoked++
+		}
+	}
+	if revoked != 20 {
+		t.Fatalf("%d records revoked", revoked)
+	}
 
 	// no file chosen: said so, nothing run
+	d.tabs.SelectIndex(1)
 	b.Path.SetText("")
 	test.Tap(b.Run)
 	if b.Run.Disabled() || !hasText(w.Canvas().Content(), "请先选择 CSV 文件") {

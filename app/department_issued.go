@@ -6,9 +6,12 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"lianzheng/home"
 	"lianzheng/issuer"
 	"lianzheng/ledger"
 )
@@ -33,6 +36,8 @@ type issuedSection struct {
 	offset   int
 	// Page is the page on screen (nil before the first load).
 	Page *issuer.Page
+	// Bulk changes the status of a whole batch.
+	Bulk *bulkBox
 }
 
 var issuedStates = []string{"", issuer.StateValid, issuer.StateSuspended, issuer.StateRevoked}
@@ -66,10 +71,11 @@ func newIssuedSection(s *deptScreen) *issuedSection {
 	is.pageL.Wrapping = fyne.TextWrapWord
 	hint := wrapLabel(T("dept.search.hint"))
 	hint.Importance = widget.LowImportance
+	is.Bulk = newBulkBox(is)
 	top := container.NewVBox(
 		container.NewBorder(nil, nil, nil, find, is.Query),
 		container.NewGridWithColumns(2, is.TypeSel, is.StateSel),
-		hint)
+		hint, is.Bulk.root)
 	pager := container.NewBorder(nil, nil, is.Prev, is.Next, is.pageL)
 	is.root = container.NewBorder(container.NewPadded(top), container.NewPadded(pager), nil, nil,
 		container.NewVScroll(container.NewPadded(s.list)))
@@ -90,6 +96,7 @@ func (is *issuedSection) setTypes(ts []ledger.CredentialType) {
 	if is.Page != nil {
 		is.search()
 	}
+	is.Bulk.load()
 }
 
 func (is *issuedSection) filter() issuer.SearchFilter {
@@ -172,4 +179,152 @@ func (is *issuedSection) row(r issuer.Listed) fyne.CanvasObject {
 	who := widget.NewLabelWithStyle(r.Holder.String(), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	who.Wrapping = fyne.TextWrapWord
 	return container.NewVBox(who, is.s.recordRow(r.Record, r.Holder.String()), widget.NewSeparator())
+}
+
+// bulkBox is 批量变更状态 on 已签发: a batch of the department, an action (撤销 / 暂停 / 恢复)
+// and 对该批次执行, confirmed by a dialog naming how many credentials it changes; the core
+// writes them in as few ledger transactions as their status lists allow (one or two for a
+// batch), and the list is read again.
+type bulkBox struct {
+	is        *issuedSection
+	root      fyne.CanvasObject
+	BatchSel  *widget.Select
+	ActionSel *widget.Select
+	Run       *widget.Button
+	Status    *widget.Label
+	Acc       *widget.Accordion // closed until the clerk opens it
+	batches   []issuer.BatchInfo
+	// Last is the outcome of the last bulk change (nil before one finished).
+	Last *issuer.BulkResult
+}
+
+var bulkActions = []string{issuer.ActionRevoke, issuer.ActionSuspend, issuer.ActionResume}
+
+func newBulkBox(is *issuedSection) *bulkBox {
+	b := &bulkBox{is: is}
+	b.BatchSel = widget.NewSelect(nil, nil)
+	b.BatchSel.PlaceHolder = T("dept.bulk.no_batches")
+	acts := make([]string, len(bulkActions))
+	for i, a := range bulkActions {
+		acts[i] = T("dept." + a)
+	}
+	b.ActionSel = widget.NewSelect(acts, nil)
+	b.ActionSel.SetSelectedIndex(0)
+	b.Run = widget.NewButtonWithIcon(T("dept.bulk.run"), theme.ConfirmIcon(), b.ask)
+	b.Run.Importance = widget.DangerImportance
+	b.Run.Disable()
+	b.Status = wrapLabel("")
+	b.Status.Hide()
+	hint := wrapLabel(T("dept.bulk.hint"))
+	hint.Importance = widget.LowImportance
+	form := container.New(layout.NewFormLayout(),
+		widget.NewLabel(T("dept.bulk.batch")), b.BatchSel,
+		widget.NewLabel(T("dept.bulk.action")), b.ActionSel)
+	box := container.NewVBox(form, hint, container.NewHBox(layout.NewSpacer(), b.Run), b.Status)
+	b.Acc = widget.NewAccordion(widget.NewAccordionItem(T("dept.bulk"), box))
+	b.root = b.Acc
+	return b
+}
+
+// load lists the department's batches (newest first).
+func (b *bulkBox) load() {
+	d := b.is.s.dep
+	if d == nil {
+		return
+	}
+	var bs []issuer.BatchInfo
+	b.is.s.u.quietly(func() (err error) {
+		bs, err = d.Batches(context.Background())
+		return err
+	}, func(err error) {
+		if err != nil || d != b.is.s.dep {
+			return
+		}
+		b.setBatches(bs)
+	})
+}
+
+func (b *bulkBox) setBatches(bs []issuer.BatchInfo) {
+	var kept []issuer.BatchInfo
+	opts := []string{}
+	for _, x := range bs {
+		if x.Kind != issuer.BatchCredentials || x.Committed == 0 {
+			continue // offers have no status; an empty batch has nothing to change
+		}
+		kept = append(kept, x)
+		opts = append(opts, T("dept.bulk.option", clock(x.Started), typeName(x.Type), x.Committed))
+	}
+	b.batches = kept
+	b.BatchSel.Options = opts
+	b.BatchSel.ClearSelected()
+	if len(opts) > 0 {
+		b.BatchSel.SetSelectedIndex(0)
+		b.Run.Enable()
+	} else {
+		b.Run.Disable()
+	}
+	b.BatchSel.Refresh()
+}
+
+func (b *bulkBox) show(text string, imp widget.Importance) {
+	b.Status.Importance = imp
+	b.Status.SetText(text)
+	b.Status.Show()
+}
+
+// ask counts the credentials of the chosen batch the action applies to and asks to confirm.
+func (b *bulkBox) ask() {
+	i, a := b.BatchSel.SelectedIndex(), b.ActionSel.SelectedIndex()
+	d := b.is.s.dep
+	if d == nil || i < 0 || i >= len(b.batches) || a < 0 {
+		return
+	}
+	batch, action := b.batches[i], bulkActions[a]
+	var states map[string]int
+	b.is.s.u.busy(func() (err error) {
+		states, err = d.BatchStates(context.Background(), batch.ID)
+		return err
+	}, func(err error) {
+		if err != nil {
+			b.is.s.u.showErr(err)
+			return
+		}
+		n := states[issuer.StateValid]
+		switch action {
+		case issuer.ActionRevoke:
+			n += states[issuer.StateSuspended]
+		case issuer.ActionResume:
+			n = states[issuer.StateSuspended]
+		}
+		if n == 0 {
+			b.show(T("dept.bulk.none"), widget.WarningImportance)
+			return
+		}
+		c := dialog.NewConfirm(T("dept."+action), breakable(T("dept.bulk.confirm."+action, n)), func(ok bool) {
+			if ok {
+				b.apply(d, batch.ID, action)
+			}
+		}, b.is.s.u.Win)
+		c.SetDismissText(T("common.cancel"))
+		c.SetConfirmText(T("dept." + action))
+		c.SetConfirmImportance(widget.DangerImportance)
+		c.Show()
+	})
+}
+
+// apply runs the bulk change and shows what it did.
+func (b *bulkBox) apply(d DepartmentCore, batchID, action string) {
+	var res *issuer.BulkResult
+	b.is.s.u.busy(func() (err error) {
+		res, err = d.BulkStatus(context.Background(), home.BulkJob{Action: action, BatchID: batchID}, nil)
+		return err
+	}, func(err error) {
+		if err != nil {
+			b.is.s.u.showErr(err)
+		} else {
+			b.Last = res
+			b.show(T("dept.bulk.done", res.Changed, res.Txs), widget.SuccessImportance)
+		}
+		b.is.s.loadRecords()
+	})
 }

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"fmt"
 	"image/png"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -96,7 +95,14 @@ func (c coreDept) SetStatus(ctx context.Context, id, action string) error {
 	_, _, err := c.d.SetStatus(ctx, id, action)
 	return err
 }
-func (c coreDept) Batch(context.Context, string, io.Reader, io.Writer, func(int, int)) (*issuer.BatchResult, error) {
+func (c coreDept) Batch(context.Context, home.BatchJob, func(issuer.BatchProgress)) (*issuer.BatchResult, error) {
+	return nil, fmt.Errorf("no batches here")
+}
+func (c coreDept) Batches(context.Context) ([]issuer.BatchInfo, error) { return nil, nil }
+func (c coreDept) BatchStates(context.Context, string) (map[string]int, error) {
+	return nil, nil
+}
+func (c coreDept) BulkStatus(context.Context, home.BulkJob, func(issuer.BulkProgress)) (*issuer.BulkResult, error) {
 	return nil, fmt.Errorf("no batches here")
 }
 

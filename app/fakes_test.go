@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"io"
 	"lianzheng/internal/bilingual"
 	"time"
 
@@ -121,7 +120,16 @@ func demoItems() []wallet.Item {
 	}
 }
 
-type fakeDept struct{ records []issuer.Record }
+type fakeDept struct {
+	records     []issuer.Record
+	batches     []issuer.BatchInfo
+	batchStates map[string]int
+	bulked      []home.BulkJob // bulk changes asked
+}
+
+func (f *fakeDept) bulk() (*issuer.BulkResult, error) {
+	return &issuer.BulkResult{Changed: f.batchStates[issuer.StateValid], Txs: 1}, nil
+}
 
 func (f *fakeDept) ID() string { return "public-security" }
 func (f *fakeDept) Types(context.Context) ([]ledger.CredentialType, error) {
@@ -153,8 +161,16 @@ func (f *fakeDept) Check(ctx context.Context, r issuer.Request) error {
 func (f *fakeDept) Offer(context.Context, issuer.Request) (*home.OfferResult, error) { return nil, nil }
 func (f *fakeDept) Records(context.Context) ([]issuer.Record, error)                 { return f.records, nil }
 func (f *fakeDept) SetStatus(context.Context, string, string) error                  { return nil }
-func (f *fakeDept) Batch(context.Context, string, io.Reader, io.Writer, func(int, int)) (*issuer.BatchResult, error) {
+func (f *fakeDept) Batch(context.Context, home.BatchJob, func(issuer.BatchProgress)) (*issuer.BatchResult, error) {
 	return nil, errors.New("no batches in the fake")
+}
+func (f *fakeDept) Batches(context.Context) ([]issuer.BatchInfo, error) { return f.batches, nil }
+func (f *fakeDept) BatchStates(context.Context, string) (map[string]int, error) {
+	return f.batchStates, nil
+}
+func (f *fakeDept) BulkStatus(_ context.Context, j home.BulkJob, _ func(issuer.BulkProgress)) (*issuer.BulkResult, error) {
+	f.bulked = append(f.bulked, j)
+	return f.bulk()
 }
 
 func (f *fakeCitizen) Backup(path, passphrase string) error { return nil }

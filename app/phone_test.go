@@ -137,6 +137,19 @@ func phoneStates(t *testing.T, l string, check func(state string, u *UI)) {
 	u.dept.batch.finish(&batchOutcome{Err: fmt.Errorf("x: %w", issuer.ErrBatchInvalid), Res: &issuer.BatchResult{Rows: 3,
 		Errors: []issuer.RowError{{Row: 2, Fields: []issuer.FieldError{{Field: "registration_date", Code: "type_date"}}}}}})
 	check("batch refused", u)
+	bs := u.dept.batch
+	bs.Result.Objects = nil
+	bs.showStatus("", widget.MediumImportance)
+	bs.Bar.Show()
+	bs.progress(issuer.BatchProgress{Phase: issuer.PhaseIssuing, Done: 123500, Total: 1000000, RowsPerSec: 1480, Left: 9*time.Minute + 52*time.Second})
+	check("batch progress", u)
+	bs.finish(&batchOutcome{Res: &issuer.BatchResult{ID: "0123456789abcdef0123456789abcdef", Kind: issuer.BatchCredentials, Rows: 1000000,
+		Count: 400000, Resumed: 600000}, File: "/home/clerk/households/households-2026-12-result-20261204-101500.csv"})
+	check("batch resumed", u)
+	fd := u.dept.dep.(*fakeDept)
+	fd.batches = []issuer.BatchInfo{{ID: "0123456789abcdef0123456789abcdef", Type: "household-register", Kind: issuer.BatchCredentials,
+		Rows: 100000, Committed: 100000, Started: fixedNow, Finished: fixedNow}}
+	fd.batchStates = map[string]int{issuer.StateValid: 99990, issuer.StateSuspended: 10}
 	u.dept.dep.(*fakeDept).records = []issuer.Record{
 		{ID: "rec-0123456789abcdef", Type: "household-register", IssuedAt: fixedNow, State: issuer.StateValid},
 		{ID: "rec-fedcba9876543210", Type: "residence-permit", IssuedAt: fixedNow, State: issuer.StateSuspended},
@@ -146,6 +159,23 @@ func phoneStates(t *testing.T, l string, check func(state string, u *UI)) {
 	check("issued", u)
 	tap(t, u.Win, T("dept.revoke"))
 	check("revoke confirmation", u)
+	closeOverlays(u.Win)
+	bb := u.dept.issued.Bulk
+	bb.Acc.Open(0)
+	bb.load()
+	check("issued, bulk", u)
+	test.Tap(bb.Run)
+	if !hasText(u.Win.Canvas().Overlays().Top(), "100000") {
+		t.Errorf("%s: the bulk confirmation does not name the count", l)
+	}
+	check("bulk confirmation", u)
+	if b := findButton(u.Win.Canvas().Overlays().Top(), T("dept.revoke")); b != nil {
+		test.Tap(b)
+	}
+	if len(fd.bulked) != 1 || fd.bulked[0].BatchID != fd.batches[0].ID || fd.bulked[0].Action != issuer.ActionRevoke {
+		t.Errorf("%s: bulk asked %+v", l, fd.bulked)
+	}
+	check("bulk done", u)
 
 	// the start
 	a := test.NewTempApp(t)

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"io"
 
 	"lianzheng/home"
 	"lianzheng/issuer"
@@ -81,11 +80,21 @@ type DepartmentCore interface {
 	PendingOffers(ctx context.Context, limit int) ([]issuer.PendingOffer, int, error)
 	WithdrawOffer(ctx context.Context, offerID string) error
 	SetStatus(ctx context.Context, recordID, action string) error
-	// Batch issues every row of a CSV (header of claim names, optional holder column) as
-	// one batch — all rows or, if any row is invalid, none (*issuer.BatchResult lists the row
-	// errors with issuer.ErrBatchInvalid) — and writes the result CSV (offers with their PINs,
-	// or credentials) to out. progress is called from the calling goroutine.
-	Batch(ctx context.Context, typeID string, in io.Reader, out io.Writer, progress func(done, total int)) (*issuer.BatchResult, error)
+	// Batch issues a CSV file (header of claim names, optional holder column) as a batch:
+	// every row checked first — if any is invalid, nothing is issued (*issuer.BatchResult
+	// lists the row errors with issuer.ErrBatchInvalid) — then streamed and committed in
+	// chunks, the result CSV (offers with their PINs, or credentials) written to job.Out (a
+	// resumed batch: to the file it started, BatchResult.Out). A batch stopped part way
+	// resumes when the same file is run again; one run to its end is issuer.ErrBatchDone.
+	// progress is called from the calling goroutine.
+	Batch(ctx context.Context, job home.BatchJob, progress func(issuer.BatchProgress)) (*issuer.BatchResult, error)
+	// Batches lists the department's batches, newest first; BatchStates counts a batch's
+	// records by state.
+	Batches(ctx context.Context) ([]issuer.BatchInfo, error)
+	BatchStates(ctx context.Context, batchID string) (map[string]int, error)
+	// BulkStatus suspends, resumes or revokes every record of a batch (or of a list of ids)
+	// in as few ledger transactions as their status lists allow.
+	BulkStatus(ctx context.Context, job home.BulkJob, progress func(issuer.BulkProgress)) (*issuer.BulkResult, error)
 }
 
 // Services is everything the app runs on.

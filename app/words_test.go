@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net"
 	"os"
@@ -126,7 +125,14 @@ func (f *failDept) Search(ctx context.Context, _ issuer.SearchFilter) (*issuer.P
 	return p, nil
 }
 func (f *failDept) SetStatus(context.Context, string, string) error { return f.err }
-func (f *failDept) Batch(context.Context, string, io.Reader, io.Writer, func(int, int)) (*issuer.BatchResult, error) {
+func (f *failDept) Batch(context.Context, home.BatchJob, func(issuer.BatchProgress)) (*issuer.BatchResult, error) {
+	return nil, f.err
+}
+func (f *failDept) Batches(context.Context) ([]issuer.BatchInfo, error) { return nil, nil }
+func (f *failDept) BatchStates(context.Context, string) (map[string]int, error) {
+	return nil, nil
+}
+func (f *failDept) BulkStatus(context.Context, home.BulkJob, func(issuer.BulkProgress)) (*issuer.BulkResult, error) {
 	return nil, f.err
 }
 

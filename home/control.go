@@ -26,9 +26,15 @@ package home
 //   - A killed service leaves its socket behind: a socket no one answers on is stale; the
 //     commands then open the home themselves, and the next Serve replaces it (never a file
 //     that is not a socket). Serve holds the home's key store, so no live service can own it.
-//   - Bounded input: request bodies are limited (1 MiB, a batch 64 MiB), the server has
-//     header, read and write timeouts, every operation a deadline; an operation that started
-//     completes even if its command is killed (the ledger and the records stay consistent).
+//   - Bounded input: request bodies are limited (1 MiB, a bulk status change's ids 64 MiB), the
+//     server has header, read and write timeouts, every operation a deadline; an operation
+//     that started completes even if its command is killed (the ledger and the records stay
+//     consistent).
+//   - A batch names its input and result files by absolute path: the service, running as the
+//     same user (the socket is private to it, and the passphrase was checked), reads and
+//     writes them itself, streaming, and sends progress lines back while it runs. The
+//     result file is only ever created new (or continued, for a batch it started): nothing
+//     the command names is overwritten.
 //   - Logs carry the operation and, on failure, its cause kind (issuer.Kind); never claims,
 //     names, PINs, offer codes, tokens or the passphrase.
 //
@@ -85,9 +91,9 @@ var (
 // Limits of the control socket.
 const (
 	controlMaxBody      = 1 << 20  // a request
-	controlMaxBatchBody = 64 << 20 // a batch's rows
+	controlMaxBatchBody = 64 << 20 // a bulk status change's record ids
 	controlOpTimeout    = 2 * time.Minute
-	controlBatchTimeout = 30 * time.Minute
+	controlBatchTimeout = 24 * time.Hour // a batch or a bulk change (both resume if cut short)
 	controlSessionTTL   = 15 * time.Minute
 	controlMaxSessions  = 64
 )
@@ -104,9 +110,14 @@ type Desk interface {
 	Issue(ctx context.Context, r issuer.Request) (*issuer.Issued, error)
 	SetStatus(ctx context.Context, recordID, action string) (*issuer.Record, *ledgerclient.TxResult, error)
 	Search(ctx context.Context, f issuer.SearchFilter) (*issuer.Page, error)
-	// Batch issues rows all or nothing (issuer.Department.Batch); with ErrBatchInvalid the
-	// result lists the rows in error.
-	Batch(ctx context.Context, typeID string, rows []issuer.BatchRow, ttl time.Duration) (*issuer.BatchResult, error)
+	// Batch issues a CSV file as a batch (Department.Batch: checked first, streamed,
+	// resumable); with ErrBatchInvalid the result lists the rows in error. progress is called
+	// as it goes.
+	Batch(ctx context.Context, job BatchJob, progress func(issuer.BatchProgress)) (*issuer.BatchResult, error)
+	// Batches lists the department's batches, newest first.
+	Batches(ctx context.Context) ([]issuer.BatchInfo, error)
+	// BulkStatus suspends, resumes or revokes many records at once (Department.BulkStatus).
+	BulkStatus(ctx context.Context, job BulkJob, progress func(issuer.BulkProgress)) (*issuer.BulkResult, error)
 	Rotate(ctx context.Context, keepOld bool) (*issuer.Rotation, error)
 	Close() error
 }
@@ -140,9 +151,6 @@ func (l localDesk) Issue(ctx context.Context, r issuer.Request) (*issuer.Issued,
 }
 func (l localDesk) SetStatus(ctx context.Context, id, action string) (*issuer.Record, *ledgerclient.TxResult, error) {
 	return l.core.SetStatus(ctx, id, action)
-}
-func (l localDesk) Batch(ctx context.Context, typeID string, rows []issuer.BatchRow, ttl time.Duration) (*issuer.BatchResult, error) {
-	return l.core.Batch(ctx, typeID, rows, ttl)
 }
 
 // --- the service's side ---
@@ -327,14 +335,12 @@ type (
 		Record *issuer.Record         `json:"record"`
 		Tx     *ledgerclient.TxResult `json:"tx"`
 	}
-	ctlBatchRow struct {
-		Claims json.RawMessage `json:"claims"`
-		Holder string          `json:"holder,omitempty"`
-	}
-	ctlBatch struct {
-		Type string        `json:"type"`
-		Rows []ctlBatchRow `json:"rows"`
-		TTL  time.Duration `json:"ttl,omitempty"`
+	// ctlLine is one line of a streamed answer (batch, bulk): progress while the operation
+	// runs, then its result or its error.
+	ctlLine struct {
+		Progress json.RawMessage `json:"progress,omitempty"`
+		Result   json.RawMessage `json:"result,omitempty"`
+		Error    *ctlError       `json:"error,omitempty"`
 	}
 	ctlRotate struct {
 		KeepOld bool `json:"keep_old"`
@@ -365,6 +371,10 @@ var controlKinds = []struct {
 	{"unknown_type", issuer.ErrUnknownType},
 	{"bad_cursor", issuer.ErrBadCursor},
 	{"batch_invalid", issuer.ErrBatchInvalid},
+	{"batch_done", issuer.ErrBatchDone},
+	{"batch_running", issuer.ErrBatchRunning},
+	{"batch_output", issuer.ErrBatchOutput},
+	{"bulk_selection", issuer.ErrBulkSelection},
 	{"key_not_on_ledger", issuer.ErrKeyNotOnLedger},
 	{"status_list_full", issuer.ErrStatusListFull},
 	{"catalogue", issuer.ErrCatalogue},
@@ -411,7 +421,7 @@ func encodeError(err error) (ctlError, int) {
 		return e, http.StatusRequestEntityTooLarge
 	case "record_not_found":
 		return e, http.StatusNotFound
-	case "bad_transition", "unknown_type", "bad_cursor", "batch_invalid", "no_key_store":
+	case "bad_transition", "unknown_type", "bad_cursor", "batch_invalid", "batch_done", "batch_running", "batch_output", "bulk_selection", "no_key_store":
 		return e, http.StatusBadRequest
 	}
 	return e, http.StatusInternalServerError
@@ -530,20 +540,25 @@ func (c *control) handler() http.Handler {
 		}
 		return d.Search(ctx, f)
 	})
-	op("batch", controlMaxBatchBody, controlBatchTimeout, func(ctx context.Context, b []byte) (any, error) {
-		var in ctlBatch
-		if err := strictjson.Decode(b, &in); err != nil {
+	op("batches", controlMaxBody, controlOpTimeout, func(ctx context.Context, _ []byte) (any, error) {
+		return d.Batches(ctx)
+	})
+	c.stream(mux, "batch", controlMaxBody, func(ctx context.Context, b []byte, emit func(any)) (any, error) {
+		var job BatchJob
+		if err := strictjson.Decode(b, &job); err != nil {
 			return nil, err
 		}
-		rows := make([]issuer.BatchRow, len(in.Rows))
-		for i, r := range in.Rows {
-			m, err := strictjson.Object(r.Claims)
-			if err != nil {
-				return nil, fmt.Errorf("row %d: %w", i+1, err)
-			}
-			rows[i] = issuer.BatchRow{Claims: m, Holder: r.Holder}
+		if !filepath.IsAbs(job.In) || !filepath.IsAbs(job.Out) {
+			return nil, errors.New("home: a batch's files must be named by absolute path")
 		}
-		return d.core.Batch(ctx, in.Type, rows, in.TTL)
+		return d.Batch(ctx, job, func(p issuer.BatchProgress) { emit(p) })
+	})
+	c.stream(mux, "bulk", controlMaxBatchBody, func(ctx context.Context, b []byte, emit func(any)) (any, error) {
+		var job BulkJob
+		if err := strictjson.Decode(b, &job); err != nil {
+			return nil, err
+		}
+		return d.BulkStatus(ctx, job, func(p issuer.BulkProgress) { emit(p) })
 	})
 	op("rotate", controlMaxBody, controlOpTimeout, func(ctx context.Context, b []byte) (any, error) {
 		var in ctlRotate
@@ -556,6 +571,68 @@ func (c *control) handler() http.Handler {
 		writeJSON(w, http.StatusNotFound, ctlFailure{ctlError{Kind: "not_found", Message: "home: no such control operation"}})
 	})
 	return mux
+}
+
+// stream serves a long operation (a batch, a bulk status change) whose answer is
+// newline-delimited JSON: a ctlLine with progress each time the operation reports it, at most
+// one a second after the first, then one with its result or its error. A failure before the
+// operation starts (session, body) is an ordinary error answer. Like every operation, it
+// completes even if its command goes away (controlBatchTimeout).
+func (c *control) stream(mux *http.ServeMux, name string, limit int64, f func(ctx context.Context, body []byte, emit func(any)) (any, error)) {
+	mux.HandleFunc("POST /v1/"+name, func(w http.ResponseWriter, r *http.Request) {
+		if !c.ses.valid(bearer(r), time.Now()) {
+			c.fail(w, name, ErrControlSession, nil)
+			return
+		}
+		rc := http.NewResponseController(w)
+		body, err := readBody(w, r, limit)
+		if err != nil {
+			c.fail(w, name, err, nil)
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), controlBatchTimeout)
+		defer cancel()
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusOK)
+		enc := json.NewEncoder(w)
+		gone := false // the command went away: the operation goes on, its lines are dropped
+		send := func(l ctlLine) {
+			if gone {
+				return
+			}
+			_ = rc.SetWriteDeadline(time.Now().Add(time.Minute))
+			if enc.Encode(l) != nil || rc.Flush() != nil {
+				gone = true
+			}
+		}
+		var last time.Time
+		res, err := f(ctx, body, func(p any) {
+			if time.Since(last) < time.Second && !last.IsZero() {
+				return
+			}
+			last = time.Now()
+			if b, err := json.Marshal(p); err == nil {
+				send(ctlLine{Progress: b})
+			}
+		})
+		if err != nil {
+			e, _ := encodeError(err)
+			if br, ok := res.(*issuer.BatchResult); ok && br != nil {
+				e.Batch = br // invalid rows, or where the batch stopped
+			}
+			kind := e.Kind
+			if kind == "internal" {
+				kind = issuer.Kind(err)
+			}
+			c.d.log.Warn("control", "op", name, "kind", kind)
+			send(ctlLine{Error: &e})
+			return
+		}
+		c.d.log.Info("control", "op", name)
+		b, _ := json.Marshal(res)
+		send(ctlLine{Result: b})
+	})
 }
 
 // decode reads an offer or issue request (claims strictly, numbers kept exact).
@@ -813,25 +890,102 @@ func (c *Control) Search(ctx context.Context, f issuer.SearchFilter) (*issuer.Pa
 	return &p, nil
 }
 
-// Batch issues rows in the service, all or nothing; with issuer.ErrBatchInvalid the result
-// lists the rows in error.
-func (c *Control) Batch(ctx context.Context, typeID string, rows []issuer.BatchRow, ttl time.Duration) (*issuer.BatchResult, error) {
-	in := ctlBatch{Type: typeID, TTL: ttl, Rows: make([]ctlBatchRow, len(rows))}
-	for i, r := range rows {
-		b, err := json.Marshal(r.Claims)
-		if err != nil {
-			return nil, err
-		}
-		in.Rows[i] = ctlBatchRow{Claims: b, Holder: r.Holder}
+// Batches lists the department's batches, newest first.
+func (c *Control) Batches(ctx context.Context) ([]issuer.BatchInfo, error) {
+	var bs []issuer.BatchInfo
+	return bs, c.call(ctx, "batches", struct{}{}, &bs)
+}
+
+// Batch issues a CSV file as a batch in the service, which reads and writes the files
+// itself (their paths are made absolute here); progress is called with the service's
+// progress lines. With issuer.ErrBatchInvalid (and on other failures, where the batch
+// stopped) the result comes back too.
+func (c *Control) Batch(ctx context.Context, job BatchJob, progress func(issuer.BatchProgress)) (*issuer.BatchResult, error) {
+	var err error
+	if job.In, err = filepath.Abs(job.In); err != nil {
+		return nil, err
+	}
+	if job.Out, err = filepath.Abs(job.Out); err != nil {
+		return nil, err
 	}
 	var res issuer.BatchResult
-	if err := c.call(ctx, "batch", in, &res); err != nil {
-		if errors.Is(err, issuer.ErrBatchInvalid) {
+	err = c.callStream(ctx, "batch", job, &res, func(b []byte) {
+		var p issuer.BatchProgress
+		if json.Unmarshal(b, &p) == nil && progress != nil {
+			progress(p)
+		}
+	})
+	if err != nil {
+		if res.ID != "" || res.ErrorRows > 0 {
 			return &res, err
 		}
 		return nil, err
 	}
 	return &res, nil
+}
+
+// BulkStatus applies a bulk status change in the service.
+func (c *Control) BulkStatus(ctx context.Context, job BulkJob, progress func(issuer.BulkProgress)) (*issuer.BulkResult, error) {
+	var res issuer.BulkResult
+	err := c.callStream(ctx, "bulk", job, &res, func(b []byte) {
+		var p issuer.BulkProgress
+		if json.Unmarshal(b, &p) == nil && progress != nil {
+			progress(p)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// callStream posts in to a streamed operation: progress gets each progress line, out the
+// result; an error line is the operation's typed error (its batch result, if any, decoded
+// into out when out is a *issuer.BatchResult).
+func (c *Control) callStream(ctx context.Context, op string, in, out any, progress func([]byte)) error {
+	b, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://lz-control/v1/"+op, bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("home: the issuer service (control socket): %w", err)
+	}
+	defer resp.Body.Close()
+	dec := json.NewDecoder(resp.Body)
+	dec.UseNumber()
+	if resp.StatusCode != http.StatusOK {
+		var fe ctlFailure
+		if err := dec.Decode(&fe); err != nil || fe.Error.Kind == "" {
+			return fmt.Errorf("home: the issuer service answered %s", resp.Status)
+		}
+		return decodeError(fe.Error)
+	}
+	for {
+		var l ctlLine
+		if err := dec.Decode(&l); err != nil {
+			return fmt.Errorf("home: the issuer service's answer ended early: %w", err)
+		}
+		switch {
+		case l.Error != nil:
+			if l.Error.Batch != nil {
+				if br, ok := out.(*issuer.BatchResult); ok {
+					*br = *l.Error.Batch
+				}
+			}
+			return decodeError(*l.Error)
+		case l.Result != nil:
+			return json.Unmarshal(l.Result, out)
+		case l.Progress != nil:
+			progress(l.Progress)
+		}
+	}
 }
 
 // Rotate gives the department a new signing key, in the service (Department.Rotate).

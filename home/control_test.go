@@ -115,14 +115,60 @@ func TestControlSocket(t *testing.T) {
 		p.Records[0].Holder.String() == "" || strings.Contains(p.Records[0].Holder.String(), "测试用户甲") {
 		t.Fatalf("search: %+v %v", p, err)
 	}
-	rows := []issuer.BatchRow{{Claims: marriageClaims("2018-05-20")}, {Claims: marriageClaims("2021-02-29")}}
-	res, errBatch := c.Batch(ctx, "marriage-certificate", rows, 0)
+	// a batch: the service reads and writes the files itself, progress comes back as it goes
+	dir := t.TempDir()
+	csvOf := func(name string, dates ...string) string {
+		var b strings.Builder
+		b.WriteString("holder_name,spouse_name,spouse_id_number,registration_date,certificate_number,registry\n")
+		for i, d := range dates {
+			fmt.Fprintf(&b, "测试用户%d,测试配偶%d,TEST%d,%s,TEST-J-%d,示例登记处\n", i, i, i, d, i)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(b.String()), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	badIn := csvOf("bad.csv", "2018-05-20", "2021-02-29")
+	res, errBatch := c.Batch(ctx, BatchJob{Type: "marriage-certificate", In: badIn, Out: filepath.Join(dir, "bad-out.csv")}, nil)
 	if !errors.Is(errBatch, issuer.ErrBatchInvalid) || res == nil || res.Rows != 2 || len(res.Errors) != 1 || res.Errors[0].Row != 2 {
 		t.Fatalf("invalid batch: %+v %v", res, errBatch)
 	}
-	rows[1].Claims = marriageClaims("2021-02-28")
-	if res, err := c.Batch(ctx, "marriage-certificate", rows, 0); err != nil || len(res.Offers) != 2 || res.Offers[0].PIN == "" {
-		t.Fatalf("batch: %+v %v", res, err)
+	var progress []issuer.BatchProgress
+	res, err = c.Batch(ctx, BatchJob{Type: "marriage-certificate", In: csvOf("good.csv", "2018-05-20", "2021-02-28"), Out: filepath.Join(dir, "out.csv")},
+		func(p issuer.BatchProgress) { progress = append(progress, p) })
+	if err != nil || res.Count != 2 || res.Kind != issuer.BatchOffers || len(progress) == 0 {
+		t.Fatalf("batch: %+v %v (%d progress lines)", res, err, len(progress))
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "out.csv")); !strings.Contains(string(b), "openid-credential-offer://") {
+		t.Fatalf("result file: %s", b)
+	}
+	if _, err := c.Batch(ctx, BatchJob{Type: "marriage-certificate", In: filepath.Join(dir, "good.csv"), Out: filepath.Join(dir, "again.csv")}, nil); !errors.Is(err, issuer.ErrBatchDone) {
+		t.Fatalf("the same batch again: %v", err)
+	}
+	bs, err := c.Batches(ctx)
+	if err != nil || len(bs) != 1 || bs[0].ID != res.ID {
+		t.Fatalf("batches: %+v %v", bs, err)
+	}
+	// a bulk status change of a batch of credentials
+	var hb strings.Builder
+	hb.WriteString("holder_name,spouse_name,spouse_id_number,registration_date,certificate_number,registry,holder\n")
+	for i := range 3 {
+		_, k, _ := ed25519.GenerateKey(rand.Reader)
+		fmt.Fprintf(&hb, "测试用户%d,测试配偶%d,TEST%d,2018-05-20,TEST-J-%d,示例登记处,%s\n", i, i, i, i, did.KeyFromEd25519(k.Public().(ed25519.PublicKey)))
+	}
+	hin := filepath.Join(dir, "holders.csv")
+	os.WriteFile(hin, []byte(hb.String()), 0o600)
+	hres, err := c.Batch(ctx, BatchJob{Type: "marriage-certificate", In: hin, Out: filepath.Join(dir, "creds.csv")}, nil)
+	if err != nil || hres.Count != 3 {
+		t.Fatalf("credentials batch: %+v %v", hres, err)
+	}
+	bulk, err := c.BulkStatus(ctx, BulkJob{Action: issuer.ActionRevoke, BatchID: hres.ID}, nil)
+	if err != nil || bulk.Changed != 3 || bulk.Txs != 1 {
+		t.Fatalf("bulk: %+v %v", bulk, err)
+	}
+	if _, err := c.BulkStatus(ctx, BulkJob{Action: issuer.ActionRevoke}, nil); !errors.Is(err, issuer.ErrBulkSelection) {
+		t.Fatalf("bulk without a selection: %v", err)
 	}
 
 	// errors: the same text as in process, and the same types
@@ -163,7 +209,7 @@ func TestControlSocket(t *testing.T) {
 	_, e1 = c.Search(ctx, issuer.SearchFilter{After: "garbage"})
 	_, e2 = local.Search(ctx, issuer.SearchFilter{After: "garbage"})
 	same("bad cursor", e1, e2)
-	_, e2 = local.Batch(ctx, "marriage-certificate", []issuer.BatchRow{{Claims: marriageClaims("2018-05-20")}, {Claims: marriageClaims("2021-02-29")}}, 0)
+	_, e2 = local.Batch(ctx, BatchJob{Type: "marriage-certificate", In: badIn, Out: filepath.Join(dir, "bad-out.csv")}, nil)
 	same("invalid batch", errBatch, e2)
 
 	// the passphrase: checked by the service's key store, wrong ones counted, then backed off

@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -269,20 +269,56 @@ func (d *Department) SetStatus(ctx context.Context, id, action string) error {
 	return err
 }
 
-// Batch reads a CSV (a header of claim names, optionally a holder column of did:key), issues
-// the rows as one batch (all or nothing, progress reported by the issuer core) and writes
-// the result CSV to out (issuer.WriteBatchCSV; offers rendered as this service's offer URIs).
-// Nothing is written to out when the batch fails.
-func (d *Department) Batch(ctx context.Context, typeID string, in io.Reader, out io.Writer, progress func(done, total int)) (*issuer.BatchResult, error) {
-	rows, err := issuer.ReadCSV(in)
-	if err != nil {
-		return nil, err
+// BatchJob is a batch to issue from a CSV file (a header of claim names, optionally a holder
+// column of did:key): its type, the input file and the result file (created for a new batch;
+// a resumed batch continues its own, named in the result).
+type BatchJob struct {
+	Type     string        `json:"type"`
+	In       string        `json:"in"`
+	Out      string        `json:"out"`
+	OfferTTL time.Duration `json:"offer_ttl,omitempty"` // offers' lifetime (default 24 h)
+}
+
+// BatchOfferTTL is how long a batch's offers can be redeemed unless the job says otherwise.
+const BatchOfferTTL = 24 * time.Hour
+
+// Batch issues the job's CSV file as a batch (issuer.Department.RunBatch: every row checked
+// first, then streamed through all cores in bounded transactions, resumed after an
+// interruption by running it again) and writes the result CSV (offers rendered as this
+// service's offer URIs). progress is called from the calling goroutine.
+func (d *Department) Batch(ctx context.Context, job BatchJob, progress func(issuer.BatchProgress)) (*issuer.BatchResult, error) {
+	if job.OfferTTL <= 0 {
+		job.OfferTTL = BatchOfferTTL
 	}
-	res, err := d.core.BatchWith(ctx, typeID, rows, issuer.BatchOptions{OfferTTL: 24 * time.Hour, Progress: progress})
-	if err != nil {
-		return res, err
+	return d.core.RunBatch(ctx, job.Type, job.In, job.Out, issuer.BatchOptions{OfferTTL: job.OfferTTL, Progress: progress, OfferURI: d.OfferURI})
+}
+
+// BulkJob is a bulk status change: an action (issuer.ActionSuspend, ActionResume,
+// ActionRevoke) on every record of a batch, or on the records with the given ids.
+type BulkJob struct {
+	Action  string   `json:"action"`
+	BatchID string   `json:"batch_id,omitempty"`
+	IDs     []string `json:"ids,omitempty"`
+}
+
+// BulkStatus applies a bulk status change (issuer.Department.BulkSetStatus: as few ledger
+// transactions as the records' lists allow, resumed if interrupted).
+func (d *Department) BulkStatus(ctx context.Context, job BulkJob, progress func(issuer.BulkProgress)) (*issuer.BulkResult, error) {
+	sel := issuer.BulkSelection{BatchID: job.BatchID}
+	if job.BatchID == "" {
+		sel.IDs = slices.Values(job.IDs)
 	}
-	return res, issuer.WriteBatchCSV(out, res, d.OfferURI)
+	return d.core.BulkSetStatus(ctx, sel, job.Action, progress)
+}
+
+// Batches lists the department's batches, newest first.
+func (d *Department) Batches(ctx context.Context) ([]issuer.BatchInfo, error) {
+	return d.core.Batches(ctx, 100)
+}
+
+// BatchStates counts a batch's records by state.
+func (d *Department) BatchStates(ctx context.Context, batchID string) (map[string]int, error) {
+	return d.core.BatchStates(ctx, batchID)
 }
 
 // Rotate gives the department a new signing key, made in its sealed key store and

@@ -4,14 +4,22 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"lianzheng/credential/sdjwtvc"
 	"lianzheng/did"
 	"lianzheng/issuer"
+	"lianzheng/issuer/issuertest"
+	"lianzheng/ledger"
 )
 
 func marriageCSV(n int, holder bool, bad map[int]string) string {
@@ -89,9 +97,9 @@ func TestBatch(t *testing.T) {
 	}
 }
 
-// TestBatchProgress: progress rises monotonically from 0, one step per row validated and one
-// per row issued, and reaches total only when the batch is issued; with invalid rows it stops
-// half way and nothing is issued.
+// TestBatchProgress: while checking, Done rises to the row count (then Total is known);
+// while issuing, Done rises chunk by chunk to Total, which it reaches only once everything is
+// committed; a batch with invalid rows stops after checking and issues nothing.
 func TestBatchProgress(t *testing.T) {
 	ctx := context.Background()
 	d, _, _, _ := setup(t, "civil-affairs")
@@ -102,106 +110,350 @@ func TestBatchProgress(t *testing.T) {
 		holder  bool
 		bad     map[int]string
 		wantErr error
-		issued  int // records or offers expected
 	}{
-		{"offers", 12, false, nil, nil, 12},
-		{"credentials", 7, true, nil, nil, 7},
-		{"one row", 1, false, nil, nil, 1},
-		{"bad rows", 9, true, map[int]string{2: "2018-02-30", 9: "x"}, issuer.ErrBatchInvalid, 0},
-		{"bad offers", 5, false, map[int]string{1: ""}, issuer.ErrBatchInvalid, 0},
+		{"offers", 12, false, nil, nil},
+		{"credentials", 7, true, nil, nil},
+		{"one row", 1, false, nil, nil},
+		{"bad rows", 9, true, map[int]string{2: "2018-02-30", 9: "x"}, issuer.ErrBatchInvalid},
+		{"bad offers", 5, false, map[int]string{1: ""}, issuer.ErrBatchInvalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rows, err := issuer.ReadCSV(strings.NewReader(marriageCSV(tc.rows, tc.holder, tc.bad)))
 			if err != nil {
 				t.Fatal(err)
 			}
-			var calls [][2]int
-			res, err := d.BatchWith(ctx, "marriage-certificate", rows, issuer.BatchOptions{
-				Progress: func(done, total int) { calls = append(calls, [2]int{done, total}) }})
+			var calls []issuer.BatchProgress
+			res, err := d.BatchWith(ctx, "marriage-certificate", rows, issuer.BatchOptions{ChunkRows: 3,
+				Progress: func(p issuer.BatchProgress) { calls = append(calls, p) }})
 			if !errors.Is(err, tc.wantErr) {
 				t.Fatalf("err %v, want %v", err, tc.wantErr)
 			}
-			total := 2 * tc.rows
-			if len(calls) == 0 || calls[0] != [2]int{0, total} {
-				t.Fatalf("first call %v", calls)
+			if len(calls) == 0 || calls[0].Phase != issuer.PhaseChecking || calls[0].Done != 0 {
+				t.Fatalf("first call %+v", calls)
 			}
+			checked := -1
 			for i, c := range calls {
-				if c[1] != total || c[0] < 0 || c[0] > total || (i > 0 && c[0] < calls[i-1][0]) {
-					t.Fatalf("call %d: %v (all: %v)", i, c, calls)
+				if i > 0 && c.Phase == calls[i-1].Phase && c.Done < calls[i-1].Done {
+					t.Fatalf("call %d goes back: %+v", i, calls)
+				}
+				if c.Phase == issuer.PhaseChecking && c.Total != 0 {
+					checked = i
+				}
+				if c.Phase == issuer.PhaseIssuing && (checked < 0 || c.Total != tc.rows || c.Done > c.Total || c.Done%3 != 0 && c.Done != tc.rows) {
+					t.Fatalf("issuing call %d: %+v", i, calls)
 				}
 			}
-			last := calls[len(calls)-1][0]
+			if checked < 0 || calls[checked].Done != tc.rows {
+				t.Fatalf("checking never reached %d: %+v", tc.rows, calls)
+			}
+			last := calls[len(calls)-1]
 			if tc.wantErr == nil {
-				if last != total || len(res.Issued)+len(res.Offers) != tc.issued {
-					t.Fatalf("last %d/%d, %d issued, %d offers", last, total, len(res.Issued), len(res.Offers))
+				if last.Phase != issuer.PhaseIssuing || last.Done != tc.rows || len(res.Issued)+len(res.Offers) != tc.rows || res.Count != tc.rows {
+					t.Fatalf("last %+v, %d issued, %d offers", last, len(res.Issued), len(res.Offers))
 				}
-				// the issuing half moves per credential or offer: every step up to total-1 is seen
-				seen := map[int]bool{}
-				for _, c := range calls {
-					seen[c[0]] = true
-				}
-				for k := tc.rows; k < total; k++ {
-					if !seen[k] {
-						t.Fatalf("issuing progress skips %d of %d (calls %v)", k, total, calls)
-					}
-				}
-			} else if last != tc.rows || len(res.Errors) != len(tc.bad) {
-				t.Fatalf("invalid batch: progress ends at %d of %d, %d row errors", last, total, len(res.Errors))
+			} else if last.Phase != issuer.PhaseChecking || res.ErrorRows != len(tc.bad) {
+				t.Fatalf("invalid batch: progress ends at %+v, %d row errors", last, res.ErrorRows)
 			}
-			if tc.holder {
-				issued += tc.issued
+			if tc.holder && tc.wantErr == nil {
+				issued += tc.rows
 			}
 			if n, _ := d.CountRecords(ctx); n != issued {
 				t.Fatalf("%d records, want %d", n, issued)
 			}
 		})
 	}
-	// Cancelled: nothing issued, no progress past validation.
+	// Cancelled while issuing: the chunks committed stay, nothing after them.
 	c, cancel := context.WithCancel(ctx)
-	rows, _ := issuer.ReadCSV(strings.NewReader(marriageCSV(4, true, nil)))
-	n := 0
-	_, err := d.BatchWith(c, "marriage-certificate", rows, issuer.BatchOptions{Progress: func(done, total int) {
-		if n++; done == 2 {
+	rows, _ := issuer.ReadCSV(strings.NewReader(marriageCSV(10, true, nil)))
+	_, err := d.BatchWith(c, "marriage-certificate", rows, issuer.BatchOptions{ChunkRows: 2, Workers: 1, Progress: func(p issuer.BatchProgress) {
+		if p.Phase == issuer.PhaseIssuing && p.Done == 4 {
 			cancel()
 		}
 	}})
-	if !errors.Is(err, context.Canceled) || n != 3 {
-		t.Fatalf("cancelled: %v after %d calls", err, n)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled: %v", err)
 	}
-	if got, _ := d.CountRecords(ctx); got != issued {
-		t.Fatal(got)
+	if got, _ := d.CountRecords(ctx); got != issued+4 {
+		t.Fatalf("%d records after cancelling at 4, want %d", got, issued+4)
 	}
 }
 
-// TestWriteBatchCSV: the result CSV, exactly.
-func TestWriteBatchCSV(t *testing.T) {
-	uri := func(o *issuer.Offer) string { return "openid-credential-offer://?id=" + o.ID }
-	for _, tc := range []struct {
-		name string
-		res  *issuer.BatchResult
-		want string
-	}{
-		{"offers", &issuer.BatchResult{Rows: 2, Offers: []*issuer.Offer{
-			{ID: "o-1", PIN: "012345"}, {ID: "o-2", PIN: "678901"}}},
-			"row,offer_id,tx_code,offer_uri\n" +
-				"1,o-1,012345,openid-credential-offer://?id=o-1\n" +
-				"2,o-2,678901,openid-credential-offer://?id=o-2\n"},
-		{"credentials", &issuer.BatchResult{Rows: 2, Issued: []*issuer.Issued{
-			{Record: issuer.Record{ID: "r-1"}, SDJWT: "eyJ.a.b~d1~"}, {Record: issuer.Record{ID: "r-2"}, SDJWT: "eyJ.c,d~"}}},
-			"row,record_id,sd_jwt\n1,r-1,eyJ.a.b~d1~\n2,r-2,\"eyJ.c,d~\"\n"},
-		{"empty offers", &issuer.BatchResult{Offers: []*issuer.Offer{}}, "row,offer_id,tx_code,offer_uri\n"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var b strings.Builder
-			if err := issuer.WriteBatchCSV(&b, tc.res, uri); err != nil {
+func writeFile(t testing.TB, dir, name, text string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// readResult reads a batch's result CSV: its header and rows.
+func readResult(t testing.TB, path string) ([]string, [][]string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	all, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return all[0], all[1:]
+}
+
+// checkResult: the result file has rows 1..n once each in order, each credential's record is
+// the one the batch committed for that row, and the records are exactly those n.
+func checkResult(t testing.TB, d *issuer.Department, l *issuertest.Ledger, now time.Time, res *issuer.BatchResult, n int, verify bool) {
+	t.Helper()
+	ctx := context.Background()
+	head, rows := readResult(t, res.Out)
+	if len(rows) != n {
+		t.Fatalf("%d result rows, want %d", len(rows), n)
+	}
+	seen := map[string]bool{}
+	slots := map[[2]int]bool{}
+	for i, r := range rows {
+		if r[0] != strconv.Itoa(i+1) || seen[r[1]] {
+			t.Fatalf("result row %d: %q (repeated: %v)", i+1, r[0], seen[r[1]])
+		}
+		seen[r[1]] = true
+		if head[1] != "record_id" {
+			continue
+		}
+		rec, err := d.Record(ctx, r[1])
+		if err != nil || rec.BatchID != res.ID || rec.BatchRow != i+1 {
+			t.Fatalf("row %d: record %+v %v", i+1, rec, err)
+		}
+		if slots[[2]int{rec.StatusList, rec.StatusIndex}] {
+			t.Fatalf("row %d: status entry %d/%d used twice", i+1, rec.StatusList, rec.StatusIndex)
+		}
+		slots[[2]int{rec.StatusList, rec.StatusIndex}] = true
+		var w3c map[string]any
+		if err := json.Unmarshal([]byte(r[3]), &w3c); err != nil || w3c["id"] != "urn:uuid:"+rec.ID {
+			t.Fatalf("row %d: w3c %v %v", i+1, w3c["id"], err)
+		}
+		if !verify {
+			continue
+		}
+		v, err := sdjwtvc.Verify(r[2], sdjwtvc.VerifyOptions{IssuerKeyAt: keyAt(l), AllowNoKB: true, Now: now})
+		if err != nil {
+			t.Fatalf("row %d: %v", i+1, err)
+		}
+		if v.Status.Index != rec.StatusIndex || v.Status.URI != ledger.StatusListURI("civil-affairs", rec.StatusList) {
+			t.Fatalf("row %d: status %+v, record %d/%d", i+1, v.Status, rec.StatusList, rec.StatusIndex)
+		}
+	}
+	if head[1] == "record_id" {
+		if c, _ := d.CountRecords(ctx); c != n {
+			t.Fatalf("%d records, want %d", c, n)
+		}
+	}
+}
+
+// TestRunBatch: a CSV file issued streaming, its result file, a finished batch refused the
+// second time, and offers.
+func TestRunBatch(t *testing.T) {
+	ctx := context.Background()
+	d, l, clk, _ := setup(t, "civil-affairs")
+	dir := t.TempDir()
+	in := writeFile(t, dir, "in.csv", marriageCSV(23, true, nil))
+	res, err := d.RunBatch(ctx, "marriage-certificate", in, filepath.Join(dir, "out.csv"), issuer.BatchOptions{ChunkRows: 5})
+	if err != nil || res.Count != 23 || res.Rows != 23 || res.Resumed != 0 || res.Kind != issuer.BatchCredentials || len(res.ID) != 32 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if head, _ := readResult(t, res.Out); strings.Join(head, ",") != "row,record_id,sd_jwt,w3c_vc" {
+		t.Fatal(head)
+	}
+	checkResult(t, d, l, clk.now(), res, 23, true)
+	if st, _ := os.Stat(res.Out); st.Mode().Perm() != 0o600 {
+		t.Fatalf("result file mode %v", st.Mode())
+	}
+	// The same file again: already issued, nothing more.
+	again, err := d.RunBatch(ctx, "marriage-certificate", in, filepath.Join(dir, "out2.csv"), issuer.BatchOptions{})
+	if !errors.Is(err, issuer.ErrBatchDone) || again.Out != res.Out {
+		t.Fatalf("again: %+v %v", again, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out2.csv")); err == nil {
+		t.Fatal("a second result file was made")
+	}
+	checkResult(t, d, l, clk.now(), res, 23, false)
+	bs, err := d.Batches(ctx, 0)
+	if err != nil || len(bs) != 1 || bs[0].ID != res.ID || bs[0].Committed != 23 || bs[0].Finished.IsZero() {
+		t.Fatalf("%+v %v", bs, err)
+	}
+	// An existing result file is never overwritten; invalid rows make nothing.
+	in2 := writeFile(t, dir, "in2.csv", marriageCSV(4, true, nil))
+	if _, err := d.RunBatch(ctx, "marriage-certificate", in2, res.Out, issuer.BatchOptions{}); !errors.Is(err, issuer.ErrBatchOutput) {
+		t.Fatal(err)
+	}
+	bad := writeFile(t, dir, "bad.csv", marriageCSV(4, true, map[int]string{3: "2018-13-01"}))
+	if r, err := d.RunBatch(ctx, "marriage-certificate", bad, filepath.Join(dir, "bad-out.csv"), issuer.BatchOptions{}); !errors.Is(err, issuer.ErrBatchInvalid) || r.Errors[0].Row != 3 {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "bad-out.csv")); err == nil {
+		t.Fatal("result file made for an invalid batch")
+	}
+	// Offers, with their URIs.
+	off := writeFile(t, dir, "offers.csv", marriageCSV(6, false, nil))
+	res, err = d.RunBatch(ctx, "marriage-certificate", off, filepath.Join(dir, "offers-out.csv"), issuer.BatchOptions{ChunkRows: 4,
+		OfferURI: func(o *issuer.Offer) string { return "offer:" + o.ID }})
+	if err != nil || res.Count != 6 || res.Kind != issuer.BatchOffers {
+		t.Fatalf("%+v %v", res, err)
+	}
+	head, rows := readResult(t, res.Out)
+	if strings.Join(head, ",") != "row,offer_id,tx_code,offer_uri" || len(rows) != 6 || rows[5][3] != "offer:"+rows[5][1] || len(rows[5][2]) != 6 {
+		t.Fatal(head, rows)
+	}
+}
+
+// TestRunBatchResume: a batch interrupted between a chunk's commit and its result lines (the
+// result file cut back, a line cut in half) resumes: the rows committed but not written are
+// signed again for their own records, offers re-keyed (the new PIN works), and the result
+// file ends with every row once.
+func TestRunBatchResume(t *testing.T) {
+	ctx := context.Background()
+	for _, holder := range []bool{true, false} {
+		t.Run(fmt.Sprint("holder=", holder), func(t *testing.T) {
+			d, l, clk, _ := setup(t, "civil-affairs")
+			dir := t.TempDir()
+			in := writeFile(t, dir, "in.csv", marriageCSV(17, holder, nil))
+			out := filepath.Join(dir, "out.csv")
+			c, cancel := context.WithCancel(ctx)
+			code := func(o *issuer.Offer) string { return o.Code }
+			_, err := d.RunBatch(c, "marriage-certificate", in, out, issuer.BatchOptions{ChunkRows: 4, Workers: 2, OfferURI: code, Progress: func(p issuer.BatchProgress) {
+				if p.Phase == issuer.PhaseIssuing && p.Done >= 8 {
+					cancel()
+				}
+			}})
+			if !errors.Is(err, context.Canceled) {
 				t.Fatal(err)
 			}
-			if b.String() != tc.want {
-				t.Fatalf("got\n%s\nwant\n%s", b.String(), tc.want)
+			// As if the process died after committing rows 1-8 but writing only 1-5 and half of 6.
+			b, _ := os.ReadFile(out)
+			lines := strings.SplitAfter(string(b), "\n")
+			if len(lines) < 10 {
+				t.Fatalf("%d lines", len(lines))
+			}
+			cut := strings.Join(lines[:6], "") + lines[6][:len(lines[6])/2]
+			if err := os.WriteFile(out, []byte(cut), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var before string
+			if holder {
+				_, rows := readResultPrefix(t, out, 5)
+				before = rows[4][1]
+			}
+			res, err := d.RunBatch(ctx, "marriage-certificate", in, filepath.Join(dir, "ignored.csv"), issuer.BatchOptions{ChunkRows: 4, OfferURI: code})
+			if err != nil || res.Out != out || res.Resumed < 8 || res.Resumed+res.Count != 17 {
+				t.Fatalf("%+v %v", res, err)
+			}
+			checkResult(t, d, l, clk.now(), res, 17, holder)
+			_, rows := readResult(t, out)
+			if holder && rows[4][1] != before {
+				t.Fatal("a written row changed")
+			}
+			if !holder {
+				// Row 7's offer was re-keyed: its new code and PIN redeem it, once.
+				var n int
+				if err := dbCount(d, &n); err != nil || n != 17 {
+					t.Fatalf("%d offers %v", n, err)
+				}
+				for _, i := range []int{0, 6} {
+					if _, err := d.RedeemOffer(ctx, rows[i][3], rows[i][2], 5); err != nil {
+						t.Fatalf("row %d: %v", i+1, err)
+					}
+				}
 			}
 		})
 	}
-	if err := issuer.WriteBatchCSV(io.Discard, nil, uri); err == nil {
-		t.Fatal("nil result written")
+}
+
+func dbCount(d *issuer.Department, n *int) error {
+	_, total, err := d.PendingOffers(context.Background(), 1)
+	*n = total
+	return err
+}
+
+// readResultPrefix reads the first n rows of a result file that may end in a partial line.
+func readResultPrefix(t testing.TB, path string, n int) ([]string, [][]string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	all, err := csv.NewReader(strings.NewReader(strings.Join(lines[:n+1], ""))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return all[0], all[1:]
+}
+
+// TestBatchManyLists: with lists of 16 entries, 50 credentials fill lists 0-2 and part of 3,
+// each list opened on the ledger before its first credential, indices unique per list and
+// random within it, and the credentials name their list; a reopened department continues
+// on the current list.
+func TestBatchManyLists(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock(time.Now())
+	l, err := issuertest.New(clk.now().Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cfg := issuer.WithListSize(issuer.Config{ID: "civil-affairs", Signer: l.Signer("civil-affairs"), Ledger: l,
+		DBPath: filepath.Join(dir, "i.db"), Sealer: testSealer("civil-affairs"), Now: clk.now}, 16)
+	d, err := issuer.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := d.RunBatch(ctx, "marriage-certificate", writeFile(t, dir, "in.csv", marriageCSV(50, true, nil)), filepath.Join(dir, "out.csv"), issuer.BatchOptions{ChunkRows: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkResult(t, d, l, clk.now(), res, 50, true)
+	perList := map[int]int{}
+	recs, _ := d.Records(ctx, issuer.ListFilter{})
+	for _, r := range recs {
+		perList[r.StatusList]++
+		if r.StatusIndex >= 16 {
+			t.Fatalf("index %d of a 16-entry list", r.StatusIndex)
+		}
+	}
+	if perList[0] != 16 || perList[1] != 16 || perList[2] != 16 || perList[3] != 2 || d.CurrentStatusList() != 3 {
+		t.Fatalf("per list %v, current %d", perList, d.CurrentStatusList())
+	}
+	if l.Txs != 3 { // lists 1, 2 and 3 opened
+		t.Fatalf("%d ledger transactions", l.Txs)
+	}
+	d.Close()
+	d, err = issuer.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	for range 14 { // the rest of list 3, then list 4 is opened
+		if _, err := d.Issue(ctx, issuer.Request{Type: "marriage-certificate", Claims: marriage(), Holder: holderKey(t)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d.CurrentStatusList() != 3 || l.Txs != 3 {
+		t.Fatalf("list %d after filling list 3, %d txs", d.CurrentStatusList(), l.Txs)
+	}
+	is, err := d.Issue(ctx, issuer.Request{Type: "marriage-certificate", Claims: marriage(), Holder: holderKey(t)})
+	if err != nil || is.Record.StatusList != 4 || l.Txs != 4 {
+		t.Fatalf("%+v %v (%d txs)", is, err, l.Txs)
+	}
+	// The list is named in both forms (with a public base URL: the token URL and the two
+	// list credentials).
+	l.PublicBaseURL = "https://lz.example.gov.cn"
+	is, err = d.Issue(ctx, issuer.Request{Type: "marriage-certificate", Claims: marriage(), Holder: holderKey(t)})
+	if err != nil || !strings.Contains(is.SDJWT, "") {
+		t.Fatal(err)
+	}
+	st := is.W3C["credentialStatus"].([]any)[0].(map[string]any)
+	if st["statusListCredential"] != ledger.StatusListCredentialURL(l.PublicBaseURL, "civil-affairs", 4, ledger.PurposeRevocation) {
+		t.Fatal(st)
 	}
 }

@@ -4,7 +4,10 @@
 // (bound to the holder's key) and as the same W3C VC 2.0 with an eddsa-rdfc-2022 proof,
 // a random never-reused status index per credential, issuance records in SQLite (no claim
 // values; the holder's masked name and number sealed, and keyed hashes to find them:
-// search.go), and suspension, resumption and revocation written to the ledger's status list.
+// search.go), and suspension, resumption and revocation written to the ledger's status lists
+// (lists.go: as many lists as the department's credentials need), one at a time or in bulk
+// (bulk.go). Batches stream from a CSV file through all cores into bounded transactions and
+// resume after a crash with no row issued twice (batch.go).
 //
 // The OpenID4VCI service over it is the sub-package oid4vci.
 package issuer
@@ -47,9 +50,6 @@ type Ledger interface {
 
 var _ Ledger = (*ledgerclient.Client)(nil)
 
-// StatusList is the department's status list that credentials are issued against.
-const StatusList = 0
-
 // Errors (match with errors.Is).
 var (
 	ErrUnknownType    = errors.New("issuer: credential type not in the ledger catalogue")
@@ -89,6 +89,8 @@ type Config struct {
 	// tests. Required.
 	Sealer Sealer
 	Now    func() time.Time // default time.Now
+
+	listSize int // entries per status list (tests: small lists); default ledger.StatusListSize
 }
 
 // Department issues credentials for one consortium member.
@@ -103,8 +105,13 @@ type Department struct {
 	db     *sql.DB
 	now    func() time.Time
 
-	mu    sync.Mutex // allocator + its persistence
-	alloc *statuslist.Allocator
+	mu    sync.Mutex // signer and KeyID (Rotate holds it: issuance pauses)
+	lists *lists     // status-list allocator (lists.go)
+
+	statusMu sync.Mutex // status changes, single and bulk (bulk.go)
+
+	batchMu sync.Mutex
+	running map[string]bool // batches running in this process
 
 	sealer Sealer
 	macKey []byte // the holder index's keyed-hash key (search.go), unsealed at Open
@@ -131,7 +138,8 @@ func Open(ctx context.Context, c Config) (*Department, error) {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	d := &Department{ID: c.ID, DID: "did:lz:" + c.ID, signer: c.Signer, ledger: c.Ledger, now: c.Now, sealer: c.Sealer}
+	d := &Department{ID: c.ID, DID: "did:lz:" + c.ID, signer: c.Signer, ledger: c.Ledger, now: c.Now, sealer: c.Sealer,
+		running: map[string]bool{}}
 	kid, err := d.findKey(ctx, c.KeyID)
 	if err != nil {
 		return nil, err
@@ -140,7 +148,7 @@ func Open(ctx context.Context, c Config) (*Department, error) {
 	if d.db, err = openDB(c.DBPath); err != nil {
 		return nil, err
 	}
-	if err := d.loadAllocator(ctx); err != nil {
+	if err := d.loadLists(ctx, c.listSize); err != nil {
 		d.db.Close()
 		return nil, err
 	}
@@ -185,57 +193,15 @@ func (d *Department) findKey(ctx context.Context, want string) (string, error) {
 	return "", fmt.Errorf("%w: %s", ErrKeyNotOnLedger, d.DID)
 }
 
-func (d *Department) loadAllocator(ctx context.Context) error {
-	a, err := statuslist.NewAllocator(ledger.StatusListSize)
-	if err != nil {
-		return err
-	}
-	var b []byte
-	switch err := d.db.QueryRowContext(ctx, `SELECT v FROM meta WHERE k = 'allocator'`).Scan(&b); {
-	case errors.Is(err, sql.ErrNoRows):
-	case err != nil:
-		return err
-	default:
-		if err := a.UnmarshalBinary(b); err != nil {
-			return fmt.Errorf("issuer: allocator state: %w", err)
-		}
-		if a.Size() != ledger.StatusListSize {
-			return fmt.Errorf("issuer: allocator state has size %d", a.Size())
-		}
-	}
-	// Belt and braces: every recorded index is used even if the state lagged.
-	rows, err := d.db.QueryContext(ctx, `SELECT status_index FROM records`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var i int
-		if err := rows.Scan(&i); err != nil {
-			return err
-		}
-		if !a.Used(i) {
-			if err := a.MarkUsed(i); err != nil {
-				return err
-			}
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	d.alloc = a
-	return nil
-}
-
 // W3CContext is the @context of the W3C credentials the department issues now (it depends on
 // the consortium's public base URL, read from the ledger): what OpenID4VCI metadata
 // announces for its ldp_vc configurations.
 func (d *Department) W3CContext(ctx context.Context) ([]any, error) {
-	refs, err := d.statusRefs(ctx)
+	base, err := d.statusBase(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return dataintegrity.Context(refs.vocab), nil
+	return dataintegrity.Context(d.refs(base, 0).vocab), nil
 }
 
 // ListSigner is the department's current key (its DID URL and signer) for what it publishes
@@ -246,36 +212,46 @@ func (d *Department) ListSigner() (keyID string, s jws.Signer) {
 	return d.KeyID, d.signer
 }
 
-// StatusURI is the status list URI the department's credentials referenced before the
-// consortium published a public base URL (ledger.StatusListURI).
-func (d *Department) StatusURI() string { return ledger.StatusListURI(d.ID, StatusList) }
+// key is the current signer and its DID URL, taken together.
+func (d *Department) key() (jws.Signer, string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.signer, d.KeyID
+}
 
-// statusRefs are the status references of a credential issued now: with the consortium's
-// public base URL (read from the ledger at issuance) the SD-JWT VC names the Token Status
-// List URL and the W3C form two 1-bit list credentials, one per purpose, with distinct
-// entry ids; without one, both name the ledger URN (the form before December 2026).
+// statusRefs are the status references of a credential on one of the department's lists:
+// with the consortium's public base URL (read from the ledger at issuance) the SD-JWT VC
+// names the Token Status List URL and the W3C form two 1-bit list credentials, one per
+// purpose, with distinct entry ids; without one, both name the ledger URN (the form before
+// December 2026).
 type statusRefs struct {
 	token                  string
 	revocation, suspension string
 	vocab                  string // the W3C form's @vocab ("" before a base was set)
 }
 
-func (d *Department) statusRefs(ctx context.Context) (statusRefs, error) {
+// statusBase is the consortium's public base URL ("" while none is set): a proven ledger
+// read, once per issuance or batch.
+func (d *Department) statusBase(ctx context.Context) (string, error) {
 	p, err := d.ledger.Params(ctx)
 	if err != nil {
-		return statusRefs{}, fmt.Errorf("%w: params: %w", ErrCatalogue, err)
+		return "", fmt.Errorf("%w: params: %w", ErrCatalogue, err)
 	}
-	if p.PublicBaseURL == "" {
-		u := d.StatusURI()
-		return statusRefs{token: u, revocation: u, suspension: u}, nil
+	return p.PublicBaseURL, nil
+}
+
+// refs are the status references of list n under base.
+func (d *Department) refs(base string, n int) statusRefs {
+	if base == "" {
+		u := ledger.StatusListURI(d.ID, n)
+		return statusRefs{token: u, revocation: u, suspension: u}
 	}
-	b := p.PublicBaseURL
 	return statusRefs{
-		token:      ledger.StatusListURL(b, d.ID, StatusList),
-		revocation: ledger.StatusListCredentialURL(b, d.ID, StatusList, ledger.PurposeRevocation),
-		suspension: ledger.StatusListCredentialURL(b, d.ID, StatusList, ledger.PurposeSuspension),
-		vocab:      ledger.VocabularyIRI(b),
-	}, nil
+		token:      ledger.StatusListURL(base, d.ID, n),
+		revocation: ledger.StatusListCredentialURL(base, d.ID, n, ledger.PurposeRevocation),
+		suspension: ledger.StatusListCredentialURL(base, d.ID, n, ledger.PurposeSuspension),
+		vocab:      ledger.VocabularyIRI(base),
+	}
 }
 
 // Types returns the catalogue types the department is authorised to issue.
@@ -383,15 +359,21 @@ func randomID() string {
 // W3CType maps a catalogue id to a W3C VC type name (ledger.W3CType).
 func W3CType(id string) string { return ledger.W3CType(id) }
 
-// sign produces both forms for a prepared request with status index idx.
-func (d *Department) sign(p *prepared, refs statusRefs, idx int, now time.Time, offerID string) (*Issued, error) {
-	id := randomID()
-	iat := now.UTC().Truncate(time.Second)
+// signingKey is the key a credential is signed with (taken once per credential: Rotate may
+// switch it between two).
+type signingKey struct {
+	kid string
+	s   jws.Signer
+}
+
+// sign produces both forms of a prepared request for record id on status entry sl, issued
+// at iat (whole seconds).
+func (d *Department) sign(k signingKey, p *prepared, refs statusRefs, sl slot, iat time.Time, id, offerID string) (*Issued, error) {
 	sd, err := sdjwtvc.Issue(sdjwtvc.Credential{
-		Issuer: d.DID, KeyID: d.KeyID, VCT: p.t.VCT, IssuedAt: iat, Expires: p.validUntil,
+		Issuer: d.DID, KeyID: k.kid, VCT: p.t.VCT, IssuedAt: iat, Expires: p.validUntil,
 		Claims: p.claims, Disclosable: disclosable(p.t, p.claims), Holder: p.holder,
-		Status: &sdjwtvc.Status{Index: idx, URI: refs.token},
-	}, d.signer)
+		Status: &sdjwtvc.Status{Index: sl.index, URI: refs.token},
+	}, k.s)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSignSDJWT, err)
 	}
@@ -399,23 +381,37 @@ func (d *Department) sign(p *prepared, refs statusRefs, idx int, now time.Time, 
 		ID: "urn:uuid:" + id, Types: []string{W3CType(p.t.ID)}, Issuer: d.DID, Holder: p.holder.DIDKey(),
 		ValidFrom: iat, ValidUntil: p.validUntil, Claims: p.claims, Vocab: refs.vocab,
 		Status: []dataintegrity.StatusEntry{
-			{ListCredential: refs.revocation, Index: idx, Purpose: statuslist.PurposeRevocation},
-			{ListCredential: refs.suspension, Index: idx, Purpose: statuslist.PurposeSuspension},
+			{ListCredential: refs.revocation, Index: sl.index, Purpose: statuslist.PurposeRevocation},
+			{ListCredential: refs.suspension, Index: sl.index, Purpose: statuslist.PurposeSuspension},
 		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSignW3C, err)
 	}
-	signed, err := signW3C(vc, d.KeyID, d.signer, iat)
+	signed, err := signW3C(vc, k.kid, k.s, iat)
 	if err != nil {
 		return nil, fmt.Errorf("%w: proof: %w", ErrSignW3C, err)
 	}
 	return &Issued{
-		Record: Record{ID: id, Type: p.t.ID, HolderThumbprint: p.holder.Thumbprint(), StatusIndex: idx,
+		Record: Record{ID: id, Type: p.t.ID, HolderThumbprint: p.holder.Thumbprint(), StatusList: sl.list, StatusIndex: sl.index,
 			IssuedAt: iat, ExpiresAt: p.validUntil, State: StateValid, UpdatedAt: iat, OfferID: offerID},
 		SDJWT: sd.String(),
 		W3C:   signed,
 	}, nil
+}
+
+// signNew allocates a status entry and signs a new credential with the current key, issued
+// now: the time is read with the key, so that a rotation (which revokes the old key only
+// after switching) never leaves a credential with an iat its key was not valid at.
+func (d *Department) signNew(ctx context.Context, base string, p *prepared, offerID string) (*Issued, error) {
+	sl, err := d.lists.allocate(ctx)
+	if err != nil {
+		return nil, err // an index drawn for a signing that fails stays used: never handed out
+	}
+	d.mu.Lock()
+	k, iat := signingKey{d.KeyID, d.signer}, d.now().UTC().Truncate(time.Second)
+	d.mu.Unlock()
+	return d.sign(k, p, d.refs(base, sl.list), sl, iat, randomID(), offerID)
 }
 
 // disclosable: every catalogue-disclosable claim, plus every schema claim (DESIGN: every
@@ -447,42 +443,30 @@ func (d *Department) Issue(ctx context.Context, r Request) (*Issued, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := d.issuePrepared(ctx, []*prepared{p}, now, []string{""}, nil)
+	out, err := d.issuePrepared(ctx, []*prepared{p}, now, []string{""})
 	if err != nil {
 		return nil, err
 	}
 	return out[0], nil
 }
 
-// issuePrepared allocates indices, signs, and commits every record and the allocator
-// state in one database transaction: all or nothing.
-// signed, if not nil, is called after the i-th credential is signed (batch progress).
-func (d *Department) issuePrepared(ctx context.Context, ps []*prepared, now time.Time, offers []string, signed func(i int)) ([]*Issued, error) {
-	refs, err := d.statusRefs(ctx) // a proven ledger read: before taking the lock
+// issuePrepared signs (allocating a status entry for) each prepared request and commits
+// every record, its holder index row and the allocator state in one database transaction:
+// all or nothing. offers[i] is the offer the i-th credential is issued from ("" for none).
+func (d *Department) issuePrepared(ctx context.Context, ps []*prepared, now time.Time, offers []string) ([]*Issued, error) {
+	base, err := d.statusBase(ctx) // a proven ledger read
 	if err != nil {
 		return nil, err
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.alloc.Remaining() < len(ps) {
-		return nil, fmt.Errorf("%w: %d free entries, %d needed", ErrStatusListFull, d.alloc.Remaining(), len(ps))
 	}
 	out := make([]*Issued, len(ps))
+	holders := make([]*holderRow, len(ps))
 	for i, p := range ps {
-		idx, err := d.alloc.Allocate()
-		if err != nil {
+		if out[i], err = d.signNew(ctx, base, p, offers[i]); err != nil {
 			return nil, err
 		}
-		if out[i], err = d.sign(p, refs, idx, now, offers[i]); err != nil {
-			return nil, err // indices drawn stay used in memory: never handed out, never reused
+		if holders[i], err = d.holderRow(out[i].Record.ID, p.claims); err != nil {
+			return nil, err
 		}
-		if signed != nil {
-			signed(i)
-		}
-	}
-	state, err := d.alloc.MarshalBinary()
-	if err != nil {
-		return nil, err
 	}
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -493,8 +477,8 @@ func (d *Department) issuePrepared(ctx context.Context, ps []*prepared, now time
 		if err := insertRecord(ctx, tx, &is.Record); err != nil {
 			return nil, fmt.Errorf("%w: record: %w", ErrRecords, err)
 		}
-		if err := d.indexHolder(ctx, tx, is.Record.ID, ps[i].claims); err != nil {
-			return nil, err
+		if err := insertHolder(ctx, tx, holders[i]); err != nil {
+			return nil, fmt.Errorf("%w: holder index: %w", ErrRecords, err)
 		}
 		if is.Record.OfferID != "" {
 			if err := offerIssued(ctx, tx, is.Record.OfferID, is.Record.ID, now); err != nil {
@@ -505,8 +489,8 @@ func (d *Department) issuePrepared(ctx context.Context, ps []*prepared, now time
 			}
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO meta (k, v) VALUES ('allocator', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v`, state); err != nil {
-		return nil, fmt.Errorf("%w: allocator state: %w", ErrRecords, err)
+	if err := d.saveLists(ctx, tx); err != nil {
+		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("%w: commit: %w", ErrRecords, err)
@@ -521,29 +505,40 @@ const (
 	ActionRevoke  = "revoke"
 )
 
+// transition is what an action does: the ledger value, the next state, and the states it
+// applies to.
+type transition struct {
+	value int
+	next  string
+	from  []string
+}
+
+var transitions = map[string]transition{
+	ActionSuspend: {ledger.StatusSuspended, StateSuspended, []string{StateValid}},
+	ActionResume:  {ledger.StatusValid, StateValid, []string{StateSuspended}},
+	ActionRevoke:  {ledger.StatusRevoked, StateRevoked, []string{StateValid, StateSuspended}},
+}
+
 // SetStatus suspends, resumes or revokes a credential: the ledger status list entry is
-// written (and confirmed committed) first, then the record. Revocation is final.
+// written (and confirmed committed) first, then the record. Revocation is final. A bulk
+// status change left unfinished (a crash) is completed first (bulk.go).
 func (d *Department) SetStatus(ctx context.Context, recordID, action string) (*Record, *ledgerclient.TxResult, error) {
+	d.statusMu.Lock()
+	defer d.statusMu.Unlock()
+	if err := d.finishBulkInto(ctx, nil); err != nil {
+		return nil, nil, err
+	}
 	r, err := d.Record(ctx, recordID)
 	if err != nil {
 		return nil, nil, err
 	}
-	var value int
-	var next string
-	switch {
-	case action == ActionSuspend && r.State == StateValid:
-		value, next = ledger.StatusSuspended, StateSuspended
-	case action == ActionResume && r.State == StateSuspended:
-		value, next = ledger.StatusValid, StateValid
-	case action == ActionRevoke && r.State != StateRevoked:
-		value, next = ledger.StatusRevoked, StateRevoked
-	default:
+	tr, ok := transitions[action]
+	if !ok || !slices.Contains(tr.from, r.State) {
 		return nil, nil, fmt.Errorf("%w: %s a %s credential", ErrBadTransition, action, r.State)
 	}
-	d.mu.Lock()
-	signer, kid := d.signer, d.KeyID
-	d.mu.Unlock()
-	res, err := d.submit(ctx, signer, kid, ledger.TxStatusSet, ledger.StatusSet{List: StatusList,
+	value, next := tr.value, tr.next
+	signer, kid := d.key()
+	res, err := d.submit(ctx, signer, kid, ledger.TxStatusSet, ledger.StatusSet{List: r.StatusList,
 		Updates: []ledger.StatusUpdate{{Index: r.StatusIndex, Value: value}}})
 	if err != nil {
 		return nil, nil, fmt.Errorf("issuer: status.set on the ledger: %w", err)

@@ -21,7 +21,7 @@ func (d *Department) BulkInsertForTest(ctx context.Context, n int, gen func(i in
 		return err
 	}
 	defer tx.Rollback()
-	rec, err := tx.PrepareContext(ctx, `INSERT INTO records (`+recordCols+`) VALUES (?,?,?,?,?,?,?,?,?,?)`)
+	rec, err := tx.PrepareContext(ctx, insertRecordSQL)
 	if err != nil {
 		return err
 	}
@@ -31,8 +31,7 @@ func (d *Department) BulkInsertForTest(ctx context.Context, n int, gen func(i in
 	}
 	for i := range n {
 		r, claims := gen(i)
-		if _, err := rec.ExecContext(ctx, r.ID, r.Type, r.HolderThumbprint, r.StatusIndex, r.IssuedAt.Unix(), unixOrZero(r.ExpiresAt),
-			r.State, r.UpdatedAt.Unix(), r.StatusHeight, r.OfferID); err != nil {
+		if _, err := rec.ExecContext(ctx, recordArgs(&r)...); err != nil {
 			return fmt.Errorf("record %d: %w", i, err)
 		}
 		h, err := d.holderRow(r.ID, claims)
@@ -44,4 +43,18 @@ func (d *Department) BulkInsertForTest(ctx context.Context, n int, gen func(i in
 		}
 	}
 	return tx.Commit()
+}
+
+// WithListSize makes a department's status lists n entries long (the real ones are
+// ledger.StatusListSize): tests fill several lists with a few credentials.
+func WithListSize(c Config, n int) Config {
+	c.listSize = n
+	return c
+}
+
+// SetBulkJSONMax makes bulk status changes use the bitmap form above n entries of a list;
+// the returned func restores BulkJSONMax.
+func SetBulkJSONMax(n int) func() {
+	bulkJSONMax = n
+	return func() { bulkJSONMax = BulkJSONMax }
 }

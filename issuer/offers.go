@@ -93,21 +93,8 @@ var ErrBadResumeKey = errors.New("issuer: resume key must be 16 to 128 character
 // migrateOffers adds the columns later versions keep about offers to a database created
 // before them (SQLite has no ADD COLUMN IF NOT EXISTS).
 func migrateOffers(db *sql.DB) error {
-	rows, err := db.Query(`SELECT name FROM pragma_table_info('offers')`)
+	have, err := columns(db, "offers")
 	if err != nil {
-		return err
-	}
-	have := map[string]bool{}
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			rows.Close()
-			return err
-		}
-		have[n] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	if !have["resume_hash"] {
@@ -115,7 +102,15 @@ func migrateOffers(db *sql.DB) error {
 			return err
 		}
 	}
-	return nil
+	if !have["batch_id"] {
+		for _, q := range []string{`ALTER TABLE offers ADD COLUMN batch_id TEXT`, `ALTER TABLE offers ADD COLUMN batch_row INTEGER`} {
+			if _, err := db.Exec(q); err != nil {
+				return err
+			}
+		}
+	}
+	_, err = db.Exec(`CREATE UNIQUE INDEX IF NOT EXISTS offers_batch_row ON offers(batch_id, batch_row)`)
+	return err
 }
 
 // recErr marks a failure of the department's database (Kind: records).
@@ -146,17 +141,12 @@ func (d *Department) CreateOffer(ctx context.Context, r Request, ttl time.Durati
 	if err != nil {
 		return nil, err
 	}
-	os, err := d.storeOffers(ctx, []*prepared{p}, now, ttl, nil)
-	if err != nil {
-		return nil, err
-	}
-	return os[0], nil
-}
-
-// stored, if not nil, is called after the i-th offer is written (batch progress).
-func (d *Department) storeOffers(ctx context.Context, ps []*prepared, now time.Time, ttl time.Duration, stored func(i int)) ([]*Offer, error) {
 	if ttl <= 0 {
 		ttl = DefaultOfferTTL
+	}
+	o, row, err := d.newOffer(p, now, ttl)
+	if err != nil {
+		return nil, err
 	}
 	_ = d.PurgeOffers(ctx)
 	tx, err := d.db.BeginTx(ctx, nil)
@@ -164,39 +154,55 @@ func (d *Department) storeOffers(ctx context.Context, ps []*prepared, now time.T
 		return nil, recErr("begin", err)
 	}
 	defer tx.Rollback()
-	out := make([]*Offer, 0, len(ps))
-	for _, p := range ps {
-		o, err := d.insertOffer(ctx, tx, p, now, ttl)
-		if err != nil {
-			return nil, recErr("offer", err)
-		}
-		out = append(out, o)
-		if stored != nil {
-			stored(len(out) - 1)
-		}
+	if _, err := tx.ExecContext(ctx, insertOfferSQL, row.args()...); err != nil {
+		return nil, recErr("offer", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, recErr("commit", err)
 	}
-	return out, nil
+	return o, nil
 }
 
-func (d *Department) insertOffer(ctx context.Context, tx *sql.Tx, p *prepared, now time.Time, ttl time.Duration) (*Offer, error) {
-	cb := make([]byte, 32)
-	if _, err := rand.Read(cb); err != nil {
-		return nil, err
+// offerRow is an offer as stored: only hashes of its code and PIN, its claims sealed.
+type offerRow struct {
+	id, codeHash, pinHash, typ, claims string
+	validUntil, created, expires       int64
+	batchID                            string // "" unless made by a batch
+	batchRow                           int
+}
+
+const insertOfferSQL = `INSERT INTO offers (id, code_hash, pin_hash, type, claims, valid_until, created_at, expires_at, state, batch_id, batch_row) VALUES (?,?,?,?,?,?,?,?,?,?,?)`
+
+func (r *offerRow) args() []any {
+	var batch, row any
+	if r.batchID != "" {
+		batch, row = r.batchID, r.batchRow
 	}
-	o := &Offer{ID: randomID(), Type: p.t.ID, Code: base64.RawURLEncoding.EncodeToString(cb), PIN: randomPIN(),
-		Expires: now.Add(ttl).UTC().Truncate(time.Second)}
+	return []any{r.id, r.codeHash, r.pinHash, r.typ, r.claims, r.validUntil, r.created, r.expires, OfferPending, batch, row}
+}
+
+// newOffer makes an offer (random code and PIN) and its stored row, without writing it.
+func (d *Department) newOffer(p *prepared, now time.Time, ttl time.Duration) (*Offer, *offerRow, error) {
+	o := &Offer{ID: randomID(), Type: p.t.ID, Expires: now.Add(ttl).UTC().Truncate(time.Second)}
+	if err := rekey(o); err != nil {
+		return nil, nil, err
+	}
 	claims, err := d.sealClaims(o.ID, p.claims)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO offers (id, code_hash, pin_hash, type, claims, valid_until, created_at, expires_at, state) VALUES (?,?,?,?,?,?,?,?,?)`,
-		o.ID, hashHex(o.Code), hashHex(o.ID, o.PIN), o.Type, claims, unixOrZero(p.validUntil), now.Unix(), o.Expires.Unix(), OfferPending); err != nil {
-		return nil, err
+	return o, &offerRow{id: o.ID, codeHash: hashHex(o.Code), pinHash: hashHex(o.ID, o.PIN), typ: o.Type, claims: claims,
+		validUntil: unixOrZero(p.validUntil), created: now.Unix(), expires: o.Expires.Unix()}, nil
+}
+
+// rekey gives an offer a new random pre-authorised code (256 bits) and PIN.
+func rekey(o *Offer) error {
+	cb := make([]byte, 32)
+	if _, err := rand.Read(cb); err != nil {
+		return err
 	}
-	return o, nil
+	o.Code, o.PIN = base64.RawURLEncoding.EncodeToString(cb), randomPIN()
+	return nil
 }
 
 // RedeemOffer checks a pre-authorised code and PIN. A wrong PIN counts an attempt; the
@@ -326,7 +332,7 @@ func (d *Department) IssueOffer(ctx context.Context, offerID string, holder did.
 	if err != nil {
 		return nil, err
 	}
-	out, err := d.issuePrepared(ctx, []*prepared{p}, now, []string{offerID}, nil)
+	out, err := d.issuePrepared(ctx, []*prepared{p}, now, []string{offerID})
 	if err != nil {
 		return nil, err
 	}

@@ -50,6 +50,7 @@ CREATE INDEX IF NOT EXISTS records_type_issued ON records(type, issued_at DESC, 
 CREATE INDEX IF NOT EXISTS records_state_issued ON records(state, issued_at DESC, id);
 CREATE INDEX IF NOT EXISTS records_type_state_issued ON records(type, state, issued_at DESC, id);
 CREATE INDEX IF NOT EXISTS offers_pending ON offers(state, created_at DESC, id);
+CREATE INDEX IF NOT EXISTS records_batch ON records(batch_id, state);
 `
 
 // sealedClaims starts an offer's claims sealed with the department's Sealer (base64 of the
@@ -213,22 +214,11 @@ func (d *Department) holderRow(recordID string, claims map[string]any) (*holderR
 	return &holderRow{display: ct, nameMAC: d.mac("name", nameKey), numberMAC: d.mac("number", numberKey), recordID: recordID}, nil
 }
 
-func insertHolder(ctx context.Context, tx *sql.Tx, h *holderRow) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO record_holders (record_id, display, name_mac, number_mac) VALUES (?,?,?,?)`,
-		h.recordID, h.display, h.nameMAC, h.numberMAC)
-	return err
-}
+const insertHolderSQL = `INSERT INTO record_holders (record_id, display, name_mac, number_mac) VALUES (?,?,?,?)`
 
-// indexHolder writes a new record's row of the holder index inside the record's transaction.
-func (d *Department) indexHolder(ctx context.Context, tx *sql.Tx, recordID string, claims map[string]any) error {
-	h, err := d.holderRow(recordID, claims)
-	if err != nil {
-		return err
-	}
-	if err := insertHolder(ctx, tx, h); err != nil {
-		return fmt.Errorf("issuer: holder index: %w", err)
-	}
-	return nil
+func insertHolder(ctx context.Context, tx *sql.Tx, h *holderRow) error {
+	_, err := tx.ExecContext(ctx, insertHolderSQL, h.recordID, h.display, h.nameMAC, h.numberMAC)
+	return err
 }
 
 func (d *Department) openHolder(recordID string, sealed []byte) (*Holder, error) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	_ "modernc.org/sqlite" // pure-Go SQLite driver "sqlite"
@@ -24,6 +25,7 @@ type Record struct {
 	ID               string    `json:"id"`
 	Type             string    `json:"type"`
 	HolderThumbprint string    `json:"holder_thumbprint"` // RFC 7638 thumbprint of the holder key
+	StatusList       int       `json:"status_list"`       // the department's list number (0 before lists ran out)
 	StatusIndex      int       `json:"status_index"`
 	IssuedAt         time.Time `json:"issued_at"`
 	ExpiresAt        time.Time `json:"expires_at"` // zero: no expiry
@@ -31,6 +33,10 @@ type Record struct {
 	UpdatedAt        time.Time `json:"updated_at"`
 	StatusHeight     int64     `json:"status_height,omitempty"` // ledger block of the last status change
 	OfferID          string    `json:"offer_id,omitempty"`
+	// BatchID and BatchRow: the batch that issued the record and its row in the batch's CSV
+	// (1 = the first data row); empty and 0 for a credential issued singly.
+	BatchID  string `json:"batch_id,omitempty"`
+	BatchRow int    `json:"batch_row,omitempty"`
 }
 
 const schemaSQL = `
@@ -38,13 +44,18 @@ CREATE TABLE IF NOT EXISTS records (
   id TEXT PRIMARY KEY,
   type TEXT NOT NULL,
   holder_thumbprint TEXT NOT NULL,
-  status_index INTEGER NOT NULL UNIQUE,
+  status_list INTEGER NOT NULL DEFAULT 0,
+  status_index INTEGER NOT NULL,
   issued_at INTEGER NOT NULL,
   expires_at INTEGER NOT NULL,
   state TEXT NOT NULL,
   updated_at INTEGER NOT NULL,
   status_height INTEGER NOT NULL DEFAULT 0,
-  offer_id TEXT NOT NULL DEFAULT ''
+  offer_id TEXT NOT NULL DEFAULT '',
+  batch_id TEXT,
+  batch_row INTEGER,
+  UNIQUE (status_list, status_index),
+  UNIQUE (batch_id, batch_row)
 );
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS offers (
@@ -60,6 +71,38 @@ CREATE TABLE IF NOT EXISTS offers (
   state TEXT NOT NULL,
   record_id TEXT NOT NULL DEFAULT ''
 );
+CREATE TABLE IF NOT EXISTS batches (
+  id TEXT PRIMARY KEY,
+  type TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  rows INTEGER NOT NULL,
+  committed INTEGER NOT NULL DEFAULT 0,
+  out_path TEXT NOT NULL,
+  offer_ttl INTEGER NOT NULL DEFAULT 0,
+  started_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  finished_at INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS bulk_ops (
+  id INTEGER PRIMARY KEY,
+  action TEXT NOT NULL,
+  selection TEXT NOT NULL,
+  selected INTEGER NOT NULL,
+  items INTEGER NOT NULL,
+  txs INTEGER NOT NULL DEFAULT 0,
+  height INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  finished_at INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS bulk_items (
+  op INTEGER NOT NULL,
+  record_id TEXT NOT NULL,
+  status_list INTEGER NOT NULL,
+  status_index INTEGER NOT NULL,
+  done INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (op, record_id)
+);
+CREATE INDEX IF NOT EXISTS bulk_items_list ON bulk_items(op, status_list);
 `
 
 // openDB opens (creating) the department's SQLite database.
@@ -74,6 +117,10 @@ func openDB(path string) (*sql.DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("issuer: database schema: %w", err)
 	}
+	if err := migrateRecords(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("issuer: database schema: %w", err)
+	}
 	if err := migrateOffers(db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("issuer: database schema: %w", err)
@@ -81,14 +128,64 @@ func openDB(path string) (*sql.DB, error) {
 	return db, nil
 }
 
-const recordCols = `id, type, holder_thumbprint, status_index, issued_at, expires_at, state, updated_at, status_height, offer_id`
+// columns lists a table's column names.
+func columns(db *sql.DB, table string) (map[string]bool, error) {
+	rows, err := db.Query(`SELECT name FROM pragma_table_info(?)`, table)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	have := map[string]bool{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		have[n] = true
+	}
+	return have, rows.Err()
+}
+
+// migrateRecords moves a records table made before status lists were numbered (one list:
+// status_index UNIQUE) and before batches were recorded to today's: every existing record
+// is on list 0 with no batch. SQLite cannot change a column's constraint in place, so the
+// table is rebuilt in one transaction (its indexes are re-created by the holder index's
+// schema on Open).
+func migrateRecords(db *sql.DB) error {
+	have, err := columns(db, "records")
+	if err != nil || have["status_list"] {
+		return err
+	}
+	tx, err := db.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	old := `id, type, holder_thumbprint, status_index, issued_at, expires_at, state, updated_at, status_height, offer_id`
+	for _, q := range []string{
+		`ALTER TABLE records RENAME TO records_v1`,
+		schemaSQL[:strings.Index(schemaSQL, ";")+1],
+		`INSERT INTO records (` + old + `, status_list) SELECT ` + old + `, 0 FROM records_v1`,
+		`DROP TABLE records_v1`,
+	} {
+		if _, err := tx.Exec(q); err != nil {
+			return fmt.Errorf("records: %w", err)
+		}
+	}
+	return tx.Commit()
+}
+
+const recordCols = `id, type, holder_thumbprint, status_list, status_index, issued_at, expires_at, state, updated_at, status_height, offer_id, batch_id, batch_row`
 
 func scanRecord(s interface{ Scan(...any) error }) (*Record, error) {
 	var r Record
 	var iat, exp, upd int64
-	if err := s.Scan(&r.ID, &r.Type, &r.HolderThumbprint, &r.StatusIndex, &iat, &exp, &r.State, &upd, &r.StatusHeight, &r.OfferID); err != nil {
+	var batch sql.NullString
+	var row sql.NullInt64
+	if err := s.Scan(&r.ID, &r.Type, &r.HolderThumbprint, &r.StatusList, &r.StatusIndex, &iat, &exp, &r.State, &upd, &r.StatusHeight, &r.OfferID, &batch, &row); err != nil {
 		return nil, err
 	}
+	r.BatchID, r.BatchRow = batch.String, int(row.Int64)
 	r.IssuedAt = time.Unix(iat, 0).UTC()
 	if exp != 0 {
 		r.ExpiresAt = time.Unix(exp, 0).UTC()
@@ -104,10 +201,20 @@ func unixOrZero(t time.Time) int64 {
 	return t.Unix()
 }
 
+// insertRecordSQL inserts a record (recordArgs).
+const insertRecordSQL = `INSERT INTO records (` + recordCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`
+
+func recordArgs(r *Record) []any {
+	var batch, row any // NULL for a credential issued singly
+	if r.BatchID != "" {
+		batch, row = r.BatchID, r.BatchRow
+	}
+	return []any{r.ID, r.Type, r.HolderThumbprint, r.StatusList, r.StatusIndex, r.IssuedAt.Unix(), unixOrZero(r.ExpiresAt), r.State,
+		r.UpdatedAt.Unix(), r.StatusHeight, r.OfferID, batch, row}
+}
+
 func insertRecord(ctx context.Context, tx *sql.Tx, r *Record) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO records (`+recordCols+`) VALUES (?,?,?,?,?,?,?,?,?,?)`,
-		r.ID, r.Type, r.HolderThumbprint, r.StatusIndex, r.IssuedAt.Unix(), unixOrZero(r.ExpiresAt), r.State,
-		r.UpdatedAt.Unix(), r.StatusHeight, r.OfferID)
+	_, err := tx.ExecContext(ctx, insertRecordSQL, recordArgs(r)...)
 	return err
 }
 

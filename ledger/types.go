@@ -20,8 +20,9 @@ import (
 // TxVersion is the envelope version.
 const TxVersion = 1
 
-// MaxTxBytes bounds a transaction. As JSON it holds about 2,500 status updates; a bulk
-// status encoding would be a new wire format.
+// MaxTxBytes bounds a transaction. As JSON it holds about 2,500 status updates; a
+// status.set in the bulk form (StatusBulk: one value, a bitmap of the whole list, ~22 KB)
+// sets any number of entries of one list.
 const MaxTxBytes = 64 << 10
 
 // Limits on what one transaction may do (the state machine refuses more).
@@ -29,7 +30,11 @@ const (
 	MinNonceLen      = 16
 	MaxNonceLen      = 64
 	MaxStatusUpdates = 4096
-	MaxStatusLists   = 16
+	// MaxStatusLists bounds a member's list numbers (0 to MaxStatusLists-1): 1,024 lists of
+	// StatusListSize entries are 134 million credentials (status indices are never reused),
+	// and at most 32 MiB of status state per member (StatusListBytes per list, written only
+	// as chunks are first touched). Until December 2026 it was 16 (2 million credentials).
+	MaxStatusLists   = 1024
 	MaxAnchorCount   = 1_000_000
 	MaxKeysPerDID    = 64 // history entries, revoked ones included
 	MaxKeysPerCreate = 8
@@ -219,10 +224,24 @@ type StatusUpdate struct {
 	Value int `json:"value"`
 }
 
-// StatusSet updates entries of the signer member's list.
+// StatusSet updates entries of the signer member's list, in one of two forms: Updates (an
+// index and a value each, 1 to MaxStatusUpdates of them) or Bulk (one value for every entry
+// a bitmap of the whole list marks). Exactly one is given. The bulk form was added in
+// December 2026 (a wire-format change: nodes before it refuse the member as unknown).
 type StatusSet struct {
 	List    int            `json:"list"`
-	Updates []StatusUpdate `json:"updates"`
+	Updates []StatusUpdate `json:"updates,omitempty"`
+	Bulk    *StatusBulk    `json:"bulk,omitempty"`
+}
+
+// StatusBulk sets every entry whose bit is set in Bitmap to Value (0 valid, 1 revoked, 2
+// suspended). Bitmap is unpadded base64url of exactly StatusBitmapBytes bytes: bit i is
+// entry i, entry 0 in the most significant bit of byte 0 (the W3C bit order). At least one
+// bit is set. It is the encoding of bulk status changes: a whole list in ~22 KB, where JSON
+// updates need ~25 bytes each (EncodeStatusBitmap, DecodeStatusBitmap).
+type StatusBulk struct {
+	Value  int    `json:"value"`
+	Bitmap string `json:"bitmap"`
 }
 
 // StatusListURI names a member's list the way credentials reference it.

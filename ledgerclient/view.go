@@ -140,6 +140,24 @@ func (v *StateView) List(ctx context.Context, prefix string) ([]Entry, error) {
 	return out, nil
 }
 
+// KeyHints lists the keys under prefix as the node reports them at the view's height (at
+// most the node's MaxQueryKeys), WITHOUT proof: a node may leave keys out or invent some.
+// Only for what may be wrong without harm — e.g. which status lists exist, to name them in
+// a compression dictionary; anything trusted is read with Get, Prove or List.
+func (v *StateView) KeyHints(ctx context.Context, prefix string) ([]string, error) {
+	raw, _, err := v.query(ctx, ledger.QueryKeys, []byte(prefix), false)
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &keys); err != nil {
+			return nil, fmt.Errorf("%w: key listing of %q: %v", ErrUnverified, prefix, err)
+		}
+	}
+	return keys, nil
+}
+
 // maxListed bounds a listing.
 const maxListed = 100000
 

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,7 +38,8 @@ type View struct {
 	byVCT   map[string]*ledger.CredentialType
 	members map[string]*ledger.Member
 	windows map[string]*ledger.Window
-	base    string // the consortium's public base URL (ledger params), "" if none
+	base    string           // the consortium's public base URL (ledger params), "" if none
+	lists   map[string][]int // member → its status lists a credential may name (listNumbers)
 	known   []string
 	knownIx *sdjwtcbor.KnownIndex // known, hashed and sorted once for every response decoded in this view
 
@@ -80,11 +83,14 @@ func (v *View) assertionKeyAt(ctx context.Context, kid string, at time.Time) (cr
 
 var _ did.Resolver = (*View)(nil)
 
+// newView indexes verified state. inUse lists, per member, the status lists with an entry
+// written on the ledger (a department opens each list it issues on before its first
+// credential there: issuer/lists.go); nil: none known beyond lists 0 and 1.
 func newView(ctx context.Context, tv ledgerclient.TrustView, source string, types []ledger.CredentialType,
-	members []ledger.Member, windows []ledger.Window, statusURIs []string) (*View, error) {
+	members []ledger.Member, windows []ledger.Window, inUse map[string][]int) (*View, error) {
 	v := &View{Source: source, Height: tv.Height(), Time: tv.Time(), tv: tv, types: types,
 		byVCT: map[string]*ledger.CredentialType{}, members: map[string]*ledger.Member{},
-		windows: map[string]*ledger.Window{}, res: map[string]*did.Resolution{}, status: map[string][]byte{}}
+		windows: map[string]*ledger.Window{}, res: map[string]*did.Resolution{}, status: map[string][]byte{}, lists: map[string][]int{}}
 	for i := range types {
 		v.byVCT[types[i].VCT] = &types[i]
 	}
@@ -98,13 +104,20 @@ func newView(ctx context.Context, tv ledgerclient.TrustView, source string, type
 		v.base = p.PublicBaseURL
 	}
 	// The compact response's dictionary (wire.Known): every department and window DID with
-	// its key ids, the departments' status lists (0 and 1, by every name a credential may
-	// give them: ledger.StatusListNames, and any the snapshot holds), every type's vct and
-	// claim names.
+	// its key ids, the departments' status lists (by every name a credential may give them:
+	// ledger.StatusListNames) — lists 0 and 1, every list with an entry on the ledger and the
+	// one after the highest (a list a department opened since) — every type's vct and claim
+	// names. Until December 2026 only lists 0 and 1 (and, offline, the snapshot's URNs) were
+	// in it: a wallet naming a credential on list 2 or more by a short reference got "unknown
+	// reference" from the window.
 	var parties []wire.KnownParty
 	for _, m := range members {
-		parties = append(parties, wire.KnownParty{DID: m.DID,
-			StatusLists: append(ledger.StatusListNames(v.base, m.ID, 0), ledger.StatusListNames(v.base, m.ID, 1)...)})
+		v.lists[m.ID] = listNumbers(inUse[m.ID])
+		p := wire.KnownParty{DID: m.DID}
+		for _, n := range v.lists[m.ID] {
+			p.StatusLists = append(p.StatusLists, ledger.StatusListNames(v.base, m.ID, n)...)
+		}
+		parties = append(parties, p)
 	}
 	for _, w := range windows {
 		parties = append(parties, wire.KnownParty{DID: w.DID})
@@ -117,7 +130,6 @@ func newView(ctx context.Context, tv ledgerclient.TrustView, source string, type
 			}
 		}
 	}
-	parties = append(parties, wire.KnownParty{StatusLists: statusURIs})
 	kts := make([]wire.KnownType, 0, len(types))
 	for _, t := range types {
 		kt := wire.KnownType{VCT: t.VCT}
@@ -129,6 +141,59 @@ func newView(ctx context.Context, tv ledgerclient.TrustView, source string, type
 	v.known = wire.Known(parties, kts)
 	v.knownIx = sdjwtcbor.NewKnownIndex(v.known)
 	return v, nil
+}
+
+// listNumbers are the status lists a member's credentials may name, given those in use: 0,
+// 1, every one in use, and the one after the highest (sorted, once each).
+func listNumbers(inUse []int) []int {
+	out := []int{0, 1}
+	top := 0
+	for _, n := range inUse {
+		if n >= 0 && n < ledger.MaxStatusLists {
+			out = append(out, n)
+			top = max(top, n)
+		}
+	}
+	if top+1 < ledger.MaxStatusLists {
+		out = append(out, top+1)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// StatusLists are the status lists of member the view's dictionary names (listNumbers).
+func (v *View) StatusLists(member string) []int { return slices.Clone(v.lists[member]) }
+
+// listsInUse reads, per member, the status lists with an entry on the ledger from the node's
+// key listing. The listing is not proven (ledgerclient.StateView.KeyHints): it only feeds the
+// compact response's dictionary, where a wrong entry can make a response fail to decode but
+// never makes anything verify. A member whose listing fails keeps lists 0 and 1.
+func listsInUse(ctx context.Context, sv *ledgerclient.StateView, members []ledger.Member) map[string][]int {
+	out := map[string][]int{}
+	for _, m := range members {
+		keys, err := sv.KeyHints(ctx, ledger.PrefixStatus+m.ID+"/")
+		if err != nil {
+			continue
+		}
+		for _, k := range keys {
+			rest := strings.TrimPrefix(k, ledger.PrefixStatus+m.ID+"/")
+			if n, err := strconv.Atoi(rest[:max(strings.IndexByte(rest, '/'), 0)]); err == nil {
+				out[m.ID] = append(out[m.ID], n)
+			}
+		}
+	}
+	return out
+}
+
+// snapshotLists are the status lists a snapshot holds entries of, per member.
+func snapshotLists(uris []string) map[string][]int {
+	out := map[string][]int{}
+	for _, u := range uris {
+		if m, n, ok := ledger.ParseStatusListURI(u); ok {
+			out[m] = append(out[m], n)
+		}
+	}
+	return out
 }
 
 // Known returns the strings the compact response may reference (see docs/wire-formats.md).
@@ -263,7 +328,7 @@ func (o *OnlineTrust) Current(ctx context.Context) (*View, error) {
 	if err != nil {
 		return nil, credential.Errorf(credential.CodeTrustUnavailable, "windows: %w", err)
 	}
-	v, err := newView(ctx, sv, "online", ts, ms, ws, nil)
+	v, err := newView(ctx, sv, "online", ts, ms, ws, listsInUse(ctx, sv, ms))
 	if err != nil {
 		return nil, err
 	}
@@ -279,7 +344,7 @@ type SnapshotTrust struct {
 
 // NewSnapshotTrust indexes a verified snapshot.
 func NewSnapshotTrust(s *ledgerclient.Snapshot) (*SnapshotTrust, error) {
-	v, err := newView(context.Background(), s, "snapshot", s.Types(), s.Members(), s.Windows(), s.StatusLists())
+	v, err := newView(context.Background(), s, "snapshot", s.Types(), s.Members(), s.Windows(), snapshotLists(s.StatusLists()))
 	if err != nil {
 		return nil, err
 	}

@@ -392,7 +392,8 @@ func (v *Verifier) decodeCompact(body []byte, b *binding, view *View, window str
 
 // scopedKnown is the dictionary (wire.Known) a wallet answering a request for types could
 // have built: the window DID and, per type, every authorised issuer with all its key ids
-// and its first status list, the vct and the claim names.
+// and the status lists its credentials may name (View.StatusLists), the vct and the claim
+// names.
 func scopedKnown(view *View, window string, types map[string][]string) []string {
 	parties := []wire.KnownParty{{DID: window}}
 	var kts []wire.KnownType
@@ -407,7 +408,13 @@ func scopedKnown(view *View, window string, types map[string][]string) []string 
 			continue
 		}
 		for _, m := range t.Issuers {
-			p := wire.KnownParty{DID: "did:lz:" + m, StatusLists: ledger.StatusListNames(view.base, m, 0)}
+			p := wire.KnownParty{DID: "did:lz:" + m}
+			for _, n := range view.lists[m] { // every list the issuer's credentials may name
+				p.StatusLists = append(p.StatusLists, ledger.StatusListNames(view.base, m, n)...)
+			}
+			if len(view.lists[m]) == 0 {
+				p.StatusLists = ledger.StatusListNames(view.base, m, 0)
+			}
 			if r, err := view.Resolve(context.Background(), p.DID); err == nil && r.History != nil {
 				for _, k := range r.History.Keys {
 					p.KeyIDs = append(p.KeyIDs, p.DID+"#"+k.ID)

@@ -31,8 +31,15 @@ const issuerUsage = `用法 / usage: lz issuer <command> --home DIR [flags]
   issue    --type T (--claims FILE.json | --claim k=v ...) --holder did:key:… [--out DIR]
   offer    --type T (--claims FILE.json | --claim k=v ...) [--ttl 10m] [--qr FILE.png]
            生成领取二维码与 6 位码 / credential offer (OpenID4VCI) as text, QR and PIN
-  suspend | resume | revoke  RECORD_ID   暂停 / 恢复 / 撤销（写入联盟链）
-  batch    --type T --csv FILE --out FILE   批量签发（先全部校验，任何一行有误则不签发）
+  suspend | resume | revoke  RECORD_ID | --batch BATCH_ID | --ids FILE
+           暂停 / 恢复 / 撤销（写入联盟链）；--batch：该批次全部凭证，--ids：文件中每行一个记录号，
+           批量只需极少的链上交易 / one record, every record of a batch, or the record ids in FILE
+           (one a line) in as few ledger transactions as their status lists allow
+  batch    --type T --csv FILE --out FILE [--ttl 24h]
+           批量签发：先全部校验（任何一行有误则不签发），再多核签发、分块提交；中断后以同样命令
+           重新运行即可续签（不重复、不遗漏）/ check every row first, then issue on all cores in
+           bounded transactions; run the same command again to resume an interrupted batch
+  batches  批次列表（批次号、行数、已提交）/ the department's batches
   list     [--search 姓名或证件号码] [--type T] [--state valid|suspended|revoked] [--limit N] [--offset N | --after CURSOR]
            已签发：持证人（脱敏）/ issued credentials with their masked holders, newest first
   rotate   [--keep-old]  新签名密钥（did.add_key，旧密钥 did.revoke_key；已签发凭证仍有效）/ key rotation
@@ -60,6 +67,8 @@ func cmdIssuer(args []string) error {
 		return issuerStatus(args[0], args[1:], out)
 	case "batch":
 		return issuerBatch(args[1:], out)
+	case "batches":
+		return issuerBatches(args[1:], out)
 	case "list":
 		return issuerList(args[1:], out)
 	case "rotate":
@@ -363,7 +372,11 @@ func issuerOffer(args []string, out io.Writer) error {
 
 func issuerStatus(action string, args []string, out io.Writer) error {
 	f := newIssuerFlags(action)
-	f.fs.Usage = func() { fmt.Fprintf(os.Stderr, "lz issuer %s --home DIR RECORD_ID\n", action) }
+	batch := f.fs.String("batch", "", "every record of this batch (its id: lz issuer batches)")
+	idsFile := f.fs.String("ids", "", "the records whose ids this file lists, one a line")
+	f.fs.Usage = func() {
+		fmt.Fprintf(os.Stderr, "lz issuer %s --home DIR (RECORD_ID | --batch BATCH_ID | --ids FILE)\n", action)
+	}
 	if err := f.fs.Parse(args); err != nil {
 		return err
 	}
@@ -373,42 +386,157 @@ func issuerStatus(action string, args []string, out io.Writer) error {
 			return err
 		}
 	}
-	if id == "" || f.fs.NArg() != 0 {
-		return fmt.Errorf("issuer %s: one RECORD_ID expected", action)
+	n := 0
+	for _, given := range []bool{id != "", *batch != "", *idsFile != ""} {
+		if given {
+			n++
+		}
 	}
-	ctx := context.Background()
+	if n != 1 || f.fs.NArg() != 0 {
+		return fmt.Errorf("issuer %s: give one RECORD_ID, --batch or --ids", action)
+	}
+	var ids []string
+	if *idsFile != "" {
+		var err error
+		if ids, err = readIDs(*idsFile); err != nil {
+			return err
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	d, err := openDesk(ctx, f)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
+	if id == "" {
+		start := time.Now()
+		res, err := d.BulkStatus(ctx, home.BulkJob{Action: action, BatchID: *batch, IDs: ids}, func(p issuer.BulkProgress) {
+			fmt.Fprintf(os.Stderr, "已写入 %d / 共 %d（%d 笔链上交易）/ %d of %d written (%d ledger transactions)\n", p.Done, p.Total, p.Txs, p.Done, p.Total, p.Txs)
+		})
+		if err != nil {
+			return err
+		}
+		for _, e := range res.Finished {
+			fmt.Fprintf(out, "先完成了中断的批量操作 %d / first completed interrupted bulk operation %d: %s, %d records\n", e.Op, e.Op, e.Action, e.Changed)
+		}
+		fmt.Fprintf(out, "%s: %d of %d records changed, %d skipped (state does not allow it, or unknown); %d ledger transaction(s) on %d list(s), last block %d, %s\n",
+			action, res.Changed, res.Selected, res.Skipped, res.Txs, res.Lists, res.Height, time.Since(start).Round(time.Millisecond))
+		return nil
+	}
 	r, res, err := d.SetStatus(ctx, id, action)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "%s → %s (status index %d, ledger block %d, tx %s)\n", r.ID, r.State, r.StatusIndex, res.Height, res.Hash)
+	fmt.Fprintf(out, "%s → %s (status list %d index %d, ledger block %d, tx %s)\n", r.ID, r.State, r.StatusList, r.StatusIndex, res.Height, res.Hash)
 	return nil
+}
+
+// readIDs reads record ids, one a line (blank lines and surrounding spaces ignored).
+func readIDs(path string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			ids = append(ids, l)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("%s lists no record id", path)
+	}
+	return ids, nil
 }
 
 func issuerBatch(args []string, out io.Writer) error {
 	f := newIssuerFlags("batch")
 	typ := f.fs.String("type", "", "credential type id (required)")
 	csvFile := f.fs.String("csv", "", "CSV file: header of claim names (and optionally holder = did:key) (required)")
-	outFile := f.fs.String("out", "", "result CSV (offers: row,offer_id,tx_code,offer_uri; credentials: row,record_id,sd_jwt) (required)")
-	ttl := f.fs.Duration("ttl", 24*time.Hour, "offer lifetime")
+	outFile := f.fs.String("out", "", "result CSV, made new (credentials: row,record_id,sd_jwt,w3c_vc; offers: row,offer_id,tx_code,offer_uri) (required); a resumed batch continues the one it started with")
+	ttl := f.fs.Duration("ttl", home.BatchOfferTTL, "offer lifetime")
 	if err := parseFlags(f.fs, args); err != nil {
 		return err
 	}
 	if *csvFile == "" || *outFile == "" {
 		return errors.New("issuer batch: --csv and --out are required")
 	}
-	in, err := os.Open(*csvFile)
+	// Ctrl-C stops the batch after its last committed chunk; the same command resumes it.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	d, err := openDesk(ctx, f)
 	if err != nil {
 		return err
 	}
-	rows, err := issuer.ReadCSV(in)
-	in.Close()
-	if err != nil {
+	defer d.Close()
+	pr := &batchPrinter{w: os.Stderr}
+	res, err := d.Batch(ctx, home.BatchJob{Type: *typ, In: *csvFile, Out: *outFile, OfferTTL: *ttl}, pr.progress)
+	switch {
+	case errors.Is(err, issuer.ErrBatchInvalid) && res != nil:
+		for _, re := range res.Errors {
+			for _, fe := range re.Fields {
+				fmt.Fprintf(os.Stderr, "第 %d 行 / row %d  %s: %s / %s\n", re.Row, re.Row, fe.Field, fe.Zh, fe.En)
+			}
+		}
+		if res.ErrorRows > len(res.Errors) {
+			fmt.Fprintf(os.Stderr, "…另有 %d 行有误 / %d more rows in error\n", res.ErrorRows-len(res.Errors), res.ErrorRows-len(res.Errors))
+		}
+		return fmt.Errorf("%d of %d rows invalid; nothing issued", res.ErrorRows, res.Rows)
+	case errors.Is(err, issuer.ErrBatchDone) && res != nil:
+		fmt.Fprintf(out, "本批次已签发完毕 / batch %s was already issued: %d rows → %s\n", res.ID, res.Rows, res.Out)
+		return nil
+	case err != nil:
+		if res != nil && res.ID != "" {
+			fmt.Fprintf(os.Stderr, "批次 %s 已中断，以同样命令重新运行即可续签 / batch %s stopped; run the same command again to resume\n", res.ID, res.ID)
+		}
+		return printValidation(os.Stderr, err)
+	}
+	if res.Out != *outFile {
+		if abs, _ := filepath.Abs(*outFile); abs != res.Out {
+			fmt.Fprintf(out, "续签：结果写入原结果文件 / resumed: results continue in the batch's own result file %s\n", res.Out)
+		}
+	}
+	fmt.Fprintf(out, "batch %s: %d %s issued now, %d before, of %d rows → %s\n", res.ID, res.Count, res.Kind, res.Resumed, res.Rows, res.Out)
+	return nil
+}
+
+// batchPrinter prints a batch's progress on stderr, at most once a second: 已完成 N / 共 M，每秒
+// X 行，约剩 Y — with English.
+type batchPrinter struct {
+	w    io.Writer
+	last time.Time
+}
+
+func (p *batchPrinter) progress(b issuer.BatchProgress) {
+	final := b.Total > 0 && b.Done == b.Total
+	if !final && time.Since(p.last) < time.Second {
+		return
+	}
+	p.last = time.Now()
+	fmt.Fprintln(p.w, batchLine(b))
+}
+
+// batchLine is one progress line.
+func batchLine(b issuer.BatchProgress) string {
+	if b.Phase == issuer.PhaseChecking {
+		if b.Total > 0 {
+			return fmt.Sprintf("校验完毕：共 %d 行 / checked: %d rows", b.Total, b.Total)
+		}
+		return fmt.Sprintf("校验中：已读 %d 行 / checking: %d rows read", b.Done, b.Done)
+	}
+	s := fmt.Sprintf("已完成 %d / 共 %d", b.Done, b.Total)
+	e := fmt.Sprintf("done %d of %d", b.Done, b.Total)
+	if b.RowsPerSec > 0 {
+		s += fmt.Sprintf("，每秒 %.0f 行，约剩 %s", b.RowsPerSec, b.Left)
+		e += fmt.Sprintf(", %.0f rows/s, about %s left", b.RowsPerSec, b.Left)
+	}
+	return s + " / " + e
+}
+
+func issuerBatches(args []string, out io.Writer) error {
+	f := newIssuerFlags("batches")
+	if err := parseFlags(f.fs, args); err != nil {
 		return err
 	}
 	ctx := context.Background()
@@ -417,31 +545,17 @@ func issuerBatch(args []string, out io.Writer) error {
 		return err
 	}
 	defer d.Close()
-	res, err := d.Batch(ctx, *typ, rows, *ttl)
-	if errors.Is(err, issuer.ErrBatchInvalid) {
-		for _, re := range res.Errors {
-			for _, fe := range re.Fields {
-				fmt.Fprintf(os.Stderr, "第 %d 行 / row %d  %s: %s / %s\n", re.Row, re.Row, fe.Field, fe.Zh, fe.En)
-			}
+	bs, err := d.Batches(ctx)
+	if err != nil {
+		return err
+	}
+	for _, b := range bs {
+		state := "finished " + b.Finished.Local().Format(time.DateTime)
+		if b.Finished.IsZero() {
+			state = fmt.Sprintf("interrupted at %d (run it again to resume)", b.Committed)
 		}
-		return fmt.Errorf("%d of %d rows invalid; nothing issued", len(res.Errors), res.Rows)
+		fmt.Fprintf(out, "%s  %-22s %-11s %8d rows  started %s  %s  → %s\n", b.ID, b.Type, b.Kind, b.Rows, b.Started.Local().Format(time.DateTime), state, b.Out)
 	}
-	if err != nil {
-		return printValidation(os.Stderr, err)
-	}
-	fo, err := os.OpenFile(*outFile, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	offerURI := func(o *issuer.Offer) string { return oid4vci.OfferURI(d.IssuerURL(), o) }
-	if err := issuer.WriteBatchCSV(fo, res, offerURI); err != nil {
-		fo.Close()
-		return err
-	}
-	if err := fo.Close(); err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "%d rows: %d credentials, %d offers → %s\n", res.Rows, len(res.Issued), len(res.Offers), *outFile)
 	return nil
 }
 

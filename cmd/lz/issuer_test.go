@@ -196,4 +196,25 @@ func TestIssuerCLI(t *testing.T) {
 	for _, r := range recs[1:] {
 		lacksMarital(r[2])
 	}
+
+	// The batch is listed; revoked in bulk (one ledger transaction for its three records);
+	// again by an ids file: nothing left to change.
+	out = run(w(issuerBatches))
+	batchID := regexp.MustCompile(`^[0-9a-f]{32}`).FindString(out)
+	if batchID == "" || !strings.Contains(out, "finished") {
+		t.Fatal(out)
+	}
+	if out := run(w(func(a []string, o io.Writer) error { return issuerStatus("revoke", a, o) }), "--batch", batchID); !strings.Contains(out, "3 of 3 records changed") ||
+		!strings.Contains(out, "1 ledger transaction(s) on 1 list(s)") {
+		t.Fatal(out)
+	}
+	ids := filepath.Join(t.TempDir(), "ids.txt")
+	os.WriteFile(ids, []byte(recs[1][1]+"\n\nno-such-record\n"), 0o600)
+	if out := run(w(func(a []string, o io.Writer) error { return issuerStatus("revoke", a, o) }), "--ids", ids); !strings.Contains(out, "0 of 2 records changed, 2 skipped") ||
+		!strings.Contains(out, "0 ledger transaction(s)") {
+		t.Fatal(out)
+	}
+	if out := run(w(issuerList), "--state", "revoked"); !strings.Contains(out, "3 of 3") {
+		t.Fatal(out)
+	}
 }

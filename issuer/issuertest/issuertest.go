@@ -36,6 +36,8 @@ type Ledger struct {
 	FailStatus error
 	// PublicBaseURL is the consortium parameter Params returns ("" until set).
 	PublicBaseURL string
+	// Txs counts the status.set transactions applied.
+	Txs int
 }
 
 // New returns a fake ledger with the demo catalogue and a fresh key-1 per department,
@@ -120,8 +122,9 @@ func (l *Ledger) Params(ctx context.Context) (*ledger.Params, error) {
 	return &ledger.Params{Approvals: 1, PublicBaseURL: l.PublicBaseURL}, nil
 }
 
-// SubmitRaw implements issuer.Ledger for status.set: the envelope must be signed by a
-// department's key-1 for this chain; the update is applied at once.
+// SubmitRaw implements issuer.Ledger for status.set (both forms): the envelope must be signed
+// by a department's key-1 for this chain and fit ledger.MaxTxBytes; the update is applied at
+// once.
 func (l *Ledger) SubmitRaw(ctx context.Context, txType string, tx []byte) (*ledgerclient.TxResult, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -129,6 +132,9 @@ func (l *Ledger) SubmitRaw(ctx context.Context, txType string, tx []byte) (*ledg
 		return nil, l.FailStatus
 	}
 	var env ledger.Envelope
+	if len(tx) > ledger.MaxTxBytes {
+		return nil, ledgerclient.ErrTxMalformed
+	}
 	if err := json.Unmarshal(tx, &env); err != nil || env.Type != txType || txType != ledger.TxStatusSet || env.Chain != "issuertest" {
 		return nil, ledgerclient.ErrTxMalformed
 	}
@@ -154,11 +160,26 @@ func (l *Ledger) SubmitRaw(ctx context.Context, txType string, tx []byte) (*ledg
 			b = make([]byte, ledger.StatusListBytes)
 			l.lists[key] = b
 		}
+		if (body.Bulk == nil) == (len(body.Updates) == 0) || body.List < 0 || body.List >= ledger.MaxStatusLists {
+			return nil, ledgerclient.ErrTxInvalid
+		}
 		for _, u := range body.Updates {
 			if err := ledger.SetStatus(b, u.Index, u.Value); err != nil {
 				return nil, ledgerclient.ErrTxInvalid
 			}
 		}
+		if body.Bulk != nil {
+			bm, _, err := ledger.DecodeStatusBitmap(body.Bulk.Bitmap)
+			if err != nil || body.Bulk.Value < 0 || body.Bulk.Value > 2 {
+				return nil, ledgerclient.ErrTxInvalid
+			}
+			for i := 0; i < ledger.StatusListSize; i++ {
+				if bm[i/8]&(0x80>>(i%8)) != 0 {
+					_ = ledger.SetStatus(b, i, body.Bulk.Value)
+				}
+			}
+		}
+		l.Txs++
 		l.height++
 		return &ledgerclient.TxResult{Type: txType, Height: l.height, Hash: ledger.TxHash(tx)}, nil
 	}

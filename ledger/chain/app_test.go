@@ -180,7 +180,7 @@ func TestBlockOfInvalidTxsChangesNothing(t *testing.T) {
 	keysBefore := h.query(ledger.QueryKeys, nil, 0, false).Value
 	bad := [][]byte{
 		valid, // replay
-		h.tx(gaj, ledger.TxStatusSet, ledger.StatusSet{List: 99, Updates: []ledger.StatusUpdate{{Index: 1, Value: 1}}}),
+		h.tx(gaj, ledger.TxStatusSet, ledger.StatusSet{List: ledger.MaxStatusLists, Updates: []ledger.StatusUpdate{{Index: 1, Value: 1}}}),
 		h.tx(gaj, ledger.TxStatusSet, ledger.StatusSet{List: 0, Updates: []ledger.StatusUpdate{{Index: 1, Value: 1}}}, func(e *ledger.Envelope) { e.Chain = "other" }),
 		h.tx(w1, ledger.TxStatusSet, ledger.StatusSet{List: 0, Updates: []ledger.StatusUpdate{{Index: 1, Value: 1}}}),
 		[]byte("garbage"),

@@ -58,10 +58,12 @@ func FuzzSignedBody(f *testing.F) {
 		ledger.DIDDeactivate{DID: "did:lz:bdc-w1"},
 		statusBody(1, 1),
 		ledger.AnchorPost{Root: strings.Repeat("00", 32), Count: 1},
+		ledger.StatusSet{List: 2, Bulk: &ledger.StatusBulk{Value: 1, Bitmap: bitmapOf(0, 9, 70000)}},
 	}
 	for i, s := range seeds {
-		f.Add(uint8(i), uint8(0), []byte(mustRaw(s)))
+		f.Add(uint8(i%len(types)), uint8(0), []byte(mustRaw(s)))
 	}
+	f.Add(uint8(6), uint8(0), []byte(mustRaw(seeds[len(seeds)-1])))
 	signers := []string{gaj, bdc, w1}
 	n := 0
 	f.Fuzz(func(t *testing.T, typ, signer uint8, body []byte) {
@@ -86,6 +88,68 @@ func FuzzSignedBody(f *testing.F) {
 		}
 		if r.Code == ledger.CodeInternal || (r.Code != ledger.CodeOK && r.Log == "") {
 			t.Fatalf("code %d: %q", r.Code, r.Log)
+		}
+	})
+}
+
+// FuzzStatusBulk applies arbitrary bulk bitmaps and values to a list already holding
+// entries, and checks the result entry by entry against setting each marked entry alone
+// (ledger.SetStatus): what the bulk form must mean. Malformed bitmaps are refused as
+// invalid, never an internal error.
+func FuzzStatusBulk(f *testing.F) {
+	f.Add([]byte{0x80}, uint16(0), uint8(1), false)
+	f.Add([]byte{0xFF, 0x01, 0, 0x10}, uint16(4095), uint8(2), false)
+	f.Add([]byte{1, 2, 3}, uint16(16383), uint8(0), true)
+	f.Add([]byte{}, uint16(0), uint8(3), false)
+	f.Fuzz(func(t *testing.T, part []byte, at uint16, value uint8, garble bool) {
+		prev := make([]byte, ledger.StatusChunkBytes)
+		for i := range prev {
+			prev[i] = byte(i*37 + 11) // entries 0-3 (3 is undefined, kept as it is)
+		}
+		st := state{newOverlay(mapReader{string(ledger.KeyStatusChunk("gaj", 5, 1)): prev})}
+		c := &txCtx{st: st, member: &ledger.Member{ID: "gaj"}, env: &ledger.Envelope{Type: ledger.TxStatusSet}}
+		bm := make([]byte, ledger.StatusBitmapBytes)
+		off := int(at) % ledger.StatusBitmapBytes
+		copy(bm[off:], part)
+		enc := ledger.EncodeStatusBitmap(bm)
+		if garble && len(part) > 0 {
+			i := int(part[0]) % len(enc)
+			enc = enc[:i] + string(rune(part[len(part)-1]%128)) + enc[i+1:]
+		}
+		err := c.statusSet(&ledger.StatusSet{List: 5, Bulk: &ledger.StatusBulk{Value: int(value), Bitmap: enc}})
+		want, n, derr := ledger.DecodeStatusBitmap(enc)
+		if derr != nil || value > 2 {
+			if err == nil || err.code != ledger.CodeInvalid {
+				t.Fatalf("malformed bulk (%v, value %d) gave %v", derr, value, err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("well-formed bulk of %d entries refused: %v", n, err)
+		}
+		model := map[int][]byte{1: append([]byte(nil), prev...)}
+		for i := 0; i < ledger.StatusListSize; i++ {
+			if want[i/8]&(0x80>>(i%8)) == 0 {
+				continue
+			}
+			ci := i / ledger.StatusChunkEntries
+			if model[ci] == nil {
+				model[ci] = make([]byte, ledger.StatusChunkBytes)
+			}
+			_ = ledger.SetStatus(model[ci], i%ledger.StatusChunkEntries, int(value))
+		}
+		for ci := 0; ci < ledger.StatusChunks; ci++ {
+			got, e := c.st.statusChunk("gaj", 5, ci)
+			if e != nil {
+				t.Fatal(e)
+			}
+			w := model[ci]
+			if w == nil {
+				w = make([]byte, ledger.StatusChunkBytes)
+			}
+			if !bytes.Equal(got, w) {
+				t.Fatalf("chunk %d differs from setting each entry alone", ci)
+			}
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strconv"
 	"time"
@@ -903,6 +904,12 @@ func (c *txCtx) statusSet(b *ledger.StatusSet) *txError {
 	if b.List < 0 || b.List >= ledger.MaxStatusLists {
 		return reject(ledger.CodeInvalid, "status.set: list must be 0-%d, not %d", ledger.MaxStatusLists-1, b.List)
 	}
+	if b.Bulk != nil {
+		if len(b.Updates) > 0 {
+			return reject(ledger.CodeInvalid, "status.set: updates and bulk are exclusive")
+		}
+		return c.statusBulk(b.List, b.Bulk)
+	}
 	if len(b.Updates) == 0 || len(b.Updates) > ledger.MaxStatusUpdates {
 		return reject(ledger.CodeInvalid, "status.set: 1-%d updates per transaction, not %d", ledger.MaxStatusUpdates, len(b.Updates))
 	}
@@ -933,6 +940,41 @@ func (c *txCtx) statusSet(b *ledger.StatusSet) *txError {
 		c.st.set(ledger.KeyStatusChunk(c.member.ID, b.List, ci), ch)
 	}
 	c.emit("lz.status", "list", ledger.StatusListURI(c.member.ID, b.List), "updates", strconv.Itoa(len(b.Updates)))
+	return nil
+}
+
+// statusBulk applies the bulk form: Value to every entry the bitmap marks. Only the chunks
+// holding a marked entry are read and written.
+func (c *txCtx) statusBulk(list int, b *ledger.StatusBulk) *txError {
+	if b.Value < ledger.StatusValid || b.Value > ledger.StatusSuspended {
+		return reject(ledger.CodeInvalid, "status.set: bulk value %d is not 0 (valid), 1 (revoked) or 2 (suspended)", b.Value)
+	}
+	bm, n, err := ledger.DecodeStatusBitmap(b.Bitmap)
+	if err != nil {
+		return reject(ledger.CodeInvalid, "status.set: bulk bitmap: %v", err)
+	}
+	const per = ledger.StatusChunkEntries / 8 // bitmap bytes per chunk
+	for ci := 0; ci < ledger.StatusChunks; ci++ {
+		part := bm[ci*per : (ci+1)*per]
+		if !slices.ContainsFunc(part, func(x byte) bool { return x != 0 }) {
+			continue
+		}
+		ch, e := c.st.statusChunk(c.member.ID, list, ci)
+		if e != nil {
+			return internal(e)
+		}
+		for j, x := range part {
+			for x != 0 {
+				k := bits.LeadingZeros8(x) // the marked entry's bit, from the most significant
+				x &^= 0x80 >> k
+				if err := ledger.SetStatus(ch, j*8+k, b.Value); err != nil {
+					return internal(err)
+				}
+			}
+		}
+		c.st.set(ledger.KeyStatusChunk(c.member.ID, list, ci), ch)
+	}
+	c.emit("lz.status", "list", ledger.StatusListURI(c.member.ID, list), "updates", strconv.Itoa(n))
 	return nil
 }
 

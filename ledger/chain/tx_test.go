@@ -137,7 +137,7 @@ func TestStatusSet(t *testing.T) {
 	}{
 		{"window not member", w1, statusBody(1, 1), ledger.CodeUnauthorized},
 		{"list negative", gaj, ledger.StatusSet{List: -1, Updates: statusBody(1, 1).Updates}, ledger.CodeInvalid},
-		{"list 16", gaj, ledger.StatusSet{List: 16, Updates: statusBody(1, 1).Updates}, ledger.CodeInvalid},
+		{"list too large", gaj, ledger.StatusSet{List: ledger.MaxStatusLists, Updates: statusBody(1, 1).Updates}, ledger.CodeInvalid},
 		{"no updates", gaj, ledger.StatusSet{List: 0}, ledger.CodeInvalid},
 		{"index negative", gaj, statusBody(-1, 1), ledger.CodeInvalid},
 		{"index too large", gaj, statusBody(ledger.StatusListSize, 1), ledger.CodeInvalid},
@@ -176,6 +176,91 @@ func TestStatusSet(t *testing.T) {
 	h.mustOK(h.tx(gaj, ledger.TxStatusSet, ledger.StatusSet{List: 15, Updates: []ledger.StatusUpdate{{Index: 1, Value: 0}}}))
 	if c0 := h.get(ledger.KeyStatusChunk("gaj", 15, 0)); c0[0] != 0b01_00_00_00 {
 		t.Fatalf("after reset %08b", c0[0])
+	}
+}
+
+func bitmapOf(idx ...int) string {
+	bm := make([]byte, ledger.StatusBitmapBytes)
+	for _, i := range idx {
+		if err := ledger.SetBitmap(bm, i); err != nil {
+			panic(err)
+		}
+	}
+	return ledger.EncodeStatusBitmap(bm)
+}
+
+// TestStatusBulk: the bulk form of status.set (one value, a bitmap of the whole list).
+func TestStatusBulk(t *testing.T) {
+	h := newHarness(t)
+	h.mustOK()
+	good := bitmapOf(3)
+	bulk := func(list, value int, bm string) ledger.StatusSet {
+		return ledger.StatusSet{List: list, Bulk: &ledger.StatusBulk{Value: value, Bitmap: bm}}
+	}
+	cases := []struct {
+		name string
+		body ledger.StatusSet
+		code uint32
+	}{
+		{"updates and bulk", ledger.StatusSet{List: 0, Updates: statusBody(1, 1).Updates, Bulk: &ledger.StatusBulk{Value: 1, Bitmap: good}}, ledger.CodeInvalid},
+		{"value 3", bulk(0, 3, good), ledger.CodeInvalid},
+		{"value negative", bulk(0, -1, good), ledger.CodeInvalid},
+		{"list too large", bulk(ledger.MaxStatusLists, 1, good), ledger.CodeInvalid},
+		{"list negative", bulk(-1, 1, good), ledger.CodeInvalid},
+		{"empty bitmap", bulk(0, 1, ""), ledger.CodeInvalid},
+		{"no entry marked", bulk(0, 1, bitmapOf()), ledger.CodeInvalid},
+		{"short", bulk(0, 1, good[:len(good)-4]), ledger.CodeInvalid},
+		{"long", bulk(0, 1, good+"AAAA"), ledger.CodeInvalid},
+		{"padded", bulk(0, 1, good[:len(good)-2]+"=="), ledger.CodeInvalid},
+		{"standard base64", bulk(0, 1, strings.Replace(good, "A", "+", 1)), ledger.CodeInvalid},
+		{"non-canonical last character", bulk(0, 1, good[:len(good)-1]+"B"), ledger.CodeInvalid},
+	}
+	for _, c := range cases {
+		expectBoth(t, h, c.name, h.tx(gaj, ledger.TxStatusSet, c.body), c.code)
+	}
+	if b := h.get(ledger.KeyStatusChunk("gaj", 0, 0)); b != nil {
+		t.Fatalf("chunk written by rejected transactions")
+	}
+	// A whole list in one transaction: every entry revoked, well within MaxTxBytes.
+	all := make([]byte, ledger.StatusBitmapBytes)
+	for i := range all {
+		all[i] = 0xFF
+	}
+	whole := h.tx(gaj, ledger.TxStatusSet, bulk(1, ledger.StatusRevoked, ledger.EncodeStatusBitmap(all)))
+	if len(whole) > ledger.MaxTxBytes/2 {
+		t.Fatalf("a whole-list bulk transaction is %d bytes", len(whole))
+	}
+	h.mustOK(whole)
+	for ci := 0; ci < ledger.StatusChunks; ci++ {
+		ch := h.get(ledger.KeyStatusChunk("gaj", 1, ci))
+		for i, b := range ch {
+			if b != 0b01_01_01_01 {
+				t.Fatalf("chunk %d byte %d = %08b", ci, i, b)
+			}
+		}
+	}
+	// Marked entries only: earlier values elsewhere kept, untouched chunks not written, and
+	// the last list number accepted.
+	last := ledger.MaxStatusLists - 1
+	h.mustOK(h.tx(gaj, ledger.TxStatusSet, ledger.StatusSet{List: last, Updates: []ledger.StatusUpdate{{Index: 1, Value: 1}, {Index: 7, Value: 1}}}))
+	h.mustOK(h.tx(gaj, ledger.TxStatusSet, bulk(last, ledger.StatusSuspended, bitmapOf(0, 7, 32768, ledger.StatusListSize-1))))
+	c0 := h.get(ledger.KeyStatusChunk("gaj", last, 0))
+	if c0[0] != 0b10_01_00_00 || c0[1] != 0b00_00_00_10 {
+		t.Fatalf("chunk 0 starts %08b %08b", c0[0], c0[1])
+	}
+	if c1 := h.get(ledger.KeyStatusChunk("gaj", last, 1)); c1[0] != 0b10_00_00_00 {
+		t.Fatalf("chunk 1 starts %08b", c1[0])
+	}
+	if h.get(ledger.KeyStatusChunk("gaj", last, 2)) != nil {
+		t.Fatal("untouched chunk written")
+	}
+	if c3 := h.get(ledger.KeyStatusChunk("gaj", last, 3)); c3[ledger.StatusChunkBytes-1] != 0b00_00_00_10 {
+		t.Fatalf("last byte %08b", c3[ledger.StatusChunkBytes-1])
+	}
+	// Back to valid in bulk.
+	h.mustOK(h.tx(gaj, ledger.TxStatusSet, bulk(last, ledger.StatusValid, bitmapOf(0, 1, 7))))
+	if c0 := h.get(ledger.KeyStatusChunk("gaj", last, 0)); c0[0] != 0 || c0[1] != 0 {
+		t.Fatalf("after reset %08b %08b", c0[0], c0[1])
 	}
 }
 
