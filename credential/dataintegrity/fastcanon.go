@@ -179,7 +179,8 @@ func (s *shape) node(m map[string]any, top, proof bool) bool {
 }
 
 // context accepts [VC 2.0, then at most two of: the LianZheng context, the W3C examples
-// context, {"@vocab": <absolute http(s) IRI ending in #>}], verbatim into the key.
+// context, a consortium context URL (ldcontext.ConsortiumContext: @vocab <url>#),
+// {"@vocab": <absolute http(s) IRI ending in #>}], verbatim into the key.
 func (s *shape) context(v any) bool {
 	l, ok := v.([]any)
 	if !ok || len(l) == 0 || len(l) > 3 {
@@ -190,7 +191,9 @@ func (s *shape) context(v any) bool {
 		switch t := e.(type) {
 		case string:
 			first := i == 0 && t == ldcontext.CredentialsV2
-			later := i > 0 && (t == ldcontext.LianZhengV1 || t == ldcontext.CredentialsExamplesV2)
+			_, consortium := ldcontext.ConsortiumContext(t)
+			later := i > 0 && (t == ldcontext.LianZhengV1 || t == ldcontext.CredentialsExamplesV2 ||
+				consortium && len(t) < 512 && safeVocab(t+"#"))
 			if !first && !later {
 				return false
 			}

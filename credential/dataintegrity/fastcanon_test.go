@@ -233,7 +233,7 @@ func randCredential(r *rand.Rand, ct assets.CredentialType) (cred map[string]any
 	if r.IntN(2) == 0 { // under a public base URL: the inline @vocab, list credential URLs
 		var base string
 		base, weird = randBase(r)
-		cfg.Vocab = base + "/ns/credentials#"
+		cfg.Vocab = base + "/ns/credentials/v1#"
 		list := base + "/status/" + dept + "/" + strconv.Itoa(r.IntN(9))
 		cfg.Status = []StatusEntry{{ListCredential: list + "/revocation", Index: idx, Purpose: statuslist.PurposeRevocation},
 			{ListCredential: list + "/suspension", Index: idx, Purpose: statuslist.PurposeSuspension}}
@@ -415,7 +415,7 @@ func TestFastRDFCLearnsOnSecondSighting(t *testing.T) {
 	old := templates
 	templates = newTemplateCache()
 	defer func() { templates = old }()
-	doc, _ := toDocument(testCredentialVocab(t, "https://learn.example/ns/credentials#"))
+	doc, _ := toDocument(testCredentialVocab(t, "https://learn.example/ns/credentials/v1#"))
 	want, err := canonicalizeRDFCGeneral(doc)
 	if err != nil {
 		t.Fatal(err)
@@ -602,7 +602,7 @@ func TestFastRDFCHostile(t *testing.T) {
 		"vocab @base": func(d, s map[string]any) { d["@context"].([]any)[1] = map[string]any{"@base": "https://a.example/"} },
 		"vocab alias": func(d, s map[string]any) { d["@context"].([]any)[1] = map[string]any{"address": "@type"} },
 	}
-	for _, vocab := range []string{"", "https://hostile.example/ns/credentials#"} {
+	for _, vocab := range []string{"", "https://hostile.example/ns/credentials/v1#"} {
 		used := 0
 		for name, m := range cases {
 			var base map[string]any
@@ -804,7 +804,7 @@ func FuzzRDFCFastPath(f *testing.F) {
 		f.Add(b)
 	}
 	add(testCredential(f))
-	add(testCredentialVocab(f, "https://fuzz.example/ns/credentials#"))
+	add(testCredentialVocab(f, "https://fuzz.example/ns/credentials/v1#"))
 	r := rand.New(rand.NewPCG(1, 2))
 	for i := 0; i < 4; i++ {
 		c, _, _ := randCredential(r, numberType)
@@ -816,7 +816,7 @@ func FuzzRDFCFastPath(f *testing.F) {
 	add(sl)
 	add(map[string]any{"type": ProofType, "cryptosuite": CryptosuiteRDFC, "created": "2025-01-01T00:00:00Z",
 		"verificationMethod": "did:lz:gongan#key-1", "proofPurpose": PurposeAssertion,
-		"@context": []any{ldcontext.CredentialsV2, map[string]any{"@vocab": "https://fuzz.example/ns/credentials#"}}})
+		"@context": []any{ldcontext.CredentialsV2, map[string]any{"@vocab": "https://fuzz.example/ns/credentials/v1#"}}})
 	f.Add(testvectors.Read(f, "w3c-di-eddsa/eddsa-rdfc-2022/proofConfigDataInt.json"))
 	f.Add([]byte(`{"@context":["https://www.w3.org/ns/credentials/v2",{"@vocab":"https://a.example/#"}],"id":"urn:a:1","type":["VerifiableCredential","X"],"credentialSubject":{"id":"urn:a:1","p":1.5,"q":true,"r":"urn:a:1"},"credentialStatus":[{"id":"urn:s:1","type":"BitstringStatusListEntry","statusListIndex":"1"},{"id":"urn:s:1","type":"BitstringStatusListEntry","statusListIndex":1}]}`))
 	f.Fuzz(func(t *testing.T, text []byte) {
