@@ -946,9 +946,12 @@ func (d *decoder) special(t cbor.Tag, depth int) (any, error) {
 				return map[string]any{"kty": "OKP", "crv": "Ed25519", "x": jws.B64.EncodeToString(c)}, nil
 			}
 		case []any:
+			if len(c) != 2 {
+				break
+			}
 			x, ok1 := c[0].([]byte)
-			y, ok2 := c[len(c)-1].([]byte)
-			if len(c) == 2 && ok1 && ok2 && len(x) == 32 && len(y) == 32 {
+			y, ok2 := c[1].([]byte)
+			if ok1 && ok2 && len(x) == 32 && len(y) == 32 {
 				return map[string]any{"kty": "EC", "crv": "P-256", "x": jws.B64.EncodeToString(x), "y": jws.B64.EncodeToString(y)}, nil
 			}
 		}
