@@ -50,10 +50,20 @@ func (v *Verifier) Refusals() map[credential.Code]int {
 	return out
 }
 
-// sign makes the receipt of a verdict: who (window, department), which service item and
-// purpose, which types and field names (never values), when, result, reasons, and the
-// presentation hash. It is stored for the next anchor batch.
+// sign makes the receipt of a verdict (newReceipt) and stores it for the next anchor batch.
 func (v *Verifier) sign(vd *Verdict, item string) error {
+	rc, err := v.newReceipt(vd, item, vd.OK)
+	if err != nil {
+		return err
+	}
+	vd.Receipt, vd.ReceiptID = rc.JWS, rc.ID
+	return v.store.addReceipt(rc)
+}
+
+// newReceipt makes and signs the receipt of a verdict: who (window, department), which
+// service item and purpose, which types and field names (never values), when, result
+// (accepted or not), reasons, and the presentation hash.
+func (v *Verifier) newReceipt(vd *Verdict, item string, accepted bool) (*storedReceipt, error) {
 	if item == "" {
 		item = vd.Item
 	}
@@ -67,7 +77,7 @@ func (v *Verifier) sign(vd *Verdict, item string) error {
 			}
 		}
 	}
-	if vd.OK {
+	if accepted {
 		r.Result = receipt.ResultAccepted
 	} else {
 		r.Reasons = []string{string(vd.Code)}
@@ -86,10 +96,9 @@ func (v *Verifier) sign(vd *Verdict, item string) error {
 	}
 	tok, err := v.receipts.Sign(r)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	vd.Receipt, vd.ReceiptID = tok, r.ID
-	return v.store.addReceipt(&storedReceipt{ID: r.ID, JWS: tok, Time: r.Time})
+	return &storedReceipt{ID: r.ID, JWS: tok, Time: r.Time}, nil
 }
 
 // AnchorPoster posts a batch root (ledgerclient.Client implements it).

@@ -27,8 +27,9 @@ import (
 // timeout, synchronous FULL, as the issuer's), so that `lz verify request`, `lz verify
 // check` and a running window may share one directory, also at the same time:
 //
-//   - every change is a small transaction (a verdict: one claim of its request nonce and
-//     presentation hash, one receipt INSERT) instead of rewriting the whole state;
+//   - every change is a small transaction (an accepted verdict: one transaction claiming its
+//     request nonce and presentation hash and storing its receipt, so one fsync) instead of
+//     rewriting the whole state;
 //   - single use is decided by the database: a request is claimed with `UPDATE … SET used = 1
 //     WHERE used = 0` inside BEGIN IMMEDIATE, a one-way nonce by its PRIMARY KEY, so two
 //     processes cannot both accept the same answer;
@@ -549,8 +550,11 @@ func (s *store) seen(hash string) (bool, error) {
 
 // claim marks request r answered and the presentation hash seen, atomically, and reports
 // whether r was already answered (by this process or another). The verifier claims a
-// request only for an answer that verified (see Verifier.Verify).
-func (s *store) claim(r *storedRequest, hash string, now time.Time) (was bool, err error) {
+// request only for an answer that verified (see Verifier.Verify). rc, when not nil, is the
+// receipt of the accepted verdict: it is stored in the same transaction if, and only if, the
+// claim succeeds (was false) — one commit, so one fsync, per accepted verdict, and no
+// accepted verdict whose receipt was not stored.
+func (s *store) claim(r *storedRequest, hash string, now time.Time, rc *storedReceipt) (was bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.db != nil {
@@ -571,7 +575,12 @@ func (s *store) claim(r *storedRequest, hash string, now time.Time) (was bool, e
 				}
 				elsewhere = k > 0
 			}
-			_, err = s.q.addSeen.ExecContext(ctx, hash, now.Unix())
+			if _, err = s.q.addSeen.ExecContext(ctx, hash, now.Unix()); err != nil {
+				return err
+			}
+			if rc != nil && !r.Used && !elsewhere {
+				_, err = s.q.addReceipt.ExecContext(ctx, rc.ID, rc.JWS, rc.Time)
+			}
 			return err
 		})
 		if err != nil {
@@ -582,6 +591,9 @@ func (s *store) claim(r *storedRequest, hash string, now time.Time) (was bool, e
 	}
 	was = s.markUsed(r)
 	s.st.Seen[hash] = now.Unix()
+	if rc != nil && !was {
+		s.st.Receipts = append(s.st.Receipts, rc)
+	}
 	return was, nil
 }
 

@@ -41,10 +41,10 @@ func TestStoreSharedDirectory(t *testing.T) {
 	if err != nil || len(cb) != 1 || cb[0].Nonce != "n1" || cb[0].Text != "LZ1Q:1" || cb[0].Used {
 		t.Fatalf("b sees %v, %v", cb, err)
 	}
-	if was, err := b.claim(cb[0], "h1", now); was || err != nil {
+	if was, err := b.claim(cb[0], "h1", now, nil); was || err != nil {
 		t.Fatalf("first claim: %v %v", was, err)
 	}
-	if was, err := a.claim(r1, "h2", now); !was || err != nil {
+	if was, err := a.claim(r1, "h2", now, nil); !was || err != nil {
 		t.Fatalf("claim of a request answered by the other process: %v %v", was, err)
 	}
 	if seen, err := a.seen("h1"); !seen || err != nil {
@@ -112,7 +112,7 @@ func TestStoreClaimIsAtomic(t *testing.T) {
 				t.Errorf("lookup: %v %v", cs, err)
 				return
 			}
-			was, err := s.claim(cs[0], fmt.Sprint("h", i), now)
+			was, err := s.claim(cs[0], fmt.Sprint("h", i), now, &storedReceipt{ID: fmt.Sprint("r", i), JWS: "x", Time: now.Unix()})
 			rep, err2 := s.claimOneWay("ow", fmt.Sprint("o", i), now)
 			if err != nil || err2 != nil {
 				t.Errorf("claim: %v %v", err, err2)
@@ -130,6 +130,59 @@ func TestStoreClaimIsAtomic(t *testing.T) {
 	wg.Wait()
 	if won != 1 || wonOW != 1 {
 		t.Fatalf("%d claims of one request and %d of one one-way nonce succeeded", won, wonOW)
+	}
+	// Only the winning claim stored its receipt.
+	if n, err := first.pending(); n != 1 || err != nil {
+		t.Fatalf("%d receipts stored by the racing claims (%v), want 1", n, err)
+	}
+}
+
+// A claim and its receipt commit together: a receipt that cannot be stored (here an id
+// already taken) rolls the claim back — the request stays open and the hash unseen — and a
+// claim of an answered request stores no receipt.
+func TestStoreClaimWithReceiptIsOneTransaction(t *testing.T) {
+	for _, dir := range []string{"", t.TempDir()} {
+		s := openTestStore(t, dir)
+		now := time.Unix(1_800_000_000, 0)
+		r := &storedRequest{Nonce: "n", Text: "LZ1Q:n", Expires: now.Unix() + 180}
+		if err := s.newRequest(r, now, keepRequests); err != nil {
+			t.Fatal(err)
+		}
+		if dir != "" {
+			if err := s.addReceipt(&storedReceipt{ID: "taken", JWS: "x", Time: now.Unix()}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.claim(r, "h1", now, &storedReceipt{ID: "taken", JWS: "y", Time: now.Unix()}); err == nil {
+				t.Fatal("claim succeeded although its receipt was not stored")
+			}
+			if cs, _ := s.lookup(now, time.Minute, 8); len(cs) != 1 || cs[0].Used {
+				t.Fatal("the failed claim consumed the request")
+			}
+			if seen, _ := s.seen("h1"); seen {
+				t.Fatal("the failed claim recorded the hash")
+			}
+		}
+		if was, err := s.claim(r, "h2", now, &storedReceipt{ID: "ok", JWS: "z", Time: now.Unix()}); was || err != nil {
+			t.Fatalf("claim: %v %v", was, err)
+		}
+		if was, err := s.claim(r, "h3", now, &storedReceipt{ID: "late", JWS: "w", Time: now.Unix()}); !was || err != nil {
+			t.Fatalf("second claim: %v %v", was, err)
+		}
+		got, err := s.unanchored()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, rc := range got {
+			ids = append(ids, rc.ID)
+		}
+		want := []string{"ok"}
+		if dir != "" {
+			want = []string{"taken", "ok"}
+		}
+		if !slices.Equal(ids, want) {
+			t.Fatalf("dir %q: receipts %v, want %v", dir, ids, want)
+		}
 	}
 }
 
@@ -152,7 +205,7 @@ func TestStoreCandidatesShared(t *testing.T) {
 			o := ss[(i+1)%2]
 			cs, _ := o.lookup(now, time.Minute, 1000)
 			k := (i * 7) % len(cs)
-			if _, err := o.claim(cs[k], "h"+cs[k].Nonce, now); err != nil {
+			if _, err := o.claim(cs[k], "h"+cs[k].Nonce, now, nil); err != nil {
 				t.Fatal(err)
 			}
 			used[cs[k].Nonce] = true

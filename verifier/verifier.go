@@ -357,14 +357,21 @@ func (v *Verifier) verifyResponse(ctx context.Context, vd *Verdict, view *View, 
 	if vd.Code != "" || len(vd.Credentials) == 0 {
 		return v.finish(ctx, vd, nil, sr.Item) // refused: the request stays open
 	}
-	// The answer verified: it consumes its request, once (across processes).
-	used, err := v.store.claim(sr, vd.Hash, now)
+	// The answer verified: it consumes its request, once (across processes), and its receipt
+	// is stored in the same transaction (signed first: if the claim fails it is dropped).
+	rc, err := v.newReceipt(vd, sr.Item, true)
+	if err != nil {
+		v.log.Error("receipt not signed", "err", err.Error())
+	}
+	used, err := v.store.claim(sr, vd.Hash, now, rc)
 	switch {
 	case err != nil: // single use cannot be established: refuse
 		v.log.Error("state not saved", "err", err.Error())
 		vd.Code, vd.Detail = credential.CodeReplayed, "request nonce could not be recorded: "+err.Error()
 	case used:
 		vd.Code, vd.Detail = credential.CodeReplayed, "request already answered"
+	case rc != nil:
+		vd.Receipt, vd.ReceiptID = rc.JWS, rc.ID
 	}
 	if vd.Code != "" { // a refused answer shows no data
 		vd.Credentials = nil
@@ -728,12 +735,14 @@ func (v *Verifier) finish(ctx context.Context, vd *Verdict, _ error, item string
 			vd.SkewNote = "clock skew beyond tolerance"
 		}
 	}
-	if seenData(vd) {
+	switch {
+	case !seenData(vd):
+		v.countRefusal(vd.Code)
+	case vd.Receipt != "": // an accepted answer's: signed and stored with its claim (verifyResponse)
+	default:
 		if err := v.sign(vd, item); err != nil {
 			v.log.Error("receipt not signed", "err", err.Error())
 		}
-	} else {
-		v.countRefusal(vd.Code)
 	}
 	v.mu.Lock()
 	v.session = append(v.session, vd)

@@ -946,9 +946,12 @@ func (d *decoder) special(t cbor.Tag, depth int) (any, error) {
 				return map[string]any{"kty": "OKP", "crv": "Ed25519", "x": jws.B64.EncodeToString(c)}, nil
 			}
 		case []any:
+			if len(c) != 2 {
+				break
+			}
 			x, ok1 := c[0].([]byte)
-			y, ok2 := c[len(c)-1].([]byte)
-			if len(c) == 2 && ok1 && ok2 && len(x) == 32 && len(y) == 32 {
+			y, ok2 := c[1].([]byte)
+			if ok1 && ok2 && len(x) == 32 && len(y) == 32 {
 				return map[string]any{"kty": "EC", "crv": "P-256", "x": jws.B64.EncodeToString(x), "y": jws.B64.EncodeToString(y)}, nil
 			}
 		}
@@ -1024,10 +1027,23 @@ func (d *decoder) sd(v any, depth int) (any, error) {
 
 // Decode rebuilds the exact presentation texts from the compact form. ctx must hold the
 // nonce and audience of the request and the strings the verifier knows.
+//
+// The forms wallets produce are read by a fast path (fast.go) straight from the bytes; it
+// gives up on anything else, and on every error, and the general decoder below — the
+// definition of what Decode accepts and of its errors — decides.
 func Decode(data []byte, ctx *Context) ([]string, error) {
 	if ctx == nil {
 		ctx = &Context{}
 	}
+	kn := ctx.knownIndex()
+	if out, ok := decodeFast(data, ctx, kn); ok {
+		return out, nil
+	}
+	return decodeGeneral(data, ctx, kn)
+}
+
+// decodeGeneral is Decode through the CBOR library's generic values.
+func decodeGeneral(data []byte, ctx *Context, kn *known) ([]string, error) {
 	var top []any
 	if err := decMode.Unmarshal(data, &top); err != nil {
 		return nil, malformed("CBOR: %v", err)
@@ -1042,7 +1058,6 @@ func Decode(data []byte, ctx *Context) ([]string, error) {
 	if !ok || len(list) == 0 || len(list) > MaxPresentations {
 		return nil, malformed("bad presentation list")
 	}
-	kn := ctx.knownIndex()
 	out := make([]string, len(list))
 	total := 0
 	for i, p := range list {

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fxamacker/cbor/v2"
+
 	"lianzheng/credential/jws"
 	"lianzheng/credential/sdjwt"
 	"lianzheng/internal/testvectors"
@@ -255,6 +257,9 @@ func TestCompactRejects(t *testing.T) {
 		"bad ref":    enc([]any{uint64(1), []any{[]any{[]byte("{}"), map[any]any{uint64(15): []any{uint64(9)}}, []byte{1}, []any{}, nil}}}),
 		"deep":       enc([]any{uint64(1), []any{[]any{[]byte("{}"), map[any]any{"a": deep}, []byte{1}, []any{}, nil}}}),
 		"indefinite": {0x82, 0x01, 0x9f, 0xff},
+		// #6.11([]) indexed an empty array (a panic on hostile input).
+		"empty P-256 JWK": enc([]any{uint64(1), []any{[]any{[]byte("{}"), map[any]any{"a": cbor.Tag{Number: tagJWK, Content: []any{}}}, []byte{1}, []any{}, nil}}}),
+		"short P-256 JWK": enc([]any{uint64(1), []any{[]any{[]byte("{}"), map[any]any{"a": cbor.Tag{Number: tagJWK, Content: []any{make([]byte, 32)}}}, []byte{1}, []any{}, nil}}}),
 	}
 	for name, b := range cases {
 		if _, err := Decode(b, ctx); err == nil {
