@@ -380,7 +380,8 @@ func httpIRI(v string) bool {
 	if len(v) >= 2083 {
 		return ld.IsAbsoluteIri(v) && ld.IsURL(v)
 	}
-	k := v
+	var kb [256]byte
+	k := kb[:0]
 	if h := strings.IndexByte(v, '#'); h >= 0 && h == strings.LastIndexByte(v, '#') && h+1 < len(v) {
 		frag := v[h+1:]
 		plain := true
@@ -392,21 +393,25 @@ func httpIRI(v string) bool {
 			}
 		}
 		if plain {
-			k = v[:h+1] + "0"
+			k = append(append(k, v[:h+1]...), '0')
 		}
 	}
+	if len(k) == 0 {
+		k = append(k, v...)
+	}
 	urlCache.mu.RLock()
-	ok, hit := urlCache.m[k]
+	ok, hit := urlCache.m[string(k)] // no allocation for a lookup
 	urlCache.mu.RUnlock()
 	if hit {
 		return ok
 	}
-	ok = ld.IsAbsoluteIri(k) && ld.IsURL(k)
+	key := string(k)
+	ok = ld.IsAbsoluteIri(key) && ld.IsURL(key)
 	urlCache.mu.Lock()
 	if len(urlCache.m) >= 4096 {
 		clear(urlCache.m)
 	}
-	urlCache.m[k] = ok
+	urlCache.m[key] = ok
 	urlCache.mu.Unlock()
 	return ok
 }
