@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -305,6 +306,23 @@ func TestBreakable(t *testing.T) {
 	}
 }
 
+// fmtVerb is one fmt verb in a translation (%s, %d, %.0f, %5.1f, …).
+var fmtVerb = regexp.MustCompile(`%[-+# 0-9.]*[a-zA-Z]`)
+
+// sampleArgs fills every verb of a translation with a value of the kind it formats, so the
+// wrapped text is what a person sees (a verb left in would itself start a line with %).
+func sampleArgs(v string) string {
+	return fmtVerb.ReplaceAllStringFunc(v, func(verb string) string {
+		switch verb[len(verb)-1] {
+		case 's', 'v', 'q':
+			return "示例市公安局"
+		case 'f', 'g', 'e':
+			return "2150"
+		}
+		return "12"
+	})
+}
+
 // TestWrappedLinesAvoidClosingPunctuation: every Chinese text with punctuation the screens
 // wrap (the translations, a history line), wrapped as they wrap it (wrapLabel) at widths from
 // 150 to 390 points: no rendered line starts with closing punctuation. (Without breakable,
@@ -313,7 +331,7 @@ func TestWrappedLinesAvoidClosingPunctuation(t *testing.T) {
 	var texts []string
 	for _, v := range readMessages(LangZh) {
 		if len([]rune(v)) > 8 && strings.ContainsAny(v, noBreakBefore) {
-			texts = append(texts, strings.NewReplacer("%s", "示例市公安局", "%d", "12").Replace(v))
+			texts = append(texts, sampleArgs(v))
 		}
 	}
 	SetLanguage(LangZh)
