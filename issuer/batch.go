@@ -837,6 +837,9 @@ func (r *batchRun) commit(ctx context.Context, buf []*rowResult) error {
 	if err := tx.Commit(); err != nil {
 		return recErr("commit", err)
 	}
+	if r.kind == BatchCredentials {
+		d.lists.saved()
+	}
 	for _, res := range buf {
 		if !res.redo {
 			r.res.Count++

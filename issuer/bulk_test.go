@@ -223,4 +223,15 @@ func TestMigrateRecords(t *testing.T) {
 	if err != nil || p.Total != 22 {
 		t.Fatalf("%+v %v", p, err)
 	}
+	// The old bitmap was read once and deleted: the records are the allocator's state now.
+	d.Close()
+	db, err = sql.Open("sqlite", dbp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM meta WHERE k = 'allocator'`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("old allocator bitmap still there (%d, %v)", n, err)
+	}
 }

@@ -115,6 +115,8 @@ type Department struct {
 
 	sealer Sealer
 	macKey []byte // the holder index's keyed-hash key (search.go), unsealed at Open
+
+	group groupCommitter // single issuances committed together (groupcommit.go)
 }
 
 // Open checks the key against the department's DID history on the ledger (it must be an
@@ -451,8 +453,9 @@ func (d *Department) Issue(ctx context.Context, r Request) (*Issued, error) {
 }
 
 // issuePrepared signs (allocating a status entry for) each prepared request and commits
-// every record, its holder index row and the allocator state in one database transaction:
-// all or nothing. offers[i] is the offer the i-th credential is issued from ("" for none).
+// every record, its holder index row and the allocator state in one database transaction
+// (shared with concurrent issuances: groupcommit.go): all or nothing. offers[i] is the
+// offer the i-th credential is issued from ("" for none).
 func (d *Department) issuePrepared(ctx context.Context, ps []*prepared, now time.Time, offers []string) ([]*Issued, error) {
 	base, err := d.statusBase(ctx) // a proven ledger read
 	if err != nil {
@@ -468,32 +471,8 @@ func (d *Department) issuePrepared(ctx context.Context, ps []*prepared, now time
 			return nil, err
 		}
 	}
-	tx, err := d.db.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("%w: begin: %w", ErrRecords, err)
-	}
-	defer tx.Rollback()
-	for i, is := range out {
-		if err := insertRecord(ctx, tx, &is.Record); err != nil {
-			return nil, fmt.Errorf("%w: record: %w", ErrRecords, err)
-		}
-		if err := insertHolder(ctx, tx, holders[i]); err != nil {
-			return nil, fmt.Errorf("%w: holder index: %w", ErrRecords, err)
-		}
-		if is.Record.OfferID != "" {
-			if err := offerIssued(ctx, tx, is.Record.OfferID, is.Record.ID, now); err != nil {
-				if !errors.Is(err, ErrOfferUsed) {
-					err = fmt.Errorf("%w: offer: %w", ErrRecords, err)
-				}
-				return nil, err
-			}
-		}
-	}
-	if err := d.saveLists(ctx, tx); err != nil {
+	if err := d.commit(ctx, &pendingCommit{out: out, holders: holders, now: now}); err != nil {
 		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("%w: commit: %w", ErrRecords, err)
 	}
 	return out, nil
 }

@@ -58,3 +58,10 @@ func SetBulkJSONMax(n int) func() {
 	bulkJSONMax = n
 	return func() { bulkJSONMax = BulkJSONMax }
 }
+
+// CommitGroups is the number of transactions the group committer has written.
+func (d *Department) CommitGroups() int {
+	d.group.mu.Lock()
+	defer d.group.mu.Unlock()
+	return d.group.groups
+}

@@ -27,12 +27,15 @@ package issuer
 // and windows put its names in their compact-response dictionary (verifier/trust.go). A
 // crash between opening and using the list only means it is opened again (the same no-op).
 //
-// Persistence. Only the current list's allocator state is kept (meta 'allocator', with
-// 'allocator_list' its number; 0 when absent — every database made before lists were
-// numbered): earlier lists are full. It is written in the same transaction as the records
-// it covers, read inside that transaction (transactions on the one connection are
-// serialised, so a later commit never writes an older state), and on Open every recorded
-// index of the current list is marked again.
+// Persistence. The records are the allocator's state: every issued credential's record
+// (status_list, status_index; UNIQUE in the schema, so the database itself refuses an index
+// used twice) is committed in the transaction that issues it, and on Open every recorded
+// index of the current list is marked used again. Only the current list's number is kept
+// besides (meta 'allocator_list', written with every commit; on Open the larger of it and
+// the highest list any record is on). An index drawn for a credential whose transaction
+// then failed is simply free again, as it was never handed out. (Databases before this kept
+// the whole 16 KiB bitmap in meta 'allocator' and rewrote it with every commit — a sixth of
+// a single issuance's CPU; such a bitmap is still read once, then deleted.)
 
 import (
 	"context"
@@ -48,10 +51,11 @@ import (
 
 // lists is the department's status-list allocator: the current list and its free indices.
 type lists struct {
-	mu   sync.Mutex // never held while waiting for the database
-	size int        // entries per list (ledger.StatusListSize; smaller in tests)
-	cur  int
-	a    *statuslist.Allocator
+	mu     sync.Mutex // never held while waiting for the database
+	size   int        // entries per list (ledger.StatusListSize; smaller in tests)
+	cur    int
+	a      *statuslist.Allocator
+	legacy bool // a bitmap in meta 'allocator' (older databases) still to delete
 	// open writes list n on the ledger (Department.openList); called with mu held.
 	open func(ctx context.Context, n int) error
 }
@@ -76,6 +80,13 @@ func (d *Department) loadLists(ctx context.Context, size int) error {
 		}
 		l.cur = n
 	}
+	var top sql.NullInt64
+	if err := d.db.QueryRowContext(ctx, `SELECT MAX(status_list) FROM records`).Scan(&top); err != nil {
+		return err
+	}
+	if top.Valid && int(top.Int64) > l.cur {
+		l.cur = int(top.Int64)
+	}
 	a, err := statuslist.NewAllocator(size)
 	if err != nil {
 		return err
@@ -91,9 +102,9 @@ func (d *Department) loadLists(ctx context.Context, size int) error {
 		if a.Size() != size {
 			return fmt.Errorf("issuer: allocator state has size %d", a.Size())
 		}
+		l.legacy = true
 	}
-	// Belt and braces: every recorded index of the current list is used even if the state
-	// lagged.
+	// Every recorded index of the current list is used.
 	rows, err := d.db.QueryContext(ctx, `SELECT status_index FROM records WHERE status_list = ?`, l.cur)
 	if err != nil {
 		return err
@@ -146,22 +157,31 @@ func (l *lists) allocate(ctx context.Context) (slot, error) {
 	}
 }
 
-// state is the persisted form of the current list (meta 'allocator_list', 'allocator').
-func (l *lists) state() (int, []byte, error) {
+// state is what saveLists persists: the current list's number, and whether an old bitmap
+// is still to delete.
+func (l *lists) state() (n int, legacy bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	b, err := l.a.MarshalBinary()
-	return l.cur, b, err
+	return l.cur, l.legacy
 }
 
-// saveLists writes the current list's allocator state inside tx (see Persistence above).
+// saved notes that the old bitmap is gone (after the transaction that deleted it committed).
+func (l *lists) saved() {
+	l.mu.Lock()
+	l.legacy = false
+	l.mu.Unlock()
+}
+
+// saveLists writes the current list's number inside tx (see Persistence above); after tx
+// commits, call d.lists.saved.
 func (d *Department) saveLists(ctx context.Context, tx *sql.Tx) error {
-	n, b, err := d.lists.state()
-	if err != nil {
-		return err
+	n, legacy := d.lists.state()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO meta (k, v) VALUES ('allocator_list', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v`,
+		[]byte(strconv.Itoa(n))); err != nil {
+		return fmt.Errorf("%w: allocator state: %w", ErrRecords, err)
 	}
-	for k, v := range map[string][]byte{"allocator": b, "allocator_list": []byte(strconv.Itoa(n))} {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v`, k, v); err != nil {
+	if legacy {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM meta WHERE k = 'allocator'`); err != nil {
 			return fmt.Errorf("%w: allocator state: %w", ErrRecords, err)
 		}
 	}

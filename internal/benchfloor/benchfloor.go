@@ -7,6 +7,7 @@ package benchfloor
 import (
 	"crypto/ed25519"
 	"crypto/sha256"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -61,3 +62,48 @@ func Report(b *testing.B, floorNs float64) {
 	b.ReportMetric(floorNs, "floor-ns")
 	b.ReportMetric(per/floorNs, "x-floor")
 }
+
+// Fsync returns the time, in nanoseconds, of the least a durable commit costs on the
+// filesystem holding dir: one 4 KiB write at the end of a file followed by fsync (what a
+// SQLite commit in WAL mode with synchronous=FULL does at the very least: append its frames
+// to the WAL and fsync it). Measured on each call (the disk's speed depends on the moment),
+// for about 300 ms.
+func Fsync(dir string) (float64, error) {
+	f, err := os.CreateTemp(dir, "benchfloor-*")
+	if err != nil {
+		return 0, err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	page := make([]byte, 4096)
+	var werr error
+	op := func() {
+		if _, err := f.Write(page); err != nil && werr == nil {
+			werr = err
+		}
+		if err := f.Sync(); err != nil && werr == nil {
+			werr = err
+		}
+	}
+	n, start := 0, time.Now()
+	for time.Since(start) < 300*time.Millisecond || n < 20 {
+		op()
+		n++
+	}
+	ns := float64(time.Since(start).Nanoseconds()) / float64(n)
+	if werr != nil {
+		return 0, werr
+	}
+	return ns, nil
+}
+
+// ReportAlso adds a second ratio of the benchmark's time per op, to another floor, under
+// the metric name unit (e.g. "x-sign-floor").
+func ReportAlso(b *testing.B, floorNs float64, unit string) {
+	b.Helper()
+	if b.N == 0 || floorNs <= 0 {
+		return
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/floorNs, unit)
+}
+
