@@ -9,6 +9,42 @@ import (
 	"testing"
 )
 
+// The reference check's arithmetic. Ed25519 curve -x² + y² = 1 + d x² y² over GF(p) (RFC 8032 §5.1): p = 2^255 - 19,
+// d = -121665/121666.
+var (
+	edP    = new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 255), big.NewInt(19))
+	edD    = modDiv(big.NewInt(-121665), big.NewInt(121666))
+	edOne  = big.NewInt(1)
+	edHalf = new(big.Int).Rsh(edP, 1) // (p-1)/2
+
+	// smallOrderY holds the y coordinates of the 8 points of order dividing 8: the identity
+	// (y = 1), order 2 (y = -1), order 4 (y = 0) and the two y values of the order-8 points,
+	// which double to y = 0: from x² = -y² and the curve equation, d y⁴ + 2 y² - 1 = 0.
+	smallOrderY = func() []*big.Int {
+		ys := []*big.Int{big.NewInt(0), big.NewInt(1), new(big.Int).Sub(edP, edOne)}
+		s := new(big.Int).ModSqrt(new(big.Int).Add(edOne, edD), edP) // sqrt(1 + d)
+		if s == nil {
+			panic("did: 1+d is not a square")
+		}
+		for _, r := range []*big.Int{s, new(big.Int).Neg(s)} {
+			y2 := modDiv(new(big.Int).Sub(r, edOne), edD) // y² = (-1 ± sqrt(1+d)) / d
+			if y := new(big.Int).ModSqrt(y2, edP); y != nil {
+				ys = append(ys, y, new(big.Int).Sub(edP, y))
+			}
+		}
+		if len(ys) != 5 {
+			panic("did: wrong number of small-order y coordinates")
+		}
+		return ys
+	}()
+)
+
+func modDiv(a, b *big.Int) *big.Int {
+	r := new(big.Int).ModInverse(new(big.Int).Mod(b, edP), edP)
+	r.Mul(r, a)
+	return r.Mod(r, edP)
+}
+
 func TestEd25519PointChecks(t *testing.T) {
 	for i := 0; i < 100; i++ {
 		pub, _, err := ed25519.GenerateKey(rand.Reader)

@@ -74,6 +74,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sync"
 	"time"
 
 	"github.com/multiformats/go-multibase"
@@ -222,8 +223,10 @@ func Sign(doc any, cfg ProofConfig, key ed25519.PrivateKey) (map[string]any, err
 }
 
 // SignWith is Sign with the Ed25519 signature made by signer (a sealed key store's signer
-// that never reveals the private key, say). The signature is checked against the signer's
-// public key before it is used.
+// that never reveals the private key, say). The first signature of each public key in the
+// process is checked against that key before it is used (a key store that signs with
+// another key than the one it names fails there, at once); later ones are not — one verify
+// costs 2.5 signs, and a batch signs millions (the SD-JWT path never re-verified either).
 func SignWith(doc any, cfg ProofConfig, signer jws.Signer) (map[string]any, error) {
 	pub, ok := signer.Public().(ed25519.PublicKey)
 	if !ok || signer.Alg() != jws.AlgEdDSA {
@@ -271,8 +274,8 @@ func SignWith(doc any, cfg ProofConfig, signer jws.Signer) (map[string]any, erro
 	if err != nil {
 		return nil, fmt.Errorf("dataintegrity: sign: %w", err)
 	}
-	if !ed25519.Verify(pub, in.Combined(), sig) {
-		return nil, errors.New("dataintegrity: the signer produced an invalid signature")
+	if err := checkFirstSignature(pub, in.Combined(), sig); err != nil {
+		return nil, err
 	}
 	pv, err := multibase.Encode(multibase.Base58BTC, sig)
 	if err != nil {
@@ -444,4 +447,33 @@ func short(v any) string {
 		return string(r[:64]) + "…"
 	}
 	return string(r)
+}
+
+// checkedKeys holds the public keys whose signer's first signature verified (bounded:
+// cleared when full; a process has a handful of signing keys).
+var checkedKeys = struct {
+	sync.Mutex
+	m map[string]struct{}
+}{m: map[string]struct{}{}}
+
+const maxCheckedKeys = 1024
+
+// checkFirstSignature verifies sig the first time pub signs in this process (see SignWith).
+func checkFirstSignature(pub ed25519.PublicKey, msg, sig []byte) error {
+	checkedKeys.Lock()
+	_, ok := checkedKeys.m[string(pub)]
+	checkedKeys.Unlock()
+	if ok {
+		return nil
+	}
+	if !ed25519.Verify(pub, msg, sig) {
+		return errors.New("dataintegrity: the signer produced an invalid signature")
+	}
+	checkedKeys.Lock()
+	if len(checkedKeys.m) >= maxCheckedKeys {
+		clear(checkedKeys.m)
+	}
+	checkedKeys.m[string(pub)] = struct{}{}
+	checkedKeys.Unlock()
+	return nil
 }
