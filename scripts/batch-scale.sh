@@ -22,6 +22,10 @@ ROWS=${1:-100000}
 REVOKE=${REVOKE:-1}
 W=${LZ_SCALE_DIR:-$(mktemp -d /tmp/lz-scale-XXXXXX)}
 mkdir -p "$W"
+if [ ! -x /usr/bin/time ]; then # GNU time, for the peak RSS
+  echo "batch-scale: installing GNU time"
+  $( [ "$(id -u)" = 0 ] || echo sudo ) apt-get install -y time >/dev/null
+fi
 LZ="$W/lz"
 echo "batch-scale: $ROWS rows in $W"
 go build -o "$LZ" ./cmd/lz
