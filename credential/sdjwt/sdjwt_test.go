@@ -117,6 +117,19 @@ func TestIETFVectorWrongContext(t *testing.T) {
 		{"issuer key", func(o *VerifyOptions) {
 			o.IssuerKey = func(map[string]any, map[string]any) (crypto.PublicKey, error) { return &other.PublicKey, nil }
 		}, credential.CodeBadSignature},
+		// A bad issuer signature decides the answer whatever else is wrong too.
+		{"issuer key and nonce", func(o *VerifyOptions) {
+			o.Nonce = "x"
+			o.IssuerKey = func(map[string]any, map[string]any) (crypto.PublicKey, error) { return &other.PublicKey, nil }
+		}, credential.CodeBadSignature},
+		{"issuer key and expired", func(o *VerifyOptions) {
+			o.Now = time.Unix(1883000000+3600, 0)
+			o.IssuerKey = func(map[string]any, map[string]any) (crypto.PublicKey, error) { return &other.PublicKey, nil }
+		}, credential.CodeBadSignature},
+		{"issuer key and holder key", func(o *VerifyOptions) {
+			o.HolderKey = func(map[string]any) (crypto.PublicKey, error) { return &other.PublicKey, nil }
+			o.IssuerKey = func(map[string]any, map[string]any) (crypto.PublicKey, error) { return &other.PublicKey, nil }
+		}, credential.CodeBadSignature},
 		{"issuer key type", func(o *VerifyOptions) {
 			pub, _, _ := ed25519.GenerateKey(rand.Reader)
 			o.IssuerKey = func(map[string]any, map[string]any) (crypto.PublicKey, error) { return pub, nil }
