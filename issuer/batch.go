@@ -12,13 +12,13 @@ package issuer
 //     default) that validate, allocate a status entry and sign both forms (or make an
 //     offer), seal the holder index row and render the result line; the calling goroutine
 //     puts the results back in row order and commits them ChunkRows (500) at a time, each
-//     chunk in one SQLite transaction with the batch's progress and the allocator state;
+//     chunk in one SQLite transaction with the batch's progress and the current list number;
 //     after each commit it appends the chunk's lines to the result CSV and fsyncs it. At most
 //     2 × ChunkRows rows are between the reader and the result file at any time.
 //
 // A batch is identified by a hash of its type and its file's bytes (BatchResult.ID). Every
 // committed record (or offer) carries (batch id, row number) under a UNIQUE constraint,
-// written in the same transaction as the record and the allocator state. Running the same
+// written in the same transaction as the record and the current list number. Running the same
 // file again after a crash (SIGKILL at any point) resumes it: rows 1..k are in the result
 // file (its last complete line says k; a partial line is cut off), rows k+1..c were committed
 // but their lines not written — their credentials are signed again for the same record (same
@@ -26,8 +26,9 @@ package issuer
 // their offers get a new code and PIN (only the result file ever had the old ones) — and
 // rows c+1.. are issued. So no row is issued twice and none is lost, and the result file
 // ends with rows 1..N once each, in order. Rows signed but not committed were never handed
-// out: their status indices stay used (skipped), nothing else remains of them. A finished
-// batch run again is ErrBatchDone; one running in this process ErrBatchRunning.
+// out: nothing remains of them (their status indices, recorded nowhere, are free again after
+// a restart: lists.go, Persistence). A finished batch run again is ErrBatchDone; one running
+// in this process ErrBatchRunning.
 //
 // Batch (rows in memory, results returned) is the same pipeline for small programmatic
 // batches; each call is a new batch (a random id, no resumption).
@@ -764,7 +765,7 @@ func (r *batchRun) credentialLine(res *rowResult, is *Issued) error {
 }
 
 // commit writes a chunk of rows in one transaction: records and their holder index rows
-// (or offers), the batch's progress and the allocator state.
+// (or offers), the batch's progress and the current list number.
 func (r *batchRun) commit(ctx context.Context, buf []*rowResult) error {
 	d := r.d
 	tx, err := d.db.BeginTx(ctx, nil)

@@ -453,7 +453,7 @@ func (d *Department) Issue(ctx context.Context, r Request) (*Issued, error) {
 }
 
 // issuePrepared signs (allocating a status entry for) each prepared request and commits
-// every record, its holder index row and the allocator state in one database transaction
+// every record, its holder index row and the current list number in one database transaction
 // (shared with concurrent issuances: groupcommit.go): all or nothing. offers[i] is the
 // offer the i-th credential is issued from ("" for none).
 func (d *Department) issuePrepared(ctx context.Context, ps []*prepared, now time.Time, offers []string) ([]*Issued, error) {
