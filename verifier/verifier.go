@@ -179,7 +179,7 @@ type Verdict struct {
 	OK          bool                `json:"ok"`
 	Code        credential.Code     `json:"code,omitempty"` // first reason when not OK
 	Message     bilingual.Text      `json:"message"`
-	Mode        string              `json:"mode"` // "request", "one-way" (weaker) or "" (unreadable)
+	Mode        string              `json:"mode"` // "request", "one-way" (weaker), "openid4vp" (online service) or "" (unreadable)
 	Item        string              `json:"item,omitempty"`
 	ItemName    bilingual.Text      `json:"item_name"`
 	Purpose     bilingual.Text      `json:"purpose"`
@@ -354,6 +354,12 @@ func (v *Verifier) verifyResponse(ctx context.Context, vd *Verdict, view *View, 
 		return v.finish(ctx, vd, nil, sr.Item)
 	}
 	v.judge(ctx, vd, view, m.texts, m.b, now, m.first)
+	return v.accept(ctx, vd, sr, now)
+}
+
+// accept finishes a judged answer to request sr: a refused one leaves the request open; a
+// verified one consumes it.
+func (v *Verifier) accept(ctx context.Context, vd *Verdict, sr *storedRequest, now time.Time) *Verdict {
 	if vd.Code != "" || len(vd.Credentials) == 0 {
 		return v.finish(ctx, vd, nil, sr.Item) // refused: the request stays open
 	}
@@ -565,7 +571,7 @@ func (v *Verifier) judge(ctx context.Context, vd *Verdict, view *View, texts []s
 			vd.Code, vd.Detail = c.Code, c.Detail
 		}
 	}
-	if vd.Code == "" && vd.Mode == "request" {
+	if vd.Code == "" && vd.Mode != "one-way" {
 		var missing []string
 		for typ := range b.allowed {
 			if !present[typ] {

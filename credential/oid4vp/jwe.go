@@ -15,6 +15,7 @@ import (
 	josecipher "github.com/go-jose/go-jose/v4/cipher"
 
 	"lianzheng/credential/jws"
+	"lianzheng/credential/receipt"
 	"lianzheng/internal/strictjson"
 )
 
@@ -255,4 +256,11 @@ func (r *Response) Presentations() []string {
 		out = append(out, r.VPToken[id]...)
 	}
 	return out
+}
+
+// HashPresentations is the presentation hash of an OpenID4VP answer (receipts, replay
+// detection, the wallet's history): receipt.HashPresentation over the presentations in
+// Response.Presentations order, newline-separated, under the prefix "OID4VP".
+func HashPresentations(ps []string) string {
+	return receipt.HashPresentation("OID4VP", []byte(strings.Join(ps, "\n")))
 }
