@@ -80,6 +80,9 @@ type Config struct {
 	OneWayItem      string        // service item the one-way mode is judged against (default: the first)
 	// Retain keeps disclosed values after CloseSession (a retention policy must say so).
 	Retain bool
+	// NoSession: verdicts are not kept for CloseSession; the caller owns each one and wipes
+	// it (an online portal: one applicant per verdict, see package portal).
+	NoSession bool
 	Logger *slog.Logger
 	Now    func() time.Time
 }
@@ -750,9 +753,11 @@ func (v *Verifier) finish(ctx context.Context, vd *Verdict, _ error, item string
 			v.log.Error("receipt not signed", "err", err.Error())
 		}
 	}
-	v.mu.Lock()
-	v.session = append(v.session, vd)
-	v.mu.Unlock()
+	if !v.cfg.NoSession {
+		v.mu.Lock()
+		v.session = append(v.session, vd)
+		v.mu.Unlock()
+	}
 	// The log line carries codes, ids and hashes only — never a disclosed value.
 	v.log.Info("verify", "ok", vd.OK, "code", string(vd.Code), "mode", vd.Mode, "item", vd.Item,
 		"receipt", vd.ReceiptID, "presentation_hash", vd.Hash, "trust_height", vd.Trust.Height,
