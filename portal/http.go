@@ -1,14 +1,11 @@
 package portal
 
 import (
-	"context"
 	"embed"
 	"encoding/json"
 	"errors"
-	"net"
 	"net/http"
 	"strings"
-	"time"
 
 	"lianzheng/credential"
 	"lianzheng/credential/oid4vp"
@@ -48,26 +45,6 @@ func (s *Server) Handler() http.Handler {
 		w.Header().Set("Retry-After", "5")
 		http.Error(w, "too many requests / 请求过于频繁", http.StatusTooManyRequests)
 	})
-}
-
-// Serve listens on addr and serves until ctx ends or Close; the base URL is set from the
-// listener when it was not configured (http://127.0.0.1:port: loopback demos and tests).
-func (s *Server) Serve(ctx context.Context, addr string) (*http.Server, net.Listener, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, nil, err
-	}
-	if s.BaseURL() == "" {
-		s.SetBaseURL("http://" + ln.Addr().String())
-	}
-	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second, MaxHeaderBytes: 16 << 10}
-	go func() { _ = hs.Serve(ln) }()
-	go func() {
-		<-ctx.Done()
-		_ = hs.Close()
-	}()
-	return hs, ln, nil
 }
 
 func lang(r *http.Request) string {

@@ -83,8 +83,8 @@ type Config struct {
 	// NoSession: verdicts are not kept for CloseSession; the caller owns each one and wipes
 	// it (an online portal: one applicant per verdict, see package portal).
 	NoSession bool
-	Logger *slog.Logger
-	Now    func() time.Time
+	Logger    *slog.Logger
+	Now       func() time.Time
 }
 
 // Verifier is one window. Safe for concurrent use.
