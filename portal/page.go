@@ -62,6 +62,14 @@ var funcs = template.FuncMap{
 		}
 		return ""
 	},
+	// link marks the session's own openid4vp:// link safe for href (html/template allows only
+	// http(s) and mailto by default); it is built by the portal, never taken from a request.
+	"link": func(s string) template.URL {
+		if strings.HasPrefix(s, "openid4vp://?") {
+			return template.URL(s)
+		}
+		return ""
+	},
 	"other": func(lang string) string {
 		if lang == "en" {
 			return "zh"
@@ -132,7 +140,7 @@ var pages = template.Must(template.New("").Funcs(funcs).Parse(`
 <section class="card" id="pending">
 <p>{{t $l "asks"}}：</p><ul class="asks">{{range $s.Item.Requests}}{{$typ := .Type}}<li><b>{{typeName $v $l $typ}}</b>：{{range $i, $f := .Fields}}{{if $i}}、{{end}}{{label $v $l $typ $f}}{{end}}</li>{{end}}</ul>
 <div class="qr"><img id="qr" src="/s/{{$s.ID}}/qr.png" alt="QR" width="300" height="300"><p>{{t $l "scan"}}</p></div>
-<p>{{t $l "same"}} <a class="button" id="link" href="{{$s.Link}}">{{t $l "open"}}</a></p>
+<p>{{t $l "same"}} <a class="button" id="link" href="{{link $s.Link}}">{{t $l "open"}}</a></p>
 <p id="wait" class="muted">{{if $s.Fetched}}{{t $l "fetched"}}{{else}}{{t $l "waiting"}}{{end}} · {{t $l "expires"}} {{time $s.Expires}}</p>
 </section>
 {{else if eq $s.State "expired"}}
