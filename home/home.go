@@ -121,6 +121,7 @@ func OpenDemo(ctx context.Context, dir string, o *Options) (*Home, error) {
 	if h.portal, err = openPortal(PortalConfig{Key: pk, Dir: filepath.Join(dir, "portal"), Addr: o.PortalAddr, Log: o.Log}, h.client); err != nil {
 		return fail(err)
 	}
+	log.Info("online-service portal", "url", h.portal.URL())
 	cat, err := assets.DemoCatalogue()
 	if err != nil {
 		return fail(err)
