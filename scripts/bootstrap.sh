@@ -9,8 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/progress.sh
 
+# chromium: the portal's pages are tested in headless Chromium (portal/browser_test.go).
 APT_PKGS=(gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev
-          libxinerama-dev libxi-dev libxxf86vm-dev)
+          libxinerama-dev libxi-dev libxxf86vm-dev chromium)
 
 missing=()
 for p in "${APT_PKGS[@]}"; do
