@@ -11,6 +11,7 @@ require (
 	github.com/cosmos/iavl v1.2.4
 	github.com/cosmos/ics23/go v0.10.0
 	github.com/fxamacker/cbor/v2 v2.10.0
+	github.com/go-jose/go-jose/v4 v4.1.9
 	github.com/go-text/typesetting v0.2.1
 	github.com/google/tink/go v1.7.0
 	github.com/hyperledger/aries-framework-go v0.3.2

@@ -68,6 +68,8 @@ type Window struct {
 	Department   string        `json:"department"`
 	Name         Text          `json:"name"`
 	ServiceItems []ServiceItem `json:"service_items"`
+	// Channel "online": an online service portal (OpenID4VP), not a hall window.
+	Channel string `json:"channel,omitempty"`
 }
 
 // Catalogue is the demo data set.

@@ -64,6 +64,11 @@ const (
 	CodePresentationExpired Code = "presentation_expired"  // the holder's KB-JWT (or one-way answer) is older than allowed
 	CodeFieldMissing        Code = "field_missing"         // a field the service item requires was not in the presentation
 
+	// Online-service reasons (an OpenID4VP response to a portal, docs/portal.md).
+	CodeStateMismatch    Code = "state_mismatch"    // the response's state is not the session's
+	CodeWrongSession     Code = "wrong_session"     // the response was encrypted for another session's request
+	CodeResponseTampered Code = "response_tampered" // the encrypted response does not decrypt (altered, or not for this request)
+
 	// Wallet-side reasons (the citizen's wallet refuses to receive or to present).
 	CodeInvalidCredential  Code = "invalid_credential"   // a received credential does not verify
 	CodeWrongHolderKey     Code = "wrong_holder_key"     // a received credential is not bound to the key the wallet proved
@@ -113,6 +118,10 @@ var messages = map[Code][2]string{
 	CodeMissingCredential:   {"缺少本事项所需的凭证", "A credential this service item needs was not presented"},
 	CodePresentationExpired: {"出示码已过期，请群众重新生成", "The answer code has expired; ask the citizen to make a new one"},
 	CodeFieldMissing:        {"凭证未提供本事项必需的信息（所缺项目见下方）", "The credential does not provide a field this service item requires (listed below)"},
+
+	CodeStateMismatch:    {"钱包的回应与本次网上申请不符（state 不一致），请重新扫码", "The wallet's answer does not belong to this online application (state differs); scan again"},
+	CodeWrongSession:     {"钱包的回应是给另一个网上申请的，已拒绝，请重新扫码", "The wallet's answer was made for another online application and was refused; scan again"},
+	CodeResponseTampered: {"加密回应无法解密或已被篡改，已拒绝，请重新扫码", "The encrypted answer cannot be decrypted or was altered and was refused; scan again"},
 
 	CodeInvalidCredential:  {"收到的凭证校验失败，已拒收，请联系签发部门", "The credential received does not verify and was refused; contact the issuing department"},
 	CodeWrongHolderKey:     {"收到的凭证未绑定到本钱包，已拒收，请联系签发部门", "The credential received is not bound to this wallet and was refused; contact the issuing department"},

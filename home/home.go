@@ -31,6 +31,8 @@ type Options struct {
 	Keystore *keystore.Options
 	// EmptyBlocksInterval of a demo ledger OpenDemo creates (default 2 s).
 	EmptyBlocksInterval time.Duration
+	// PortalAddr is where the demo's online-service portal listens (default 127.0.0.1:0).
+	PortalAddr string
 }
 
 // Home is a running demo home: the embedded ledger and the services bound to it.
@@ -42,6 +44,7 @@ type Home struct {
 	issuers map[string]*Department
 	order   []string // department ids in catalogue order
 	window  *Window
+	portal  *Portal
 	citizen *Citizen
 	gateway *gatewayService
 	log     *slog.Logger
@@ -111,6 +114,14 @@ func OpenDemo(ctx context.Context, dir string, o *Options) (*Home, error) {
 	if h.window, err = openWindow(WindowConfig{Key: wk, Dir: filepath.Join(dir, "window"), Log: o.Log}, h.client, h.root); err != nil {
 		return fail(err)
 	}
+	pk, err := h.DemoKey(DemoPortal)
+	if err != nil {
+		return fail(err)
+	}
+	if h.portal, err = openPortal(PortalConfig{Key: pk, Dir: filepath.Join(dir, "portal"), Addr: o.PortalAddr, Log: o.Log}, h.client); err != nil {
+		return fail(err)
+	}
+	log.Info("online-service portal", "url", h.portal.URL())
 	cat, err := assets.DemoCatalogue()
 	if err != nil {
 		return fail(err)
@@ -178,6 +189,9 @@ func (h *Home) Window(id string) (*Window, bool) {
 	return h.window, true
 }
 
+// Portal is the demo's online-service portal (DemoPortal), reachable at its URL.
+func (h *Home) Portal() *Portal { return h.portal }
+
 // Wallet is the citizen's wallet.
 func (h *Home) Wallet() *Citizen { return h.citizen }
 
@@ -193,6 +207,9 @@ func (h *Home) Close() error {
 		errs = append(errs, h.gateway.close())
 		for i := len(h.order) - 1; i >= 0; i-- {
 			errs = append(errs, h.issuers[h.order[i]].Close())
+		}
+		if h.portal != nil {
+			errs = append(errs, h.portal.Close())
 		}
 		if h.window != nil {
 			errs = append(errs, h.window.Close())

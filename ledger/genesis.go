@@ -131,6 +131,20 @@ func (w *Window) Validate() error {
 	if !validText(w.Name) {
 		return fmt.Errorf("window %s: name is missing", w.DID)
 	}
+	switch w.Channel {
+	case ChannelHall:
+		if w.URL != "" {
+			return fmt.Errorf("window %s: only an online service has a URL", w.DID)
+		}
+	case ChannelOnline:
+		if w.URL != "" {
+			if err := CheckPortalURL(w.URL); err != nil {
+				return fmt.Errorf("window %s: %v", w.DID, err)
+			}
+		}
+	default:
+		return fmt.Errorf("window %s: channel %s is neither hall (empty) nor %q", w.DID, Quote(w.Channel), ChannelOnline)
+	}
 	if len(w.ServiceItems) > 256 {
 		return fmt.Errorf("window %s: more than 256 service items", w.DID)
 	}

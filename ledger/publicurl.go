@@ -41,8 +41,18 @@ const (
 )
 
 // CheckPublicBaseURL validates a public base URL.
-func CheckPublicBaseURL(s string) error {
-	bad := func(why string) error { return fmt.Errorf("%w %q: %s", ErrPublicBaseURL, s, why) }
+func CheckPublicBaseURL(s string) error { return checkBaseURL(s, ErrPublicBaseURL) }
+
+// ErrPortalURL: an online service's URL (Window.URL) that is not an https URL (or http on
+// loopback) with a host, without query, fragment, user information or trailing slash.
+var ErrPortalURL = errors.New("ledger: online service URL")
+
+// CheckPortalURL validates an online service's URL (Window.URL): the same form as a public
+// base URL.
+func CheckPortalURL(s string) error { return checkBaseURL(s, ErrPortalURL) }
+
+func checkBaseURL(s string, kind error) error {
+	bad := func(why string) error { return fmt.Errorf("%w %q: %s", kind, s, why) }
 	if s == "" || len(s) > MaxPublicBaseURL {
 		return bad(fmt.Sprintf("must be 1-%d characters", MaxPublicBaseURL))
 	}

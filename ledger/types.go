@@ -134,12 +134,30 @@ type ServiceItem struct {
 
 // Window is a registered service window. Its DID (controlled by its department) signs
 // requests, receipts and anchors.
+//
+// An online service (网上服务平台: a department's web portal that asks a wallet for
+// credentials with OpenID4VP, docs/portal.md) is registered the same way, by the same
+// governance (window.put), with its own did:lz key, and is marked by Channel "online". URL,
+// when set, is the portal's origin: a wallet then refuses a request whose request_uri or
+// response_uri lies elsewhere. Both are omitted from the encoding when empty, so every
+// window registered before them is unchanged.
 type Window struct {
 	DID          string        `json:"did"`
 	Department   string        `json:"department"` // member id
 	Name         Text          `json:"name"`
 	ServiceItems []ServiceItem `json:"service_items"`
+	Channel      string        `json:"channel,omitempty"` // "" (a service hall window) or ChannelOnline
+	URL          string        `json:"url,omitempty"`     // online only: the portal's origin (https)
 }
+
+// Channels of a Window.
+const (
+	ChannelHall   = ""       // a window in a service hall: in-person QR codes
+	ChannelOnline = "online" // an online service portal: OpenID4VP
+)
+
+// Online reports whether the window is an online service portal.
+func (w *Window) Online() bool { return w.Channel == ChannelOnline }
 
 // Params are consortium-wide parameters.
 type Params struct {

@@ -80,8 +80,11 @@ type Config struct {
 	OneWayItem      string        // service item the one-way mode is judged against (default: the first)
 	// Retain keeps disclosed values after CloseSession (a retention policy must say so).
 	Retain bool
-	Logger *slog.Logger
-	Now    func() time.Time
+	// NoSession: verdicts are not kept for CloseSession; the caller owns each one and wipes
+	// it (an online portal: one applicant per verdict, see package portal).
+	NoSession bool
+	Logger    *slog.Logger
+	Now       func() time.Time
 }
 
 // Verifier is one window. Safe for concurrent use.
@@ -179,7 +182,7 @@ type Verdict struct {
 	OK          bool                `json:"ok"`
 	Code        credential.Code     `json:"code,omitempty"` // first reason when not OK
 	Message     bilingual.Text      `json:"message"`
-	Mode        string              `json:"mode"` // "request", "one-way" (weaker) or "" (unreadable)
+	Mode        string              `json:"mode"` // "request", "one-way" (weaker), "openid4vp" (online service) or "" (unreadable)
 	Item        string              `json:"item,omitempty"`
 	ItemName    bilingual.Text      `json:"item_name"`
 	Purpose     bilingual.Text      `json:"purpose"`
@@ -354,6 +357,12 @@ func (v *Verifier) verifyResponse(ctx context.Context, vd *Verdict, view *View, 
 		return v.finish(ctx, vd, nil, sr.Item)
 	}
 	v.judge(ctx, vd, view, m.texts, m.b, now, m.first)
+	return v.accept(ctx, vd, sr, now)
+}
+
+// accept finishes a judged answer to request sr: a refused one leaves the request open; a
+// verified one consumes it.
+func (v *Verifier) accept(ctx context.Context, vd *Verdict, sr *storedRequest, now time.Time) *Verdict {
 	if vd.Code != "" || len(vd.Credentials) == 0 {
 		return v.finish(ctx, vd, nil, sr.Item) // refused: the request stays open
 	}
@@ -565,7 +574,7 @@ func (v *Verifier) judge(ctx context.Context, vd *Verdict, view *View, texts []s
 			vd.Code, vd.Detail = c.Code, c.Detail
 		}
 	}
-	if vd.Code == "" && vd.Mode == "request" {
+	if vd.Code == "" && vd.Mode != "one-way" {
 		var missing []string
 		for typ := range b.allowed {
 			if !present[typ] {
@@ -744,9 +753,11 @@ func (v *Verifier) finish(ctx context.Context, vd *Verdict, _ error, item string
 			v.log.Error("receipt not signed", "err", err.Error())
 		}
 	}
-	v.mu.Lock()
-	v.session = append(v.session, vd)
-	v.mu.Unlock()
+	if !v.cfg.NoSession {
+		v.mu.Lock()
+		v.session = append(v.session, vd)
+		v.mu.Unlock()
+	}
 	// The log line carries codes, ids and hashes only — never a disclosed value.
 	v.log.Info("verify", "ok", vd.OK, "code", string(vd.Code), "mode", vd.Mode, "item", vd.Item,
 		"receipt", vd.ReceiptID, "presentation_hash", vd.Hash, "trust_height", vd.Trust.Height,

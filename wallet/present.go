@@ -243,6 +243,9 @@ type Plan struct {
 	// OverAsk is true when the window asked for fields beyond its registration.
 	OverAsk bool
 	Warning bilingual.Text
+	// Online is the OpenID4VP request of an online service (nil for a window's QR request):
+	// Present answers it with PresentOpenID4VP.
+	Online *OnlineRequest
 }
 
 // ParseRequestQR decodes a scanned request QR text to its signed body (no checks).
@@ -296,11 +299,24 @@ func (w *Wallet) PlanRequest(ctx context.Context, text string) (*Plan, error) {
 	if err != nil {
 		return nil, refuseCause(credential.CodeBadRequest, "请求二维码校验失败（签名、密钥或有效期）", "the request QR does not verify (signature, key or validity)", err)
 	}
+	return w.plan(ctx, l, r, nil)
+}
+
+// plan checks a verified request against its registration on the ledger (the window and
+// service item registered; online, for an online service's request) and computes per type
+// what may be disclosed (requested ∩ registered; the rest is refused with a warning) and
+// the presentable credentials. The window QR path and the OpenID4VP path share it.
+func (w *Wallet) plan(ctx context.Context, l Ledger, r *wire.Request, online *OnlineRequest) (*Plan, error) {
 	win, err := l.Window(ctx, r.Window)
 	if errors.Is(err, ledgerclient.ErrNotFound) {
 		return nil, refuseCause(credential.CodeWindowUnregistered, "该窗口未在联盟链登记，请勿出示", "this window is not registered on the ledger; do not present", fmt.Errorf("window %s", r.Window))
 	} else if err != nil {
 		return nil, fmt.Errorf("wallet: window: %w", err)
+	}
+	if online != nil {
+		if err := online.check(win); err != nil {
+			return nil, err
+		}
 	}
 	item, ok := win.ServiceItem(r.Item)
 	if !ok {
@@ -312,7 +328,12 @@ func (w *Wallet) PlanRequest(ctx context.Context, text string) (*Plan, error) {
 	}
 	p := &Plan{Request: r, Window: win, Item: item, Department: win.Department, DepartmentName: deptName,
 		WindowName: win.Name, ItemName: item.Name,
-		Purpose: item.Purpose}
+		Purpose: item.Purpose, Online: online}
+	if online != nil {
+		if err := online.checkItem(item); err != nil {
+			return nil, err
+		}
+	}
 	over := map[string][]string{}
 	for _, fr := range wire.OverAsk(r, item.Allowed()) {
 		over[fr.Type] = fr.Fields
@@ -417,10 +438,59 @@ func (w *Wallet) Present(ctx context.Context, p *Plan, o *PresentOptions) (*Resp
 	if o == nil {
 		o = &PresentOptions{}
 	}
+	if p.Online != nil {
+		return nil, errors.New("wallet: an online service's request is answered with PresentOpenID4VP")
+	}
 	r := p.Request
-	var texts []string
-	var creds []*Credential
-	fields := map[string][]string{}
+	sel, err := w.selectAndBind(p, o, r.NonceString(), r.Audience())
+	if err != nil {
+		return nil, err
+	}
+	texts, creds, fields := sel.texts, sel.creds, sel.fields
+	text, err := wire.EncodeResponse(texts, &sdjwtcbor.Context{Nonce: r.NonceString(), Audience: r.Audience(), Known: Known(creds, r.Window, w.Ledger)})
+	if err != nil {
+		return nil, err
+	}
+	h := w.historyOf(p, "request", fields)
+	h.PresentationHash, h.BodyHash, h.Nonce = bodyHash(text), bodyHash(text), r.NonceString()
+	if !o.noHistory {
+		if err := w.Store.AddHistory(h); err != nil {
+			return nil, err
+		}
+	}
+	return &Response{QR: text, Texts: texts, Fields: fields, History: h}, nil
+}
+
+// historyOf is the history record of a presentation for plan p (hashes to be filled in).
+func (w *Wallet) historyOf(p *Plan, mode string, fields map[string][]string) *HistoryEntry {
+	refused := map[string][]string{}
+	for _, a := range p.Asks {
+		if len(a.Refused) > 0 {
+			refused[a.Type] = a.Refused
+		}
+	}
+	h := &HistoryEntry{ID: newID(), Time: w.now().UTC(), Mode: mode, Window: p.Request.Window, WindowName: p.WindowName.Zh,
+		Department: p.Department, Item: p.Request.Item, ItemName: p.ItemName.Zh, Purpose: p.Purpose.Zh, Fields: fields,
+		Refused: refused, Result: "presented"}
+	if len(refused) == 0 {
+		h.Refused = nil
+	}
+	return h
+}
+
+// selection is what a plan's answer presents: per type one credential's chosen disclosures,
+// bound to the request.
+type selection struct {
+	texts  []string
+	types  []string // type id of each text
+	creds  []*Credential
+	fields map[string][]string
+}
+
+// selectAndBind picks per type the chosen credential with exactly the allowed (and not
+// omitted) disclosures it holds, each bound to nonce and aud by a KB-JWT.
+func (w *Wallet) selectAndBind(p *Plan, o *PresentOptions, nonce, aud string) (*selection, error) {
+	out := &selection{fields: map[string][]string{}}
 	for _, a := range p.Asks {
 		id := a.Chosen
 		if c, ok := o.Choose[a.Type]; ok {
@@ -457,39 +527,19 @@ func (w *Wallet) Present(ctx context.Context, p *Plan, o *PresentOptions) (*Resp
 		if len(sel) == 0 {
 			continue // nothing registered (or left) to disclose: the credential is not shown
 		}
-		text, err := w.bind(&it.Credential, sel, r.NonceString(), r.Audience())
+		text, err := w.bind(&it.Credential, sel, nonce, aud)
 		if err != nil {
 			return nil, err
 		}
-		texts = append(texts, text)
-		creds = append(creds, &it.Credential)
-		fields[a.Type] = sel
+		out.texts = append(out.texts, text)
+		out.types = append(out.types, a.Type)
+		out.creds = append(out.creds, &it.Credential)
+		out.fields[a.Type] = sel
 	}
-	if len(texts) == 0 {
+	if len(out.texts) == 0 {
 		return nil, refuse(credential.CodeNothingToPresent, "没有可出示的有效凭证", "no valid credential to present")
 	}
-	text, err := wire.EncodeResponse(texts, &sdjwtcbor.Context{Nonce: r.NonceString(), Audience: r.Audience(), Known: Known(creds, r.Window, w.Ledger)})
-	if err != nil {
-		return nil, err
-	}
-	refused := map[string][]string{}
-	for _, a := range p.Asks {
-		if len(a.Refused) > 0 {
-			refused[a.Type] = a.Refused
-		}
-	}
-	h := &HistoryEntry{ID: newID(), Time: w.now().UTC(), Mode: "request", Window: r.Window, WindowName: p.WindowName.Zh,
-		Department: p.Department, Item: r.Item, ItemName: p.ItemName.Zh, Purpose: p.Purpose.Zh, Fields: fields,
-		Refused: refused, Result: "presented", PresentationHash: bodyHash(text), BodyHash: bodyHash(text), Nonce: r.NonceString()}
-	if len(refused) == 0 {
-		h.Refused = nil
-	}
-	if !o.noHistory {
-		if err := w.Store.AddHistory(h); err != nil {
-			return nil, err
-		}
-	}
-	return &Response{QR: text, Texts: texts, Fields: fields, History: h}, nil
+	return out, nil
 }
 
 // lacking returns the fields of fields that credential c does not hold (an optional claim

@@ -78,7 +78,7 @@ func cmdIssuer(args []string) error {
 	return fmt.Errorf("issuer: unknown command %q", args[0])
 }
 
-const serveUsage = "用法 / usage: lz serve issuer --home DIR [--addr 127.0.0.1:8470]   OpenID4VCI 签发服务（及本部门的状态列表）/ the OpenID4VCI issuance service (and the department's status lists)\n       lz serve gateway (--ledger-home DIR | --genesis FILE --node URL) [--addr 127.0.0.1:8480]   公开网关 / the public gateway"
+const serveUsage = "用法 / usage: lz serve issuer --home DIR [--addr 127.0.0.1:8470]   OpenID4VCI 签发服务（及本部门的状态列表）/ the OpenID4VCI issuance service (and the department's status lists)\n       lz serve gateway (--ledger-home DIR | --genesis FILE --node URL) [--addr 127.0.0.1:8480]   公开网关 / the public gateway\n       lz serve portal --home DIR [--portal realestate-portal] [--addr 127.0.0.1:8490] [--base-url URL]   网上服务平台（OpenID4VP）/ the online-service portal (OpenID4VP)"
 
 func cmdServe(args []string) error {
 	if len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
@@ -88,9 +88,12 @@ func cmdServe(args []string) error {
 	if len(args) > 0 && args[0] == "gateway" {
 		return serveGateway(args[1:])
 	}
+	if len(args) > 0 && args[0] == "portal" {
+		return servePortal(args[1:])
+	}
 	if len(args) == 0 || args[0] != "issuer" {
 		fmt.Fprintln(os.Stderr, serveUsage)
-		return errors.New("serve: want `serve issuer` or `serve gateway`")
+		return errors.New("serve: want `serve issuer`, `serve gateway` or `serve portal`")
 	}
 	return serveIssuer(args[1:])
 }

@@ -24,6 +24,7 @@ func usage() {
   issuer   部门签发：init、types、issue、offer、suspend、resume、revoke、batch、list / department issuer (lz issuer help)
   serve    lz serve issuer：OpenID4VCI 签发服务 / the OpenID4VCI issuance service
            lz serve gateway：公开网关（DID 解析、类型元数据） / the public gateway (DID resolution, type metadata)
+           lz serve portal：网上服务平台（OpenID4VP） / the online-service portal (OpenID4VP)
   gateway  lz gateway export DIR：公开网关的静态副本 / a static copy of the public gateway`)
 }
 

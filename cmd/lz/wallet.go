@@ -372,6 +372,8 @@ func walletPresent(ctx context.Context, fs *flag.FlagSet, f *walletFlags, args [
 	fields := fs.String("fields", "", "one-way: field names to disclose, comma-separated")
 	png := fs.String("out-png", "", "also write the response QR as a PNG")
 	textOut := fs.String("out", "", "also write the response QR text to this file")
+	online := fs.String("openid4vp", "", "answer an online service: its openid4vp:// link (or a file holding it, or a QR image of it)")
+	insecureLoopback := fs.Bool("insecure-loopback", false, "openid4vp: allow http:// on a loopback host (local demos and tests only)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -381,6 +383,9 @@ func walletPresent(ctx context.Context, fs *flag.FlagSet, f *walletFlags, args [
 	}
 	defer w.Close()
 	var resp *wallet.Response
+	if *online != "" {
+		return presentOnline(ctx, w, *online, *insecureLoopback, *yes, *allowInvalid, out)
+	}
 	if *oneWay {
 		picks := map[string][]string{}
 		for _, id := range strings.Split(*ids, ",") {
@@ -414,22 +419,7 @@ func walletPresent(ctx context.Context, fs *flag.FlagSet, f *walletFlags, args [
 			}
 			return err
 		}
-		fmt.Fprintf(out, "窗口 / window: %s / %s (%s)\n事项 / service: %s / %s\n用途 / purpose: %s / %s\n", plan.WindowName.Zh,
-			plan.WindowName.En, plan.Request.Window, plan.ItemName.Zh, plan.ItemName.En, plan.Purpose.Zh, plan.Purpose.En)
-		for _, a := range plan.Asks {
-			var labels []string
-			for _, fl := range a.Allowed {
-				labels = append(labels, a.Labels[fl].Zh+"("+fl+")")
-			}
-			pick := "（无有效凭证 / no valid credential）"
-			if a.Chosen != "" {
-				pick = a.Chosen
-			}
-			fmt.Fprintf(out, "  %s / %s: %s  → %s\n", a.TypeName.Zh, a.TypeName.En, strings.Join(labels, "、"), pick)
-		}
-		if plan.OverAsk {
-			fmt.Fprintf(out, "⚠ %s\n⚠ %s\n", plan.Warning.Zh, plan.Warning.En)
-		}
+		showPlan(out, plan)
 		if !*yes {
 			fmt.Fprintln(out, "未出示：确认请加 --yes / not presented: add --yes to consent")
 			return nil
@@ -454,6 +444,69 @@ func walletPresent(ctx context.Context, fs *flag.FlagSet, f *walletFlags, args [
 	}
 	j, _ := json.Marshal(resp.Fields)
 	fmt.Fprintf(out, "已出示字段 / disclosed fields: %s\n%s\n", j, resp.QR)
+	return nil
+}
+
+// showPlan prints the consent data of a request (window or online service).
+func showPlan(out io.Writer, plan *wallet.Plan) {
+	fmt.Fprintf(out, "窗口 / window: %s / %s (%s)\n事项 / service: %s / %s\n用途 / purpose: %s / %s\n", plan.WindowName.Zh,
+		plan.WindowName.En, plan.Request.Window, plan.ItemName.Zh, plan.ItemName.En, plan.Purpose.Zh, plan.Purpose.En)
+	for _, a := range plan.Asks {
+		var labels []string
+		for _, fl := range a.Allowed {
+			labels = append(labels, a.Labels[fl].Zh+"("+fl+")")
+		}
+		pick := "（无有效凭证 / no valid credential）"
+		if a.Chosen != "" {
+			pick = a.Chosen
+		}
+		fmt.Fprintf(out, "  %s / %s: %s  → %s\n", a.TypeName.Zh, a.TypeName.En, strings.Join(labels, "、"), pick)
+	}
+	if plan.OverAsk {
+		fmt.Fprintf(out, "⚠ %s\n⚠ %s\n", plan.Warning.Zh, plan.Warning.En)
+	}
+}
+
+// presentOnline answers an online service's OpenID4VP request (wallet.PlanOpenID4VP,
+// PresentOpenID4VP).
+func presentOnline(ctx context.Context, w *wallet.Wallet, link string, loopback, yes, allowInvalid bool, out io.Writer) error {
+	if b, err := os.ReadFile(link); err == nil {
+		if strings.HasSuffix(strings.ToLower(link), ".png") {
+			if link, err = wallet.ParseRequestPNG(b); err != nil {
+				return err
+			}
+		} else {
+			link = strings.TrimSpace(string(b))
+		}
+	}
+	o := &wallet.OpenID4VPOptions{InsecureLoopback: loopback}
+	plan, err := w.PlanOpenID4VP(ctx, link, o)
+	if err != nil {
+		var ref *wallet.Refusal
+		if errors.As(err, &ref) {
+			return fmt.Errorf("%s\n%s", ref.Msg.Zh, ref.Msg.En)
+		}
+		return err
+	}
+	fmt.Fprintln(out, "网上服务平台 / online service (OpenID4VP)")
+	showPlan(out, plan)
+	if !yes {
+		fmt.Fprintln(out, "未出示：确认请加 --yes / not presented: add --yes to consent")
+		return nil
+	}
+	res, err := w.PresentOpenID4VP(ctx, plan, &wallet.PresentOptions{AllowInvalid: allowInvalid})
+	if err != nil {
+		return err
+	}
+	j, _ := json.Marshal(res.Fields)
+	fmt.Fprintf(out, "已出示字段 / disclosed fields: %s\n", j)
+	if !res.Accepted {
+		return fmt.Errorf("平台拒绝 / the portal refused: %s — %s / %s", res.Code, res.Message.Zh, res.Message.En)
+	}
+	fmt.Fprintf(out, "平台核验通过 / verified by the portal; 继续办理 / continue at: %s\n", res.RedirectURI)
+	if res.History != nil && res.History.ReceiptID != "" {
+		fmt.Fprintf(out, "访问凭据 / receipt: %s\n", res.History.ReceiptID)
+	}
 	return nil
 }
 

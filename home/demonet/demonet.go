@@ -270,7 +270,7 @@ func credentialType(t assets.CredentialType) ledger.CredentialType {
 }
 
 func window(w assets.Window) ledger.Window {
-	out := ledger.Window{DID: w.DID, Department: w.Department, Name: w.Name}
+	out := ledger.Window{DID: w.DID, Department: w.Department, Name: w.Name, Channel: w.Channel}
 	for _, si := range w.ServiceItems {
 		item := ledger.ServiceItem{ID: si.ID, Name: si.Name, Purpose: si.Purpose}
 		for _, r := range si.Requests {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -31,8 +32,14 @@ func TestDemoConsortiumGenesis(t *testing.T) {
 			t.Errorf("member %s validator %q", m.ID, m.Validator)
 		}
 	}
-	if len(st.Windows) != 1 || st.Windows[0].DID != "did:lz:realestate-window-01" || st.Windows[0].Department != "realestate" {
+	if len(st.Windows) != 2 || st.Windows[0].DID != "did:lz:realestate-window-01" || st.Windows[0].Department != "realestate" ||
+		st.Windows[0].Online() {
 		t.Fatalf("windows %+v", st.Windows)
+	}
+	// the online real-estate service asks exactly what the hall window asks (docs/portal.md)
+	if p := st.Windows[1]; p.DID != "did:lz:realestate-portal" || !p.Online() || p.Department != "realestate" ||
+		!reflect.DeepEqual(p.ServiceItems[0].Requests, st.Windows[0].ServiceItems[0].Requests) {
+		t.Fatalf("online service %+v", p)
 	}
 	reqs := st.Windows[0].ServiceItems[0].Requests
 	if len(reqs) != 2 || reqs[0].Type != "household-register" || reqs[1].Type != "marriage-certificate" {

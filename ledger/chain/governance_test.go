@@ -100,6 +100,12 @@ func TestGovernanceActions(t *testing.T) {
 	wrongDept.ServiceItems = nil
 	unknownType := win
 	unknownType.ServiceItems = []ledger.ServiceItem{{ID: "x", Name: ledger.Text{Zh: "x", En: "x"}, Purpose: ledger.Text{Zh: "x", En: "x"}, Requests: []ledger.FieldRequest{{Type: "nope", Fields: []string{"a"}}}}}
+	badChannel := wrongDept
+	badChannel.Department, badChannel.Channel = "bdc", "kiosk"
+	hallURL := wrongDept
+	hallURL.Department, hallURL.URL = "bdc", "https://portal.example"
+	portalHTTP := hallURL
+	portalHTTP.Channel, portalHTTP.URL = ledger.ChannelOnline, "http://portal.example"
 	cases := []struct {
 		name    string
 		signer  string
@@ -120,6 +126,9 @@ func TestGovernanceActions(t *testing.T) {
 		{"window of another department", gaj, ledger.ActionWindowPut, wrongDept, ledger.CodeUnauthorized},
 		{"window unknown type", gaj, ledger.ActionWindowPut, unknownType, ledger.CodeNotFound},
 		{"window DID missing", gaj, ledger.ActionWindowPut, ledger.Window{DID: "did:lz:none", Department: "bdc", Name: ledger.Text{Zh: "x", En: "x"}}, ledger.CodeNotFound},
+		{"window unknown channel", gaj, ledger.ActionWindowPut, badChannel, ledger.CodeInvalid},
+		{"hall window with a URL", gaj, ledger.ActionWindowPut, hallURL, ledger.CodeInvalid},
+		{"online service with an http URL", gaj, ledger.ActionWindowPut, portalHTTP, ledger.CodeInvalid},
 		{"remove unknown window", gaj, ledger.ActionWindowRemove, didPayload{DID: "did:lz:none"}, ledger.CodeNotFound},
 		{"remove unknown member", gaj, ledger.ActionMemberRemove, idPayload{ID: "nobody"}, ledger.CodeNotFound},
 		{"remove issuing member", gaj, ledger.ActionMemberRemove, idPayload{ID: "gaj"}, ledger.CodeConflict},
@@ -143,6 +152,21 @@ func TestGovernanceActions(t *testing.T) {
 	w2 := ledger.Window{DID: "did:lz:gaj-w2", Department: "gaj", Name: ledger.Text{Zh: "车管窗口", En: "Vehicle window"},
 		ServiceItems: []ledger.ServiceItem{{ID: "check", Name: ledger.Text{Zh: "查验", En: "Check"}, Purpose: ledger.Text{Zh: "核验", En: "Verify"}, Requests: []ledger.FieldRequest{{Type: "driving-licence", Fields: []string{"plate"}}}}}}
 	passK("window.put", ledger.ActionWindowPut, w2)
+	// An online service item is registered by the same governance, with its own DID key and
+	// the channel marker (docs/portal.md); a hall window's record does not name a channel.
+	h.keys["did:lz:gaj-portal#key-1"] = testKey("did:lz:gaj-portal#key-1")
+	h.mustOK(h.tx(gaj, ledger.TxDIDCreate, ledger.DIDCreate{DID: "did:lz:gaj-portal", Keys: []did.KeyRecord{keyRecord("key-1", testKey("did:lz:gaj-portal#key-1"), time.Time{})}}))
+	portal := w2
+	portal.DID, portal.Channel, portal.URL = "did:lz:gaj-portal", ledger.ChannelOnline, "https://portal.gaj.example"
+	passK("window.put online", ledger.ActionWindowPut, portal)
+	var gotPortal ledger.Window
+	if !h.getJSON(ledger.KeyWindow("did:lz:gaj-portal"), &gotPortal) || !gotPortal.Online() || gotPortal.URL != portal.URL {
+		t.Fatalf("online service = %+v", gotPortal)
+	}
+	if raw := string(h.get(ledger.KeyWindow("did:lz:gaj-w2"))); strings.Contains(raw, "channel") || strings.Contains(raw, "url") {
+		t.Fatalf("hall window record names a channel: %s", raw)
+	}
+	passK("window.remove online", ledger.ActionWindowRemove, didPayload{DID: "did:lz:gaj-portal"})
 	if r := h.check(h.tx("did:lz:gaj-w2#key-1", ledger.TxAnchorPost, ledger.AnchorPost{Root: strings.Repeat("01", 32), Count: 1})); r.Code != ledger.CodeOK {
 		t.Fatalf("new window anchors: %d %s", r.Code, r.Log)
 	}

@@ -53,9 +53,11 @@ var rules = []rule{
 	// issuer may render its offer QR with qr (a bottom layer that imports nothing of ours).
 	{pkg: "issuer/...", may: append([]string{"issuer/...", "credential/...", "did", "qr", "ledger", "ledgerclient", "assets"}, utilities...), phone: true},
 	{pkg: "gateway", may: append([]string{"credential/...", "did", "ledger", "ledgerclient"}, utilities...), phone: true},
-	{pkg: "home/...", may: []string{"home/...", "gateway", "wallet", "verifier", "issuer/...", "credential/...", "did", "qr", "ledger/...", "ledgerclient", "assets", "internal/..."}},
-	{pkg: "internal/rig/...", may: []string{"home/...", "gateway", "wallet", "verifier", "issuer/...", "credential/...", "did", "qr", "ledger/...", "ledgerclient", "assets", "internal/..."}},
-	{pkg: "cmd/...", may: []string{"home/...", "gateway", "wallet", "verifier", "issuer/...", "credential/...", "did", "qr", "ledger/...", "ledgerclient", "assets", "internal/..."}},
+	// The online-service portal: thin HTTP handlers over the verifier core.
+	{pkg: "portal", may: append([]string{"verifier", "credential/...", "did", "qr", "ledger", "ledgerclient"}, utilities...), phone: true},
+	{pkg: "home/...", may: []string{"home/...", "gateway", "portal", "wallet", "verifier", "issuer/...", "credential/...", "did", "qr", "ledger/...", "ledgerclient", "assets", "internal/..."}},
+	{pkg: "internal/rig/...", may: []string{"home/...", "gateway", "portal", "wallet", "verifier", "issuer/...", "credential/...", "did", "qr", "ledger/...", "ledgerclient", "assets", "internal/..."}},
+	{pkg: "cmd/...", may: []string{"home/...", "gateway", "portal", "wallet", "verifier", "issuer/...", "credential/...", "did", "qr", "ledger/...", "ledgerclient", "assets", "internal/..."}},
 	{pkg: "app/...", may: []string{"app/...", "home/...", "wallet", "verifier", "issuer/...", "credential/...", "did", "qr", "ledger", "ledgerclient", "assets", "internal/strictjson", "internal/bilingual", "internal/keystore", "internal/benchfloor", "internal/testvectors"}},
 	{pkg: "", may: []string{"app/...", "assets"}}, // main.go: the GUI entry point
 }
