@@ -238,7 +238,7 @@ func TestEmbeddedNode(t *testing.T) {
 	if err != nil || len(r2.History.Keys) != 2 || r2.Document.VerificationMethod[0].ID != ps.DID+"#key-2" {
 		t.Fatalf("snapshot resolve: %+v %v", r2, err)
 	}
-	if len(s.Members()) != 5 || len(s.Windows()) != 1 || len(s.Types()) < 2 {
+	if len(s.Members()) != 5 || len(s.Windows()) != 2 || len(s.Types()) < 2 { // the hall window and the online service
 		t.Fatalf("snapshot registries: %d %d %d", len(s.Members()), len(s.Windows()), len(s.Types()))
 	}
 	if _, err := ledgerclient.VerifySnapshotFile(snapPath, root, s.Time().Add(2*time.Hour), time.Hour); !errors.Is(err, ledgerclient.ErrSnapshotStale) {
