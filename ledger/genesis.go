@@ -28,9 +28,19 @@ func validID(s string) bool {
 	return true
 }
 
+// validClaimName reports whether s can name a claim: 1-64 bytes, not starting with '_' (the
+// SD-JWT names _sd, _sd_alg).
+func validClaimName(s string) bool {
+	return s != "" && len(s) <= 64 && !strings.HasPrefix(s, "_")
+}
+
 func validText(t Text) bool {
 	return (t.Zh != "" || t.En != "") && len(t.Zh) <= 256 && len(t.En) <= 256
 }
+
+// ValidatorKeyString encodes an Ed25519 validator public key as Member.Validator and the
+// genesis document write it (standard base64); ParseValidatorKey reads it back.
+func ValidatorKeyString(pk []byte) string { return base64.StdEncoding.EncodeToString(pk) }
 
 // ParseValidatorKey decodes a Member.Validator value (standard base64 of a 32-byte Ed25519
 // key).
@@ -93,7 +103,7 @@ func (t *CredentialType) Validate() error {
 	}
 	names := map[string]bool{}
 	for _, c := range t.Claims {
-		if c.Name == "" || len(c.Name) > 64 || strings.HasPrefix(c.Name, "_") {
+		if !validClaimName(c.Name) {
 			return fmt.Errorf("credential type %s: claim name %s must be 1-64 characters, not starting with '_'", t.ID, Quote(c.Name))
 		}
 		if names[c.Name] {

@@ -186,6 +186,9 @@ const (
 	ActionWindowPut       = "window.put"       // Payload Window
 	ActionWindowRemove    = "window.remove"    // Payload {"did": ...}
 	ActionParamsSet       = "params.set"       // Payload Params
+	// Mutual recognition of another region (recognition.go).
+	ActionRecognitionPut    = "recognition.put"    // Payload Recognition
+	ActionRecognitionRemove = "recognition.remove" // Payload {"region": ...}
 )
 
 // ProposalCreate proposes a governance action; the proposer's approval is implied.

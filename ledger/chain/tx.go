@@ -369,13 +369,15 @@ var actions map[string]action
 
 func init() {
 	actions = map[string]action{
-		ledger.ActionMemberAdd:       {func() any { return new(ledger.Member) }, (*txCtx).checkMemberAdd, (*txCtx).applyMemberAdd},
-		ledger.ActionMemberRemove:    {func() any { return new(idPayload) }, (*txCtx).checkMemberRemove, (*txCtx).applyMemberRemove},
-		ledger.ActionCataloguePut:    {func() any { return new(ledger.CredentialType) }, (*txCtx).checkCataloguePut, (*txCtx).applyCataloguePut},
-		ledger.ActionCatalogueRemove: {func() any { return new(idPayload) }, (*txCtx).checkCatalogueRemove, (*txCtx).applyCatalogueRemove},
-		ledger.ActionWindowPut:       {func() any { return new(ledger.Window) }, (*txCtx).checkWindowPut, (*txCtx).applyWindowPut},
-		ledger.ActionWindowRemove:    {func() any { return new(didPayload) }, (*txCtx).checkWindowRemove, (*txCtx).applyWindowRemove},
-		ledger.ActionParamsSet:       {func() any { return new(ledger.Params) }, (*txCtx).checkParamsSet, (*txCtx).applyParamsSet},
+		ledger.ActionMemberAdd:         {func() any { return new(ledger.Member) }, (*txCtx).checkMemberAdd, (*txCtx).applyMemberAdd},
+		ledger.ActionMemberRemove:      {func() any { return new(idPayload) }, (*txCtx).checkMemberRemove, (*txCtx).applyMemberRemove},
+		ledger.ActionCataloguePut:      {func() any { return new(ledger.CredentialType) }, (*txCtx).checkCataloguePut, (*txCtx).applyCataloguePut},
+		ledger.ActionCatalogueRemove:   {func() any { return new(idPayload) }, (*txCtx).checkCatalogueRemove, (*txCtx).applyCatalogueRemove},
+		ledger.ActionWindowPut:         {func() any { return new(ledger.Window) }, (*txCtx).checkWindowPut, (*txCtx).applyWindowPut},
+		ledger.ActionWindowRemove:      {func() any { return new(didPayload) }, (*txCtx).checkWindowRemove, (*txCtx).applyWindowRemove},
+		ledger.ActionParamsSet:         {func() any { return new(ledger.Params) }, (*txCtx).checkParamsSet, (*txCtx).applyParamsSet},
+		ledger.ActionRecognitionPut:    {func() any { return new(ledger.Recognition) }, (*txCtx).checkRecognitionPut, (*txCtx).applyRecognitionPut},
+		ledger.ActionRecognitionRemove: {func() any { return new(regionPayload) }, (*txCtx).checkRecognitionRemove, (*txCtx).applyRecognitionRemove},
 	}
 }
 

@@ -105,7 +105,7 @@ type HomeInfo struct {
 
 // ValidatorKeyBase64 is the validator key the way Member.Validator and genesis.json carry it.
 func (h *HomeInfo) ValidatorKeyBase64() string {
-	return base64.StdEncoding.EncodeToString(h.ValidatorPubKey)
+	return ledger.ValidatorKeyString(h.ValidatorPubKey)
 }
 
 // PeerAddress is the persistent_peers entry for this node as reached at host.

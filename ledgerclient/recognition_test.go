@@ -1,0 +1,131 @@
+package ledgerclient
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	cmted "github.com/cometbft/cometbft/crypto/ed25519"
+
+	"lianzheng/ledger"
+)
+
+// recognitionOf is a recognition record naming fc's chain and genesis validators.
+func recognitionOf(t *testing.T, fc *fakeChain) *ledger.Recognition {
+	t.Helper()
+	r := &ledger.Recognition{Region: "region-b", Name: ledger.Text{Zh: "示例乙市", En: "Example City B"},
+		ChainID: fc.chainID, GenesisSHA256: strings.Repeat("0f", 32), InitialHeight: 1,
+		Types:     []ledger.RecognisedType{{Type: "household-register", AcceptedAs: "household-register", ServiceItems: []string{"real-estate"}}},
+		ValidFrom: "2026-01-01T00:00:00Z", ValidUntil: "2030-01-01T00:00:00Z", MaxAgeSeconds: 3600}
+	for _, v := range fc.root().GenesisValidators.Validators {
+		r.Validators = append(r.Validators, ledger.RootValidator{PubKey: ledger.ValidatorKeyString(v.PubKey.(cmted.PubKey)), Power: v.VotingPower})
+	}
+	return r
+}
+
+// TestRecognitionRoot: a light client rooted in a recognition record (region A's record of
+// region B) reads B's ledger with proofs and follows B's validator-set changes by the
+// light-client rules; a record naming other validators or another chain id reads nothing.
+// Region A's own ledger serves its recognition records, proven like any other record.
+func TestRecognitionRoot(t *testing.T) {
+	b := newTestState(t, 3)
+	fb, _ := newTestClient(t, 4, b)
+	rec := recognitionOf(t, fb)
+	root, err := RecognitionRoot(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := root.GenesisValidators.Hash(), fb.root().GenesisValidators.Hash(); string(got) != string(want) {
+		t.Fatal("the recognition root's validator set is not B's genesis set")
+	}
+	cl, err := New(fb, root, Config{PollInterval: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := cl.Member(bg, deptID(2)); err != nil || m.ID != deptID(2) {
+		t.Fatalf("B's member through the recognition root: %+v %v", m, err)
+	}
+	// B changes its validators; the client follows (more than 2/3 of the old set sign).
+	fb.changeValidators(genKeys(5))
+	for range 4 {
+		fb.mine()
+	}
+	if _, err := cl.Member(bg, deptID(0)); err != nil {
+		t.Fatalf("after B's validator change: %v", err)
+	}
+
+	forged := recognitionOf(t, fb)
+	other := newFakeChain(t, 4, b.seed) // same chain id and state, other validators
+	forged.Validators = recognitionOf(t, other).Validators
+	fr, err := RecognitionRoot(forged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fcl, err := New(fb, fr, Config{PollInterval: time.Millisecond})
+	if err == nil {
+		_, err = fcl.Member(bg, deptID(0))
+	}
+	if err == nil {
+		t.Fatal("a root with validators B never had read B's ledger")
+	}
+	wrongChain := recognitionOf(t, fb)
+	wrongChain.ChainID = "lz-other-region"
+	wr, _ := RecognitionRoot(wrongChain)
+	wcl, err := New(fb, wr, Config{PollInterval: time.Millisecond})
+	if err == nil {
+		_, err = wcl.Member(bg, deptID(0))
+	}
+	if err == nil {
+		t.Fatal("a root for another chain id read B's ledger")
+	}
+
+	// A's ledger holds the record.
+	a := newTestState(t, 3)
+	a.seed[string(ledger.KeyRecognition("region-b"))] = mustJSON(t, rec)
+	_, acl := newTestClient(t, 4, a)
+	got, err := acl.Recognition(bg, "region-b")
+	if err != nil || got.ChainID != fb.chainID || len(got.Validators) != 4 {
+		t.Fatalf("A's record of B: %+v %v", got, err)
+	}
+	if _, err := acl.Recognition(bg, "region-z"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("an unknown region: %v", err)
+	}
+	all, err := acl.Recognitions(bg)
+	if err != nil || len(all) != 1 {
+		t.Fatalf("A's records: %d %v", len(all), err)
+	}
+	// A malformed record cannot be a root.
+	bad := *rec
+	bad.Validators = nil
+	if _, err := RecognitionRoot(&bad); err == nil {
+		t.Fatal("a record without validators made a root")
+	}
+}
+
+// TestRecognitionFromGenesis: the chain part filled from a genesis document matches
+// GenesisRoot's reading of the same document.
+func TestRecognitionFromGenesis(t *testing.T) {
+	k := cmted.GenPrivKey().PubKey().(cmted.PubKey)
+	doc := []byte(`{"genesis_time":"2026-01-01T00:00:00Z","chain_id":"lz-region-b","initial_height":"1",
+"validators":[{"address":"` + k.Address().String() + `","pub_key":{"type":"tendermint/PubKeyEd25519","value":"` + ledger.ValidatorKeyString(k) + `"},"power":"10","name":"b1"}],
+"app_hash":""}`)
+	var r ledger.Recognition
+	if err := RecognitionFromGenesis(&r, doc); err != nil {
+		t.Fatal(err)
+	}
+	gr, err := GenesisRoot(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Region, r.Name = "region-b", ledger.Text{Zh: "乙", En: "B"}
+	r.Types = []ledger.RecognisedType{{Type: "x", AcceptedAs: "x", ServiceItems: []string{"x"}}}
+	r.ValidFrom, r.ValidUntil, r.MaxAgeSeconds = "2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z", 3600
+	rr, err := RecognitionRoot(&r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rr.ChainID != gr.ChainID || string(rr.GenesisValidators.Hash()) != string(gr.GenesisValidators.Hash()) || r.GenesisSHA256 != ledger.GenesisSHA256(doc) {
+		t.Fatalf("recognition %+v, genesis root %+v", rr, gr)
+	}
+}
