@@ -17,6 +17,7 @@ package ledger
 
 import (
 	"crypto/sha256"
+	"errors"
 	"encoding/hex"
 	"fmt"
 	"time"
@@ -35,6 +36,10 @@ type Recognition struct {
 	GenesisSHA256 string          `json:"genesis_sha256"`
 	InitialHeight int64           `json:"initial_height"`
 	Validators    []RootValidator `json:"validators"`
+	// Nodes are the other region's public ledger RPC endpoints (https, or http on a loopback
+	// host) that our windows read it from; any of them will do, since every answer is
+	// checked against the light client. Up to 16.
+	Nodes []string `json:"nodes"`
 	// Types lists the other region's credential types recognised here.
 	Types []RecognisedType `json:"types"`
 	// ValidFrom and ValidUntil bound the agreement (RFC 3339, UTC).
@@ -79,6 +84,10 @@ func (t *RecognisedType) Ours(theirs string) string {
 	}
 	return theirs
 }
+
+// ErrNodeURL: a recognition's node endpoint that is not an https URL (or http on loopback)
+// with a host and nothing else but a path.
+var ErrNodeURL = errors.New("ledger: node URL")
 
 // Limits of a recognition record.
 const (
@@ -167,6 +176,14 @@ func (r *Recognition) Validate() error {
 		keys[v.PubKey] = true
 		if v.Power < 1 || v.Power > 1<<40 {
 			return fmt.Errorf("recognition %s: validator power must be 1 to 2^40", r.Region)
+		}
+	}
+	if len(r.Nodes) == 0 || len(r.Nodes) > 16 {
+		return fmt.Errorf("recognition %s: 1 to 16 nodes", r.Region)
+	}
+	for _, n := range r.Nodes {
+		if err := checkBaseURL(n, ErrNodeURL); err != nil {
+			return fmt.Errorf("recognition %s: %w", r.Region, err)
 		}
 	}
 	if len(r.Types) == 0 || len(r.Types) > maxRecognisedTypes {

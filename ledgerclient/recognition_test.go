@@ -15,7 +15,7 @@ import (
 func recognitionOf(t *testing.T, fc *fakeChain) *ledger.Recognition {
 	t.Helper()
 	r := &ledger.Recognition{Region: "region-b", Name: ledger.Text{Zh: "示例乙市", En: "Example City B"},
-		ChainID: fc.chainID, GenesisSHA256: strings.Repeat("0f", 32), InitialHeight: 1,
+		ChainID: fc.chainID, GenesisSHA256: strings.Repeat("0f", 32), InitialHeight: 1, Nodes: []string{"http://127.0.0.1:26657"},
 		Types:     []ledger.RecognisedType{{Type: "household-register", AcceptedAs: "household-register", ServiceItems: []string{"real-estate"}}},
 		ValidFrom: "2026-01-01T00:00:00Z", ValidUntil: "2030-01-01T00:00:00Z", MaxAgeSeconds: 3600}
 	for _, v := range fc.root().GenesisValidators.Validators {
@@ -120,7 +120,7 @@ func TestRecognitionFromGenesis(t *testing.T) {
 	}
 	r.Region, r.Name = "region-b", ledger.Text{Zh: "乙", En: "B"}
 	r.Types = []ledger.RecognisedType{{Type: "x", AcceptedAs: "x", ServiceItems: []string{"x"}}}
-	r.ValidFrom, r.ValidUntil, r.MaxAgeSeconds = "2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z", 3600
+	r.ValidFrom, r.ValidUntil, r.MaxAgeSeconds, r.Nodes = "2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z", 3600, []string{"https://b.example"}
 	rr, err := RecognitionRoot(&r)
 	if err != nil {
 		t.Fatal(err)

@@ -11,7 +11,7 @@ import (
 // "full_name" renamed to our "name".
 func testRecognition() ledger.Recognition {
 	return ledger.Recognition{Region: "region-b", Name: ledger.Text{Zh: "示例乙市", En: "Example City B"},
-		ChainID: "lz-region-b", GenesisSHA256: strings.Repeat("ab", 32), InitialHeight: 1,
+		ChainID: "lz-region-b", GenesisSHA256: strings.Repeat("ab", 32), InitialHeight: 1, Nodes: []string{"https://ledger.region-b.example"},
 		Validators: []ledger.RootValidator{{PubKey: validatorKey("b1"), Power: 10}, {PubKey: validatorKey("b2"), Power: 10}},
 		Types: []ledger.RecognisedType{{Type: "hukou", AcceptedAs: "household-register", ServiceItems: []string{"transfer"},
 			Claims: []ledger.ClaimRename{{Theirs: "full_name", Ours: "name"}}}},
@@ -41,6 +41,8 @@ func TestRecognitionGovernance(t *testing.T) {
 		{"validator twice", mod(func(r *ledger.Recognition) { r.Validators[1] = r.Validators[0] }), ledger.CodeInvalid},
 		{"bad validator key", mod(func(r *ledger.Recognition) { r.Validators = []ledger.RootValidator{{PubKey: "AAAA", Power: 1}} }), ledger.CodeInvalid},
 		{"genesis hash upper case", mod(func(r *ledger.Recognition) { r.GenesisSHA256 = strings.Repeat("AB", 32) }), ledger.CodeInvalid},
+		{"no nodes", mod(func(r *ledger.Recognition) { r.Nodes = nil }), ledger.CodeInvalid},
+		{"plain http node", mod(func(r *ledger.Recognition) { r.Nodes = []string{"http://ledger.region-b.example"} }), ledger.CodeInvalid},
 		{"no types", mod(func(r *ledger.Recognition) { r.Types = nil }), ledger.CodeInvalid},
 		{"until before from", mod(func(r *ledger.Recognition) { r.ValidUntil = "2025-01-01T00:00:00Z" }), ledger.CodeInvalid},
 		{"eleven years", mod(func(r *ledger.Recognition) { r.ValidUntil = "2037-01-02T00:00:00Z" }), ledger.CodeInvalid},
