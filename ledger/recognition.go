@@ -17,8 +17,8 @@ package ledger
 
 import (
 	"crypto/sha256"
-	"errors"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 )
