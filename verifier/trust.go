@@ -53,8 +53,8 @@ type View struct {
 	fedKnownIx *sdjwtcbor.KnownIndex
 	fedKnownOf []*View // the regional states fedKnown was built from
 	res        map[string]*did.Resolution
-	status map[string][]byte
-	keys   map[keyAt]crypto.PublicKey // assertion keys found (did.AssertionKeyAt), see assertionKeyAt
+	status     map[string][]byte
+	keys       map[keyAt]crypto.PublicKey // assertion keys found (did.AssertionKeyAt), see assertionKeyAt
 }
 
 type keyAt struct {
