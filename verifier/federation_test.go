@@ -530,3 +530,61 @@ func TestRegionOmitted(t *testing.T) {
 		t.Fatalf("%s %v", b, err)
 	}
 }
+
+// BenchmarkVerifyForeign: a household register of region B verified at region A's
+// real-estate window (with A's marriage certificate; warm trust of both ledgers) against the
+// same answer with A's own household register, alternating in the same run. Both answers
+// are encoded as wallets encode them (their own dictionary: region B's strings travel by
+// reference). Metrics: foreign-ns/op and home-ns/op (the Verify calls only) and x-home,
+// their ratio (goal ≤ 1.2).
+func BenchmarkVerifyForeign(b *testing.B) {
+	f := federation(b)
+	ctx := context.Background()
+	v := f.a.newVerifier(b, NewOnlineTrust(f.a.client, time.Hour), nil, nil)
+	defer v.Close()
+	bhr := f.issueB(b)
+	ahr := f.a.issue(b, "household-register", issueOpt{})
+	mc := f.a.issue(b, "marriage-certificate", issueOpt{})
+	mcNames := claimNamesOf(demoClaims["marriage-certificate"])
+	mk := func(foreign bool) string {
+		r, err := v.NewRequest(ctx, "property-transfer")
+		if err != nil {
+			b.Fatal(err)
+		}
+		no, a := r.Request.NonceString(), r.Request.Audience()
+		if foreign {
+			return walletAnswer(b, r, []*held{bhr, mc}, [][]string{claimNamesOf(bClaims), mcNames}, bhr.present(b, no, a, bFields...), mc.present(b, no, a))
+		}
+		return walletAnswer(b, r, []*held{ahr, mc}, [][]string{claimNamesOf(demoClaims["household-register"]), mcNames}, ahr.present(b, no, a), mc.present(b, no, a))
+	}
+	for _, foreign := range []bool{false, true} { // warm both
+		if vd := v.Verify(ctx, mk(foreign)); !vd.OK {
+			b.Fatalf("foreign %v: %s %s", foreign, vd.Code, vd.Detail)
+		}
+	}
+	var home, away time.Duration
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for _, foreign := range []bool{false, true} {
+			b.StopTimer()
+			text := mk(foreign)
+			b.StartTimer()
+			t0 := time.Now()
+			vd := v.Verify(ctx, text)
+			d := time.Since(t0)
+			if !vd.OK || (vd.Credentials[0].Region != nil) != foreign {
+				b.Fatalf("foreign %v: %s %s", foreign, vd.Code, vd.Detail)
+			}
+			if foreign {
+				away += d
+			} else {
+				home += d
+			}
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(away.Nanoseconds())/float64(b.N), "foreign-ns/op")
+	b.ReportMetric(float64(home.Nanoseconds())/float64(b.N), "home-ns/op")
+	b.ReportMetric(float64(away)/float64(home), "x-home")
+}
