@@ -19,6 +19,11 @@
 // answer leaves the request open for the citizen's genuine one, and says its own reason.
 // Every rejection has a stable credential.Code (docs/reason-codes.md).
 //
+// A credential issued in another region this consortium recognises (an agreement on the
+// ledger) is verified by the same checks against that region's ledger, read with proofs
+// through a light client rooted in the agreement, under the agreement's policy
+// (federation.go, docs/federation.md).
+//
 // The window's state (requests, replay hashes, one-way nonces, receipts, anchors; no
 // personal data) is an SQLite database in Config.Dir, shared safely by several processes
 // (see store).
