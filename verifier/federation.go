@@ -92,15 +92,23 @@ type Federation struct {
 
 // foreignTrust is one region's light client and its last verified state.
 type foreignTrust struct {
-	mu        sync.Mutex // serialises refreshes
-	rec       ledger.Recognition
-	key       string // the chain part and nodes of rec (a change rebuilds the clients)
-	clients   []*ledgerclient.Client
-	next      int // node to try first
-	cur       *View
-	fetched   time.Time // last refresh attempt
-	err       error     // the last refresh's failure (nil: it verified)
-	withdrawn bool      // not in the latest agreements read
+	refreshing sync.Mutex // serialises refreshes (held during network I/O)
+	mu         sync.Mutex // guards the fields below (never held during I/O)
+	rec        ledger.Recognition
+	key        string      // the chain part and nodes of rec (a change makes a new link)
+	link       *regionLink // the light clients of rec's nodes
+	cur        *View
+	fetched    time.Time // last refresh attempt
+	err        error     // the last refresh's failure (nil: it verified)
+	withdrawn  bool      // not in the latest agreements read
+}
+
+// regionLink is the light clients of one agreement's chain part and nodes (one per node,
+// made when first used). Used only under foreignTrust.refreshing.
+type regionLink struct {
+	rec     ledger.Recognition
+	clients []*ledgerclient.Client
+	next    int // node to try first
 }
 
 func (f *Federation) now() time.Time {
@@ -114,27 +122,32 @@ func (f *Federation) now() time.Time {
 // marked withdrawn (their last state is kept only to say so), changed records replace the
 // old ones (a changed chain part or node list rebuilds the light clients).
 func (f *Federation) sync(recs []ledger.Recognition) {
+	// The regions' own locks are taken after f.mu is released: a region being refreshed
+	// (up to Timeout) must not hold up the others.
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	if f.regions == nil {
 		f.regions = map[string]*foreignTrust{}
 	}
-	listed := map[string]bool{}
+	listed := map[string]ledger.Recognition{}
 	for _, r := range recs {
-		listed[r.Region] = true
-		ft, ok := f.regions[r.Region]
-		if !ok {
-			ft = &foreignTrust{}
-			f.regions[r.Region] = ft
+		listed[r.Region] = r
+		if _, ok := f.regions[r.Region]; !ok {
+			f.regions[r.Region] = &foreignTrust{}
 		}
-		ft.set(r)
 	}
+	all := make(map[string]*foreignTrust, len(f.regions))
 	for id, ft := range f.regions {
-		if !listed[id] {
-			ft.mu.Lock()
-			ft.withdrawn = true
-			ft.mu.Unlock()
+		all[id] = ft
+	}
+	f.mu.Unlock()
+	for id, ft := range all {
+		if r, ok := listed[id]; ok {
+			ft.set(r)
+			continue
 		}
+		ft.mu.Lock()
+		ft.withdrawn = true
+		ft.mu.Unlock()
 	}
 }
 
@@ -148,7 +161,8 @@ func (ft *foreignTrust) set(r ledger.Recognition) {
 	defer ft.mu.Unlock()
 	ft.withdrawn = false
 	if k := chainKey(&r); k != ft.key {
-		ft.key, ft.clients, ft.next, ft.cur, ft.err, ft.fetched = k, nil, 0, nil, nil, time.Time{}
+		ft.key, ft.cur, ft.err, ft.fetched = k, nil, nil, time.Time{}
+		ft.link = &regionLink{rec: r, clients: make([]*ledgerclient.Client, len(r.Nodes))}
 	}
 	ft.rec = r
 }
@@ -184,24 +198,39 @@ func (f *Federation) withdrawnRegions() []*foreignTrust {
 // current returns the region's last verified state (refreshed when older than TTL) and the
 // failure of the last refresh, if it failed. A withdrawn region is not refreshed.
 func (f *Federation) current(ctx context.Context, ft *foreignTrust) (*View, ledger.Recognition, error) {
-	ft.mu.Lock()
-	defer ft.mu.Unlock()
 	ttl := f.TTL
 	if ttl <= 0 {
 		ttl = 30 * time.Second
 	}
 	now := f.now()
-	if ft.withdrawn || (!ft.fetched.IsZero() && now.Sub(ft.fetched) < ttl) {
+	ft.mu.Lock()
+	done := ft.withdrawn || (!ft.fetched.IsZero() && now.Sub(ft.fetched) < ttl)
+	cur, rec, ferr := ft.cur, ft.rec, ft.err
+	ft.mu.Unlock()
+	if done {
+		return cur, rec, ferr
+	}
+	ft.refreshing.Lock()
+	defer ft.refreshing.Unlock()
+	ft.mu.Lock()
+	if ft.withdrawn || (!ft.fetched.IsZero() && now.Sub(ft.fetched) < ttl) { // refreshed meanwhile
+		defer ft.mu.Unlock()
 		return ft.cur, ft.rec, ft.err
 	}
 	ft.fetched = now
-	v, err := f.refresh(ctx, ft)
-	if err != nil {
-		ft.err = err
-		return ft.cur, ft.rec, err
+	link := ft.link
+	ft.mu.Unlock()
+	v, err := f.refresh(ctx, link)
+	ft.mu.Lock()
+	defer ft.mu.Unlock()
+	if ft.link == link { // else the agreement changed meanwhile: this result is void
+		if err != nil {
+			ft.err = err
+		} else {
+			ft.cur, ft.err = v, nil
+		}
 	}
-	ft.cur, ft.err = v, nil
-	return v, ft.rec, nil
+	return ft.cur, ft.rec, ft.err
 }
 
 // errUnreachable marks a refresh that reached no node of the region.
@@ -210,16 +239,13 @@ var errUnreachable = errors.New("verifier: no node of the region answered")
 // refresh reads the region's latest verified state through its nodes, starting with the
 // one that answered last. A verification failure of any node is the result unless another
 // node's answer verifies.
-func (f *Federation) refresh(ctx context.Context, ft *foreignTrust) (*View, error) {
+func (f *Federation) refresh(ctx context.Context, ft *regionLink) (*View, error) {
 	timeout := f.Timeout
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if ft.clients == nil {
-		ft.clients = make([]*ledgerclient.Client, len(ft.rec.Nodes))
-	}
 	var untrusted, unreachable error
 	for i := range ft.clients {
 		n := (ft.next + i) % len(ft.clients)
@@ -243,7 +269,7 @@ func (f *Federation) refresh(ctx context.Context, ft *foreignTrust) (*View, erro
 }
 
 // read verifies the region's latest state through node n.
-func (f *Federation) read(ctx context.Context, ft *foreignTrust, n int) (*View, error) {
+func (f *Federation) read(ctx context.Context, ft *regionLink, n int) (*View, error) {
 	c := ft.clients[n]
 	if c == nil {
 		root, err := ledgerclient.RecognitionRoot(&ft.rec)
