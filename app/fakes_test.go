@@ -125,6 +125,7 @@ type fakeDept struct {
 	batches     []issuer.BatchInfo
 	batchStates map[string]int
 	bulked      []home.BulkJob // bulk changes asked
+	agreements  []ledger.Recognition
 }
 
 func (f *fakeDept) bulk() (*issuer.BulkResult, error) {
@@ -132,6 +133,9 @@ func (f *fakeDept) bulk() (*issuer.BulkResult, error) {
 }
 
 func (f *fakeDept) ID() string { return "public-security" }
+func (f *fakeDept) Agreements(context.Context) ([]ledger.Recognition, error) {
+	return f.agreements, nil
+}
 func (f *fakeDept) Types(context.Context) ([]ledger.CredentialType, error) {
 	var out []ledger.CredentialType
 	for _, t := range catalogue().Types {

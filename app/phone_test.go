@@ -177,6 +177,12 @@ func phoneStates(t *testing.T, l string, check func(state string, u *UI)) {
 		t.Errorf("%s: bulk asked %+v", l, fd.bulked)
 	}
 	check("bulk done", u)
+	fd.agreements = testAgreements()
+	u.dept.tabs.SelectIndex(0)
+	test.Tap(u.dept.agreements.Show)
+	check("agreements", u)
+	u.dept.agreements.body.Objects[1].(*widget.Card).Content.(*fyne.Container).Objects[len(fd.agreements[0].Types)+4].(*widget.Accordion).Open(0)
+	check("agreement details", u)
 
 	// the start
 	a := test.NewTempApp(t)

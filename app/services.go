@@ -95,6 +95,9 @@ type DepartmentCore interface {
 	// BulkStatus suspends, resumes or revokes every record of a batch (or of a list of ids)
 	// in as few ledger transactions as their status lists allow.
 	BulkStatus(ctx context.Context, job home.BulkJob, progress func(issuer.BulkProgress)) (*issuer.BulkResult, error)
+	// Agreements are the consortium's mutual-recognition agreements with other regions, read
+	// from the ledger with proofs (made by governance, not here).
+	Agreements(ctx context.Context) ([]ledger.Recognition, error)
 }
 
 // Services is everything the app runs on.

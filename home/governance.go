@@ -44,3 +44,12 @@ func (d *Department) governance(ctx context.Context, id, hash string, height int
 	}
 	return g
 }
+
+// Agreements are the mutual-recognition agreements on the consortium's ledger (none when the
+// department reads no ledger).
+func (d *Department) Agreements(ctx context.Context) ([]ledger.Recognition, error) {
+	if d.reads == nil {
+		return nil, nil
+	}
+	return d.reads.Recognitions(ctx)
+}
