@@ -26,7 +26,7 @@
 //
 // Commands: {cmd:"configure", base, did, kid, registration} → {ok};
 //   {cmd:"request", case, queries:[{id, vct, claims}], sign:"registered"|"unregistered",
-//     expect:"accepted"|"refused"|"unanswered"}
+//     omit_state, expect:"accepted"|"refused"|"unanswered"}
 //     → {link, client_id, nonce, state};
 //   {cmd:"result", case} → the observations of the response posted for that case (waits for
 //     it up to 30 s: {received:false} when none came).
@@ -148,7 +148,7 @@ async function handle(req, res) {
       authorizationRequestPayload: c.req,
       callbacks,
     });
-    o.library = {type: parsed.type, state_ok: parsed.authorizationResponsePayload.state === c.req.state, expected_nonce: parsed.expectedNonce === c.req.nonce};
+    o.library = {type: parsed.type, state_ok: parsed.authorizationResponsePayload.state === c.req.state, state: parsed.authorizationResponsePayload.state ?? null, expected_nonce: parsed.expectedNonce === c.req.nonce};
     if (parsed.type !== 'dcql') fail.push(`response type ${parsed.type}`);
     o.presentations = {};
     const forDcql = {};
@@ -210,7 +210,8 @@ async function request(cmd) {
       response_uri: `${origin}/response/${encodeURIComponent(name)}`,
       response_mode: 'direct_post.jwt',
       nonce: randomBytes(16).toString('base64url'),
-      state: randomBytes(16).toString('base64url'),
+      // OpenID4VP 1.0 §5.2: state is optional when holder binding is asked (DCQL's default)
+      ...(cmd.omit_state ? {} : {state: randomBytes(16).toString('base64url')}),
       dcql_query: query,
       client_metadata: {
         jwks: {keys: [encJwk]},

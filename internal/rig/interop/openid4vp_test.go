@@ -270,9 +270,10 @@ type verifierObservation struct {
 		APVIsNonce    bool `json:"apv_is_nonce"`
 	} `json:"jwe"`
 	Library struct {
-		Type          string `json:"type"`
-		StateOK       bool   `json:"state_ok"`
-		ExpectedNonce bool   `json:"expected_nonce"`
+		Type          string  `json:"type"`
+		StateOK       bool    `json:"state_ok"`
+		State         *string `json:"state"`
+		ExpectedNonce bool    `json:"expected_nonce"`
 	} `json:"library"`
 	Presentations map[string]struct {
 		Verified  bool     `json:"verified"`
@@ -298,7 +299,8 @@ type verifierObservation struct {
 // wallet.PlanOpenID4VP / PresentOpenID4VP answer; the library decrypts and validates the
 // response, and the script verifies each SD-JWT with @sd-jwt/sd-jwt-vc (issuer key and status
 // from the gateway, KB-JWT nonce, aud = the full client id) and the DCQL result with OWF dcql.
-// Refusals: a request object signed by a key that is not the registered one (the wallet
+// A request without state (optional in OpenID4VP 1.0 when holder binding is asked) is answered
+// too. Refusals: a request object signed by a key that is not the registered one (the wallet
 // refuses it, nothing is sent), and a query asking a field beyond the registration (the wallet
 // never discloses it, so the outside verifier finds its query unsatisfied).
 func TestOpenID4VPOutsideVerifier(t *testing.T) {
@@ -370,7 +372,7 @@ func TestOpenID4VPOutsideVerifier(t *testing.T) {
 	request := func(name, sign, expect string, hrClaims []string) verifierReply {
 		t.Helper()
 		var r verifierReply
-		err := s.Call(map[string]any{"cmd": "request", "case": name, "sign": sign, "expect": expect, "queries": []map[string]any{
+		err := s.Call(map[string]any{"cmd": "request", "case": name, "sign": sign, "expect": expect, "omit_state": name == "no-state", "queries": []map[string]any{
 			{"id": "hr", "vct": hrVCT, "claims": hrClaims},
 			{"id": "mc", "vct": mcVCT, "claims": []string{"holder_name", "spouse_name"}},
 		}}, &r)
@@ -422,14 +424,26 @@ func TestOpenID4VPOutsideVerifier(t *testing.T) {
 		}
 	}
 
-	// 2. a request object signed by another key under the registered kid: our wallet refuses it
+	// 2. a request without state (OpenID4VP 1.0 §5.2: optional when holder binding is asked)
+	r = request("no-state", "registered", "accepted", []string{"name"})
+	if pl, err = w.PlanOpenID4VP(ctx, r.Link, opts); err != nil {
+		t.Fatalf("no state: our wallet refused the request: %v", err)
+	}
+	if res, err = w.PresentOpenID4VP(ctx, pl, nil); err != nil || !res.Accepted {
+		t.Errorf("no state: %v %+v", err, res)
+	}
+	if o = result("no-state"); !o.Accepted || o.Library.State != nil || strings.Join(o.Presentations["hr"].Disclosed, ",") != "name" {
+		t.Errorf("no state: the outside verifier saw %+v", o)
+	}
+
+	// 3. a request object signed by another key under the registered kid: our wallet refuses it
 	r = request("unregistered-key", "unregistered", "unanswered", []string{"name"})
 	var ref *wallet.Refusal
 	if _, err := w.PlanOpenID4VP(ctx, r.Link, opts); !errors.As(err, &ref) || ref.Code != credential.CodeBadRequest {
 		t.Errorf("unregistered key: our wallet answered %v", err)
 	}
 
-	// 3. asking a field beyond the registration: refused by our wallet, never disclosed
+	// 4. asking a field beyond the registration: refused by our wallet, never disclosed
 	r = request("over-asking", "registered", "refused", []string{"name", "id_number", "birth_date"})
 	pl, err = w.PlanOpenID4VP(ctx, r.Link, opts)
 	if err != nil {
