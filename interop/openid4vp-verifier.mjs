@@ -26,7 +26,7 @@
 //
 // Commands: {cmd:"configure", base, did, kid, registration} → {ok};
 //   {cmd:"request", case, queries:[{id, vct, claims}], sign:"registered"|"unregistered",
-//     omit_state, expect:"accepted"|"refused"|"unanswered"}
+//     omit_state, library_default_aud, expect:"accepted"|"refused"|"unanswered"}
 //     → {link, client_id, nonce, state};
 //   {cmd:"result", case} → the observations of the response posted for that case (waits for
 //     it up to 30 s: {received:false} when none came).
@@ -224,8 +224,9 @@ async function request(cmd) {
       requestUri: `${origin}/request/${encodeURIComponent(name)}`,
       jwtSigner: {method: 'did', didUrl: conf.kid, alg: 'EdDSA'},
       expiresInSeconds: 180,
-      // OpenID4VP 1.0 §5.8 (static discovery); the library's default would be the request_uri.
-      additionalJwtPayload: {aud: 'https://self-issued.me/v2'},
+      // OpenID4VP 1.0 §5.8 (static discovery); the library's default would be the request_uri
+      // (kept when a case asks for library_default_aud, to show the wallet refuses it).
+      additionalJwtPayload: cmd.library_default_aud ? {} : {aud: 'https://self-issued.me/v2'},
     },
   });
   const c = {name, expect: cmd.expect, req: authorizationRequestPayload, jar: jar.authorizationRequestJwt, query, encPriv: encPair.privateKey, encJwk,

@@ -300,9 +300,11 @@ type verifierObservation struct {
 // response, and the script verifies each SD-JWT with @sd-jwt/sd-jwt-vc (issuer key and status
 // from the gateway, KB-JWT nonce, aud = the full client id) and the DCQL result with OWF dcql.
 // A request without state (optional in OpenID4VP 1.0 when holder binding is asked) is answered
-// too. Refusals: a request object signed by a key that is not the registered one (the wallet
-// refuses it, nothing is sent), and a query asking a field beyond the registration (the wallet
-// never discloses it, so the outside verifier finds its query unsatisfied).
+// too. Refusals: a request object signed by a key that is not the registered one, and one
+// with the library's default aud (its request_uri, where OpenID4VP 1.0 §5.8 wants
+// https://self-issued.me/v2), both refused by the wallet before anything is sent; a query
+// asking a field beyond the registration (the wallet never discloses it, so the outside
+// verifier finds its query unsatisfied).
 func TestOpenID4VPOutsideVerifier(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -372,15 +374,19 @@ func TestOpenID4VPOutsideVerifier(t *testing.T) {
 	request := func(name, sign, expect string, hrClaims []string) verifierReply {
 		t.Helper()
 		var r verifierReply
-		err := s.Call(map[string]any{"cmd": "request", "case": name, "sign": sign, "expect": expect, "omit_state": name == "no-state", "queries": []map[string]any{
+		err := s.Call(map[string]any{"cmd": "request", "case": name, "sign": sign, "expect": expect, "omit_state": name == "no-state", "library_default_aud": name == "aud-request-uri", "queries": []map[string]any{
 			{"id": "hr", "vct": hrVCT, "claims": hrClaims},
 			{"id": "mc", "vct": mcVCT, "claims": []string{"holder_name", "spouse_name"}},
 		}}, &r)
 		if err != nil || r.Error != "" || !strings.HasPrefix(r.Link, "openid4vp://?") {
 			t.Fatalf("%s: request: %v %+v", name, err, r)
 		}
+		wantAud := "https://self-issued.me/v2"
+		if name == "aud-request-uri" {
+			wantAud = ready.Origin + "/request/" + name
+		}
 		if r.ClientID != "decentralized_identifier:did:lz:"+outsideVerifier || r.JAR.Typ != "oauth-authz-req+jwt" ||
-			r.JAR.Kid != "did:lz:"+outsideVerifier+"#key-1" || r.JAR.Aud != "https://self-issued.me/v2" || r.JAR.Iss != "" {
+			r.JAR.Kid != "did:lz:"+outsideVerifier+"#key-1" || r.JAR.Aud != wantAud || r.JAR.Iss != "" {
 			t.Fatalf("%s: the library's request %+v", name, r)
 		}
 		return r
@@ -443,7 +449,14 @@ func TestOpenID4VPOutsideVerifier(t *testing.T) {
 		t.Errorf("unregistered key: our wallet answered %v", err)
 	}
 
-	// 4. asking a field beyond the registration: refused by our wallet, never disclosed
+	// 4. the library's default request object aud (its request_uri; OpenID4VP 1.0 §5.8 wants
+	// https://self-issued.me/v2 under static discovery): refused, nothing is sent
+	r = request("aud-request-uri", "registered", "unanswered", []string{"name"})
+	if _, err := w.PlanOpenID4VP(ctx, r.Link, opts); !errors.As(err, &ref) || ref.Code != credential.CodeBadRequest {
+		t.Errorf("request object aud %s: our wallet answered %v", r.JAR.Aud, err)
+	}
+
+	// 5. asking a field beyond the registration: refused by our wallet, never disclosed
 	r = request("over-asking", "registered", "refused", []string{"name", "id_number", "birth_date"})
 	pl, err = w.PlanOpenID4VP(ctx, r.Link, opts)
 	if err != nil {
