@@ -204,6 +204,11 @@ func NewConsortium(chainID string, genesisTime time.Time, validators map[string]
 	if err != nil {
 		return nil, err
 	}
+	return NewConsortiumFrom(cat, chainID, genesisTime, validators)
+}
+
+// NewConsortiumFrom is NewConsortium over another catalogue (a second region's).
+func NewConsortiumFrom(cat *assets.Catalogue, chainID string, genesisTime time.Time, validators map[string][]byte) (*Consortium, error) {
 	t := genesisTime.UTC().Truncate(time.Second)
 	c := &Consortium{ChainID: chainID, GenesisTime: t, Keys: map[string]*DemoKey{},
 		State: &ledger.GenesisState{Params: ledger.Params{Approvals: DemoApprovals}}}
