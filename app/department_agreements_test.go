@@ -8,7 +8,14 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"lianzheng/ledger"
+	"lianzheng/ledgerclient"
 )
+
+// testRegions: a credential recognised in one other region, at two of its service items.
+func testRegions() []ledgerclient.Recognised {
+	return []ledgerclient.Recognised{{Region: "region-b", Name: ledger.Text{Zh: "示例乙市", En: "Example City B"},
+		AcceptedAs: "household-register", ServiceItems: []string{"property-transfer", "settle"}, ValidUntil: "2031-01-01T00:00:00Z"}}
+}
 
 // testAgreements: one agreement in force (with a claim renamed), one expired.
 func testAgreements() []ledger.Recognition {

@@ -9,6 +9,7 @@ import (
 	"lianzheng/home"
 	"lianzheng/issuer"
 	"lianzheng/ledger"
+	"lianzheng/ledgerclient"
 	"lianzheng/verifier"
 	"lianzheng/wallet"
 )
@@ -81,7 +82,14 @@ func passVerdict() *verifier.Verdict {
 		Trust: verifier.TrustInfo{Source: "online", Height: 1234, Age: 90 * time.Second}}
 }
 
-type fakeCitizen struct{ items []wallet.Item }
+type fakeCitizen struct {
+	items   []wallet.Item
+	regions []ledgerclient.Recognised
+}
+
+func (f *fakeCitizen) RecognisedIn(context.Context, string) ([]ledgerclient.Recognised, error) {
+	return f.regions, nil
+}
 
 func (f *fakeCitizen) Ready() (bool, bool)                         { return true, true }
 func (f *fakeCitizen) Setup(string) error                          { return nil }
