@@ -109,7 +109,12 @@ func newBrowser(t *testing.T) *browser {
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	profile := filepath.Join(tmp, "profile")
+	// a fresh profile, outside t.TempDir: Chromium's children can still write in it for a
+	// moment after the browser stops, which would fail t.TempDir's removal
+	profile, err := os.MkdirTemp("", "lz-portal-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(chromiumPath),
 		chromedp.Flag("headless", true),
@@ -129,6 +134,12 @@ func newBrowser(t *testing.T) *browser {
 	t.Cleanup(func() {
 		cancelCtx()
 		cancelAlloc()
+		for range 50 {
+			if os.RemoveAll(profile) == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 	})
 	// the first Do starts the browser, bound to ctx (no timeout on it)
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1024, 800)); err != nil {
@@ -214,14 +225,23 @@ func (b *browser) screenshot(name string) {
 	}
 }
 
+// click clicks the element with this id and waits for the page it navigates to.
+func (b *browser) click(id string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	resp, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.ID(id)))
+	if err != nil || resp.Status != 200 {
+		b.t.Fatalf("click #%s: %v %+v\npage:\n%s", id, err, resp, b.text())
+	}
+}
+
 // open opens a new application in the browser (as an applicant does: the index page, then
 // the item's button) and returns the session id.
 func (b *browser) open(p *testPortal, lang string) string {
 	b.t.Helper()
 	b.do("index", chromedp.Navigate(p.url+"/?lang="+lang))
-	if _, err := chromedp.RunResponse(b.ctx, chromedp.Click(chromedp.ID("apply-"+item))); err != nil {
-		b.t.Fatalf("apply: %v", err)
-	}
+	b.click("apply-" + item)
 	b.wait(`#session[data-state="pending"]`)
 	loc := run(b, "location", chromedp.Location())
 	id, _, _ := strings.Cut(strings.TrimPrefix(loc, p.url+"/s/"), "?")
@@ -358,9 +378,7 @@ func TestBrowserOnlineApplication(t *testing.T) {
 	b.do("desktop width", chromedp.EmulateViewport(1024, 800))
 
 	// 4. the form submitted: the page's confirmation, the disclosed values gone
-	if _, err := chromedp.RunResponse(b.ctx, chromedp.Click(chromedp.ID("submit"))); err != nil {
-		t.Fatalf("submit: %v", err)
-	}
+	b.click("submit")
 	b.wait("#applied")
 	num := run(b, "number", chromedp.Text(chromedp.ID("number")))
 	if txt := b.text(); !strings.HasPrefix(num, "WS") || !strings.Contains(txt, "申请已提交，受理编号") || strings.Contains(txt, "测试用户丁") {
@@ -370,20 +388,24 @@ func TestBrowserOnlineApplication(t *testing.T) {
 
 	// 5. English: the switch in the header, kept through the application
 	b.do("index", chromedp.Navigate(p.url+"/"))
-	if _, err := chromedp.RunResponse(b.ctx, chromedp.Click(chromedp.ID("lang"))); err != nil {
-		t.Fatalf("language switch: %v", err)
-	}
+	b.click("lang")
 	b.wait(`html[lang="en"]`)
 	if txt := b.text(); !strings.Contains(txt, "Services available online") || !strings.Contains(txt, "Apply online") {
 		t.Fatalf("English index:\n%s", txt)
 	}
-	if _, err := chromedp.RunResponse(b.ctx, chromedp.Click(chromedp.ID("apply-"+item))); err != nil {
-		t.Fatalf("apply: %v", err)
-	}
+	b.click("apply-" + item)
 	b.wait(`#session[data-state="pending"]`)
 	if txt := b.text(); !strings.Contains(txt, "Scan the QR code with your LianZheng wallet") || !strings.Contains(txt, "Open the wallet") ||
 		!strings.Contains(txt, "中文") || strings.Contains(txt, "请用链证通钱包扫描二维码") {
 		t.Fatalf("English session page:\n%s", txt)
+	}
+	if res, err := c.w.PresentOpenID4VP(ctx, plan(t, c, b.request()), nil); err != nil || !res.Accepted {
+		t.Fatalf("present (English page): %v %+v", err, res)
+	}
+	b.wait(`#form`)
+	if txt := b.text(); !strings.Contains(txt, "Verification result") || !strings.Contains(txt, "From verified credentials; cannot be edited") ||
+		!strings.Contains(txt, "Submit application") || strings.Contains(txt, "核验结果") {
+		t.Fatalf("English verdict page:\n%s", txt)
 	}
 
 	// 6. refusals, each on its own application, shown on the page in plain words
