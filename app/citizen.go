@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"lianzheng/internal/keystore"
+	"lianzheng/ledgerclient"
 	"lianzheng/wallet"
 )
 
@@ -272,16 +273,50 @@ func (s *citizenScreen) detail(id string) {
 		form.Add(widget.NewLabel(departmentName(it.Issuer)))
 		form.Add(widget.NewLabel(T("citizen.valid_until")))
 		form.Add(widget.NewLabel(date(it.Expires)))
-		var body fyne.CanvasObject = form
+		body := container.NewVBox(form, s.regions(id))
 		if it.Status != wallet.StatusValid {
 			note := wrapLabel(unusable(*it))
 			note.Importance = widget.WarningImportance
-			body = container.NewVBox(note, form)
+			body.Objects = append([]fyne.CanvasObject{note}, body.Objects...)
 		}
 		d := dialog.NewCustom(lz(it.Name.Zh, it.Name.En), T("common.close"), container.NewVScroll(body), s.u.Win)
 		d.Resize(dialogSize(s.u.Win, 520, 480))
 		d.Show()
 	})
+}
+
+// regions is the detail's 跨区域互认 part: a button that reads where else the credential is
+// recognised (the home ledger's agreements and each other region's own, online), then lists
+// those regions and their service items, or says there are none, or why it could not tell.
+func (s *citizenScreen) regions(id string) fyne.CanvasObject {
+	box := container.NewVBox()
+	var btn *widget.Button
+	btn = widget.NewButtonWithIcon(T("citizen.regions.show"), theme.SearchIcon(), func() {
+		var rs []ledgerclient.Recognised
+		btn.Disable()
+		s.u.busy(func() (err error) {
+			rs, err = s.core().RecognisedIn(context.Background(), id)
+			return err
+		}, func(err error) {
+			btn.Enable()
+			box.Objects = []fyne.CanvasObject{btn}
+			for _, r := range rs {
+				box.Add(wrapLabel(T("citizen.regions.one", lz(r.Name.Zh, r.Name.En), strings.Join(r.ServiceItems, "、"), r.ValidUntil[:min(10, len(r.ValidUntil))])))
+			}
+			switch {
+			case err != nil:
+				note := wrapLabel(T("citizen.regions.failed"))
+				note.Importance = widget.WarningImportance
+				box.Add(note)
+				box.Add(detailText(err.Error()))
+			case len(rs) == 0:
+				box.Add(wrapLabel(T("citizen.regions.none")))
+			}
+			box.Refresh()
+		})
+	})
+	box.Add(btn)
+	return container.NewVBox(widget.NewSeparator(), box)
 }
 
 func (s *citizenScreen) receiveTab() fyne.CanvasObject {

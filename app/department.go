@@ -48,7 +48,9 @@ type deptScreen struct {
 	scroll  *container.Scroll
 	// batch is the 批量签发 tab (department_batch.go).
 	batch *batchSection
-	tabs  *container.AppTabs
+	// agreements is 跨区域互认 at the foot of the issue tab (department_agreements.go).
+	agreements *agreementsSection
+	tabs       *container.AppTabs
 }
 
 func newDeptScreen(u *UI) *deptScreen {
@@ -65,6 +67,7 @@ func newDeptScreen(u *UI) *deptScreen {
 	s.batch = newBatchSection(s)
 	s.pending = newPendingSection(s)
 	s.issued = newIssuedSection(s)
+	s.agreements = newAgreementsSection(s)
 
 	top := newFormRows(200)
 	if u.Svc != nil && len(u.Svc.Departments) > 1 {
@@ -91,7 +94,7 @@ func newDeptScreen(u *UI) *deptScreen {
 	}
 	top.Add(widget.NewLabel(T("dept.types")))
 	top.Add(s.typeSel)
-	s.scroll = container.NewVScroll(container.NewPadded(container.NewVBox(s.offer, s.pending.root, top, s.form)))
+	s.scroll = container.NewVScroll(container.NewPadded(container.NewVBox(s.offer, s.pending.root, top, s.form, s.agreements.root)))
 	issue := s.scroll
 	tabs := container.NewAppTabs(
 		container.NewTabItemWithIcon(T("dept.issue"), theme.DocumentCreateIcon(), issue),

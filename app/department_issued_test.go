@@ -63,6 +63,9 @@ func newCoreDepts(t testing.TB, ids ...string) map[string]coreDept {
 
 const coreIssuerURL = "http://127.0.0.1:8470"
 
+// Agreements: the in-memory ledger has no agreements.
+func (c coreDept) Agreements(context.Context) ([]ledger.Recognition, error) { return nil, nil }
+
 func (c coreDept) ID() string { return c.d.ID }
 func (c coreDept) Types(ctx context.Context) ([]ledger.CredentialType, error) {
 	return c.d.Types(ctx)

@@ -250,13 +250,18 @@ func problemView(p problem) *fyne.Container {
 		box.Add(wrapLabel(next))
 	}
 	if p.Detail != "" {
-		d := widget.NewLabel(p.Detail)
-		d.Wrapping = fyne.TextWrapBreak
-		d.Selectable = true
-		d.SizeName = theme.SizeNameCaptionText
-		box.Add(widget.NewAccordion(widget.NewAccordionItem(T("error.detail"), d)))
+		box.Add(detailText(p.Detail))
 	}
 	return box
+}
+
+// detailText is technical detail folded under 详情 (selectable, small).
+func detailText(s string) *widget.Accordion {
+	d := widget.NewLabel(s)
+	d.Wrapping = fyne.TextWrapBreak
+	d.Selectable = true
+	d.SizeName = theme.SizeNameCaptionText
+	return widget.NewAccordion(widget.NewAccordionItem(T("error.detail"), d))
 }
 
 // lzText is a bilingual text in the current language.

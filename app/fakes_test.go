@@ -9,6 +9,7 @@ import (
 	"lianzheng/home"
 	"lianzheng/issuer"
 	"lianzheng/ledger"
+	"lianzheng/ledgerclient"
 	"lianzheng/verifier"
 	"lianzheng/wallet"
 )
@@ -81,7 +82,14 @@ func passVerdict() *verifier.Verdict {
 		Trust: verifier.TrustInfo{Source: "online", Height: 1234, Age: 90 * time.Second}}
 }
 
-type fakeCitizen struct{ items []wallet.Item }
+type fakeCitizen struct {
+	items   []wallet.Item
+	regions []ledgerclient.Recognised
+}
+
+func (f *fakeCitizen) RecognisedIn(context.Context, string) ([]ledgerclient.Recognised, error) {
+	return f.regions, nil
+}
 
 func (f *fakeCitizen) Ready() (bool, bool)                         { return true, true }
 func (f *fakeCitizen) Setup(string) error                          { return nil }
@@ -125,6 +133,7 @@ type fakeDept struct {
 	batches     []issuer.BatchInfo
 	batchStates map[string]int
 	bulked      []home.BulkJob // bulk changes asked
+	agreements  []ledger.Recognition
 }
 
 func (f *fakeDept) bulk() (*issuer.BulkResult, error) {
@@ -132,6 +141,9 @@ func (f *fakeDept) bulk() (*issuer.BulkResult, error) {
 }
 
 func (f *fakeDept) ID() string { return "public-security" }
+func (f *fakeDept) Agreements(context.Context) ([]ledger.Recognition, error) {
+	return f.agreements, nil
+}
 func (f *fakeDept) Types(context.Context) ([]ledger.CredentialType, error) {
 	var out []ledger.CredentialType
 	for _, t := range catalogue().Types {

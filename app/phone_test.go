@@ -73,7 +73,7 @@ func phoneStates(t *testing.T, l string, check func(state string, u *UI)) {
 	u.Svc.Citizen = &lockedWallet{exists: true}
 	u.SetRole(RoleCitizen)
 	check("unlock", u)
-	u.Svc.Citizen = &fakeCitizen{items: demoItems()}
+	u.Svc.Citizen = &fakeCitizen{items: demoItems(), regions: testRegions()}
 	u.SetRole(RoleCitizen)
 	cs := u.citizen
 	for i := range cs.tabs.Items {
@@ -82,6 +82,15 @@ func phoneStates(t *testing.T, l string, check func(state string, u *UI)) {
 	}
 	cs.detail("c2")
 	check("credential detail", u)
+	if b := findButton(u.Win.Canvas().Overlays().Top(), T("citizen.regions.show")); b != nil {
+		test.Tap(b)
+	} else {
+		t.Errorf("%s: the credential detail has no 跨区域互认 button", l)
+	}
+	check("credential detail, regions", u)
+	if !hasText(u.Win.Canvas().Overlays().Top(), lz("示例乙市", "Example City B")) {
+		t.Errorf("%s: the regions are not listed", l)
+	}
 	closeOverlays(u.Win)
 	cs.tabs.SelectIndex(1)
 	cs.Offer.SetText(demoOffer)
@@ -177,6 +186,12 @@ func phoneStates(t *testing.T, l string, check func(state string, u *UI)) {
 		t.Errorf("%s: bulk asked %+v", l, fd.bulked)
 	}
 	check("bulk done", u)
+	fd.agreements = testAgreements()
+	u.dept.tabs.SelectIndex(0)
+	test.Tap(u.dept.agreements.Show)
+	check("agreements", u)
+	u.dept.agreements.body.Objects[1].(*widget.Card).Content.(*fyne.Container).Objects[len(fd.agreements[0].Types)+4].(*widget.Accordion).Open(0)
+	check("agreement details", u)
 
 	// the start
 	a := test.NewTempApp(t)

@@ -6,6 +6,7 @@ import (
 	"lianzheng/home"
 	"lianzheng/issuer"
 	"lianzheng/ledger"
+	"lianzheng/ledgerclient"
 	"lianzheng/verifier"
 	"lianzheng/wallet"
 )
@@ -44,6 +45,9 @@ type CitizenCore interface {
 	Unlock(pin string) error
 	List(ctx context.Context) ([]wallet.Item, error)
 	Detail(ctx context.Context, id string) (*wallet.Item, error)
+	// RecognisedIn lists the other regions where a credential is recognised (跨区域互认),
+	// read from the ledgers with proofs (wallet.RecognisedIn).
+	RecognisedIn(ctx context.Context, id string) ([]ledgerclient.Recognised, error)
 	Receive(ctx context.Context, offer, pin string) ([]*wallet.Credential, error)
 	// DescribeOffer says what an offer is (its types and their departments, from the
 	// ledger) before its PIN is typed; a text that is not an offer is wallet.ErrBadOffer.
@@ -95,6 +99,9 @@ type DepartmentCore interface {
 	// BulkStatus suspends, resumes or revokes every record of a batch (or of a list of ids)
 	// in as few ledger transactions as their status lists allow.
 	BulkStatus(ctx context.Context, job home.BulkJob, progress func(issuer.BulkProgress)) (*issuer.BulkResult, error)
+	// Agreements are the consortium's mutual-recognition agreements with other regions, read
+	// from the ledger with proofs (made by governance, not here).
+	Agreements(ctx context.Context) ([]ledger.Recognition, error)
 }
 
 // Services is everything the app runs on.

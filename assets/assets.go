@@ -16,6 +16,14 @@ import (
 //go:embed catalogue/demo.json
 var demoCatalogue []byte
 
+// regionBCatalogue is a second demo region (示例乙市): its own departments (ids distinct from the
+// demo city's: did:lz ids are unique across federated regions), the household register and
+// marriage certificate with the same schemas, no windows. The federation demo runs it as a
+// consortium of its own beside the demo city (docs/federation.md).
+//
+//go:embed catalogue/region-b.json
+var regionBCatalogue []byte
+
 // Text is a string in Simplified Chinese and English (the module's one bilingual type).
 type Text = bilingual.Text
 
@@ -80,12 +88,17 @@ type Catalogue struct {
 }
 
 // DemoCatalogue parses the embedded demo catalogue.
-func DemoCatalogue() (*Catalogue, error) {
-	d := json.NewDecoder(bytes.NewReader(demoCatalogue))
+func DemoCatalogue() (*Catalogue, error) { return parseCatalogue("demo", demoCatalogue) }
+
+// RegionBCatalogue parses the second demo region's catalogue (示例乙市).
+func RegionBCatalogue() (*Catalogue, error) { return parseCatalogue("region B", regionBCatalogue) }
+
+func parseCatalogue(name string, b []byte) (*Catalogue, error) {
+	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
 	var c Catalogue
 	if err := d.Decode(&c); err != nil {
-		return nil, fmt.Errorf("assets: demo catalogue: %w", err)
+		return nil, fmt.Errorf("assets: %s catalogue: %w", name, err)
 	}
 	return &c, nil
 }

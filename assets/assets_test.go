@@ -5,13 +5,28 @@ import (
 	"testing"
 )
 
-// The catalogue is consistent: every reference resolves, every disclosable and requested
-// field is a claim of its type, every label exists in both languages.
+// The catalogues are consistent: every reference resolves, every disclosable and requested
+// field is a claim of its type, every label exists in both languages; the two regions share
+// no department id (did:lz ids are unique across federated regions).
 func TestDemoCatalogueConsistent(t *testing.T) {
-	c, err := DemoCatalogue()
+	a, err := DemoCatalogue()
 	if err != nil {
 		t.Fatal(err)
 	}
+	b, err := RegionBCatalogue()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range b.Departments {
+		if _, ok := a.Department(d.ID); ok {
+			t.Errorf("department id %s is in both regions", d.ID)
+		}
+	}
+	checkCatalogue(t, a)
+	checkCatalogue(t, b)
+}
+
+func checkCatalogue(t *testing.T, c *Catalogue) {
 	names := func(ct *CredentialType) []string {
 		var out []string
 		for _, cl := range ct.Claims {

@@ -11,6 +11,7 @@ import (
 
 	"lianzheng/credential/wire"
 	"lianzheng/internal/keystore"
+	"lianzheng/ledgerclient"
 	"lianzheng/wallet"
 )
 
@@ -194,6 +195,16 @@ func (c *Citizen) Detail(ctx context.Context, id string) (*wallet.Item, error) {
 		return nil, err
 	}
 	return w.Detail(ctx, id)
+}
+
+// RecognisedIn lists the other regions where the credential is recognised (wallet
+// RecognisedIn: the home ledger's agreements and each region's own, read with proofs).
+func (c *Citizen) RecognisedIn(ctx context.Context, id string) ([]ledgerclient.Recognised, error) {
+	w, err := c.Core()
+	if err != nil {
+		return nil, err
+	}
+	return w.RecognisedIn(ctx, id, nil)
 }
 
 // Receive redeems a credential offer with its PIN. A receive interrupted by a transient failure

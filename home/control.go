@@ -119,6 +119,10 @@ type Desk interface {
 	// BulkStatus suspends, resumes or revokes many records at once (Department.BulkStatus).
 	BulkStatus(ctx context.Context, job BulkJob, progress func(issuer.BulkProgress)) (*issuer.BulkResult, error)
 	Rotate(ctx context.Context, keepOld bool) (*issuer.Rotation, error)
+	// Propose and Approve take part in the consortium's governance as this department
+	// (issuer/governance.go).
+	Propose(ctx context.Context, action string, payload json.RawMessage) (*Governance, error)
+	Approve(ctx context.Context, id string) (*Governance, error)
 	Close() error
 }
 
@@ -345,6 +349,13 @@ type (
 	ctlRotate struct {
 		KeepOld bool `json:"keep_old"`
 	}
+	ctlPropose struct {
+		Action  string          `json:"action"`
+		Payload json.RawMessage `json:"payload"`
+	}
+	ctlApprove struct {
+		ID string `json:"id"`
+	}
 	// ctlError is a failed operation: its kind (controlKinds, or a typed error's), the
 	// error's text, and what the typed errors carry.
 	ctlError struct {
@@ -387,6 +398,14 @@ var controlKinds = []struct {
 	{"keystore_locked", keystore.ErrLocked},
 	{"session", ErrControlSession},
 	{"too_large", ErrControlTooLarge},
+	{"proposal", issuer.ErrProposal},
+	// What the ledger refused (governance, status changes), most specific first.
+	{"tx_unauthorized", ledgerclient.ErrTxUnauthorized},
+	{"tx_not_found", ledgerclient.ErrTxNotFound},
+	{"tx_invalid", ledgerclient.ErrTxInvalid},
+	{"tx_conflict", ledgerclient.ErrTxConflict},
+	{"tx_malformed", ledgerclient.ErrTxMalformed},
+	{"tx_rejected", ledgerclient.ErrTxRejected},
 	{"deadline", context.DeadlineExceeded},
 	{"canceled", context.Canceled},
 }
@@ -421,7 +440,8 @@ func encodeError(err error) (ctlError, int) {
 		return e, http.StatusRequestEntityTooLarge
 	case "record_not_found":
 		return e, http.StatusNotFound
-	case "bad_transition", "unknown_type", "bad_cursor", "batch_invalid", "batch_done", "batch_running", "batch_output", "bulk_selection", "no_key_store":
+	case "bad_transition", "unknown_type", "bad_cursor", "batch_invalid", "batch_done", "batch_running", "batch_output", "bulk_selection", "no_key_store",
+		"proposal", "tx_unauthorized", "tx_not_found", "tx_invalid", "tx_conflict", "tx_malformed", "tx_rejected":
 		return e, http.StatusBadRequest
 	}
 	return e, http.StatusInternalServerError
@@ -566,6 +586,20 @@ func (c *control) handler() http.Handler {
 			return nil, err
 		}
 		return d.Rotate(ctx, in.KeepOld)
+	})
+	op("propose", controlMaxBody, controlOpTimeout, func(ctx context.Context, b []byte) (any, error) {
+		var in ctlPropose
+		if err := strictjson.Decode(b, &in); err != nil {
+			return nil, err
+		}
+		return d.Propose(ctx, in.Action, in.Payload)
+	})
+	op("approve", controlMaxBody, controlOpTimeout, func(ctx context.Context, b []byte) (any, error) {
+		var in ctlApprove
+		if err := strictjson.Decode(b, &in); err != nil {
+			return nil, err
+		}
+		return d.Approve(ctx, in.ID)
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, ctlFailure{ctlError{Kind: "not_found", Message: "home: no such control operation"}})
@@ -995,6 +1029,24 @@ func (c *Control) Rotate(ctx context.Context, keepOld bool) (*issuer.Rotation, e
 		return nil, err
 	}
 	return &rot, nil
+}
+
+// Propose proposes a governance action as the department, in the service.
+func (c *Control) Propose(ctx context.Context, action string, payload json.RawMessage) (*Governance, error) {
+	var g Governance
+	if err := c.call(ctx, "propose", ctlPropose{Action: action, Payload: payload}, &g); err != nil {
+		return nil, err
+	}
+	return &g, nil
+}
+
+// Approve approves a pending proposal as the department, in the service.
+func (c *Control) Approve(ctx context.Context, id string) (*Governance, error) {
+	var g Governance
+	if err := c.call(ctx, "approve", ctlApprove{ID: id}, &g); err != nil {
+		return nil, err
+	}
+	return &g, nil
 }
 
 // Close ends the session.

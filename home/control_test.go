@@ -19,6 +19,8 @@ import (
 	"lianzheng/internal/keystore"
 	"lianzheng/issuer"
 	"lianzheng/issuer/issuertest"
+	"lianzheng/ledger"
+	"lianzheng/ledgerclient"
 )
 
 const testPassphrase = "民政局 control passphrase"
@@ -413,5 +415,46 @@ func TestControlSessions(t *testing.T) {
 	s.close(toks[1])
 	if s.valid(toks[1], now) {
 		t.Fatal("a closed session is valid")
+	}
+}
+
+// TestControlGovernance: governance through the control socket answers as in process — a
+// payload that is not an object is issuer.ErrProposal, what the ledger refuses comes back as
+// the ledger client's typed error (the test ledger takes status changes only: malformed) —
+// and the socket's errors keep their types.
+func TestControlGovernance(t *testing.T) {
+	ctx := context.Background()
+	var log syncBuffer
+	d := newControlDept(t, &log)
+	if _, err := d.Serve("127.0.0.1:0", ServeOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	desk, err := OpenDesk(ctx, d.dir, IssuerOptions{Passphrase: testPassphrase})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer desk.Close()
+	if _, ok := desk.(*Control); !ok {
+		t.Fatalf("OpenDesk on a serving home gave %T", desk)
+	}
+	for _, c := range []struct {
+		name    string
+		f       func(Desk) error
+		wantErr error
+	}{
+		{"not an object", func(x Desk) error {
+			_, err := x.Propose(ctx, ledger.ActionParamsSet, json.RawMessage(`"x"`))
+			return err
+		}, issuer.ErrProposal},
+		{"bad id", func(x Desk) error { _, err := x.Approve(ctx, "short"); return err }, issuer.ErrProposal},
+		{"refused by the ledger", func(x Desk) error {
+			_, err := x.Propose(ctx, ledger.ActionParamsSet, json.RawMessage(`{"approvals":2}`))
+			return err
+		}, ledgerclient.ErrTxMalformed},
+	} {
+		remote, local := c.f(desk), c.f(localDesk{d})
+		if !errors.Is(remote, c.wantErr) || !errors.Is(local, c.wantErr) || remote.Error() != local.Error() {
+			t.Errorf("%s: through the socket %v, in process %v; want %v", c.name, remote, local, c.wantErr)
+		}
 	}
 }

@@ -141,7 +141,7 @@ func OpenDemo(ctx context.Context, dir string, o *Options) (*Home, error) {
 		if err != nil {
 			return fail(err)
 		}
-		dep := &Department{core: core, log: log.With("department", d.ID)}
+		dep := &Department{core: core, log: log.With("department", d.ID), reads: h.client}
 		h.issuers[d.ID] = dep
 		h.order = append(h.order, d.ID)
 		// the department's OpenID4VCI service on loopback

@@ -39,6 +39,9 @@ type Department struct {
 	ks     *keystore.Store
 	client *ledgerclient.Client
 	gwStop func() // stops the department home's gateway loop (withGateway)
+	// ledger reads governance results (a demo department's too, which has no client of
+	// its own: the demo home's)
+	reads *ledgerclient.Client
 
 	mu  sync.Mutex
 	url string // credential issuer identifier
@@ -161,7 +164,7 @@ func OpenIssuer(ctx context.Context, dir string, o IssuerOptions) (*Department, 
 		return fail(err)
 	}
 	return &Department{core: core, log: logger(o.Log).With("department", cfg.ID), dir: dir, cfg: &cfg, ks: ks,
-		client: cl, url: cfg.IssuerURL}, nil
+		client: cl, reads: cl, url: cfg.IssuerURL}, nil
 }
 
 // Core is the issuer core.

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/cometbft/cometbft/crypto"
 	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
 
 	"lianzheng/internal/benchfloor"
@@ -79,8 +82,16 @@ func BenchmarkVerifyProof(b *testing.B) {
 // with a member record and a DID, and writes statusBits bits of random status entries
 // (whole lists, 262,144 bits each), then exports a snapshot with the client.
 func snapshotFixture(b *testing.B, depts, statusBits int) (*fakeChain, []byte) {
+	return snapshotFixtureWith(b, "lz-test", genKeys(depts), nil, depts, statusBits)
+}
+
+// snapshotFixtureWith is snapshotFixture with a chain id, validator keys and extra state.
+func snapshotFixtureWith(b *testing.B, chainID string, keys []crypto.PrivKey, extra map[string][]byte, depts, statusBits int) (*fakeChain, []byte) {
 	st := newTestState(b, depts)
-	fc := newFakeChain(b, depts, st.seed)
+	for k, v := range extra {
+		st.seed[k] = v
+	}
+	fc := newFakeChainWith(b, chainID, keys, st.seed)
 	lists := statusBits / (ledger.StatusListSize * 2)
 	for m := 0; m < lists; m++ {
 		for c := 0; c < ledger.StatusChunks; c++ {
@@ -173,4 +184,54 @@ func batchVerifyNs(k int) float64 {
 			panic("batch")
 		}
 	})
+}
+
+// BenchmarkVerifyTwoRegionSnapshots: an offline window of region A verifying its trust
+// snapshot and region B's (100 departments each, 1 Mibit of status entries each): A's
+// snapshot against A's genesis, the agreement about B read from it, B's snapshot against
+// the agreement (VerifyForeignSnapshot). Goal ≤ 50 ms (x-goal50ms); x-one-region is the
+// ratio to verifying A's snapshot alone, measured in the same run.
+func BenchmarkVerifyTwoRegionSnapshots(b *testing.B) {
+	const depts, bits = 100, 1 << 20
+	bKeys := genKeys(depts)
+	fb, bData := snapshotFixtureWith(b, "lz-region-b", bKeys, nil, depts, bits)
+	rec := &ledger.Recognition{Region: "region-b", Name: ledger.Text{Zh: "乙", En: "B"}, ChainID: fb.chainID,
+		GenesisSHA256: strings.Repeat("0f", 32), InitialHeight: 1, Nodes: []string{"https://b.example"},
+		Types:     []ledger.RecognisedType{{Type: "household-register", AcceptedAs: "household-register", ServiceItems: []string{"real-estate"}}},
+		ValidFrom: "2026-01-01T00:00:00Z", ValidUntil: "2035-01-01T00:00:00Z", MaxAgeSeconds: 86400}
+	for _, v := range fb.root().GenesisValidators.Validators {
+		rec.Validators = append(rec.Validators, ledger.RootValidator{PubKey: ledger.ValidatorKeyString(v.PubKey.Bytes()), Power: v.VotingPower})
+	}
+	recJSON, _ := json.Marshal(rec)
+	fa, aData := snapshotFixtureWith(b, "lz-region-a", genKeys(depts), map[string][]byte{string(ledger.KeyRecognition("region-b")): recJSON}, depts, bits)
+	aRoot, now := fa.root(), time.Now()
+	both := func() {
+		as, err := VerifySnapshot(aData, aRoot, now, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, err := as.Recognition("region-b")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := VerifyForeignSnapshot(r, bData, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+	both()
+	one := timeNs(func() {
+		if _, err := VerifySnapshot(aData, aRoot, now, 0); err != nil {
+			panic(err)
+		}
+	})
+	b.SetBytes(int64(len(aData) + len(bData)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		both()
+	}
+	b.StopTimer()
+	per := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+	b.ReportMetric(per/float64(50*time.Millisecond), "x-goal50ms")
+	b.ReportMetric(one/1e6, "one-region-ms")
+	b.ReportMetric(per/one, "x-one-region")
 }

@@ -82,10 +82,14 @@ func valSet(keys []crypto.PrivKey) *types.ValidatorSet {
 // newFakeChain builds a chain whose genesis state is seed (written as state version 1,
 // proven by header 2).
 func newFakeChain(t testing.TB, nvals int, seed map[string][]byte) *fakeChain {
+	return newFakeChainWith(t, "lz-test", genKeys(nvals), seed)
+}
+
+// newFakeChainWith is newFakeChain with a chain id and validator keys of the caller's.
+func newFakeChainWith(t testing.TB, chainID string, keys []crypto.PrivKey, seed map[string][]byte) *fakeChain {
 	tree := iavl.NewMutableTree(iavldb.NewMemDB(), 10000, true, iavl.NewNopLogger())
-	keys := genKeys(nvals)
 	c := &fakeChain{
-		t: t, chainID: "lz-test", tree: tree, keys: keys, vals: valSet(keys),
+		t: t, chainID: chainID, tree: tree, keys: keys, vals: valSet(keys),
 		headers: map[int64]*types.SignedHeader{}, valsAt: map[int64]*types.ValidatorSet{},
 		blocks: map[int64][]types.Tx{}, results: map[int64][]*abci.ExecTxResult{},
 		txAt: map[string]txLoc{}, nonces: map[string]bool{}, broadcasts: map[string]int{},

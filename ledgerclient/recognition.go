@@ -1,9 +1,11 @@
 package ledgerclient
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	cmted "github.com/cometbft/cometbft/crypto/ed25519"
 	"github.com/cometbft/cometbft/types"
@@ -82,4 +84,87 @@ func RecognitionFromGenesis(r *ledger.Recognition, genesisJSON []byte) error {
 		r.Validators = append(r.Validators, ledger.RootValidator{PubKey: ledger.ValidatorKeyString(pk), Power: v.Power})
 	}
 	return nil
+}
+
+// Foreign is a light client of the region rec describes: rooted in rec's genesis validators
+// and chain id (RecognitionRoot), reading through rec's first node (NewHTTPRPC; every answer
+// is checked against the root, so which node serves it does not matter to what is believed).
+// newRPC replaces NewHTTPRPC (tests: a chain in the process).
+func Foreign(rec *ledger.Recognition, cfg Config, newRPC func(node string) (RPC, error)) (*Client, error) {
+	root, err := RecognitionRoot(rec)
+	if err != nil {
+		return nil, err
+	}
+	if newRPC == nil {
+		newRPC = func(node string) (RPC, error) { return NewHTTPRPC(node, HTTPOptions{}) }
+	}
+	rpc, err := newRPC(rec.Nodes[0])
+	if err != nil {
+		return nil, fmt.Errorf("ledgerclient: region %s: %w", rec.Region, err)
+	}
+	return New(rpc, root, cfg)
+}
+
+// Recognised is one region where a credential type of the home ledger is recognised: the
+// region as the home ledger names it, and the other region's own record of the home region
+// (its service items that accept the type, and what it counts as there).
+type Recognised struct {
+	Region       string      `json:"region"`
+	Name         ledger.Text `json:"name"`
+	AcceptedAs   string      `json:"accepted_as"`
+	ServiceItems []string    `json:"service_items"`
+	ValidUntil   string      `json:"valid_until"`
+}
+
+// RecognisedIn lists the regions where a credential of typeID issued on the home ledger is
+// recognised now, each read with proofs: the home ledger's agreements name the other regions
+// (and are the roots of their light clients); each other region's ledger is asked for its own
+// agreement about the home chain (matched by chain id), which must be in force and list the
+// type. A region that recognises the home region only one way (no agreement at home), or
+// that cannot be read, is left out; unreachable regions are returned in the error (joined)
+// beside what could be read.
+func RecognisedIn(ctx context.Context, home *Client, typeID string, now time.Time, open func(rec *ledger.Recognition) (*Client, error)) ([]Recognised, error) {
+	recs, err := home.Recognitions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Recognised
+	var errs []error
+	for i := range recs {
+		rec := &recs[i]
+		if !rec.InForce(now) {
+			continue
+		}
+		c, err := open(rec)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("region %s: %w", rec.Region, err))
+			continue
+		}
+		theirs, err := c.Recognitions(ctx)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("region %s: %w", rec.Region, err))
+			continue
+		}
+		for j := range theirs {
+			back := &theirs[j]
+			if back.ChainID != home.ChainID() || !back.InForce(now) || !sameRoot(back, home.root) {
+				continue
+			}
+			if t, ok := back.Type(typeID); ok {
+				out = append(out, Recognised{Region: rec.Region, Name: rec.Name, AcceptedAs: t.AcceptedAs,
+					ServiceItems: t.ServiceItems, ValidUntil: back.ValidUntil})
+			}
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// sameRoot reports whether rec names the genesis validators of root (when root is a genesis
+// root; a pinned root has none to compare, and the chain id must do).
+func sameRoot(rec *ledger.Recognition, root TrustRoot) bool {
+	if root.GenesisValidators == nil {
+		return true
+	}
+	r, err := RecognitionRoot(rec)
+	return err == nil && bytes.Equal(r.GenesisValidators.Hash(), root.GenesisValidators.Hash())
 }

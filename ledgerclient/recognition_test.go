@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cometbft/cometbft/crypto"
 	cmted "github.com/cometbft/cometbft/crypto/ed25519"
 
 	"lianzheng/ledger"
@@ -127,5 +128,81 @@ func TestRecognitionFromGenesis(t *testing.T) {
 	}
 	if rr.ChainID != gr.ChainID || string(rr.GenesisValidators.Hash()) != string(gr.GenesisValidators.Hash()) || r.GenesisSHA256 != ledger.GenesisSHA256(doc) {
 		t.Fatalf("recognition %+v, genesis root %+v", rr, gr)
+	}
+}
+
+// TestRecognisedIn: where a credential of the home region is recognised — read from the home
+// ledger's agreements and, through each one's light client, the other region's agreement
+// about home: listed when B's agreement is in force, names home's chain and genesis
+// validators, and lists the type; left out when B lists another type, when B's agreement has
+// expired or names other validators, or when home has no agreement with B; an unreachable
+// region is reported beside what could be read.
+func TestRecognisedIn(t *testing.T) {
+	now := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	aKeys, bKeys := genKeys(4), genKeys(4)
+	record := func(region, chainID string, keys []crypto.PrivKey) *ledger.Recognition {
+		r := &ledger.Recognition{Region: region, Name: ledger.Text{Zh: region, En: region}, ChainID: chainID,
+			GenesisSHA256: strings.Repeat("0f", 32), InitialHeight: 1, Nodes: []string{"https://ledger." + region + ".example"},
+			Types:     []ledger.RecognisedType{{Type: "household-register", AcceptedAs: "hukou", ServiceItems: []string{"settle"}}},
+			ValidFrom: "2026-01-01T00:00:00Z", ValidUntil: "2030-01-01T00:00:00Z", MaxAgeSeconds: 3600}
+		for _, v := range valSet(keys).Validators {
+			r.Validators = append(r.Validators, ledger.RootValidator{PubKey: ledger.ValidatorKeyString(v.PubKey.(cmted.PubKey)), Power: v.VotingPower})
+		}
+		return r
+	}
+	aOfB := record("region-b", "lz-region-b", bKeys) // home (A) about B
+	bOfA := record("region-a", "lz-region-a", aKeys) // B about A
+
+	run := func(t *testing.T, a, b *ledger.Recognition, reachable bool) ([]Recognised, error) {
+		t.Helper()
+		aState, bState := newTestState(t, 3), newTestState(t, 3)
+		if a != nil {
+			aState.seed[string(ledger.KeyRecognition(a.Region))] = mustJSON(t, a)
+		}
+		if b != nil {
+			bState.seed[string(ledger.KeyRecognition(b.Region))] = mustJSON(t, b)
+		}
+		ha, hb := newFakeChainWith(t, "lz-region-a", aKeys, aState.seed), newFakeChainWith(t, "lz-region-b", bKeys, bState.seed)
+		ha.mine()
+		hb.mine()
+		ha.autoMine, hb.autoMine = true, true
+		home, err := New(ha, ha.root(), Config{PollInterval: time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return RecognisedIn(bg, home, "household-register", now, func(rec *ledger.Recognition) (*Client, error) {
+			return Foreign(rec, Config{PollInterval: time.Millisecond}, func(node string) (RPC, error) {
+				if !reachable || node != "https://ledger.region-b.example" {
+					return nil, errors.New("unreachable")
+				}
+				return hb, nil
+			})
+		})
+	}
+	got, err := run(t, aOfB, bOfA, true)
+	if err != nil || len(got) != 1 || got[0].Region != "region-b" || got[0].Name.En != "region-b" ||
+		got[0].AcceptedAs != "hukou" || got[0].ServiceItems[0] != "settle" || got[0].ValidUntil != bOfA.ValidUntil {
+		t.Fatalf("recognised in: %+v %v", got, err)
+	}
+	other := *bOfA
+	other.Types = []ledger.RecognisedType{{Type: "marriage-certificate", AcceptedAs: "marriage", ServiceItems: []string{"settle"}}}
+	expired := *bOfA
+	expired.ValidUntil = "2026-06-01T00:00:00Z"
+	forged := *bOfA
+	forged.Validators = aOfB.Validators
+	for name, c := range map[string]struct {
+		a, b *ledger.Recognition
+	}{
+		"B lists another type":     {aOfB, &other},
+		"B's agreement expired":    {aOfB, &expired},
+		"B names other validators": {aOfB, &forged},
+		"no agreement at home":     {nil, bOfA},
+	} {
+		if got, err := run(t, c.a, c.b, true); err != nil || len(got) != 0 {
+			t.Errorf("%s: %+v %v", name, got, err)
+		}
+	}
+	if got, err := run(t, aOfB, bOfA, false); err == nil || len(got) != 0 {
+		t.Errorf("B unreachable: %+v %v", got, err)
 	}
 }

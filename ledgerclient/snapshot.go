@@ -27,7 +27,13 @@ const SnapshotFormat = "lianzheng-trust-snapshot/1"
 const MaxSnapshotBytes = 256 << 20
 
 // snapshotPrefixes are the key ranges a snapshot carries, each proven complete, in order.
-var snapshotPrefixes = []string{ledger.PrefixMember, ledger.PrefixDID, ledger.PrefixType, ledger.PrefixWindow, ledger.PrefixStatus}
+// The last, the mutual-recognition agreements, was added in December 2026: a snapshot made
+// before carries the first five only (oldSnapshotRanges), and has no agreements — an offline
+// window then recognises no other region (fail closed).
+var snapshotPrefixes = []string{ledger.PrefixMember, ledger.PrefixDID, ledger.PrefixType, ledger.PrefixWindow, ledger.PrefixStatus,
+	ledger.PrefixRecognition}
+
+const oldSnapshotRanges = 5
 
 // The wire form (deterministic CBOR).
 type snapshotWire struct {
@@ -90,6 +96,7 @@ type Snapshot struct {
 	windows []ledger.Window
 	window  map[string]*ledger.Window
 	status  map[statusRef][]byte // chunks present on the ledger; absent ones are zeros
+	recs    []ledger.Recognition
 }
 
 type statusRef struct {
@@ -245,6 +252,15 @@ func (e *StaleError) Unwrap() error { return ErrSnapshotStale }
 
 // VerifySnapshotFile reads and verifies a snapshot file (see VerifySnapshot).
 func VerifySnapshotFile(path string, root TrustRoot, now time.Time, maxAge time.Duration) (*Snapshot, error) {
+	b, err := readSnapshotFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return VerifySnapshot(b, root, now, maxAge)
+}
+
+// readSnapshotFile reads at most MaxSnapshotBytes+1 bytes of a snapshot file.
+func readSnapshotFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("ledgerclient: snapshot: %w", err)
@@ -254,7 +270,7 @@ func VerifySnapshotFile(path string, root TrustRoot, now time.Time, maxAge time.
 	if err != nil {
 		return nil, fmt.Errorf("ledgerclient: snapshot: %w", err)
 	}
-	return VerifySnapshot(b, root, now, maxAge)
+	return b, nil
 }
 
 // VerifySnapshot verifies a trust snapshot fully offline with the default Options: the
@@ -349,7 +365,7 @@ func verifySnapshot(data []byte, root TrustRoot, now time.Time, o Options) (*Sna
 		}
 	}
 	// Ranges.
-	if len(w.Ranges) != len(snapshotPrefixes) {
+	if len(w.Ranges) != len(snapshotPrefixes) && len(w.Ranges) != oldSnapshotRanges {
 		return nil, forged("%d key ranges, want %d", len(w.Ranges), len(snapshotPrefixes))
 	}
 	for i, r := range w.Ranges {
@@ -470,8 +486,34 @@ func (s *Snapshot) add(prefix, key string, value []byte) error {
 			return fmt.Errorf("%w: %s has %d bytes, want %d", ErrBadState, key, len(value), ledger.StatusChunkBytes)
 		}
 		s.status[ref] = value
+	case ledger.PrefixRecognition:
+		r, err := decodeJSON[ledger.Recognition](kb, value)
+		if err != nil {
+			return err
+		}
+		if r.Region != name {
+			return fmt.Errorf("%w: %s holds region %q", ErrBadState, key, truncate(r.Region, 60))
+		}
+		s.recs = append(s.recs, *r)
 	}
 	return nil
+}
+
+// Recognitions lists the mutual-recognition agreements the snapshot's ledger holds (key
+// order; none in a snapshot made before they were carried).
+func (s *Snapshot) Recognitions() []ledger.Recognition {
+	return append([]ledger.Recognition(nil), s.recs...)
+}
+
+// Recognition returns the agreement about region (ErrNotFound when none).
+func (s *Snapshot) Recognition(region string) (*ledger.Recognition, error) {
+	for i := range s.recs {
+		if s.recs[i].Region == region {
+			r := s.recs[i]
+			return &r, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: recognition of %s in snapshot at height %d", ErrNotFound, region, s.height)
 }
 
 // parseStatusKey parses "<member>/<list>/<chunk>".

@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/progress.sh
 
-# chromium: for the headless-browser test of the portal's pages (docs/portal.md, not yet written).
+# chromium: for the headless-browser test of the portal's pages (portal/browser_test.go, docs/portal.md).
 APT_PKGS=(gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev
           libxinerama-dev libxi-dev libxxf86vm-dev chromium)
 

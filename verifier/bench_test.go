@@ -83,11 +83,11 @@ func newInterleaved() *interleaved {
 
 // run times one Verify, then sigs raw verifications, then one raw sign.
 func (f *interleaved) run(b *testing.B, sigs int, verify func()) {
-	c0 := processCPU()
+	c0 := benchfloor.ProcessCPU()
 	t0 := time.Now()
 	verify()
 	t1 := time.Now()
-	f.verifyCPU += processCPU() - c0
+	f.verifyCPU += benchfloor.ProcessCPU() - c0
 	for i := 0; i < sigs; i++ {
 		ed25519.Verify(f.pub, f.msg, f.sig)
 	}

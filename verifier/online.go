@@ -61,15 +61,8 @@ func (v *Verifier) VerifyOpenID4VP(ctx context.Context, nonce string, presentati
 			out = v.finish(ctx, vd, nil, "")
 		}
 	}()
-	view, err := v.cfg.Trust.Current(ctx)
-	if err != nil {
-		vd.Code, vd.Detail = errCode(err, credential.CodeTrustUnavailable), err.Error()
-		return v.finish(ctx, vd, nil, "")
-	}
-	vd.Trust = TrustInfo{Source: view.Source, Height: view.Height, Time: view.Time, Age: view.Age(now), MaxAge: v.cfg.MaxTrustAge}
-	if vd.Trust.Age > v.cfg.MaxTrustAge {
-		vd.Code = credential.CodeStaleSnapshot
-		vd.Detail = fmt.Sprintf("trust %s old, policy max %s", vd.Trust.Age.Round(time.Second), v.cfg.MaxTrustAge)
+	view := v.trusted(ctx, vd, now)
+	if view == nil {
 		return v.finish(ctx, vd, nil, "")
 	}
 	size := 0

@@ -283,6 +283,23 @@ func (v *Verifier) VerifyPNG(ctx context.Context, png []byte) *Verdict {
 	return v.Verify(ctx, text)
 }
 
+// trusted is the verified ledger state the verdict rests on, recorded in vd.Trust; nil, with
+// vd's code set, when there is none or it is older than the policy allows.
+func (v *Verifier) trusted(ctx context.Context, vd *Verdict, now time.Time) *View {
+	view, err := v.cfg.Trust.Current(ctx)
+	if err != nil {
+		vd.Code, vd.Detail = errCode(err, credential.CodeTrustUnavailable), err.Error()
+		return nil
+	}
+	vd.Trust = TrustInfo{Source: view.Source, Height: view.Height, Time: view.Time, Age: view.Age(now), MaxAge: v.cfg.MaxTrustAge}
+	if vd.Trust.Age > v.cfg.MaxTrustAge {
+		vd.Code = credential.CodeStaleSnapshot
+		vd.Detail = fmt.Sprintf("trust %s old, policy max %s", vd.Trust.Age.Round(time.Second), v.cfg.MaxTrustAge)
+		return nil
+	}
+	return view
+}
+
 // Verify verifies what the scanner typed (or any QR text) and returns the verdict. It never
 // panics on hostile input; the verdict has a signed receipt when a credential verified.
 func (v *Verifier) Verify(ctx context.Context, scanned string) (out *Verdict) {
@@ -297,15 +314,8 @@ func (v *Verifier) Verify(ctx context.Context, scanned string) (out *Verdict) {
 			out = v.finish(ctx, vd, nil, "")
 		}
 	}()
-	view, err := v.cfg.Trust.Current(ctx)
-	if err != nil {
-		vd.Code, vd.Detail = errCode(err, credential.CodeTrustUnavailable), err.Error()
-		return v.finish(ctx, vd, nil, "")
-	}
-	vd.Trust = TrustInfo{Source: view.Source, Height: view.Height, Time: view.Time, Age: view.Age(now), MaxAge: v.cfg.MaxTrustAge}
-	if vd.Trust.Age > v.cfg.MaxTrustAge {
-		vd.Code = credential.CodeStaleSnapshot
-		vd.Detail = fmt.Sprintf("trust %s old, policy max %s", vd.Trust.Age.Round(time.Second), v.cfg.MaxTrustAge)
+	view := v.trusted(ctx, vd, now)
+	if view == nil {
 		return v.finish(ctx, vd, nil, "")
 	}
 	prefix, body, err := qr.Decode(scanned, MaxBody)

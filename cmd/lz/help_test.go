@@ -18,6 +18,7 @@ func TestHelpExitsZero(t *testing.T) {
 		"wallet present -h", "wallet history -h", "wallet backup -h", "wallet restore -h",
 		"issuer -h", "issuer init -h", "issuer types -h", "issuer issue -h", "issuer offer -h", "issuer suspend -h",
 		"issuer resume -h", "issuer revoke -h", "issuer batch -h", "issuer list -h", "issuer rotate -h",
+		"issuer propose -h", "issuer approve -h", "federation -h", "federation agreement -h",
 		"serve -h", "serve help", "serve issuer -h",
 	}
 	for _, line := range ok {

@@ -43,6 +43,8 @@ const issuerUsage = `用法 / usage: lz issuer <command> --home DIR [flags]
   list     [--search 姓名或证件号码] [--type T] [--state valid|suspended|revoked] [--limit N] [--offset N | --after CURSOR]
            已签发：持证人（脱敏）/ issued credentials with their masked holders, newest first
   rotate   [--keep-old]  新签名密钥（did.add_key，旧密钥 did.revoke_key；已签发凭证仍有效）/ key rotation
+  propose  --action A --payload FILE.json  以本部门身份提出治理提案（如 recognition.put）/ propose a governance action
+  approve  --id PROPOSAL_ID  批准待定提案，达到法定数即生效 / approve a pending proposal (applied at the consortium's k)
 
 The key store passphrase comes from $LZ_ISSUER_PASSPHRASE or --passphrase-file.
 lz serve issuer --home DIR [--addr 127.0.0.1:8470] runs the OpenID4VCI service; while it runs,
@@ -73,6 +75,10 @@ func cmdIssuer(args []string) error {
 		return issuerList(args[1:], out)
 	case "rotate":
 		return issuerRotate(args[1:], out)
+	case "propose":
+		return issuerPropose(args[1:], out)
+	case "approve":
+		return issuerApprove(args[1:], out)
 	}
 	fmt.Fprintln(os.Stderr, issuerUsage)
 	return fmt.Errorf("issuer: unknown command %q", args[0])

@@ -21,11 +21,12 @@ func usage() {
   ledger   联盟链节点：init、start、status、testnet init / consortium ledger node (lz ledger help)
   verify   窗口核验：request、check、snapshot、anchor、receipt / window verifier (lz verify help)
   wallet   市民钱包：init、receive、list、show、status、present、history、backup、restore / citizen wallet (lz wallet help)
-  issuer   部门签发：init、types、issue、offer、suspend、resume、revoke、batch、list / department issuer (lz issuer help)
+  issuer   部门签发：init、types、issue、offer、suspend、resume、revoke、batch、list、propose、approve / department issuer (lz issuer help)
   serve    lz serve issuer：OpenID4VCI 签发服务 / the OpenID4VCI issuance service
            lz serve gateway：公开网关（DID 解析、类型元数据） / the public gateway (DID resolution, type metadata)
            lz serve portal：网上服务平台（OpenID4VP） / the online-service portal (OpenID4VP)
-  gateway  lz gateway export DIR：公开网关的静态副本 / a static copy of the public gateway`)
+  gateway  lz gateway export DIR：公开网关的静态副本 / a static copy of the public gateway
+  federation  lz federation agreement：跨区域互认协议 / a mutual-recognition agreement with another region`)
 }
 
 func main() {
@@ -56,6 +57,8 @@ func run(args []string) int {
 		err = cmdServe(args[1:])
 	case "gateway":
 		err = cmdGateway(args[1:], os.Stdout)
+	case "federation":
+		err = cmdFederation(args[1:])
 	case "-h", "--help", "help":
 		usage()
 		return 0

@@ -247,10 +247,11 @@ func runWallet(args []string, out io.Writer) error {
 		return nil
 	case "show", "status":
 		id := fs.String("id", "", "credential id (from lz wallet list)")
+		regions := fs.Bool("regions", false, "show: also where else it is recognised (跨区域互认; reads the ledgers online)")
 		if err := parseFlags(fs, args[1:]); err != nil {
 			return err
 		}
-		w, _, err := f.open(args[0] == "status")
+		w, _, err := f.open(args[0] == "status" || *regions)
 		if err != nil {
 			return err
 		}
@@ -272,6 +273,16 @@ func runWallet(args []string, out io.Writer) error {
 			it.Status.Label(), it.Issuer, it.IssuedAt.Format(time.DateOnly), it.Expires.Format(time.DateOnly))
 		for _, c := range it.Claims {
 			fmt.Fprintf(out, "  %s / %s: %v\n", c.Label.Zh, c.Label.En, c.Value)
+		}
+		if *regions {
+			rs, err := w.RecognisedIn(ctx, *id, nil)
+			for _, r := range rs {
+				fmt.Fprintf(out, "跨区域互认 / also recognised in: %s / %s (%s; until %s)\n", r.Name.Zh, r.Name.En, strings.Join(r.ServiceItems, ", "), r.ValidUntil)
+			}
+			if len(rs) == 0 && err == nil {
+				fmt.Fprintln(out, "跨区域互认 / also recognised in: （暂无其他地区 / no other region yet）")
+			}
+			return err
 		}
 		return nil
 	case "present":

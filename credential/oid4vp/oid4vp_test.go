@@ -84,11 +84,20 @@ func TestJARRoundTrip(t *testing.T) {
 			t.Errorf("%s: %v, want %v", c.name, err, c.want)
 		}
 	}
+	// state is optional (OpenID4VP 1.0 §5.2: required only without holder binding)
+	noState, _ := testRequest(t, now)
+	noState.State = ""
+	if tok, err := noState.Sign(testDID+"#key-1", jws.NewEd25519Signer(priv)); err != nil {
+		t.Errorf("a request without state: %v", err)
+	} else if got, _, err := VerifyJAR(tok, keyAt(pub), now, 0); err != nil || got.State != "" {
+		t.Errorf("a request without state: %v", err)
+	}
 	// request shapes refused at signing and at parsing
 	bad := []func(*Request){
 		func(r *Request) { r.ResponseMode = "direct_post" },
 		func(r *Request) { r.ClientID = testDID },
 		func(r *Request) { r.Nonce = "short" },
+		func(r *Request) { r.State = "short" },
 		func(r *Request) { r.Expires = r.IssuedAt + 3600 },
 		func(r *Request) { r.ClientMetadata.JWKS = nil },
 		func(r *Request) { r.DCQLQuery.Credentials[0].Format = "jwt_vc_json" },

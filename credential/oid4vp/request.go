@@ -184,8 +184,10 @@ func (r *Request) validate() error {
 		return fmt.Errorf("%w: response_mode %q (only %s: an encrypted response)", ErrUnsupported, short(r.ResponseMode), ResponseModeDirectPostJWT)
 	case !tokenChars.MatchString(r.Nonce):
 		return bad("nonce must be 16-128 URL-safe characters")
-	case !tokenChars.MatchString(r.State):
-		return bad("state must be 16-128 URL-safe characters")
+	case r.State != "" && !tokenChars.MatchString(r.State):
+		// OpenID4VP 1.0 §5.2: state is required only when presentations without holder
+		// binding are asked (§5.3), which a DCQL query here never does: optional otherwise.
+		return bad("state, when present, must be 16-128 URL-safe characters")
 	case r.Expires <= r.IssuedAt || time.Duration(r.Expires-r.IssuedAt)*time.Second > MaxValidity:
 		return bad(fmt.Sprintf("validity must be positive and at most %s", MaxValidity))
 	case len(r.VerifierInfo) > maxVerifierIn:

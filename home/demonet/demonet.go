@@ -214,6 +214,15 @@ func NewRegionConsortium(chainID string, genesisTime time.Time, validators map[s
 	if err != nil {
 		return nil, err
 	}
+	return consortiumFrom(cat, chainID, genesisTime, validators, prefix)
+}
+
+// NewConsortiumFrom is NewConsortium over another catalogue (a second region's).
+func NewConsortiumFrom(cat *assets.Catalogue, chainID string, genesisTime time.Time, validators map[string][]byte) (*Consortium, error) {
+	return consortiumFrom(cat, chainID, genesisTime, validators, "")
+}
+
+func consortiumFrom(cat *assets.Catalogue, chainID string, genesisTime time.Time, validators map[string][]byte, prefix string) (*Consortium, error) {
 	t := genesisTime.UTC().Truncate(time.Second)
 	c := &Consortium{ChainID: chainID, GenesisTime: t, Keys: map[string]*DemoKey{},
 		State: &ledger.GenesisState{Params: ledger.Params{Approvals: DemoApprovals}}}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"lianzheng/assets"
 	"lianzheng/ledger"
 )
 
@@ -88,5 +89,36 @@ func TestDemoConsortiumGenesis(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "forged.json"), []byte(strings.Replace(string(raw), `"realestate"`, `"forged"`, 1)), 0o600)
 	if _, err := LoadKey(dir, "forged"); err == nil {
 		t.Error("loaded a key whose id does not match")
+	}
+}
+
+// TestRegionBGenesis: the second demo region (示例乙市) makes a valid genesis of its own: three
+// members, each a validator here, none sharing an id with the demo city, issuing the
+// household register and marriage certificate.
+func TestRegionBGenesis(t *testing.T) {
+	cat, err := assets.RegionBCatalogue()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals := map[string][]byte{}
+	for i, d := range cat.Departments {
+		vk := make([]byte, 32)
+		vk[0] = byte(i + 1)
+		vals[d.ID] = vk
+	}
+	c, err := NewConsortiumFrom(cat, "lz-region-b", time.Now(), vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.State.Members) != 3 || len(c.State.Types) != 2 || len(c.State.Windows) != 0 {
+		t.Fatalf("%d members, %d types, %d windows", len(c.State.Members), len(c.State.Types), len(c.State.Windows))
+	}
+	for _, m := range c.State.Members {
+		if !strings.HasPrefix(m.ID, "yi-") || m.Validator == "" || c.Key(m.ID) == nil {
+			t.Errorf("member %+v", m)
+		}
+	}
+	if _, err := c.Genesis(); err != nil {
+		t.Fatal(err)
 	}
 }

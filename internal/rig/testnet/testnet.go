@@ -38,6 +38,9 @@ type Options struct {
 	EmptyBlocksInterval time.Duration // heartbeat when idle (default 1 s; negative: none)
 	LogLevel            string
 	Now                 time.Time
+	// Catalogue is the consortium's departments, types and windows (default: the demo
+	// city's; assets.RegionBCatalogue for a second region).
+	Catalogue *assets.Catalogue
 }
 
 // Node describes one node of a testnet (DIR/nodes.json lists them).
@@ -68,9 +71,11 @@ func File(dir string) string { return filepath.Join(dir, "nodes.json") }
 // DIR/genesis.json) in which the first N departments of the catalogue are validators and
 // the rest are plain members; the demo keys under DIR/demo-keys; DIR/nodes.json.
 func Init(dir string, opt Options) (*Testnet, error) {
-	cat, err := assets.DemoCatalogue()
-	if err != nil {
-		return nil, err
+	cat, err := opt.Catalogue, error(nil)
+	if cat == nil {
+		if cat, err = assets.DemoCatalogue(); err != nil {
+			return nil, err
+		}
 	}
 	if opt.Validators < 1 || opt.Validators > len(cat.Departments) {
 		return nil, fmt.Errorf("testnet: --validators must be 1-%d (one per demo department), not %d", len(cat.Departments), opt.Validators)
@@ -151,7 +156,7 @@ func Init(dir string, opt Options) (*Testnet, error) {
 			return nil, err
 		}
 	}
-	c, err := demonet.NewConsortium(opt.ChainID, opt.Now, vals)
+	c, err := demonet.NewConsortiumFrom(cat, opt.ChainID, opt.Now, vals)
 	if err != nil {
 		return nil, err
 	}
