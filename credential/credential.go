@@ -64,6 +64,13 @@ const (
 	CodePresentationExpired Code = "presentation_expired"  // the holder's KB-JWT (or one-way answer) is older than allowed
 	CodeFieldMissing        Code = "field_missing"         // a field the service item requires was not in the presentation
 
+	// Cross-region recognition (跨区域互认, docs/federation.md): a credential of another
+	// region recognised by an agreement on our ledger.
+	CodeForeignStale         Code = "foreign_stale"          // the issuing region's verified ledger data is older than the agreement allows (or none could be read)
+	CodeForeignUntrusted     Code = "foreign_untrusted"      // the issuing region's ledger data does not verify against the agreement's root
+	CodeForeignNotRecognised Code = "foreign_not_recognised" // the other region's credential type is not recognised (for this service item)
+	CodeAgreementInactive    Code = "agreement_inactive"     // the agreement with the issuing region is withdrawn or outside its validity
+
 	// Online-service reasons (an OpenID4VP response to a portal, docs/portal.md).
 	CodeStateMismatch    Code = "state_mismatch"    // the response's state is not the session's
 	CodeWrongSession     Code = "wrong_session"     // the response was encrypted for another session's request
@@ -118,6 +125,11 @@ var messages = map[Code][2]string{
 	CodeMissingCredential:   {"缺少本事项所需的凭证", "A credential this service item needs was not presented"},
 	CodePresentationExpired: {"出示码已过期，请群众重新生成", "The answer code has expired; ask the citizen to make a new one"},
 	CodeFieldMissing:        {"凭证未提供本事项必需的信息（所缺项目见下方）", "The credential does not provide a field this service item requires (listed below)"},
+
+	CodeForeignStale:         {"签发地区的联盟链数据过旧或无法读取，暂不能核验该地区的凭证", "The issuing region's ledger data is too old or cannot be read; its credentials cannot be verified now"},
+	CodeForeignUntrusted:     {"签发地区的联盟链数据校验失败（可能被伪造），已拒绝", "The issuing region's ledger data failed verification (possibly forged); refused"},
+	CodeForeignNotRecognised: {"该地区的此类凭证不在互认清单中，或本事项不接受", "This region's credential type is not on the mutual-recognition list, or not accepted for this service item"},
+	CodeAgreementInactive:    {"与签发地区的互认协议已撤销或不在有效期内", "The mutual-recognition agreement with the issuing region is withdrawn or not in force"},
 
 	CodeStateMismatch:    {"钱包的回应与本次网上申请不符（state 不一致），请重新扫码", "The wallet's answer does not belong to this online application (state differs); scan again"},
 	CodeWrongSession:     {"钱包的回应是给另一个网上申请的，已拒绝，请重新扫码", "The wallet's answer was made for another online application and was refused; scan again"},

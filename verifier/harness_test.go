@@ -48,10 +48,17 @@ func TestMain(m *testing.M) {
 }
 
 func startNet(t testing.TB, home string) *net {
+	return startRegionNet(t, home, demonet.EmbeddedOptions{}, []string{"public-security", "civil-affairs", "realestate-window-01", "vehicle-admin"})
+}
+
+// startRegionNet starts an embedded ledger made with opt (its heartbeat and genesis time set
+// here) and loads the demo keys of ids.
+func startRegionNet(t testing.TB, home string, opt demonet.EmbeddedOptions, ids []string) *net {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if _, _, err := demonet.InitEmbedded(home, demonet.EmbeddedOptions{EmptyBlocksInterval: 300 * time.Millisecond, Now: time.Now().Add(-time.Hour)}); err != nil {
+	opt.EmptyBlocksInterval, opt.Now = 300*time.Millisecond, time.Now().Add(-time.Hour)
+	if _, _, err := demonet.InitEmbedded(home, opt); err != nil {
 		t.Fatal(err)
 	}
 	node, err := ledgernode.StartHomeNode(ctx, home, nil)
@@ -69,7 +76,7 @@ func startNet(t testing.TB, home string) *net {
 		t.Fatal(err)
 	}
 	n := &net{home: home, node: node, client: cl, root: root, keys: map[string]*demonet.DemoKey{}}
-	for _, id := range []string{"public-security", "civil-affairs", "realestate-window-01", "vehicle-admin"} {
+	for _, id := range ids {
 		k, err := demonet.LoadKey(demonet.KeyDir(home), id)
 		if err != nil {
 			node.Stop()

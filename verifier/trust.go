@@ -43,10 +43,18 @@ type View struct {
 	known   []string
 	knownIx *sdjwtcbor.KnownIndex // known, hashed and sorted once for every response decoded in this view
 
-	mu     sync.Mutex
-	res    map[string]*did.Resolution
-	status map[string][]byte
-	keys   map[keyAt]crypto.PublicKey // assertion keys found (did.AssertionKeyAt), see assertionKeyAt
+	// recs are the agreements on this ledger (proven; online only), fed the foreign trust
+	// sources they are read through (federation.go); nil offline.
+	recs []ledger.Recognition
+	fed  *Federation
+
+	mu         sync.Mutex
+	fedKnown   []string // known plus the strings of the regions in force (federatedKnown)
+	fedKnownIx *sdjwtcbor.KnownIndex
+	fedKnownOf []*View // the regional states fedKnown was built from
+	res        map[string]*did.Resolution
+	status     map[string][]byte
+	keys       map[keyAt]crypto.PublicKey // assertion keys found (did.AssertionKeyAt), see assertionKeyAt
 }
 
 type keyAt struct {
@@ -274,11 +282,15 @@ func (v *View) StatusList(ctx context.Context, member string, list int) ([]byte,
 }
 
 // OnlineTrust reads the ledger through a proof-checking client and keeps a warm cache: the
-// verified view is reused for TTL (default 30 s), then refreshed.
+// verified view is reused for TTL (default 30 s), then refreshed. With a Federation (as
+// NewOnlineTrust makes it), every refresh also reads the ledger's mutual-recognition
+// agreements, and credentials of the regions they recognise are verified against those
+// regions' ledgers (federation.go).
 type OnlineTrust struct {
-	Client *ledgerclient.Client
-	TTL    time.Duration
-	Now    func() time.Time
+	Client     *ledgerclient.Client
+	TTL        time.Duration
+	Now        func() time.Time
+	Federation *Federation
 
 	mu      sync.Mutex
 	cur     *View
@@ -287,7 +299,7 @@ type OnlineTrust struct {
 
 // NewOnlineTrust wraps a client.
 func NewOnlineTrust(c *ledgerclient.Client, ttl time.Duration) *OnlineTrust {
-	return &OnlineTrust{Client: c, TTL: ttl}
+	return &OnlineTrust{Client: c, TTL: ttl, Federation: &Federation{TTL: ttl}}
 }
 
 // Invalidate drops the cache (e.g. after the window learns of a status change).
@@ -328,9 +340,20 @@ func (o *OnlineTrust) Current(ctx context.Context) (*View, error) {
 	if err != nil {
 		return nil, credential.Errorf(credential.CodeTrustUnavailable, "windows: %w", err)
 	}
+	var recs []ledger.Recognition
+	if o.Federation != nil {
+		if recs, err = sv.Recognitions(ctx); err != nil {
+			return nil, credential.Errorf(credential.CodeTrustUnavailable, "agreements: %w", err)
+		}
+		sort.Slice(recs, func(i, j int) bool { return recs[i].Region < recs[j].Region })
+	}
 	v, err := newView(ctx, sv, "online", ts, ms, ws, listsInUse(ctx, sv, ms))
 	if err != nil {
 		return nil, err
+	}
+	if o.Federation != nil {
+		o.Federation.sync(recs)
+		v.recs, v.fed = recs, o.Federation
 	}
 	o.cur, o.fetched = v, now
 	return v, nil

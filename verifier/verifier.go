@@ -19,6 +19,11 @@
 // answer leaves the request open for the citizen's genuine one, and says its own reason.
 // Every rejection has a stable credential.Code (docs/reason-codes.md).
 //
+// A credential issued in another region this consortium recognises (an agreement on the
+// ledger) is verified by the same checks against that region's ledger, read with proofs
+// through a light client rooted in the agreement, under the agreement's policy
+// (federation.go, docs/federation.md).
+//
 // The window's state (requests, replay hashes, one-way nonces, receipts, anchors; no
 // personal data) is an SQLite database in Config.Dir, shared safely by several processes
 // (see store).
@@ -171,8 +176,11 @@ type CredentialVerdict struct {
 	Missing  []Missing       `json:"missing,omitempty"`
 	Shown    int             `json:"shown"`  // fields disclosed (kept after the session closes)
 	Hidden   int             `json:"hidden"` // disclosable claims the citizen did not show
-	Detail   string          `json:"-"`      // engineer detail (no personal data)
-	names    []string
+	// Region names the issuing region of a credential recognised across regions (跨区域互认);
+	// nil for a credential of our own consortium.
+	Region *RegionInfo `json:"region,omitempty"`
+	Detail string      `json:"-"` // engineer detail (no personal data)
+	names  []string
 }
 
 // Verdict is the window's finding on one scan. Its Receipt is made only when a credential
@@ -408,6 +416,14 @@ func (v *Verifier) accept(ctx context.Context, vd *Verdict, sr *storedRequest, n
 func (v *Verifier) decodeCompact(body []byte, b *binding, view *View, window string) (texts []string, scoped bool, err error) {
 	ctx := &sdjwtcbor.Context{Nonce: b.nonce, Audience: b.aud, Known: view.known, Index: view.knownIx}
 	texts, err = sdjwtcbor.Decode(body, ctx)
+	if errors.Is(err, sdjwtcbor.ErrUnknownReference) && view.fed != nil {
+		// A credential of a recognised region names its strings by reference too: decode
+		// again with theirs added (only then, so that home answers cost nothing more).
+		if known, ix := view.federatedKnown(context.Background(), v.cfg.Now()); known != nil {
+			ctx.Known, ctx.Index = known, ix
+			texts, err = sdjwtcbor.Decode(body, ctx)
+		}
+	}
 	if !errors.Is(err, sdjwtcbor.ErrAmbiguousReference) {
 		return texts, false, err
 	}
@@ -453,8 +469,47 @@ func scopedKnown(view *View, window string, types map[string][]string) []string 
 			kt.Claims = append(kt.Claims, c.Name)
 		}
 		kts = append(kts, kt)
+		// The types of recognised regions that count as this one, with their issuers.
+		for _, h := range view.foreignViews(context.Background(), time.Now()) {
+			for _, rt := range h.rec.Types {
+				if rt.AcceptedAs != id {
+					continue
+				}
+				if ft, ok := h.view.Type(rt.Type); ok {
+					p, k := scopedParties(h.view, ft)
+					parties, kts = append(parties, p...), append(kts, k)
+				}
+			}
+		}
 	}
 	return wire.Known(parties, kts)
+}
+
+// scopedParties are the issuers of t in view (a recognised region's), with their keys and
+// status lists, and t's vct and claim names.
+func scopedParties(view *View, t *ledger.CredentialType) ([]wire.KnownParty, wire.KnownType) {
+	var parties []wire.KnownParty
+	for _, m := range t.Issuers {
+		mm, ok := view.Member(m)
+		if !ok {
+			continue
+		}
+		p := wire.KnownParty{DID: mm.DID}
+		for _, n := range view.lists[m] {
+			p.StatusLists = append(p.StatusLists, ledger.StatusListNames(view.base, m, n)...)
+		}
+		if r, err := view.Resolve(context.Background(), p.DID); err == nil && r.History != nil {
+			for _, k := range r.History.Keys {
+				p.KeyIDs = append(p.KeyIDs, p.DID+"#"+k.ID)
+			}
+		}
+		parties = append(parties, p)
+	}
+	kt := wire.KnownType{VCT: t.VCT}
+	for _, c := range t.Claims {
+		kt.Claims = append(kt.Claims, c.Name)
+	}
+	return parties, kt
 }
 
 func closed(r *storedRequest, now time.Time, skew time.Duration) bool {
@@ -598,7 +653,9 @@ func (v *Verifier) judge(ctx context.Context, vd *Verdict, view *View, texts []s
 	}
 }
 
-// verifyOne verifies one SD-JWT VC presentation against the binding and the trust view.
+// verifyOne verifies one SD-JWT VC presentation against the binding and the trust view. An
+// issuer that is not one of the view's members is routed to the region that recognises it
+// (federation.go) and judged against that region's ledger.
 func (v *Verifier) verifyOne(ctx context.Context, text string, b *binding, view *View, now time.Time) (*CredentialVerdict, error) {
 	cv := &CredentialVerdict{}
 	fail := func(c credential.Code, err error) (*CredentialVerdict, error) {
@@ -612,12 +669,30 @@ func (v *Verifier) verifyOne(ctx context.Context, text string, b *binding, view 
 		}
 		return cv, err
 	}
+	var hit *foreignHit
+	var foreignErr error
 	vc, err := sdjwtvc.Verify(text, sdjwtvc.VerifyOptions{
 		IssuerKeyAt: func(kid string, at time.Time) (crypto.PublicKey, error) {
+			if id, ok := foreignID(view, kid); ok {
+				h, err := view.foreignIssuer(ctx, id, now)
+				if h != nil {
+					hit, cv.Region = h, h.info
+				}
+				if err != nil {
+					foreignErr = err
+					return nil, err
+				}
+				if h != nil {
+					return h.view.assertionKeyAt(ctx, kid, at)
+				}
+			}
 			return view.assertionKeyAt(ctx, kid, at)
 		},
 		Nonce: b.nonce, Audience: b.aud, Now: now, Skew: v.cfg.Skew, MaxKBAge: b.maxKBAge,
 	})
+	if foreignErr != nil {
+		return fail(errCode(foreignErr, credential.CodeForeignStale), foreignErr)
+	}
 	if err != nil {
 		return fail(errCode(err, credential.CodeMalformed), err)
 	}
@@ -625,6 +700,9 @@ func (v *Verifier) verifyOne(ctx context.Context, text string, b *binding, view 
 		if d := now.Sub(vc.KB.IssuedAt); d > SkewNote && d > b.maxKBAge/2 || d < -SkewNote {
 			cv.Detail = fmt.Sprintf("clock skew %s", d.Round(time.Second))
 		}
+	}
+	if hit != nil {
+		return v.verifyForeign(ctx, cv, vc, b, view, hit, fail)
 	}
 	typ, ok := view.TypeByVCT(vc.VCT)
 	if !ok {
@@ -635,43 +713,77 @@ func (v *Verifier) verifyOne(ctx context.Context, text string, b *binding, view 
 	if m, ok := view.Member(member); !ok || m.DID != vc.Issuer || !slices.Contains(typ.Issuers, member) {
 		return fail(credential.CodeIssuerNotAuthorised, fmt.Errorf("%s may not issue %s", vc.Issuer, typ.ID))
 	}
+	if code, err := v.checkStatus(ctx, vc, view, member); code != "" {
+		return fail(code, err)
+	}
+	disclosed := make([]string, len(vc.Disclosed))
+	for i, p := range vc.Disclosed {
+		disclosed[i] = strings.SplitN(p, ".", 2)[0]
+	}
+	return v.finishFields(cv, b, view, typ, disclosed, vc.Claims, len(typ.Disclosable), fail)
+}
+
+// foreignID is the member id of the DID a key id names when that DID is a did:lz DID of no
+// member of ours: an issuer that may belong to a region we recognise.
+func foreignID(view *View, kid string) (string, bool) {
+	d, _, _ := strings.Cut(kid, "#")
+	id, ok := strings.CutPrefix(d, "did:lz:")
+	if !ok || view.fed == nil {
+		return "", false
+	}
+	if _, mine := view.Member(id); mine {
+		return "", false
+	}
+	return id, true
+}
+
+// checkStatus reads the credential's status entry from the issuing member's list in view
+// (of our ledger or of the issuing region's): "" when valid.
+func (v *Verifier) checkStatus(ctx context.Context, vc *sdjwtvc.Verified, view *View, member string) (credential.Code, error) {
 	if vc.Status == nil {
-		return fail(credential.CodeMissingClaim, errors.New("no status reference"))
+		return credential.CodeMissingClaim, errors.New("no status reference")
 	}
 	owner, list, ok := ledger.ParseStatusListURI(vc.Status.URI)
 	if !ok || owner != member {
-		return fail(credential.CodeStatusUnknown, fmt.Errorf("status uri %q is not a list of %s", vc.Status.URI, member))
+		return credential.CodeStatusUnknown, fmt.Errorf("status uri %q is not a list of %s", vc.Status.URI, member)
 	}
 	sl, err := view.StatusList(ctx, member, list)
 	if err != nil {
-		return fail(credential.CodeTrustUnavailable, err)
+		return credential.CodeTrustUnavailable, err
 	}
 	st, err := ledger.StatusAt(sl, vc.Status.Index)
 	if err != nil {
-		return fail(credential.CodeStatusUnknown, fmt.Errorf("status entry %d: %w", vc.Status.Index, err))
+		return credential.CodeStatusUnknown, fmt.Errorf("status entry %d: %w", vc.Status.Index, err)
 	}
 	switch st {
 	case ledger.StatusValid:
+		return "", nil
 	case ledger.StatusRevoked:
-		return fail(credential.CodeRevoked, nil)
+		return credential.CodeRevoked, nil
 	case ledger.StatusSuspended:
-		return fail(credential.CodeSuspended, nil)
-	default:
-		return fail(credential.CodeStatusUnknown, fmt.Errorf("status entry %d", vc.Status.Index))
+		return credential.CodeSuspended, nil
 	}
+	return credential.CodeStatusUnknown, fmt.Errorf("status entry %d", vc.Status.Index)
+}
+
+// finishFields compares what the credential disclosed (top-level claim names, in typ's
+// names) with what the request asked of typ, lists what is missing and shows the fields
+// labelled from typ. disclosable is the number of claims the credential's own type lets a
+// holder disclose.
+func (v *Verifier) finishFields(cv *CredentialVerdict, b *binding, view *View, typ *ledger.CredentialType, disclosed []string,
+	claims map[string]any, disclosable int, fail func(credential.Code, error) (*CredentialVerdict, error)) (*CredentialVerdict, error) {
 	allowed, asked := b.allowed[typ.ID]
 	if !asked {
 		return fail(credential.CodeOverDisclosure, fmt.Errorf("type %s not requested", typ.ID))
 	}
-	for _, p := range vc.Disclosed {
-		top := strings.SplitN(p, ".", 2)[0]
+	for _, top := range disclosed {
 		if !slices.Contains(allowed, top) {
 			return fail(credential.CodeOverDisclosure, fmt.Errorf("field %s of %s not requested", top, typ.ID))
 		}
 		cv.names = append(cv.names, top)
 	}
 	if b.aud != wire.OneWayAudience { // a one-way answer was asked nothing
-		cv.Missing = missingFields(view, v.cfg.Window, b.item, typ, allowed, vc.Claims)
+		cv.Missing = missingFields(view, v.cfg.Window, b.item, typ, allowed, claims)
 		for _, m := range cv.Missing {
 			if m.Required { // fail keeps Missing: the clerk sees what is lacking
 				out, err := fail(credential.CodeFieldMissing, fmt.Errorf("field %s of %s not presented; the service item requires it", m.Name, typ.ID))
@@ -681,16 +793,16 @@ func (v *Verifier) verifyOne(ctx context.Context, text string, b *binding, view 
 		}
 	}
 	for _, c := range typ.Claims {
-		if val, ok := vc.Claims[c.Name]; ok {
+		if val, ok := claims[c.Name]; ok {
 			cv.Fields = append(cv.Fields, Field{Name: c.Name, Label: bilingual.Text(c.Label), Value: show(val)})
 		}
 	}
-	cv.Shown = len(vc.Disclosed)
-	cv.Hidden = len(typ.Disclosable) - len(vc.Disclosed)
-	if cv.Hidden < 0 {
-		cv.Hidden = 0
-	}
+	cv.Shown = len(disclosed)
+	cv.Hidden = max(disclosable-len(disclosed), 0)
 	cv.OK, cv.Message = true, bilingual.Text{Zh: "核验通过", En: "Valid"}
+	if cv.Region != nil {
+		cv.Message = foreignMessage(cv.Region)
+	}
 	return cv, nil
 }
 

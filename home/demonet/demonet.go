@@ -200,34 +200,49 @@ func (c *Consortium) KeyList() []*DemoKey {
 // for every department and window. validators maps department ids to their Ed25519
 // consensus keys (power 10 each); the other departments are members without a validator.
 func NewConsortium(chainID string, genesisTime time.Time, validators map[string][]byte) (*Consortium, error) {
+	return NewRegionConsortium(chainID, genesisTime, validators, "")
+}
+
+// NewRegionConsortium is NewConsortium for another region: every department and window id
+// of the catalogue (and so its did:lz DID, the types' issuers and the windows' departments)
+// gets prefix, so that its members are distinct from the demo city's — did:lz member ids
+// are unique across federated regions (docs/federation.md). validators is keyed by the
+// catalogue's department ids, without the prefix. Names, types and service items are the
+// catalogue's; a caller changes them before installing the genesis (EmbeddedOptions.Edit).
+func NewRegionConsortium(chainID string, genesisTime time.Time, validators map[string][]byte, prefix string) (*Consortium, error) {
 	cat, err := assets.DemoCatalogue()
 	if err != nil {
 		return nil, err
 	}
-	return NewConsortiumFrom(cat, chainID, genesisTime, validators)
+	return consortiumFrom(cat, chainID, genesisTime, validators, prefix)
 }
 
 // NewConsortiumFrom is NewConsortium over another catalogue (a second region's).
 func NewConsortiumFrom(cat *assets.Catalogue, chainID string, genesisTime time.Time, validators map[string][]byte) (*Consortium, error) {
+	return consortiumFrom(cat, chainID, genesisTime, validators, "")
+}
+
+func consortiumFrom(cat *assets.Catalogue, chainID string, genesisTime time.Time, validators map[string][]byte, prefix string) (*Consortium, error) {
 	t := genesisTime.UTC().Truncate(time.Second)
 	c := &Consortium{ChainID: chainID, GenesisTime: t, Keys: map[string]*DemoKey{},
 		State: &ledger.GenesisState{Params: ledger.Params{Approvals: DemoApprovals}}}
 	for _, d := range cat.Departments {
-		k, err := NewDemoKey(d.ID)
+		id := prefix + d.ID
+		k, err := NewDemoKey(id)
 		if err != nil {
 			return nil, err
 		}
-		if k.DID != d.DID {
+		if prefix == "" && k.DID != d.DID {
 			return nil, fmt.Errorf("demonet: department %s has DID %s, want %s", d.ID, d.DID, k.DID)
 		}
-		c.Keys[d.ID] = k
-		m := ledger.Member{ID: d.ID, DID: d.DID, Name: d.Name}
+		c.Keys[id] = k
+		m := ledger.Member{ID: id, DID: k.DID, Name: d.Name}
 		if v, ok := validators[d.ID]; ok {
 			m.Validator = base64.StdEncoding.EncodeToString(v)
 			m.Power = 10
 		}
 		c.State.Members = append(c.State.Members, m)
-		c.State.DIDs = append(c.State.DIDs, &did.History{DID: d.DID, Created: t, Keys: []did.KeyRecord{k.Record(t)}})
+		c.State.DIDs = append(c.State.DIDs, &did.History{DID: k.DID, Created: t, Keys: []did.KeyRecord{k.Record(t)}})
 	}
 	for id := range validators {
 		if _, ok := cat.Department(id); !ok {
@@ -235,23 +250,30 @@ func NewConsortiumFrom(cat *assets.Catalogue, chainID string, genesisTime time.T
 		}
 	}
 	for _, ct := range cat.Types {
-		c.State.Types = append(c.State.Types, credentialType(ct))
+		lt := credentialType(ct)
+		for i := range lt.Issuers {
+			lt.Issuers[i] = prefix + lt.Issuers[i]
+		}
+		c.State.Types = append(c.State.Types, lt)
 	}
 	for _, w := range cat.Windows {
 		dept, ok := cat.Department(w.Department)
 		if !ok {
 			return nil, fmt.Errorf("demonet: window %s: unknown department %s", w.ID, w.Department)
 		}
-		k, err := NewDemoKey(w.ID)
+		k, err := NewDemoKey(prefix + w.ID)
 		if err != nil {
 			return nil, err
 		}
-		if k.DID != w.DID {
+		if prefix == "" && k.DID != w.DID {
 			return nil, fmt.Errorf("demonet: window %s has DID %s, want %s", w.ID, w.DID, k.DID)
 		}
-		c.Keys[w.ID] = k
-		c.State.DIDs = append(c.State.DIDs, &did.History{DID: w.DID, Controller: dept.DID, Created: t, Keys: []did.KeyRecord{k.Record(t)}})
-		c.State.Windows = append(c.State.Windows, window(w))
+		c.Keys[k.ID] = k
+		dk := c.Keys[prefix+dept.ID]
+		c.State.DIDs = append(c.State.DIDs, &did.History{DID: k.DID, Controller: dk.DID, Created: t, Keys: []did.KeyRecord{k.Record(t)}})
+		lw := window(w)
+		lw.DID, lw.Department = k.DID, prefix+w.Department
+		c.State.Windows = append(c.State.Windows, lw)
 	}
 	if err := c.State.Validate(); err != nil {
 		return nil, fmt.Errorf("demonet: demo genesis: %w", err)

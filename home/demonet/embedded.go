@@ -26,6 +26,12 @@ type EmbeddedOptions struct {
 	Now                 time.Time // genesis time (default now)
 	// PublicBaseURL is the consortium's public base URL in the genesis params ("" none).
 	PublicBaseURL string
+	// IDPrefix makes another region's consortium (NewRegionConsortium): every department
+	// and window id gets it. Its validator is IDPrefix+EmbeddedValidator.
+	IDPrefix string
+	// Edit, if set, changes the consortium before its genesis is written (names, types,
+	// service items of another region; tests). The result must still validate.
+	Edit func(*Consortium) error
 }
 
 // IsHome reports whether dir already holds a node home with its genesis.
@@ -60,11 +66,19 @@ func InitEmbedded(home string, opt EmbeddedOptions) (*Consortium, *ledgernode.Ho
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := NewConsortium(opt.ChainID, opt.Now, map[string][]byte{EmbeddedValidator: info.ValidatorPubKey})
+	c, err := NewRegionConsortium(opt.ChainID, opt.Now, map[string][]byte{EmbeddedValidator: info.ValidatorPubKey}, opt.IDPrefix)
 	if err != nil {
 		return nil, nil, err
 	}
 	c.State.Params.PublicBaseURL = opt.PublicBaseURL
+	if opt.Edit != nil {
+		if err := opt.Edit(c); err != nil {
+			return nil, nil, fmt.Errorf("demonet: edit: %w", err)
+		}
+		if err := c.State.Validate(); err != nil {
+			return nil, nil, fmt.Errorf("demonet: edited genesis: %w", err)
+		}
+	}
 	if err := c.Install([]string{info.Home}, KeyDir(info.Home)); err != nil {
 		return nil, nil, err
 	}
