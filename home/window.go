@@ -85,7 +85,7 @@ func openWindow(cfg WindowConfig, cl *ledgerclient.Client, root ledgerclient.Tru
 	}
 	switch {
 	case cfg.Offline:
-		st, err := verifier.LoadSnapshot(w.snapshot, root, time.Now(), w.maxAge)
+		st, err := w.loadSnapshot(context.Background())
 		if err != nil {
 			return nil, err
 		}
@@ -210,6 +210,9 @@ func (w *Window) SaveSnapshot(ctx context.Context) (verifier.TrustInfo, error) {
 	if err := os.Rename(tmp, w.snapshot); err != nil {
 		return verifier.TrustInfo{}, err
 	}
+	if err := w.saveForeign(ctx); err != nil {
+		w.log.Warn("snapshot of other regions", "err", err)
+	}
 	if _, offline := w.trust.get().(*verifier.SnapshotTrust); offline {
 		return w.SetOffline(ctx, true)
 	}
@@ -228,12 +231,58 @@ func (w *Window) SetOffline(ctx context.Context, offline bool) (verifier.TrustIn
 		w.trust.set(w.online)
 		return w.info(ctx)
 	}
-	st, err := verifier.LoadSnapshot(w.snapshot, w.root, time.Now(), w.maxAge)
+	st, err := w.loadSnapshot(ctx)
 	if err != nil {
 		return verifier.TrustInfo{}, err
 	}
 	w.trust.set(st)
 	return w.info(ctx)
+}
+
+// loadSnapshot verifies the window's snapshot and adds the recognised regions' snapshots
+// beside it (verifier.ForeignSnapshotFile); a region whose snapshot is missing or fails is
+// logged, and its credentials are refused with that region's code — the window works on.
+func (w *Window) loadSnapshot(ctx context.Context) (*verifier.SnapshotTrust, error) {
+	now := time.Now()
+	st, err := verifier.LoadSnapshot(w.snapshot, w.root, now, w.maxAge)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.LoadForeign(ctx, w.snapshot, now); err != nil {
+		w.log.Warn("other regions offline", "err", err)
+	}
+	return st, nil
+}
+
+// saveForeign exports a snapshot of every region the ledger recognises now to
+// verifier.ForeignSnapshotFile, through that region's light client (rooted in the agreement);
+// a region that cannot be read keeps its previous file, and says so in the error.
+func (w *Window) saveForeign(ctx context.Context) error {
+	recs, err := w.cl.Recognitions(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	now := time.Now()
+	for i := range recs {
+		r := &recs[i]
+		if !r.InForce(now) {
+			continue
+		}
+		c, err := ledgerclient.Foreign(r, ledgerclient.Config{}, nil)
+		if err == nil {
+			path := verifier.ForeignSnapshotFile(w.snapshot, r.Region)
+			tmp := path + ".new"
+			if _, err = c.ExportFile(ctx, tmp, 0); err == nil {
+				err = os.Rename(tmp, path)
+			}
+			os.Remove(tmp)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("region %s: %w", r.Region, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Anchor anchors the receipts not yet anchored with one anchor.post on the ledger (nil when

@@ -101,6 +101,7 @@ type foreignTrust struct {
 	fetched    time.Time // last refresh attempt
 	err        error     // the last refresh's failure (nil: it verified)
 	withdrawn  bool      // not in the latest agreements read
+	static     bool      // cur (or err) came from a snapshot file (offline): never refreshed
 }
 
 // regionLink is the light clients of one agreement's chain part and nodes (one per node,
@@ -173,6 +174,24 @@ func (f *Federation) region(id string) *foreignTrust {
 	return f.regions[id]
 }
 
+// setStatic gives region r a fixed state read from a snapshot file (v), or the reason it has
+// none (err): an offline window's foreign trust.
+func (f *Federation) setStatic(r ledger.Recognition, v *View, err error) {
+	f.mu.Lock()
+	if f.regions == nil {
+		f.regions = map[string]*foreignTrust{}
+	}
+	ft := f.regions[r.Region]
+	if ft == nil {
+		ft = &foreignTrust{}
+		f.regions[r.Region] = ft
+	}
+	f.mu.Unlock()
+	ft.mu.Lock()
+	defer ft.mu.Unlock()
+	ft.rec, ft.key, ft.cur, ft.err, ft.static, ft.withdrawn = r, chainKey(&r), v, err, true, false
+}
+
 // withdrawnRegions lists the regions marked withdrawn, in id order.
 func (f *Federation) withdrawnRegions() []*foreignTrust {
 	f.mu.Lock()
@@ -204,7 +223,7 @@ func (f *Federation) current(ctx context.Context, ft *foreignTrust) (*View, ledg
 	}
 	now := f.now()
 	ft.mu.Lock()
-	done := ft.withdrawn || (!ft.fetched.IsZero() && now.Sub(ft.fetched) < ttl)
+	done := ft.withdrawn || ft.static || (!ft.fetched.IsZero() && now.Sub(ft.fetched) < ttl)
 	cur, rec, ferr := ft.cur, ft.rec, ft.err
 	ft.mu.Unlock()
 	if done {

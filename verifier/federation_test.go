@@ -588,3 +588,91 @@ func BenchmarkVerifyForeign(b *testing.B) {
 	b.ReportMetric(float64(home.Nanoseconds())/float64(b.N), "home-ns/op")
 	b.ReportMetric(float64(away)/float64(home), "x-home")
 }
+
+// TestFederationOffline: an offline window of region A verifies region B's credentials from
+// snapshots: its own (which proves the agreement) and B's (checked against the agreement,
+// ledgerclient.VerifyForeignSnapshot, kept at ForeignSnapshotFile). Accepted with the region
+// named; after B revokes the credential and the window takes a fresh B snapshot, refused as
+// revoked; with no B snapshot, or one older than the agreement allows, foreign_stale; with a
+// B snapshot changed by a byte, foreign_untrusted.
+func TestFederationOffline(t *testing.T) {
+	f := federation(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	aPath := dir + "/trust.snapshot"
+	bPath := ForeignSnapshotFile(aPath, regionB)
+	exportB := func() {
+		t.Helper()
+		if _, err := f.b.client.ExportFile(ctx, bPath, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hr, mc := f.issueB(t), f.a.issue(t, "marriage-certificate", issueOpt{})
+	exportB()
+	offline := func(now time.Time) (*SnapshotTrust, error) {
+		t.Helper()
+		st := f.a.snapshot(t, aPath)
+		return st, st.LoadForeign(ctx, aPath, now)
+	}
+	verify := func(st *SnapshotTrust, clock time.Time) *CredentialVerdict {
+		t.Helper()
+		v := f.a.newVerifier(t, st, func() time.Time { return clock }, nil)
+		defer v.Close()
+		req, err := v.NewRequest(ctx, "property-transfer")
+		if err != nil {
+			t.Fatal(err)
+		}
+		nonce, aud := req.Request.NonceString(), req.Request.Audience()
+		vd := v.Verify(ctx, answer(t, v, req, hr.present(t, nonce, aud, bFields...), mc.present(t, nonce, aud)))
+		if len(vd.Credentials) == 0 {
+			t.Fatalf("no credential verdict: %s (%s)", vd.Code, vd.Detail)
+		}
+		return &vd.Credentials[0]
+	}
+
+	st, err := offline(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cv := verify(st, time.Now()); !cv.OK || cv.Region == nil || cv.Region.ID != regionB || cv.Region.Department.Zh != "示例乙市公安局" {
+		t.Fatalf("offline: %s (%s) %+v", cv.Code, cv.Detail, cv.Region)
+	}
+	// Past the agreement's maximum age (60 s) the same snapshots no longer do.
+	if cv := verify(st, time.Now().Add(2*time.Minute)); cv.OK || cv.Code != credential.CodeForeignStale {
+		t.Fatalf("stale B snapshot in use: %s (%s)", cv.Code, cv.Detail)
+	}
+
+	// B revokes it; the window refreshes its snapshots.
+	f.b.setStatus(t, hr, ledger.StatusRevoked)
+	f.b.nextBlock(t)
+	exportB()
+	st, err = offline(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cv := verify(st, time.Now()); cv.OK || cv.Code != credential.CodeRevoked {
+		t.Fatalf("revoked in B, offline: %s (%s)", cv.Code, cv.Detail)
+	}
+
+	// Loaded when already too old, missing, or changed by a byte.
+	if _, err := offline(time.Now().Add(2 * time.Minute)); credential.CodeOf(err) != credential.CodeForeignStale {
+		t.Fatalf("loading a stale B snapshot: %v", err)
+	}
+	b, _ := os.ReadFile(bPath)
+	b[len(b)/2] ^= 1
+	if err := os.WriteFile(bPath, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err = offline(time.Now())
+	if credential.CodeOf(err) != credential.CodeForeignUntrusted {
+		t.Fatalf("loading a changed B snapshot: %v", err)
+	}
+	if cv := verify(st, time.Now()); cv.OK || cv.Code != credential.CodeForeignUntrusted {
+		t.Fatalf("changed B snapshot: %s (%s)", cv.Code, cv.Detail)
+	}
+	os.Remove(bPath)
+	st, _ = offline(time.Now())
+	if cv := verify(st, time.Now()); cv.OK || cv.Code != credential.CodeForeignStale {
+		t.Fatalf("no B snapshot: %s (%s)", cv.Code, cv.Detail)
+	}
+}

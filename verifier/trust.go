@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto"
 	"errors"
+	"fmt"
+	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -371,7 +373,69 @@ func NewSnapshotTrust(s *ledgerclient.Snapshot) (*SnapshotTrust, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The agreements the snapshot proves: the regions an offline window may recognise, each
+	// with no state until its own snapshot is added (AddForeign, LoadForeign).
+	if recs := s.Recognitions(); len(recs) > 0 {
+		v.recs, v.fed = recs, &Federation{}
+		for _, r := range recs {
+			v.fed.setStatic(r, nil, credential.Errorf(credential.CodeForeignStale, "no snapshot of region %s loaded", r.Region))
+		}
+	}
 	return &SnapshotTrust{Snapshot: s, view: v}, nil
+}
+
+// ForeignSnapshotFile is where a window keeps its snapshot of a recognised region, beside
+// its own snapshot file (path).
+func ForeignSnapshotFile(path, region string) string { return path + ".region-" + region }
+
+// AddForeign gives the offline window region's state from that region's snapshot data,
+// verified against the agreement this snapshot proves (ledgerclient.VerifyForeignSnapshot):
+// an agreement not in force (agreement_inactive), data that does not verify against it
+// (foreign_untrusted) or older than it allows (foreign_stale) leaves the region's credentials
+// refused with that code, and is returned.
+func (s *SnapshotTrust) AddForeign(ctx context.Context, region string, data []byte, now time.Time) error {
+	rec, err := s.Snapshot.Recognition(region)
+	if err != nil || s.view.fed == nil {
+		return credential.Errorf(credential.CodeAgreementInactive, "the snapshot holds no agreement with region %s", region)
+	}
+	fs, err := ledgerclient.VerifyForeignSnapshot(rec, data, now)
+	if err != nil {
+		code := credential.CodeForeignUntrusted
+		switch {
+		case errors.Is(err, ledgerclient.ErrForeignStale):
+			code = credential.CodeForeignStale
+		case errors.Is(err, ledgerclient.ErrAgreementInactive):
+			code = credential.CodeAgreementInactive
+		}
+		cerr := credential.Errorf(code, "region %s: %w", region, err)
+		s.view.fed.setStatic(*rec, nil, cerr)
+		return cerr
+	}
+	fv, err := newView(ctx, fs, "snapshot:region-"+region, fs.Types(), fs.Members(), nil, snapshotLists(fs.StatusLists()))
+	if err != nil {
+		return err
+	}
+	s.view.fed.setStatic(*rec, fv, nil)
+	return nil
+}
+
+// LoadForeign reads the snapshot of every region the window's snapshot (at path) recognises
+// from ForeignSnapshotFile(path, region). A missing or failing file leaves that region's
+// credentials refused with its code (foreign_stale when missing); the errors are returned
+// joined, the window works on.
+func (s *SnapshotTrust) LoadForeign(ctx context.Context, path string, now time.Time) error {
+	var errs []error
+	for _, r := range s.Snapshot.Recognitions() {
+		b, err := os.ReadFile(ForeignSnapshotFile(path, r.Region))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("region %s: %w", r.Region, err))
+			continue
+		}
+		if err := s.AddForeign(ctx, r.Region, b, now); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Current returns the snapshot's view (its age is checked by the verifier on every use).
