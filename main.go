@@ -5,6 +5,10 @@
 // The window shows at once with a splash (app.Starting) while the ledger starts in the
 // background (up to seconds; on the very first run the demo is created too); the role
 // screens then replace it, or the start's error is shown in the window with 重试 and 退出.
+//
+// The app is the desktop's handler of openid4vp:// links (an online service's request; the
+// package's .desktop entry runs `lianzheng %u`): started with such a link as an argument it
+// opens the citizen's consent screen for it (after the wallet PIN, when locked).
 package main
 
 import (
@@ -29,6 +33,7 @@ func main() {
 	st := app.Starting(a, w)
 	// on quit (window closed): cancel a start still running, wait for it, stop the ledger
 	defer st.Close()
+	st.OpenLink(app.LinkFromArgs(os.Args[1:]))
 	st.StartDemo(app.DefaultHome(), nil)
 	w.ShowAndRun()
 }

@@ -36,6 +36,7 @@ type Startup struct {
 	closed bool
 	svc    *Services
 	ui     *UI
+	link   string // an online service's link to open once the screens are up (OpenLink)
 }
 
 // Starting shows the splash in w, in the language and text size remembered in a's
@@ -136,10 +137,34 @@ func (s *Startup) Ready(svc *Services) *UI {
 		s.bar.Stop()
 	}
 	u := New(s.App, s.Win, svc)
+	u.Sync = s.Sync
 	s.mu.Lock()
 	s.ui = u
+	link := s.link
+	s.link = ""
 	s.mu.Unlock()
+	if link != "" {
+		u.OpenLink(link)
+	}
 	return u
+}
+
+// OpenLink opens an online service's openid4vp:// link (the app started as the scheme's
+// handler) on the citizen's consent screen once the screens are up, at once if they are
+// (call on the UI goroutine).
+func (s *Startup) OpenLink(link string) {
+	if link == "" {
+		return
+	}
+	s.mu.Lock()
+	u := s.ui
+	if u == nil {
+		s.link = link
+	}
+	s.mu.Unlock()
+	if u != nil {
+		u.OpenLink(link)
+	}
 }
 
 // Failed shows why the services did not start, in the current language, with 重试 (retry
