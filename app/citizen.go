@@ -415,7 +415,9 @@ func (s *citizenScreen) plan() {
 		return
 	}
 	// a window's request QR, or an online service's openid4vp:// link (citizen_online.go)
-	planOf := func(ctx context.Context) (*wallet.Plan, error) { return c.PlanRequest(ctx, normaliseScan(s.Request.Text)) }
+	planOf := func(ctx context.Context) (*wallet.Plan, error) {
+		return c.PlanRequest(ctx, normaliseScan(s.Request.Text))
+	}
 	if link, ok := onlineLink(s.Request.Text); ok {
 		planOf = func(ctx context.Context) (*wallet.Plan, error) {
 			p, err := c.PlanOnline(ctx, link)
