@@ -480,3 +480,44 @@ func TestStartupOpensLink(t *testing.T) {
 		t.Fatal("the fake wallet's refusal is not shown")
 	}
 }
+
+// TestLinkToRunningApp: a link handed by a second copy of the app (HandLinkToRunning) opens
+// the consent flow in the running one (Startup.StartDemo listens on the home's link socket).
+func TestLinkToRunningApp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an embedded ledger node")
+	}
+	dir := t.TempDir()
+	link := "openid4vp://?client_id=decentralized_identifier%3Adid%3Alz%3Arealestate-portal&request_uri=http%3A%2F%2F127.0.0.1%3A1%2Fr"
+	if HandLinkToRunning(dir, link) {
+		t.Fatal("handed to an app that does not run")
+	}
+	a := test.NewTempApp(t)
+	w := test.NewWindow(nil)
+	t.Cleanup(w.Close)
+	w.Resize(phone)
+	st := Starting(a, w)
+	st.Sync, st.Links = true, make(chan func(), 1)
+	st.StartDemo(dir, &home.Options{Keystore: testKeystore, EmptyBlocksInterval: 200 * time.Millisecond})
+	t.Cleanup(st.Close)
+	u := st.UI()
+	if u == nil {
+		t.Fatal("the demo did not start")
+	}
+	if err := u.Svc.Citizen.Setup("246810"); err != nil {
+		t.Fatal(err)
+	}
+	u.SetRole(RoleWindow)
+	if !HandLinkToRunning(dir, link) {
+		t.Fatal("the running app did not take the link")
+	}
+	select {
+	case open := <-st.Links:
+		open()
+	case <-time.After(20 * time.Second):
+		t.Fatal("the handed link did not arrive")
+	}
+	if u.Role() != RoleCitizen || u.citizen == nil || u.citizen.Request.Text != link {
+		t.Fatal("the handed link did not reach the citizen's screen")
+	}
+}

@@ -25,6 +25,9 @@ type Startup struct {
 	// Sync runs the start inline (tests); the app runs it in a goroutine and swaps the
 	// screens with fyne.Do.
 	Sync bool
+	// Links, if set, receives the opening of each link a second copy hands over, instead of
+	// fyne.Do (tests run it on their own goroutine).
+	Links chan func()
 
 	bar    *widget.ProgressBarInfinite
 	status *widget.Label
@@ -120,7 +123,21 @@ func (s *Startup) StartDemo(dir string, o *home.Options) {
 	s.Start(func(ctx context.Context) (*Services, error) {
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 		defer cancel()
-		return StartDemo(ctx, dir, o)
+		svc, err := StartDemo(ctx, dir, o)
+		if err != nil {
+			return nil, err
+		}
+		// links a second copy hands over (HandLinkToRunning) open here; without the socket
+		// (another system, a home others may write) the app runs as before
+		deliver := fyne.Do
+		if s.Links != nil {
+			deliver = func(f func()) { s.Links <- f }
+		}
+		if ln, err := home.ListenLinks(dir, func(link string) { deliver(func() { s.OpenLink(link) }) }); err == nil {
+			closeSvc := svc.Close
+			svc.Close = func() { ln.Close(); closeSvc() }
+		}
+		return svc, nil
 	})
 }
 
@@ -147,6 +164,16 @@ func (s *Startup) Ready(svc *Services) *UI {
 		u.OpenLink(link)
 	}
 	return u
+}
+
+// HandLinkToRunning hands link to a copy of the app already running on the home in dir and
+// reports whether it took it (then this process has nothing to do): the desktop starts a new
+// process for each openid4vp:// link, and only one can hold the home.
+func HandLinkToRunning(dir, link string) bool {
+	if link == "" {
+		return false
+	}
+	return home.SendLink(context.Background(), dir, link) == nil
 }
 
 // OpenLink opens an online service's openid4vp:// link (the app started as the scheme's
