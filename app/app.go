@@ -53,6 +53,9 @@ type UI struct {
 	citizen *citizenScreen
 	dept    *deptScreen
 	offers  *offerMemory // offers made in this run (department_offers.go)
+	// pendingLink is an online service's link handed to the app, waiting for the wallet to
+	// be unlocked (OpenLink).
+	pendingLink string
 }
 
 // New builds the UI in w over svc, with the language, role and text size remembered in the

@@ -55,9 +55,13 @@ type citizenScreen struct {
 	// OfferSummary is the offer read (nil while the field holds no offer).
 	OfferSummary *wallet.OfferSummary
 
-	// Plan is the request on the consent screen; Response the QR shown.
+	// Plan is the request on the consent screen; Response the QR shown; Online an online
+	// service's verdict on the answer (citizen_online.go).
 	Plan     *wallet.Plan
 	Response *wallet.Response
+	Online   *wallet.OnlineResult
+	// sameDevice: the request came as a link handed to the app (the browser is on this device).
+	sameDevice bool
 }
 
 func newCitizenScreen(u *UI) *citizenScreen {
@@ -224,6 +228,7 @@ func (s *citizenScreen) build() {
 	s.root.Objects = []fyne.CanvasObject{s.tabs}
 	s.root.Refresh()
 	s.loadCards()
+	s.takeLink()
 }
 
 func (s *citizenScreen) loadCards() {
@@ -427,7 +432,7 @@ func (s *citizenScreen) receive() {
 }
 
 func (s *citizenScreen) resetPresent() {
-	s.Plan, s.Response = nil, nil
+	s.Plan, s.Response, s.Online, s.sameDevice = nil, nil, nil, false
 	s.Request = widget.NewMultiLineEntry()
 	s.Request.SetPlaceHolder(T("citizen.request.placeholder"))
 	s.Request.Wrapping = fyne.TextWrapBreak
@@ -444,12 +449,24 @@ func (s *citizenScreen) plan() {
 	if c == nil {
 		return
 	}
-	text := normaliseScan(s.Request.Text)
+	// a window's request QR, or an online service's openid4vp:// link (citizen_online.go)
+	planOf := func(ctx context.Context) (*wallet.Plan, error) {
+		return c.PlanRequest(ctx, normaliseScan(s.Request.Text))
+	}
+	if link, ok := onlineLink(s.Request.Text); ok {
+		planOf = func(ctx context.Context) (*wallet.Plan, error) {
+			p, err := c.PlanOnline(ctx, link)
+			if err != nil {
+				return nil, &onlineError{err}
+			}
+			return p, nil
+		}
+	}
 	var p *wallet.Plan
 	values := map[string]map[string]string{}
 	s.u.busy(func() (err error) {
 		ctx := context.Background()
-		if p, err = c.PlanRequest(ctx, text); err != nil {
+		if p, err = planOf(ctx); err != nil {
 			return err
 		}
 		for _, a := range p.Asks {
@@ -480,12 +497,20 @@ func (s *citizenScreen) plan() {
 func (s *citizenScreen) consent(p *wallet.Plan, vals map[string]map[string]string) {
 	s.Plan = p
 	box := container.NewVBox(heading(T("citizen.consent")))
+	who := T("citizen.consent.window")
+	if p.Online != nil {
+		who = T("citizen.consent.portal")
+	}
 	info := container.New(layout.NewFormLayout(),
-		widget.NewLabel(T("citizen.consent.window")), wrapLabel(lz(p.WindowName.Zh, p.WindowName.En)),
+		widget.NewLabel(who), wrapLabel(lz(p.WindowName.Zh, p.WindowName.En)),
 		widget.NewLabel(T("citizen.consent.department")), wrapLabel(planDepartment(p)),
 		widget.NewLabel(T("citizen.consent.item")), wrapLabel(lz(p.ItemName.Zh, p.ItemName.En)),
 		widget.NewLabel(T("citizen.consent.purpose")), wrapLabel(lz(p.Purpose.Zh, p.Purpose.En)),
 	)
+	if p.Online != nil { // 网上办理, and the site the request came from
+		info.Add(widget.NewLabel(T("citizen.consent.channel")))
+		info.Add(wrapLabel(T("citizen.consent.online", onlineHost(p))))
+	}
 	box.Add(info)
 	if p.OverAsk {
 		warn := wrapLabel("⚠ " + lz(p.Warning.Zh, p.Warning.En))
@@ -564,6 +589,10 @@ func (s *citizenScreen) consent(p *wallet.Plan, vals map[string]map[string]strin
 func (s *citizenScreen) doPresent() {
 	c, p := s.core(), s.Plan
 	if c == nil || p == nil {
+		return
+	}
+	if p.Online != nil {
+		s.presentOnline(c, p)
 		return
 	}
 	var r *wallet.Response
@@ -665,12 +694,17 @@ func (s *citizenScreen) importReceipt() {
 }
 
 func historyCard(h wallet.HistoryEntry) fyne.CanvasObject {
-	mark := badge(T("citizen.history.pending"), colWarn)
+	online := h.Mode == historyModeOnline
+	mark, reason := badge(T("citizen.history.pending"), colWarn), ""
 	switch {
 	case h.VerifiedLedger:
 		mark = badge("✓ "+T("citizen.history.anchored"), colPass)
+	case h.Receipt != "" && online:
+		mark = badge(T("citizen.history.online.receipt"), colWarn)
 	case h.Receipt != "":
 		mark = badge(T("citizen.history.receipt"), colWarn)
+	case online:
+		mark, reason = onlineHistoryMark(h)
 	}
 	var types []string
 	for ty, fs := range h.Fields {
@@ -680,9 +714,17 @@ func historyCard(h wallet.HistoryEntry) fyne.CanvasObject {
 	name := wrapLabelStyled(h.WindowName, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	name.SizeName = theme.SizeNameSubHeadingText
 	head := container.NewBorder(nil, nil, nil, container.NewVBox(mark), name)
-	return widget.NewCard("", "", container.NewVBox(head,
-		wrapLabel(clock(h.Time)+" · "+h.ItemName),
-		wrapLabel(strings.Join(types, "；"))))
+	when := clock(h.Time) + " · " + h.ItemName
+	if online {
+		when = clock(h.Time) + " · " + T("citizen.history.online") + " · " + h.ItemName
+	}
+	card := container.NewVBox(head, wrapLabel(when), wrapLabel(strings.Join(types, "；")))
+	if reason != "" {
+		l := wrapLabel(reason)
+		l.Importance = widget.DangerImportance
+		card.Add(l)
+	}
+	return widget.NewCard("", "", card)
 }
 
 // backup asks for a passphrase and a file, then writes the wallet's encrypted backup.

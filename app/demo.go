@@ -46,8 +46,15 @@ func StartDemo(ctx context.Context, dir string, o *home.Options) (*Services, err
 		closeLog()
 		return nil, err
 	}
-	svc := &Services{Demo: true, Citizen: h.Wallet(), Departments: map[string]DepartmentCore{},
-		Close: func() { h.Close(); closeLog() }}
+	return bindDemo(h, func() { h.Close(); closeLog() }), nil
+}
+
+// bindDemo binds the three roles to a demo home; closing the services calls close.
+func bindDemo(h *home.Home, close func()) *Services {
+	svc := &Services{Demo: true, Citizen: h.Wallet(), Departments: map[string]DepartmentCore{}, Close: close}
+	if p := h.Portal(); p != nil {
+		svc.PortalURL = p.URL()
+	}
 	if w, ok := h.Window(home.DemoWindow); ok {
 		svc.Window = w
 	}
@@ -57,5 +64,5 @@ func StartDemo(ctx context.Context, dir string, o *home.Options) (*Services, err
 		}
 	}
 	svc.Department = svc.Departments["public-security"]
-	return svc, nil
+	return svc
 }

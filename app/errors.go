@@ -201,6 +201,9 @@ func explain(err error) problem {
 		return p
 	case errors.As(err, &refusal):
 		p.What, p.Next = refusal.Msg, refusalNext[refusal.Code]
+		if next, ok := refusalNextOnline[refusal.Code]; ok && errors.As(err, new(*onlineError)) {
+			p.Next = next
+		}
 		if refusal.Detail != "" {
 			p.Detail = refusal.Detail
 		}

@@ -107,6 +107,12 @@ func (f *fakeCitizen) PlanRequest(context.Context, string) (*wallet.Plan, error)
 func (f *fakeCitizen) Present(context.Context, *wallet.Plan) (*wallet.Response, error) {
 	return nil, context.Canceled
 }
+func (f *fakeCitizen) PlanOnline(context.Context, string) (*wallet.Plan, error) {
+	return nil, context.Canceled
+}
+func (f *fakeCitizen) PresentOnline(context.Context, *wallet.Plan) (*wallet.OnlineResult, error) {
+	return nil, context.Canceled
+}
 func (f *fakeCitizen) Restore(string, string) error { return errors.New("no backups in the fake") }
 func (f *fakeCitizen) ImportReceipt(context.Context, string) (*wallet.HistoryEntry, error) {
 	return nil, errors.New("no receipts in the fake")

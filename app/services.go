@@ -54,6 +54,12 @@ type CitizenCore interface {
 	DescribeOffer(ctx context.Context, offer string) (*wallet.OfferSummary, error)
 	PlanRequest(ctx context.Context, text string) (*wallet.Plan, error)
 	Present(ctx context.Context, p *wallet.Plan) (*wallet.Response, error)
+	// PlanOnline reads an online service's openid4vp:// request (fetched from the portal,
+	// verified against its key and registration on the ledger) for the same consent screen;
+	// PresentOnline posts the consented answer and returns the portal's verdict (wallet.
+	// PlanOpenID4VP, PresentOpenID4VP; both record the access in the history).
+	PlanOnline(ctx context.Context, link string) (*wallet.Plan, error)
+	PresentOnline(ctx context.Context, p *wallet.Plan) (*wallet.OnlineResult, error)
 	History() ([]wallet.HistoryEntry, error)
 	// Backup writes an encrypted backup of the wallet to path.
 	Backup(path, passphrase string) error
@@ -112,5 +118,7 @@ type Services struct {
 	// Departments: in demo mode, the department role can act for each demo department.
 	Departments map[string]DepartmentCore
 	Demo        bool
-	Close       func()
+	// PortalURL is where the demo's online-service portal is reached ("" when none runs).
+	PortalURL string
+	Close     func()
 }

@@ -25,6 +25,9 @@ type Startup struct {
 	// Sync runs the start inline (tests); the app runs it in a goroutine and swaps the
 	// screens with fyne.Do.
 	Sync bool
+	// Links, if set, receives the opening of each link a second copy hands over, instead of
+	// fyne.Do (tests run it on their own goroutine).
+	Links chan func()
 
 	bar    *widget.ProgressBarInfinite
 	status *widget.Label
@@ -36,6 +39,7 @@ type Startup struct {
 	closed bool
 	svc    *Services
 	ui     *UI
+	link   string // an online service's link to open once the screens are up (OpenLink)
 }
 
 // Starting shows the splash in w, in the language and text size remembered in a's
@@ -119,7 +123,21 @@ func (s *Startup) StartDemo(dir string, o *home.Options) {
 	s.Start(func(ctx context.Context) (*Services, error) {
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 		defer cancel()
-		return StartDemo(ctx, dir, o)
+		svc, err := StartDemo(ctx, dir, o)
+		if err != nil {
+			return nil, err
+		}
+		// links a second copy hands over (HandLinkToRunning) open here; without the socket
+		// (another system, a home others may write) the app runs as before
+		deliver := fyne.Do
+		if s.Links != nil {
+			deliver = func(f func()) { s.Links <- f }
+		}
+		if ln, err := home.ListenLinks(dir, func(link string) { deliver(func() { s.OpenLink(link) }) }); err == nil {
+			closeSvc := svc.Close
+			svc.Close = func() { ln.Close(); closeSvc() }
+		}
+		return svc, nil
 	})
 }
 
@@ -136,10 +154,44 @@ func (s *Startup) Ready(svc *Services) *UI {
 		s.bar.Stop()
 	}
 	u := New(s.App, s.Win, svc)
+	u.Sync = s.Sync
 	s.mu.Lock()
 	s.ui = u
+	link := s.link
+	s.link = ""
 	s.mu.Unlock()
+	if link != "" {
+		u.OpenLink(link)
+	}
 	return u
+}
+
+// HandLinkToRunning hands link to a copy of the app already running on the home in dir and
+// reports whether it took it (then this process has nothing to do): the desktop starts a new
+// process for each openid4vp:// link, and only one can hold the home.
+func HandLinkToRunning(dir, link string) bool {
+	if link == "" {
+		return false
+	}
+	return home.SendLink(context.Background(), dir, link) == nil
+}
+
+// OpenLink opens an online service's openid4vp:// link (the app started as the scheme's
+// handler) on the citizen's consent screen once the screens are up, at once if they are
+// (call on the UI goroutine).
+func (s *Startup) OpenLink(link string) {
+	if link == "" {
+		return
+	}
+	s.mu.Lock()
+	u := s.ui
+	if u == nil {
+		s.link = link
+	}
+	s.mu.Unlock()
+	if u != nil {
+		u.OpenLink(link)
+	}
 }
 
 // Failed shows why the services did not start, in the current language, with 重试 (retry

@@ -11,8 +11,15 @@
 #
 #   FYNE_TOOLS=fyne.io/tools/cmd/fyne@v1.7.4 bash scripts/package.sh
 #
+# The Linux package makes the app the desktop's handler of openid4vp:// links (an online
+# service's request, docs/portal.md): its .desktop entry gets `MimeType=x-scheme-handler/
+# openid4vp;` and `Exec=lianzheng %u`. fyne package (v1.7.4) writes a MimeType only from
+# FyneApp.toml's [CanOpen], and then always with `%F` (a list of files: a desktop would not
+# pass it a URL), so the script rewrites the entry inside the tarball after fyne made it.
+#
 # FYNE_CMD replaces the whole `go run $FYNE_TOOLS` command (the tests use a stand-in that
-# behaves like fyne package on FyneApp.toml, to check the restore without a real build).
+# behaves like fyne package on FyneApp.toml and writes a tarball shaped like fyne's, to check
+# the restore and the desktop entry without a real build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/progress.sh
@@ -42,10 +49,42 @@ restore() {
 }
 trap restore EXIT
 
+# scheme_handler TARBALL: the one .desktop entry in TARBALL declares the openid4vp scheme and
+# passes the link (%u); every other member is kept as it was.
+scheme=x-scheme-handler/openid4vp
+scheme_handler() {
+  local tarball=$1 work entries entry
+  work=$(mktemp -d)
+  tar -xJf "$tarball" -C "$work"
+  mapfile -t entries < <(find "$work" -path '*/share/applications/*.desktop' -type f)
+  if [ "${#entries[@]}" -ne 1 ]; then
+    printf '安装包里应有一个 .desktop 文件，实际 %d 个 / the package should hold one .desktop entry, it holds %d\n' "${#entries[@]}" "${#entries[@]}" >&2
+    rm -rf "$work"
+    return 1
+  fi
+  entry=${entries[0]}
+  # Exec: the program and the URL field code, nothing else (%F/%U and the like dropped)
+  sed -i -E 's/^Exec=([^ ]+).*$/Exec=\1 %u/' "$entry"
+  if ! grep -q '^MimeType=' "$entry"; then
+    sed -i "/^Exec=/a MimeType=$scheme;" "$entry"
+  elif ! grep -q "^MimeType=.*$scheme;" "$entry"; then
+    sed -i -E "/^MimeType=/s|;?\$|;$scheme;|" "$entry"
+  fi
+  newtar=$(mktemp --suffix=.tar.xz)
+  (cd "$work" && XZ_OPT=${XZ_OPT:--T0} tar -cJf "$newtar" -- *)
+  chmod 0644 "$newtar"
+  mv "$newtar" "$tarball"
+  rm -rf "$work"
+}
+
 step "打包：fyne package ${args[*]}（首次约 10 分钟：下载 fyne 工具，并以 fyne 的加固编译参数重新编译 cgo 包，OpenGL 最慢；之后约 3 分钟，主要是链接与 xz 压缩）" \
      "packaging: fyne package ${args[*]} (first time about 10 min: fetching the fyne tool and recompiling the cgo packages with fyne's hardening flags, OpenGL the slowest; then about 3 min, mostly linking and xz compression)"
 start=$SECONDS
 ticking "打包" "packaging" -- "${fyne[@]}" package "${args[@]}"
+if [ "${args[*]}" = "-os linux" ]; then
+  step "安装包声明 openid4vp:// 链接的处理程序" "the package declares the handler of openid4vp:// links"
+  scheme_handler "$PWD/$out"
+fi
 restore
 trap - EXIT
 

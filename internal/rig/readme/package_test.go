@@ -21,7 +21,24 @@ if [ "${FAKE_MODE:-ok}" = fail ]; then
   exit 1
 fi
 rm fyne_metadata_init.go
-printf 'package' > 链证通.tar.xz
+# the tarball as fyne lays it out: <exe>/Makefile, <exe>/usr/local/{bin,share/applications,share/pixmaps}
+stage=$(mktemp -d)
+mkdir -p "$stage/lianzheng/usr/local/bin" "$stage/lianzheng/usr/local/share/applications" "$stage/lianzheng/usr/local/share/pixmaps"
+printf '#!/bin/sh\n' > "$stage/lianzheng/usr/local/bin/lianzheng"
+chmod 755 "$stage/lianzheng/usr/local/bin/lianzheng"
+printf 'PNG' > "$stage/lianzheng/usr/local/share/pixmaps/cn.gov.demo.lianzheng.png"
+printf 'install:\n' > "$stage/lianzheng/Makefile"
+exec_line="Exec=lianzheng"
+mime=""
+if [ "${FAKE_MODE:-ok}" = canopen ]; then exec_line="Exec=lianzheng %F"; mime="MimeType=text/plain"; fi
+{
+  printf '[Desktop Entry]\nType=Application\nName=链证通\nGenericName=LianZheng digital credentials\n%s\n' "$exec_line"
+  printf 'Icon=cn.gov.demo.lianzheng\nCategories=Office;\nKeywords=credential;wallet;证照;\n'
+  if [ -n "$mime" ]; then printf '%s\n\n' "$mime"; fi
+  printf 'StartupWMClass=链证通\n\n'
+} > "$stage/lianzheng/usr/local/share/applications/cn.gov.demo.lianzheng.desktop"
+tar -Jcf 链证通.tar.xz -C "$stage" lianzheng
+rm -rf "$stage"
 if [ "${FAKE_MODE:-ok}" = stray ]; then echo x > stray-build-file; fi
 b=$(sed -n 's/^Build = //p' FyneApp.toml)
 sed -i "s/^Build = .*/Build = $((b + 1))/" FyneApp.toml
@@ -136,5 +153,79 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPackageDeclaresSchemeHandler: the Linux package's desktop entry makes the app the
+// handler of openid4vp:// links (an online service's request opens the consent screen):
+// `MimeType=x-scheme-handler/openid4vp;` and `Exec=lianzheng %u`, whether fyne wrote no
+// MimeType (our FyneApp.toml) or one from [CanOpen] with %F; the other members are kept and
+// the tree is left clean. The stand-in for fyne writes a tarball laid out as fyne's.
+func TestPackageDeclaresSchemeHandler(t *testing.T) {
+	for _, tool := range []string{"git", "bash", "sed", "tar", "xz"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed here", tool)
+		}
+	}
+	src := root(t)
+	for _, tc := range []struct{ mode, wantMime string }{
+		{"ok", "MimeType=x-scheme-handler/openid4vp;"},
+		{"canopen", "MimeType=text/plain;x-scheme-handler/openid4vp;"},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			dir := t.TempDir()
+			must(t, os.MkdirAll(filepath.Join(dir, "scripts"), 0o755))
+			for _, f := range []string{"scripts/package.sh", "scripts/progress.sh", "FyneApp.toml"} {
+				b, err := os.ReadFile(filepath.Join(src, f))
+				must(t, err)
+				must(t, os.WriteFile(filepath.Join(dir, f), b, 0o755))
+			}
+			must(t, os.WriteFile(filepath.Join(dir, ".gitignore"), []byte("*.tar.xz\n"), 0o644))
+			fake := filepath.Join(t.TempDir(), "fyne.sh")
+			must(t, os.WriteFile(fake, []byte(fakeFyne), 0o755))
+			gitRun(t, dir, "init", "-q")
+			gitRun(t, dir, "add", ".")
+			gitRun(t, dir, "commit", "-q", "-m", "scratch")
+
+			cmd := exec.Command("bash", "scripts/package.sh")
+			cmd.Dir = dir
+			cmd.Env = append(os.Environ(), "FYNE_CMD=bash "+fake, "FAKE_MODE="+tc.mode)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("package.sh: %v\n%s", err, out)
+			}
+			list, err := exec.Command("tar", "-tJf", filepath.Join(dir, "链证通.tar.xz")).Output()
+			must(t, err)
+			for _, m := range []string{"lianzheng/Makefile", "lianzheng/usr/local/bin/lianzheng",
+				"lianzheng/usr/local/share/pixmaps/cn.gov.demo.lianzheng.png", "lianzheng/usr/local/share/applications/cn.gov.demo.lianzheng.desktop"} {
+				if !strings.Contains(string(list), m+"\n") {
+					t.Errorf("the package lacks %s:\n%s", m, list)
+				}
+			}
+			entry, err := exec.Command("tar", "-xJOf", filepath.Join(dir, "链证通.tar.xz"),
+				"lianzheng/usr/local/share/applications/cn.gov.demo.lianzheng.desktop").Output()
+			must(t, err)
+			lines := strings.Split(string(entry), "\n")
+			count := func(prefix string) (n int, last string) {
+				for _, l := range lines {
+					if strings.HasPrefix(l, prefix) {
+						n, last = n+1, l
+					}
+				}
+				return
+			}
+			if n, l := count("Exec="); n != 1 || l != "Exec=lianzheng %u" {
+				t.Errorf("Exec lines %d, %q; want one, Exec=lianzheng %%u:\n%s", n, l, entry)
+			}
+			if n, l := count("MimeType="); n != 1 || l != tc.wantMime {
+				t.Errorf("MimeType lines %d, %q; want one, %s:\n%s", n, l, tc.wantMime, entry)
+			}
+			if lines[0] != "[Desktop Entry]" || strings.Count(string(entry), "[") != 1 || !strings.Contains(string(entry), "Name=链证通\n") ||
+				!strings.Contains(string(entry), "Icon=cn.gov.demo.lianzheng\n") {
+				t.Errorf("the rest of the entry changed:\n%s", entry)
+			}
+			if st := gitRun(t, dir, "status", "--porcelain", "--untracked-files=all"); st != "" {
+				t.Errorf("git status after packaging:\n%s", st)
+			}
+		})
 	}
 }
