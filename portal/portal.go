@@ -310,7 +310,10 @@ func (s *Server) RequestObject(id string) (string, error) {
 type Answer struct {
 	Verdict     *verifier.Verdict
 	RedirectURI string // where the wallet sends the applicant's browser (same device)
-	Receipt     string // the receipt bundle (LZ1E text) of a verdict that saw data
+	// Receipt is the receipt bundle of a verdict that saw data, as JSON (wire.ReceiptBundle:
+	// it travels in an HTTP answer, not a QR, so it is not deflated and Base45-encoded as the
+	// window's LZ1E text is; wire.ParseReceiptBundle reads either).
+	Receipt string
 }
 
 // Respond handles an encrypted response (the `response` form value) posted to a session's
@@ -367,7 +370,9 @@ func (s *Server) record(se *session, vd *verifier.Verdict) *Answer {
 	a := &Answer{Verdict: vd, RedirectURI: base + "/s/" + se.id}
 	if vd.ReceiptID != "" {
 		if b, err := s.cfg.Verifier.Receipt(vd.ReceiptID); err == nil {
-			a.Receipt, _ = b.Text()
+			if j, err := json.Marshal(b); err == nil {
+				a.Receipt = string(j)
+			}
 		}
 	}
 	s.log.Info("answer", "item", se.item.ID, "ok", vd.OK, "code", string(vd.Code), "receipt", vd.ReceiptID)

@@ -6,13 +6,12 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math/big"
 	"strings"
-
-	jose "github.com/go-jose/go-jose/v4"
-	josecipher "github.com/go-jose/go-jose/v4/cipher"
 
 	"lianzheng/credential/jws"
 	"lianzheng/credential/receipt"
@@ -111,7 +110,10 @@ func Encrypt(to *JWK, enc string, nonce string, plaintext []byte) (string, error
 	if err != nil {
 		return "", err
 	}
-	cek := josecipher.DeriveECDHES(enc, nil, []byte(nonce), eph, pub, size)
+	cek, err := deriveECDHES(eph, pub, enc, []byte(nonce), size)
+	if err != nil {
+		return "", err
+	}
 	block, err := aes.NewCipher(cek)
 	if err != nil {
 		return "", err
@@ -195,16 +197,64 @@ func (k *EncKey) Decrypt(compact, nonce string) ([]byte, error) {
 	if apv, err := jws.B64.DecodeString(h.APV); err != nil || string(apv) != nonce {
 		return nil, ErrNonce
 	}
-	obj, err := jose.ParseEncryptedCompact(compact, []jose.KeyAlgorithm{jose.ECDH_ES},
-		[]jose.ContentEncryption{jose.A128GCM, jose.A256GCM})
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	parts := strings.Split(compact, ".") // five, parseJWEHeader checked
+	iv, err1 := jws.B64.DecodeString(parts[2])
+	ct, err2 := jws.B64.DecodeString(parts[3])
+	tag, err3 := jws.B64.DecodeString(parts[4])
+	if err1 != nil || err2 != nil || err3 != nil || len(iv) != 12 || len(tag) != 16 {
+		return nil, fmt.Errorf("%w: JWE iv, ciphertext or tag", ErrMalformed)
 	}
-	pt, err := obj.Decrypt(k.priv)
+	epk, _ := h.EPK.ecdsa() // checked by parseJWEHeader
+	size := 16
+	if h.Enc == EncA256GCM {
+		size = 32
+	}
+	cek, err := deriveECDHES(k.priv, epk, h.Enc, []byte(nonce), size)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrDecrypt, err)
+	}
+	block, err := aes.NewCipher(cek)
+	if err != nil {
+		return nil, err
+	}
+	gcm, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	pt, err := gcm.Open(nil, iv, append(ct, tag...), []byte(parts[0]))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrDecrypt, err)
 	}
 	return pt, nil
+}
+
+// deriveECDHES is the content key of ECDH-ES direct key agreement (RFC 7518 §4.6): the P-256
+// shared secret of priv and pub (crypto/ecdh: constant time, checked points), then the Concat
+// KDF of NIST SP 800-56A with SHA-256 — AlgorithmID enc, PartyUInfo empty, PartyVInfo apv, the
+// key length in bits — one round, as every key here is at most 256 bits. (go-jose's
+// DeriveECDHES does the same through crypto/elliptic's deprecated, slower arithmetic.)
+func deriveECDHES(priv *ecdsa.PrivateKey, pub *ecdsa.PublicKey, enc string, apv []byte, size int) ([]byte, error) {
+	ep, err := priv.ECDH()
+	if err != nil {
+		return nil, err
+	}
+	epub, err := pub.ECDH()
+	if err != nil {
+		return nil, err
+	}
+	z, err := ep.ECDH(epub)
+	if err != nil {
+		return nil, err
+	}
+	lp := func(b []byte) []byte { return append(binary.BigEndian.AppendUint32(nil, uint32(len(b))), b...) }
+	hsh := sha256.New()
+	hsh.Write([]byte{0, 0, 0, 1})
+	hsh.Write(z)
+	hsh.Write(lp([]byte(enc)))
+	hsh.Write(lp(nil))
+	hsh.Write(lp(apv))
+	hsh.Write(binary.BigEndian.AppendUint32(nil, uint32(size*8)))
+	return hsh.Sum(nil)[:size], nil
 }
 
 // Response is the authorisation response inside the JWE.
