@@ -121,32 +121,10 @@ func ListenLinks(dir string, open func(link string)) (*LinkListener, error) {
 	if err := privateDir(dir); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnsafeControl, err)
 	}
-	path := filepath.Join(dir, LinkSocket)
-	if err := clearStale(path); err != nil {
-		return nil, err
-	}
 	// as the control socket: bound in a fresh 0700 directory, 0600, renamed into place
-	tmp, err := os.MkdirTemp(dir, ".links")
+	ln, path, fi, err := listenPrivate(dir, LinkSocket, ".links")
 	if err != nil {
 		return nil, err
-	}
-	defer os.RemoveAll(tmp)
-	bound := filepath.Join(tmp, "s")
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: bound, Net: "unix"})
-	if err != nil {
-		return nil, fmt.Errorf("link socket %s: %w", path, err)
-	}
-	ln.SetUnlinkOnClose(false)
-	fail := func(err error) (*LinkListener, error) { ln.Close(); return nil, err }
-	if err := os.Chmod(bound, 0o600); err != nil {
-		return fail(err)
-	}
-	if err := os.Rename(bound, path); err != nil {
-		return fail(err)
-	}
-	fi, err := os.Lstat(path)
-	if err != nil {
-		return fail(err)
 	}
 	l := &LinkListener{ln: ln, path: path, fi: fi}
 	l.wg.Add(1)

@@ -189,32 +189,27 @@ func (d *Department) serveControl() *control {
 	return c
 }
 
-func listenControl(d *Department) (*control, error) {
-	dir, err := filepath.Abs(d.dir)
-	if err != nil {
-		return nil, err
-	}
-	if err := privateDir(dir); err != nil {
-		return nil, err
-	}
-	path := filepath.Join(dir, ControlSocket)
+// listenPrivate listens on the Unix socket name in dir (a private directory, checked by the
+// caller), replacing a stale one: bound inside a fresh 0700 directory (tmpPrefix), made 0600,
+// then renamed into place, so it is never reachable by anyone else, whatever the umask. It
+// returns the listener, the socket's path and its file info (to recognise it at Close).
+func listenPrivate(dir, name, tmpPrefix string) (*net.UnixListener, string, os.FileInfo, error) {
+	path := filepath.Join(dir, name)
 	if err := clearStale(path); err != nil {
-		return nil, err
+		return nil, "", nil, err
 	}
-	// Bind inside a fresh 0700 directory, make the socket 0600, then rename it into place:
-	// it is never reachable by anyone else, whatever the umask.
-	tmp, err := os.MkdirTemp(dir, ".ctl")
+	tmp, err := os.MkdirTemp(dir, tmpPrefix)
 	if err != nil {
-		return nil, err
+		return nil, "", nil, err
 	}
 	defer os.RemoveAll(tmp)
 	bound := filepath.Join(tmp, "s")
 	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: bound, Net: "unix"})
 	if err != nil {
-		return nil, fmt.Errorf("control socket %s: %w", path, err)
+		return nil, "", nil, fmt.Errorf("socket %s: %w", path, err)
 	}
 	ln.SetUnlinkOnClose(false)
-	fail := func(err error) (*control, error) { ln.Close(); return nil, err }
+	fail := func(err error) (*net.UnixListener, string, os.FileInfo, error) { ln.Close(); return nil, "", nil, err }
 	if err := os.Chmod(bound, 0o600); err != nil {
 		return fail(err)
 	}
@@ -224,6 +219,21 @@ func listenControl(d *Department) (*control, error) {
 	fi, err := os.Lstat(path)
 	if err != nil {
 		return fail(err)
+	}
+	return ln, path, fi, nil
+}
+
+func listenControl(d *Department) (*control, error) {
+	dir, err := filepath.Abs(d.dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := privateDir(dir); err != nil {
+		return nil, err
+	}
+	ln, path, fi, err := listenPrivate(dir, ControlSocket, ".ctl")
+	if err != nil {
+		return nil, err
 	}
 	c := &control{d: d, path: path, fi: fi, ses: sessions{m: map[[32]byte]time.Time{}}}
 	c.svc = serve(namedListener{ln, &net.UnixAddr{Name: path, Net: "unix"}}, c.handler(), d.log)
