@@ -140,6 +140,16 @@ func (r *Recognition) Type(id string) (*RecognisedType, bool) {
 	return nil, false
 }
 
+// Theirs is the other region's name of our claim ours (the inverse of Ours).
+func (t *RecognisedType) Theirs(ours string) string {
+	for _, c := range t.Claims {
+		if c.Ours == ours {
+			return c.Theirs
+		}
+	}
+	return ours
+}
+
 // MaxAge is MaxAgeSeconds as a duration.
 func (r *Recognition) MaxAge() time.Duration { return time.Duration(r.MaxAgeSeconds) * time.Second }
 

@@ -140,20 +140,16 @@ func RecognisedIn(ctx context.Context, home *Client, typeID string, now time.Tim
 			errs = append(errs, fmt.Errorf("region %s: %w", rec.Region, err))
 			continue
 		}
-		theirs, err := c.Recognitions(ctx)
+		back, err := AgreementAbout(ctx, c, home, now)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("region %s: %w", rec.Region, err))
+			if !errors.Is(err, ErrAgreementInactive) {
+				errs = append(errs, fmt.Errorf("region %s: %w", rec.Region, err))
+			}
 			continue
 		}
-		for j := range theirs {
-			back := &theirs[j]
-			if back.ChainID != home.ChainID() || !back.InForce(now) || !sameRoot(back, home.root) {
-				continue
-			}
-			if t, ok := back.Type(typeID); ok {
-				out = append(out, Recognised{Region: rec.Region, Name: rec.Name, AcceptedAs: t.AcceptedAs,
-					ServiceItems: t.ServiceItems, ValidUntil: back.ValidUntil})
-			}
+		if t, ok := back.Type(typeID); ok {
+			out = append(out, Recognised{Region: rec.Region, Name: rec.Name, AcceptedAs: t.AcceptedAs,
+				ServiceItems: t.ServiceItems, ValidUntil: back.ValidUntil})
 		}
 	}
 	return out, errors.Join(errs...)
@@ -167,4 +163,22 @@ func sameRoot(rec *ledger.Recognition, root TrustRoot) bool {
 	}
 	r, err := RecognitionRoot(rec)
 	return err == nil && bytes.Equal(r.GenesisValidators.Hash(), root.GenesisValidators.Hash())
+}
+
+// AgreementAbout is the other region's agreement about the home region, read from the other
+// region's ledger (other) with proofs: the one in force at now that names home's chain id and
+// (for a genesis-rooted home) home's genesis validators; ErrAgreementInactive when there is
+// none.
+func AgreementAbout(ctx context.Context, other, home *Client, now time.Time) (*ledger.Recognition, error) {
+	theirs, err := other.Recognitions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for j := range theirs {
+		back := &theirs[j]
+		if back.ChainID == home.ChainID() && back.InForce(now) && sameRoot(back, home.root) {
+			return back, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: %s has none about %s", ErrAgreementInactive, other.ChainID(), home.ChainID())
 }

@@ -225,6 +225,43 @@ type Ask struct {
 	Lacks           map[string][]string
 	Missing         []string
 	MissingRequired []string
+	// Rename maps the window's claim names to the credential's where another region's
+	// agreement says they differ (a window of another region; nil at home).
+	Rename map[string]string
+}
+
+// claimNames are the credential's names of the window's fields.
+func (a *Ask) claimNames(fields []string) []string {
+	if len(a.Rename) == 0 {
+		return fields
+	}
+	out := make([]string, len(fields))
+	for i, f := range fields {
+		if t, ok := a.Rename[f]; ok {
+			f = t
+		}
+		out[i] = f
+	}
+	return out
+}
+
+// windowNames are the window's names of the credential's claims.
+func (a *Ask) windowNames(claims []string) []string {
+	if len(a.Rename) == 0 {
+		return claims
+	}
+	back := map[string]string{}
+	for ours, theirs := range a.Rename {
+		back[theirs] = ours
+	}
+	out := make([]string, len(claims))
+	for i, c := range claims {
+		if o, ok := back[c]; ok {
+			c = o
+		}
+		out[i] = c
+	}
+	return out
 }
 
 // Plan is a verified request with what the wallet proposes to present.
@@ -246,6 +283,9 @@ type Plan struct {
 	// Online is the OpenID4VP request of an online service (nil for a window's QR request):
 	// Present answers it with PresentOpenID4VP.
 	Online *OnlineRequest
+	// Region is the home ledger's agreement about the window's region when the window is
+	// another region's (跨区域互认: region.go); nil at home.
+	Region *ledger.Recognition
 }
 
 // ParseRequestQR decodes a scanned request QR text to its signed body (no checks).
@@ -285,8 +325,15 @@ func (w *Wallet) PlanRequest(ctx context.Context, text string) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	var g *region // the window's region when it is not the home's (region.go)
 	r, err := wire.Verify(body, func(kid string, at time.Time) (ed25519.PublicKey, error) {
 		k, err := did.AssertionKeyAt(ctx, resolver(l), kid, at)
+		if errors.Is(err, did.ErrNotFound) { // not a DID of the home ledger: another region's window?
+			if wl, wg, werr := w.windowLedger(ctx, l, didOf(kid)); werr == nil && wg != nil {
+				l, g = wl, wg
+				k, err = did.AssertionKeyAt(ctx, resolver(l), kid, at)
+			}
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -299,7 +346,7 @@ func (w *Wallet) PlanRequest(ctx context.Context, text string) (*Plan, error) {
 	if err != nil {
 		return nil, refuseCause(credential.CodeBadRequest, "请求二维码校验失败（签名、密钥或有效期）", "the request QR does not verify (signature, key or validity)", err)
 	}
-	return w.plan(ctx, l, r, nil)
+	return w.planIn(ctx, l, r, nil, g)
 }
 
 // plan checks a verified request against its registration on the ledger (the window and
@@ -307,6 +354,11 @@ func (w *Wallet) PlanRequest(ctx context.Context, text string) (*Plan, error) {
 // what may be disclosed (requested ∩ registered; the rest is refused with a warning) and
 // the presentable credentials. The window QR path and the OpenID4VP path share it.
 func (w *Wallet) plan(ctx context.Context, l Ledger, r *wire.Request, online *OnlineRequest) (*Plan, error) {
+	return w.planIn(ctx, l, r, online, nil)
+}
+
+// planIn is plan for a window of region g (nil: the home region), whose ledger is l.
+func (w *Wallet) planIn(ctx context.Context, l Ledger, r *wire.Request, online *OnlineRequest, g *region) (*Plan, error) {
 	win, err := l.Window(ctx, r.Window)
 	if errors.Is(err, ledgerclient.ErrNotFound) {
 		return nil, refuseCause(credential.CodeWindowUnregistered, "该窗口未在联盟链登记，请勿出示", "this window is not registered on the ledger; do not present", fmt.Errorf("window %s", r.Window))
@@ -329,6 +381,9 @@ func (w *Wallet) plan(ctx context.Context, l Ledger, r *wire.Request, online *On
 	p := &Plan{Request: r, Window: win, Item: item, Department: win.Department, DepartmentName: deptName,
 		WindowName: win.Name, ItemName: item.Name,
 		Purpose: item.Purpose, Online: online}
+	if g != nil {
+		p.Region = &g.rec
+	}
 	if online != nil {
 		if err := online.checkItem(item); err != nil {
 			return nil, err
@@ -358,11 +413,16 @@ func (w *Wallet) plan(ctx context.Context, l Ledger, r *wire.Request, online *On
 		}
 		a.Lacks = map[string][]string{}
 		for _, it := range items {
-			if it.Type == fr.Type {
-				a.Candidates = append(a.Candidates, it)
-				if lacks := lacking(&it.Credential, a.Allowed); len(lacks) > 0 {
-					a.Lacks[it.ID] = lacks
-				}
+			ok, rn := g.accepts(it.Type, fr.Type, r.Item)
+			if !ok {
+				continue
+			}
+			if len(rn) > 0 {
+				a.Rename = rn
+			}
+			a.Candidates = append(a.Candidates, it)
+			if lacks := lacking(&it.Credential, a.claimNames(a.Allowed)); len(lacks) > 0 {
+				a.Lacks[it.ID] = a.windowNames(lacks)
 			}
 		}
 		required := func(id string) []string {
@@ -517,7 +577,7 @@ func (w *Wallet) selectAndBind(p *Plan, o *PresentOptions, nonce, aud string) (*
 				fmt.Sprintf("凭证“%s”状态为%s，默认不出示", a.TypeName.Zh, st.Label().Zh),
 				fmt.Sprintf("credential %q is %s and is not presented by default", a.TypeName.En, st.Label().En))
 		}
-		lacks := lacking(&it.Credential, a.Allowed)
+		lacks := a.windowNames(lacking(&it.Credential, a.claimNames(a.Allowed)))
 		var sel []string
 		for _, f := range a.Allowed { // never a refused (over-asked) field, nor one it lacks
 			if !slices.Contains(o.Omit[a.Type], f) && !slices.Contains(lacks, f) {
@@ -527,7 +587,7 @@ func (w *Wallet) selectAndBind(p *Plan, o *PresentOptions, nonce, aud string) (*
 		if len(sel) == 0 {
 			continue // nothing registered (or left) to disclose: the credential is not shown
 		}
-		text, err := w.bind(&it.Credential, sel, nonce, aud)
+		text, err := w.bind(&it.Credential, a.claimNames(sel), nonce, aud)
 		if err != nil {
 			return nil, err
 		}

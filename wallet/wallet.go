@@ -43,6 +43,10 @@ type Wallet struct {
 	Ledger Ledger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Foreign opens the light client of another region from the home ledger's agreement about
+	// it (default ledgerclient.Foreign over the agreement's first node): a window of another
+	// region is looked up there (region.go).
+	Foreign func(rec *ledger.Recognition) (*ledgerclient.Client, error)
 
 	recv sync.Mutex // one receive, resume or key sweep at a time
 }
