@@ -8,7 +8,7 @@ GO ?= go
 FUZZTIME ?= 10s
 BENCHTIME ?= 1s
 
-.PHONY: all deps run lz package demo test test-short bench fuzz lint consortium interop clean
+.PHONY: all deps run lz package demo federation test test-short bench fuzz lint consortium interop clean
 
 all: test
 
@@ -33,6 +33,12 @@ lz: deps
 ## demo: the real-estate scenario end to end, headless, on a fresh embedded ledger
 demo: lz
 	./bin/lz demo
+
+## federation: the cross-region scenario (跨区域互认), headless: two consortia on loopback, region B
+## with three validators; agreements by governance, online and offline verification, revocation,
+## withdrawal (docs/federation.md)
+federation: lz
+	./bin/lz demo --federation
 
 ## package: the Linux desktop package (链证通.tar.xz: binary, icon, .desktop) with fyne package;
 ## FyneApp.toml and the rest of the tree are left as they were (scripts/package.sh checks git status)

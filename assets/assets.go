@@ -18,8 +18,8 @@ var demoCatalogue []byte
 
 // regionBCatalogue is a second demo region (示例乙市): its own departments (ids distinct from the
 // demo city's: did:lz ids are unique across federated regions), the household register and
-// marriage certificate with the same schemas, no windows. The federation demo runs it as a
-// consortium of its own beside the demo city (docs/federation.md).
+// marriage certificate with the same schemas, one household-register window. The federation
+// demo runs it as a consortium of its own beside the demo city (docs/federation.md).
 //
 //go:embed catalogue/region-b.json
 var regionBCatalogue []byte

@@ -166,6 +166,9 @@ func (h *Home) TrustRoot() ledgerclient.TrustRoot { return h.root }
 // Genesis is the path of the consortium's genesis.json.
 func (h *Home) Genesis() string { return ledgernode.GenesisFile(h.nodeDir) }
 
+// NodeRPC is the embedded node's RPC address.
+func (h *Home) NodeRPC() string { return h.node.RPCAddress() }
+
 // DemoKey is the unsealed demo key of a department or window of the demo consortium (for
 // demos and tests that sign on their behalf).
 func (h *Home) DemoKey(id string) (*demonet.DemoKey, error) {

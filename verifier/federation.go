@@ -421,16 +421,28 @@ func (v *View) foreignViews(ctx context.Context, now time.Time) []*foreignHit {
 }
 
 // federatedKnown is the compact response's dictionary with the strings of every region in
-// force added (a wallet of region B names B's issuer, keys, lists, vct and claim names by
+// force (and of a withdrawn one this window still remembers) added (a wallet of region B names B's issuer, keys, lists, vct and claim names by
 // reference), indexed once per set of regional states.
 func (v *View) federatedKnown(ctx context.Context, now time.Time) ([]string, *sdjwtcbor.KnownIndex) {
 	fvs := v.foreignViews(ctx, now)
-	if len(fvs) == 0 {
-		return nil, nil
+	views := make([]*View, 0, len(fvs))
+	for _, h := range fvs {
+		views = append(views, h.view)
 	}
-	views := make([]*View, len(fvs))
-	for i, h := range fvs {
-		views[i] = h.view
+	// A region whose agreement was withdrawn while this window served it: its strings still
+	// decode an answer, so that the verdict can say why it is refused (agreement_inactive)
+	// rather than that it cannot be read.
+	if v.fed != nil {
+		for _, ft := range v.fed.withdrawnRegions() {
+			ft.mu.Lock()
+			if ft.cur != nil {
+				views = append(views, ft.cur)
+			}
+			ft.mu.Unlock()
+		}
+	}
+	if len(views) == 0 {
+		return nil, nil
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()

@@ -72,7 +72,7 @@ func agreement(t *testing.T, region, home, node string) *ledger.Recognition {
 	}
 	now := time.Now().UTC().Truncate(time.Second)
 	r := &ledger.Recognition{Region: region, Name: ledger.Text{Zh: region, En: region}, Nodes: []string{node},
-		Types: []ledger.RecognisedType{{Type: "household-register", AcceptedAs: "household-register", ServiceItems: []string{"property-transfer"}}},
+		Types:     []ledger.RecognisedType{{Type: "household-register", AcceptedAs: "household-register", ServiceItems: []string{"property-transfer"}}},
 		ValidFrom: now.Add(-time.Hour).Format(time.RFC3339), ValidUntil: now.AddDate(1, 0, 0).Format(time.RFC3339), MaxAgeSeconds: 3600}
 	if err := ledgerclient.RecognitionFromGenesis(r, g); err != nil {
 		t.Fatal(err)

@@ -110,7 +110,7 @@ func TestRegionBGenesis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.State.Members) != 3 || len(c.State.Types) != 2 || len(c.State.Windows) != 0 {
+	if len(c.State.Members) != 3 || len(c.State.Types) != 2 || len(c.State.Windows) != 1 {
 		t.Fatalf("%d members, %d types, %d windows", len(c.State.Members), len(c.State.Types), len(c.State.Windows))
 	}
 	for _, m := range c.State.Members {

@@ -106,4 +106,3 @@ func ReportAlso(b *testing.B, floorNs float64, unit string) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/floorNs, unit)
 }
-
