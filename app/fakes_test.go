@@ -23,6 +23,7 @@ type fakeWindow struct {
 	verdict *verifier.Verdict
 	closed  int
 	offline bool
+	regions []verifier.RegionTrust // the trust bar's recognised regions
 }
 
 func (f *fakeWindow) Items(context.Context) ([]ledger.ServiceItem, error) {
@@ -46,7 +47,7 @@ func (f *fakeWindow) Verify(ctx context.Context, s string) *verifier.Verdict {
 }
 func (f *fakeWindow) VerifyPNG(ctx context.Context, b []byte) *verifier.Verdict { return f.verdict }
 func (f *fakeWindow) Trust(ctx context.Context, refresh bool) (verifier.TrustInfo, error) {
-	return verifier.TrustInfo{Source: "online", Height: 1234, Age: 90 * time.Second, MaxAge: 24 * time.Hour}, nil
+	return verifier.TrustInfo{Source: "online", Height: 1234, Age: 90 * time.Second, MaxAge: 24 * time.Hour, Regions: f.regions}, nil
 }
 func (f *fakeWindow) CloseSession() { f.closed++ }
 func (f *fakeWindow) SaveSnapshot(context.Context) (verifier.TrustInfo, error) {

@@ -13,8 +13,10 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"lianzheng/credential"
 	"lianzheng/credential/wire"
 	"lianzheng/home"
+	"lianzheng/internal/bilingual"
 	"lianzheng/issuer"
 	"lianzheng/verifier"
 	"lianzheng/wallet"
@@ -133,6 +135,20 @@ func phoneStates(t *testing.T, l string, check func(state string, u *UI)) {
 	u.window.clearVerdict()
 	u.window.showTrust(verifier.TrustInfo{}, fmt.Errorf("x: %w", context.DeadlineExceeded))
 	check("trust unavailable", u)
+	u.window.showTrust(verifier.TrustInfo{Source: "snapshot", Height: 1200, Age: 2 * time.Hour, MaxAge: 24 * time.Hour,
+		Regions: []verifier.RegionTrust{
+			{ID: "region-b", Name: bilingual.Text{Zh: "示例乙市", En: "Example City B"}, Known: true, Age: 50 * time.Minute, MaxAge: time.Hour},
+			{ID: "region-c", Name: bilingual.Text{Zh: "示例丙市", En: "Example City C"}, MaxAge: time.Hour, Problem: credential.CodeForeignStale},
+		}}, nil)
+	check("trust with regions", u)
+	for _, want := range []string{lz("示例乙市", "Example City B"), lz("示例丙市", "Example City C"), lzText(credential.Text(credential.CodeForeignStale))} {
+		if !hasText(u.window.trust, want) {
+			t.Errorf("%s: the trust bar lacks %q", l, want)
+		}
+	}
+	if u.window.trust.Importance != widget.WarningImportance {
+		t.Errorf("%s: a region refused now does not warn", l)
+	}
 
 	// the department
 	u, _ = newTestUI(t, RoleDepartment, l, phone)

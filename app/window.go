@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"lianzheng/credential"
 	"lianzheng/home"
 	"lianzheng/ledger"
 	"lianzheng/verifier"
@@ -204,11 +205,24 @@ func (s *windowScreen) markOffline(on bool) {
 }
 
 // trustText says what the verdicts rest on: the ledger's data, or the offline snapshot.
+// Each recognised region (跨区域互认) follows on its own line: its data's age and the
+// agreement's maximum, or that its credentials are refused now and why.
 func trustText(ti verifier.TrustInfo) string {
+	var s string
 	if ti.Source == "snapshot" {
-		return T("window.trust.snapshot", age(ti.Age), ti.Height)
+		s = T("window.trust.snapshot", age(ti.Age), ti.Height)
+	} else {
+		s = T("window.trust.age", age(ti.Age), ti.Height)
 	}
-	return T("window.trust.age", age(ti.Age), ti.Height)
+	for _, r := range ti.Regions {
+		name := lzText(r.Name)
+		if r.Problem != "" {
+			s += "\n" + T("window.trust.region.problem", name, lzText(credential.Text(r.Problem)))
+		} else {
+			s += "\n" + T("window.trust.region", name, age(r.Age), age(r.MaxAge))
+		}
+	}
+	return s
 }
 
 func (s *windowScreen) showTrust(ti verifier.TrustInfo, err error) {
@@ -222,6 +236,11 @@ func (s *windowScreen) showTrust(ti verifier.TrustInfo, err error) {
 		s.trust.Importance = widget.MediumImportance
 		if ti.MaxAge > 0 && ti.Age > ti.MaxAge*3/4 {
 			s.trust.Importance = widget.WarningImportance
+		}
+		for _, r := range ti.Regions {
+			if r.Problem != "" || (r.MaxAge > 0 && r.Age > r.MaxAge*3/4) {
+				s.trust.Importance = widget.WarningImportance
+			}
 		}
 	}
 	s.trust.Refresh()

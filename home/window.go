@@ -185,8 +185,9 @@ func (w *Window) info(ctx context.Context) (verifier.TrustInfo, error) {
 	if err != nil {
 		return verifier.TrustInfo{}, err
 	}
-	return verifier.TrustInfo{Source: view.Source, Height: view.Height, Time: view.Time, Age: view.Age(time.Now()),
-		MaxAge: w.maxAge}, nil
+	now := time.Now()
+	return verifier.TrustInfo{Source: view.Source, Height: view.Height, Time: view.Time, Age: view.Age(now),
+		MaxAge: w.maxAge, Regions: view.Regions(ctx, now)}, nil
 }
 
 // SaveSnapshot exports a fresh signed trust snapshot from the ledger to SnapshotFile.

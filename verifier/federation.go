@@ -529,3 +529,53 @@ func foreignMessage(ri *RegionInfo) bilingual.Text {
 		En: "Valid (cross-region recognition: " + ri.Name.En + ", " + ri.Department.En + ")",
 	}
 }
+
+// RegionTrust is what a window's trust bar says of one recognised region: its name, how old
+// the verified data of it is and the agreement's maximum, or why there is none (Problem: the
+// code its credentials are refused with now; "" when usable).
+type RegionTrust struct {
+	ID      string          `json:"id"`
+	Name    bilingual.Text  `json:"name"`
+	Known   bool            `json:"known"` // a verified state of the region is held
+	Age     time.Duration   `json:"age_ns,omitempty"`
+	MaxAge  time.Duration   `json:"max_age_ns"`
+	Problem credential.Code `json:"problem,omitempty"`
+}
+
+// Regions reports the regions this view recognises (in force or not), in region id order,
+// each as its credentials would be judged at now. Online, it may refresh a region's state
+// (bounded by the Federation's Timeout).
+func (v *View) Regions(ctx context.Context, now time.Time) []RegionTrust {
+	if v.fed == nil {
+		return nil
+	}
+	var out []RegionTrust
+	for i := range v.recs {
+		rec := v.recs[i]
+		rt := RegionTrust{ID: rec.Region, Name: bilingual.Text(rec.Name), MaxAge: rec.MaxAge()}
+		ft := v.fed.region(rec.Region)
+		if ft == nil {
+			continue
+		}
+		fv, _, err := v.fed.current(ctx, ft)
+		if fv != nil {
+			rt.Known, rt.Age = true, fv.Age(now)
+		}
+		switch {
+		case !rec.InForce(now):
+			rt.Problem = credential.CodeAgreementInactive
+		case credential.CodeOf(err) == credential.CodeForeignUntrusted:
+			rt.Problem = credential.CodeForeignUntrusted
+		case fv == nil:
+			rt.Problem = credential.CodeForeignStale
+			if c := credential.CodeOf(err); c != "" {
+				rt.Problem = c
+			}
+		case rt.Age > rt.MaxAge:
+			rt.Problem = credential.CodeForeignStale
+		}
+		out = append(out, rt)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}

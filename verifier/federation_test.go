@@ -637,6 +637,14 @@ func TestFederationOffline(t *testing.T) {
 	if cv := verify(st, time.Now()); !cv.OK || cv.Region == nil || cv.Region.ID != regionB || cv.Region.Department.Zh != "示例乙市公安局" {
 		t.Fatalf("offline: %s (%s) %+v", cv.Code, cv.Detail, cv.Region)
 	}
+	// The trust bar's view of the regions: B known, its age under the agreement's maximum.
+	sv, _ := st.Current(ctx)
+	if rs := sv.Regions(ctx, time.Now()); len(rs) != 1 || rs[0].ID != regionB || !rs[0].Known || rs[0].Problem != "" || rs[0].MaxAge != time.Minute {
+		t.Fatalf("regions: %+v", rs)
+	}
+	if rs := sv.Regions(ctx, time.Now().Add(2*time.Minute)); rs[0].Problem != credential.CodeForeignStale {
+		t.Fatalf("regions, later: %+v", rs)
+	}
 	// Past the agreement's maximum age (60 s) the same snapshots no longer do.
 	if cv := verify(st, time.Now().Add(2*time.Minute)); cv.OK || cv.Code != credential.CodeForeignStale {
 		t.Fatalf("stale B snapshot in use: %s (%s)", cv.Code, cv.Detail)
@@ -674,5 +682,9 @@ func TestFederationOffline(t *testing.T) {
 	st, _ = offline(time.Now())
 	if cv := verify(st, time.Now()); cv.OK || cv.Code != credential.CodeForeignStale {
 		t.Fatalf("no B snapshot: %s (%s)", cv.Code, cv.Detail)
+	}
+	sv, _ = st.Current(ctx)
+	if rs := sv.Regions(ctx, time.Now()); len(rs) != 1 || rs[0].Known || rs[0].Problem != credential.CodeForeignStale {
+		t.Fatalf("regions without B's snapshot: %+v", rs)
 	}
 }

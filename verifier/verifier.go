@@ -212,6 +212,8 @@ type TrustInfo struct {
 	Time   time.Time     `json:"time"`
 	Age    time.Duration `json:"age_ns"`
 	MaxAge time.Duration `json:"max_age_ns"`
+	// Regions are the other regions recognised (跨区域互认), each with its data's age.
+	Regions []RegionTrust `json:"regions,omitempty"`
 }
 
 // Request is a signed window request.
