@@ -13,8 +13,8 @@ import (
 	"lianzheng/assets"
 	"lianzheng/credential/jws"
 	"lianzheng/gateway"
+	"lianzheng/home/demonet"
 	"lianzheng/ledger"
-	"lianzheng/ledgerclient"
 )
 
 // The demo home's public gateway (package gateway): what an outside verifier or wallet
@@ -100,47 +100,9 @@ func (h *Home) startGateway(ctx context.Context, cat *assets.Catalogue) error {
 	return nil
 }
 
-// govern passes a governance action with the demo members' keys: proposed by the first
-// member, approved by the next until the consortium's approvals are reached.
+// govern passes a governance action with the demo members' keys (demonet.Govern).
 func (h *Home) govern(ctx context.Context, action string, payload any) error {
-	p, err := h.client.Params(ctx)
-	if err != nil {
-		return err
-	}
-	members, err := h.client.Members(ctx)
-	if err != nil {
-		return err
-	}
-	if len(members) < p.Approvals {
-		return errors.New("fewer members than approvals")
-	}
-	var id string
-	for i := 0; i < p.Approvals; i++ {
-		k, err := h.DemoKey(members[i].ID)
-		if err != nil {
-			return err
-		}
-		s := ledgerclient.Signer{KeyID: k.KeyID, Key: k.PrivateKey()}
-		if i == 0 {
-			res, err := h.client.ProposalCreate(ctx, s, action, payload)
-			if err != nil {
-				return err
-			}
-			id = res.ProposalID
-			continue
-		}
-		if _, err := h.client.ProposalApprove(ctx, s, id); err != nil {
-			return err
-		}
-	}
-	pr, err := h.client.Proposal(ctx, id)
-	if err != nil {
-		return err
-	}
-	if pr.Status != "applied" {
-		return fmt.Errorf("proposal %s %s: %s", id, pr.Status, pr.Error)
-	}
-	return nil
+	return demonet.Govern(ctx, h.client, h.DemoKey, action, payload)
 }
 
 // Gateway is the demo home's public gateway (nil if it did not start).

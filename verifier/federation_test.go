@@ -193,40 +193,14 @@ func federation(t testing.TB) *fed {
 	return fedNet
 }
 
-// govern passes a governance action with the demo members' keys (as home.govern does).
+// govern passes a governance action with the demo members' keys (demonet.Govern).
 func (n *net) govern(t testing.TB, action string, payload any) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	p, err := n.client.Params(ctx)
-	if err != nil {
+	if err := demonet.Govern(ctx, n.client, func(id string) (*demonet.DemoKey, error) { return demonet.LoadKey(demonet.KeyDir(n.home), id) },
+		action, payload); err != nil {
 		t.Fatal(err)
-	}
-	ms, err := n.client.Members(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var id string
-	for i := 0; i < p.Approvals; i++ {
-		k, err := demonet.LoadKey(demonet.KeyDir(n.home), ms[i].ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := ledgerclient.Signer{KeyID: k.KeyID, Key: k.PrivateKey()}
-		if i == 0 {
-			res, err := n.client.ProposalCreate(ctx, s, action, payload)
-			if err != nil {
-				t.Fatal(err)
-			}
-			id = res.ProposalID
-			continue
-		}
-		if _, err := n.client.ProposalApprove(ctx, s, id); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if pr, err := n.client.Proposal(ctx, id); err != nil || pr.Status != "applied" {
-		t.Fatalf("proposal %s: %+v %v", action, pr, err)
 	}
 }
 

@@ -23,35 +23,9 @@ func govern(t *testing.T, cl *ledgerclient.Client, home, action string, payload 
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	p, err := cl.Params(ctx)
-	if err != nil {
+	if err := demonet.Govern(ctx, cl, func(id string) (*demonet.DemoKey, error) { return demonet.LoadKey(demonet.KeyDir(home), id) },
+		action, payload); err != nil {
 		t.Fatal(err)
-	}
-	ms, err := cl.Members(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var id string
-	for i := 0; i < p.Approvals; i++ {
-		k, err := demonet.LoadKey(demonet.KeyDir(home), ms[i].ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := ledgerclient.Signer{KeyID: k.KeyID, Key: k.PrivateKey()}
-		if i == 0 {
-			res, err := cl.ProposalCreate(ctx, s, action, payload)
-			if err != nil {
-				t.Fatal(err)
-			}
-			id = res.ProposalID
-			continue
-		}
-		if _, err := cl.ProposalApprove(ctx, s, id); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if pr, err := cl.Proposal(ctx, id); err != nil || pr.Status != "applied" {
-		t.Fatalf("%s: %+v %v", action, pr, err)
 	}
 }
 

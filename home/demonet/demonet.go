@@ -17,6 +17,7 @@
 package demonet
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
@@ -35,6 +36,7 @@ import (
 	"lianzheng/ledger"
 	"lianzheng/ledger/node"
 	ledgernode "lianzheng/ledger/node"
+	"lianzheng/ledgerclient"
 )
 
 // DemoApprovals is params.approvals of the demo consortium: 3 of its 5 members.
@@ -325,4 +327,48 @@ func (c *Consortium) Install(homes []string, keyDir string) error {
 		}
 	}
 	return WriteKeys(keyDir, c.KeyList())
+}
+
+// Govern passes a governance action on a demo consortium's ledger with its members' demo keys
+// (key: by member id, e.g. LoadKey over KeyDir): proposed by the first member, approved by the
+// next until the consortium's approvals are reached; an error unless it applied.
+func Govern(ctx context.Context, cl *ledgerclient.Client, key func(id string) (*DemoKey, error), action string, payload any) error {
+	p, err := cl.Params(ctx)
+	if err != nil {
+		return err
+	}
+	ms, err := cl.Members(ctx)
+	if err != nil {
+		return err
+	}
+	if len(ms) < p.Approvals {
+		return errors.New("demonet: fewer members than approvals")
+	}
+	var id string
+	for i := 0; i < p.Approvals; i++ {
+		k, err := key(ms[i].ID)
+		if err != nil {
+			return err
+		}
+		s := ledgerclient.Signer{KeyID: k.KeyID, Key: k.PrivateKey()}
+		if i == 0 {
+			res, err := cl.ProposalCreate(ctx, s, action, payload)
+			if err != nil {
+				return err
+			}
+			id = res.ProposalID
+			continue
+		}
+		if _, err := cl.ProposalApprove(ctx, s, id); err != nil {
+			return err
+		}
+	}
+	pr, err := cl.Proposal(ctx, id)
+	if err != nil {
+		return err
+	}
+	if pr.Status != "applied" {
+		return fmt.Errorf("demonet: proposal %s %s: %s", action, pr.Status, pr.Error)
+	}
+	return nil
 }

@@ -130,10 +130,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := govern(ctx, a.Ledger(), a.DemoKey, ledger.ActionRecognitionPut, aOfB); err != nil {
+	if err := demonet.Govern(ctx, a.Ledger(), a.DemoKey, ledger.ActionRecognitionPut, aOfB); err != nil {
 		return nil, fmt.Errorf("region A's agreement: %w", err)
 	}
-	if err := govern(ctx, bcl, bKey, ledger.ActionRecognitionPut, bOfA); err != nil {
+	if err := demonet.Govern(ctx, bcl, bKey, ledger.ActionRecognitionPut, bOfA); err != nil {
 		return nil, fmt.Errorf("region B's agreement: %w", err)
 	}
 
@@ -248,7 +248,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := govern(ctx, a.Ledger(), a.DemoKey, ledger.ActionRecognitionRemove, map[string]string{"region": "region-b"}); err != nil {
+	if err := demonet.Govern(ctx, a.Ledger(), a.DemoKey, ledger.ActionRecognitionRemove, map[string]string{"region": "region-b"}); err != nil {
 		return nil, err
 	}
 	if _, err := win.Trust(ctx, true); err != nil {
@@ -297,45 +297,6 @@ func agreement(region string, name ledger.Text, genesis string, nodes []string, 
 		return nil, err
 	}
 	return r, r.Validate()
-}
-
-// govern passes a governance action with the demo members' keys (proposer, then approvals).
-func govern(ctx context.Context, cl *ledgerclient.Client, key func(string) (*demonet.DemoKey, error), action string, payload any) error {
-	p, err := cl.Params(ctx)
-	if err != nil {
-		return err
-	}
-	ms, err := cl.Members(ctx)
-	if err != nil {
-		return err
-	}
-	var id string
-	for i := 0; i < p.Approvals && i < len(ms); i++ {
-		k, err := key(ms[i].ID)
-		if err != nil {
-			return err
-		}
-		s := ledgerclient.Signer{KeyID: k.KeyID, Key: k.PrivateKey()}
-		if i == 0 {
-			r, err := cl.ProposalCreate(ctx, s, action, payload)
-			if err != nil {
-				return err
-			}
-			id = r.ProposalID
-			continue
-		}
-		if _, err := cl.ProposalApprove(ctx, s, id); err != nil {
-			return err
-		}
-	}
-	pr, err := cl.Proposal(ctx, id)
-	if err != nil {
-		return err
-	}
-	if pr.Status != "applied" {
-		return fmt.Errorf("proposal %s %s: %s", action, pr.Status, pr.Error)
-	}
-	return nil
 }
 
 // issueB issues typ with claims from region B's department dept to the wallet (a fresh
