@@ -11,6 +11,7 @@ package wallet
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -58,18 +59,12 @@ func (w *Wallet) windowLedger(ctx context.Context, home Ledger, window string) (
 		return home, nil, err
 	}
 	now := w.now()
-	open := w.Foreign
-	if open == nil {
-		open = func(rec *ledger.Recognition) (*ledgerclient.Client, error) {
-			return ledgerclient.Foreign(rec, ledgerclient.Config{}, nil)
-		}
-	}
 	for i := range recs {
 		rec := &recs[i]
 		if !rec.InForce(now) {
 			continue
 		}
-		c, oerr := open(rec)
+		c, oerr := w.foreignClient(rec)
 		if oerr != nil {
 			continue
 		}
@@ -83,6 +78,36 @@ func (w *Wallet) windowLedger(ctx context.Context, home Ledger, window string) (
 		return c, &region{rec: *rec, back: back}, nil
 	}
 	return home, nil, err
+}
+
+// foreignClient is the light client of the region rec names, kept while the agreement's chain
+// part and nodes stay the same (a new one would verify the other chain's headers from its
+// root again at every plan).
+func (w *Wallet) foreignClient(rec *ledger.Recognition) (*ledgerclient.Client, error) {
+	key, err := json.Marshal([]any{rec.Region, rec.ChainID, rec.GenesisSHA256, rec.InitialHeight, rec.Validators, rec.Nodes})
+	if err != nil {
+		return nil, err
+	}
+	w.foreignMu.Lock()
+	defer w.foreignMu.Unlock()
+	if c, ok := w.foreign[string(key)]; ok {
+		return c, nil
+	}
+	open := w.Foreign
+	if open == nil {
+		open = func(rec *ledger.Recognition) (*ledgerclient.Client, error) {
+			return ledgerclient.Foreign(rec, ledgerclient.Config{}, nil)
+		}
+	}
+	c, err := open(rec)
+	if err != nil {
+		return nil, err
+	}
+	if w.foreign == nil {
+		w.foreign = map[string]*ledgerclient.Client{}
+	}
+	w.foreign[string(key)] = c
+	return c, nil
 }
 
 // didOf is the DID of a DID URL (did:lz:x#key-1 → did:lz:x).

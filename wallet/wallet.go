@@ -49,6 +49,9 @@ type Wallet struct {
 	Foreign func(rec *ledger.Recognition) (*ledgerclient.Client, error)
 
 	recv sync.Mutex // one receive, resume or key sweep at a time
+
+	foreignMu sync.Mutex
+	foreign   map[string]*ledgerclient.Client // other regions' light clients, by agreement (region.go)
 }
 
 // Options for Init/Open.
