@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"lianzheng/internal/edkey"
 )
 
 // JWK is a public JSON Web Key as used in SD-JWT cnf.jwk: kty "OKP"/crv "Ed25519" (RFC 8037)
@@ -68,7 +69,7 @@ func (j JWK) PublicKey() (PublicKey, error) {
 		if err != nil {
 			return PublicKey{}, err
 		}
-		if err := checkEd25519Point(x); err != nil {
+		if err := edkey.Check(x); err != nil {
 			return PublicKey{}, fmt.Errorf("%w: OKP JWK: %v", ErrInvalidDID, err)
 		}
 		return PublicKey{Alg: Ed25519, Key: ed25519.PublicKey(x)}, nil

@@ -7,6 +7,7 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"fmt"
+	"lianzheng/internal/edkey"
 	"strings"
 
 	"github.com/multiformats/go-multibase"
@@ -54,7 +55,7 @@ func NewPublicKey(k crypto.PublicKey) (PublicKey, error) {
 		if len(k) != ed25519KeyLen {
 			return PublicKey{}, fmt.Errorf("%w: Ed25519 public key is %d bytes, want %d", ErrInvalidDID, len(k), ed25519KeyLen)
 		}
-		if err := checkEd25519Point(k); err != nil {
+		if err := edkey.Check(k); err != nil {
 			return PublicKey{}, fmt.Errorf("%w: %v", ErrInvalidDID, err)
 		}
 		return PublicKey{Alg: Ed25519, Key: ed25519.PublicKey(bytes.Clone(k))}, nil
@@ -221,7 +222,7 @@ func DecodeMultikey(s string) (PublicKey, error) {
 		if len(raw) != ed25519KeyLen {
 			return PublicKey{}, fmt.Errorf("%w: multikey %s: Ed25519 key is %d bytes, want %d", ErrInvalidDID, q(s), len(raw), ed25519KeyLen)
 		}
-		if err := checkEd25519Point(raw); err != nil {
+		if err := edkey.Check(raw); err != nil {
 			return PublicKey{}, fmt.Errorf("%w: multikey %s: %v", ErrInvalidDID, q(s), err)
 		}
 		k = PublicKey{Alg: Ed25519, Key: ed25519.PublicKey(bytes.Clone(raw))}

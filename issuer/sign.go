@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"lianzheng/internal/edkey"
 	"time"
 
 	"lianzheng/credential/dataintegrity"
@@ -44,7 +45,7 @@ func (t txSigner) Sign(msg []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("issuer: sign transaction: %w", err)
 	}
-	if pub, ok := t.s.Public().(ed25519.PublicKey); !ok || !ed25519.Verify(pub, msg, sig) {
+	if pub, ok := t.s.Public().(ed25519.PublicKey); !ok || !edkey.Verify(pub, msg, sig) {
 		return nil, fmt.Errorf("issuer: signer produced an invalid signature")
 	}
 	return sig, nil

@@ -73,6 +73,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"lianzheng/internal/edkey"
 	"reflect"
 	"sync"
 	"time"
@@ -401,7 +402,7 @@ func VerifyWithOptions(doc any, resolve KeyResolver, o VerifyOptions) (*Verified
 	if len(pub) != ed25519.PublicKeySize {
 		return nil, credential.Errorf(credential.CodeBadProof, "verification method %q is not an Ed25519 key", vm)
 	}
-	if !ed25519.Verify(pub, in.Combined(), sig) {
+	if !edkey.Verify(pub, in.Combined(), sig) {
 		return nil, credential.Errorf(credential.CodeBadProof, "signature does not verify")
 	}
 	return res, nil
@@ -466,7 +467,7 @@ func checkFirstSignature(pub ed25519.PublicKey, msg, sig []byte) error {
 	if ok {
 		return nil
 	}
-	if !ed25519.Verify(pub, msg, sig) {
+	if !edkey.Verify(pub, msg, sig) {
 		return errors.New("dataintegrity: the signer produced an invalid signature")
 	}
 	checkedKeys.Lock()

@@ -22,6 +22,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"lianzheng/internal/edkey"
 	"math/big"
 	"strings"
 
@@ -198,7 +199,7 @@ func VerifySignature(alg string, key crypto.PublicKey, input, sig []byte) error 
 		if !ok || len(k) != ed25519.PublicKeySize {
 			return credential.Errorf(credential.CodeIssuerKeyMismatch, "alg %s needs an Ed25519 key, have %T", alg, key)
 		}
-		if len(sig) != ed25519.SignatureSize || !ed25519.Verify(k, input, sig) {
+		if len(sig) != ed25519.SignatureSize || !edkey.Verify(k, input, sig) {
 			return credential.Errorf(credential.CodeBadSignature, "Ed25519 signature does not verify")
 		}
 		return nil

@@ -22,6 +22,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"lianzheng/internal/edkey"
 	"slices"
 	"sort"
 	"time"
@@ -198,7 +199,7 @@ func Verify(body []byte, keyAt KeyAt, now time.Time, skew time.Duration) (*Reque
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s at %s: %v", ErrSignature, r.KeyID, iat.UTC().Format(time.RFC3339), err)
 	}
-	if len(sig) != ed25519.SignatureSize || !ed25519.Verify(key, append([]byte(sigDomain), payload...), sig) {
+	if len(sig) != ed25519.SignatureSize || !edkey.Verify(key, append([]byte(sigDomain), payload...), sig) {
 		return nil, fmt.Errorf("%w: signature does not verify", ErrSignature)
 	}
 	if now.Add(skew).Before(iat) {

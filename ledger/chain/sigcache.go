@@ -3,6 +3,7 @@ package chain
 import (
 	"crypto/ed25519"
 	"crypto/sha256"
+	"lianzheng/internal/edkey"
 	"sync"
 	"time"
 )
@@ -42,7 +43,7 @@ func (c *sigCache) verify(pub ed25519.PublicKey, msg, sig []byte) bool {
 	if ok {
 		return true
 	}
-	if !ed25519.Verify(pub, msg, sig) {
+	if !edkey.Verify(pub, msg, sig) {
 		return false
 	}
 	c.mu.Lock()

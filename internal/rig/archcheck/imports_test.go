@@ -29,13 +29,14 @@ type rule struct {
 }
 
 // utilities are the bottom-layer helpers under internal/ that any package may import.
-var utilities = []string{"internal/strictjson", "internal/bilingual", "internal/testvectors", "internal/benchfloor", "internal/keystore", "internal/ratelimit"}
+var utilities = []string{"internal/strictjson", "internal/edkey", "internal/bilingual", "internal/testvectors", "internal/benchfloor", "internal/keystore", "internal/ratelimit"}
 
 var rules = []rule{
 	{pkg: "assets", may: []string{"internal/bilingual"}},
 	{pkg: "internal/bilingual", may: nil},
 	{pkg: "qr", may: nil},
 	{pkg: "internal/strictjson", may: nil},
+	{pkg: "internal/edkey", may: nil},
 	{pkg: "internal/testvectors", may: nil},
 	{pkg: "internal/benchfloor", may: nil},
 	{pkg: "internal/keystore", may: nil},
