@@ -43,6 +43,21 @@ const MaxCompactSize = 64 << 10
 // B64 is the strict unpadded base64url encoding used throughout JOSE.
 var B64 = base64.RawURLEncoding.Strict()
 
+// DecodeB64 appends the strict base64url decoding of s to dst and returns it: with a
+// stack buffer as dst (cap permitting) a part that is only parsed, never kept, costs no
+// allocation. The result aliases dst's array when it fits.
+func DecodeB64(dst []byte, s string) ([]byte, error) {
+	n := B64.DecodedLen(len(s))
+	if cap(dst)-len(dst) < n {
+		dst = append(make([]byte, 0, len(dst)+n), dst...)
+	}
+	m, err := B64.Decode(dst[len(dst):len(dst)+n], []byte(s))
+	if err != nil {
+		return nil, err
+	}
+	return dst[:len(dst)+m], nil
+}
+
 // Signer produces JWS signatures.
 type Signer interface {
 	Alg() string
@@ -144,11 +159,18 @@ func Parse(compact string) (*Parsed, error) {
 	if len(compact) > MaxCompactSize {
 		return nil, credential.Errorf(credential.CodeOversized, "jws of %d bytes", len(compact))
 	}
-	parts := strings.Split(compact, ".")
-	if len(parts) != 3 {
-		return nil, credential.Errorf(credential.CodeMalformed, "jws has %d parts, want 3", len(parts))
+	i := strings.IndexByte(compact, '.')
+	j := -1
+	if i >= 0 {
+		if k := strings.IndexByte(compact[i+1:], '.'); k >= 0 {
+			j = i + 1 + k
+		}
 	}
-	hb, err := B64.DecodeString(parts[0])
+	if i < 0 || j < 0 || strings.IndexByte(compact[j+1:], '.') >= 0 {
+		return nil, credential.Errorf(credential.CodeMalformed, "jws has %d parts, want 3", strings.Count(compact, ".")+1)
+	}
+	var scratch [512]byte
+	hb, err := DecodeB64(scratch[:0], compact[:i])
 	if err != nil {
 		return nil, credential.Errorf(credential.CodeMalformed, "jws header base64: %v", err)
 	}
@@ -156,11 +178,11 @@ func Parse(compact string) (*Parsed, error) {
 	if err != nil {
 		return nil, credential.Errorf(credential.CodeMalformed, "jws header: %v", err)
 	}
-	payload, err := B64.DecodeString(parts[1])
+	payload, err := B64.DecodeString(compact[i+1 : j])
 	if err != nil {
 		return nil, credential.Errorf(credential.CodeMalformed, "jws payload base64: %v", err)
 	}
-	sig, err := B64.DecodeString(parts[2])
+	sig, err := B64.DecodeString(compact[j+1:])
 	if err != nil {
 		return nil, credential.Errorf(credential.CodeMalformed, "jws signature base64: %v", err)
 	}
@@ -180,7 +202,7 @@ func Parse(compact string) (*Parsed, error) {
 		return nil, credential.Errorf(credential.CodeUnsigned, "jws has an empty signature")
 	}
 	return &Parsed{Header: header, Alg: alg, Payload: payload, Signature: sig,
-		SigningInput: parts[0] + "." + parts[1]}, nil
+		SigningInput: compact[:j]}, nil
 }
 
 // Verify checks the signature with key, which must suit the algorithm.

@@ -100,6 +100,10 @@ func FuzzParse(f *testing.F) {
 	f.Add(good)
 	f.Fuzz(func(t *testing.T, s string) {
 		if p, err := Parse(s); err == nil {
+			// Exactly three parts, and the signing input is the text before the second dot.
+			if strings.Count(s, ".") != 2 || p.SigningInput+"."+B64.EncodeToString(p.Signature) != s {
+				t.Fatalf("Parse(%q): signing input %q", s, p.SigningInput)
+			}
 			_ = p.Verify(k.Public())
 		}
 	})

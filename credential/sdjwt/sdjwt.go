@@ -91,7 +91,8 @@ func NewDisclosure(salt, name string, value any, array bool) (*Disclosure, error
 
 // ParseDisclosure decodes one disclosure strictly.
 func ParseDisclosure(enc string) (*Disclosure, error) {
-	b, err := jws.B64.DecodeString(enc)
+	var scratch [512]byte // the JSON is parsed into values and not kept
+	b, err := jws.DecodeB64(scratch[:0], enc)
 	if err != nil {
 		return nil, credential.Errorf(credential.CodeMalformed, "disclosure base64: %v", err)
 	}
@@ -135,21 +136,24 @@ func Parse(s string) (*SDJWT, error) {
 	if len(s) > MaxSize {
 		return nil, credential.Errorf(credential.CodeOversized, "SD-JWT of %d bytes", len(s))
 	}
-	parts := strings.Split(s, "~")
-	if len(parts) < 2 {
+	last := strings.LastIndexByte(s, '~')
+	if last < 0 {
 		return nil, credential.Errorf(credential.CodeMalformed, "SD-JWT has no '~' separator")
 	}
-	if len(parts)-2 > MaxDisclosures {
-		return nil, credential.Errorf(credential.CodeOversized, "%d disclosures", len(parts)-2)
+	if n := strings.Count(s[:last], "~"); n > MaxDisclosures {
+		return nil, credential.Errorf(credential.CodeOversized, "%d disclosures", n)
 	}
-	out := &SDJWT{IssuerJWT: parts[0], KBJWT: parts[len(parts)-1]}
-	if len(parts) > 2 {
-		out.Disclosures = make([]*Disclosure, 0, len(parts)-2)
-	}
+	first := strings.IndexByte(s, '~')
+	out := &SDJWT{IssuerJWT: s[:first], KBJWT: s[last+1:]}
 	if out.IssuerJWT == "" {
 		return nil, credential.Errorf(credential.CodeMalformed, "SD-JWT has an empty issuer JWT")
 	}
-	for _, p := range parts[1 : len(parts)-1] {
+	if first < last {
+		out.Disclosures = make([]*Disclosure, 0, strings.Count(s[first:last], "~"))
+	}
+	for rest := s[first+1 : last+1]; rest != ""; {
+		p, next, _ := strings.Cut(rest, "~")
+		rest = next
 		if p == "" {
 			return nil, credential.Errorf(credential.CodeMalformed, "empty disclosure")
 		}
