@@ -694,7 +694,7 @@ func (s *citizenScreen) importReceipt() {
 }
 
 func historyCard(h wallet.HistoryEntry) fyne.CanvasObject {
-	online := h.Mode == historyModeOnline
+	online := h.Mode == wallet.HistoryModeOnline
 	mark, reason := badge(T("citizen.history.pending"), colWarn), ""
 	switch {
 	case h.VerifiedLedger:

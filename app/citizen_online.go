@@ -234,21 +234,13 @@ func onlineHost(p *wallet.Plan) string {
 	return u.Host
 }
 
-// historyModeOnline is wallet.HistoryEntry.Mode of an answer to an online service, and
-// historyRefusedPrefix starts its Result when the portal refused it (with the reason code);
-// both as wallet.PresentOpenID4VP records them.
-const (
-	historyModeOnline    = "openid4vp"
-	historyRefusedPrefix = "refused by the portal: "
-)
-
 // onlineHistoryMark is the mark of an online access record without a receipt — refused by
 // the portal, or no answer from it — and, for a refusal, its reason in words.
 func onlineHistoryMark(h wallet.HistoryEntry) (mark fyne.CanvasObject, reason string) {
-	if code, ok := strings.CutPrefix(h.Result, historyRefusedPrefix); ok {
-		return badge(T("citizen.history.online.refused"), colFail), T("citizen.history.online.reason", lzText(credential.Text(credential.Code(code))))
+	if code, ok := h.PortalRefusal(); ok {
+		return badge(T("citizen.history.online.refused"), colFail), T("citizen.history.online.reason", lzText(credential.Text(code)))
 	}
-	if h.Result == "presented" {
+	if h.Result == wallet.HistoryPresented {
 		return badge(T("citizen.history.online.waiting"), colWarn), ""
 	}
 	return badge(T("citizen.history.online.noanswer"), colWarn), ""

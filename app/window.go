@@ -349,7 +349,7 @@ func (s *windowScreen) showVerdict(v *verifier.Verdict) {
 	if it := lz(v.ItemName.Zh, v.ItemName.En); it != "" {
 		body.Add(wrapLabelStyled(T("window.item")+colon()+it, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 	}
-	if v.Mode == "one-way" {
+	if v.Mode == verifier.ModeOneWay {
 		body.Add(badge(T("window.verdict.oneway"), colWarn))
 	}
 	for _, cv := range v.Credentials {

@@ -22,8 +22,13 @@ import (
 	"lianzheng/credential/wire"
 )
 
-// ModeOpenID4VP is the Verdict.Mode of an online service's verdict.
-const ModeOpenID4VP = "openid4vp"
+// Verdict.Mode: an answer to the window's request QR, a one-way presentation (weaker), an
+// online service's answer.
+const (
+	ModeRequest   = "request"
+	ModeOneWay    = "one-way"
+	ModeOpenID4VP = "openid4vp"
+)
 
 // maxOnlinePresentations bounds the presentations of one online answer.
 const maxOnlinePresentations = 16

@@ -190,7 +190,7 @@ type Verdict struct {
 	OK          bool                `json:"ok"`
 	Code        credential.Code     `json:"code,omitempty"` // first reason when not OK
 	Message     bilingual.Text      `json:"message"`
-	Mode        string              `json:"mode"` // "request", "one-way" (weaker), "openid4vp" (online service) or "" (unreadable)
+	Mode        string              `json:"mode"` // ModeRequest, ModeOneWay (weaker), ModeOpenID4VP or "" (unreadable)
 	Item        string              `json:"item,omitempty"`
 	ItemName    bilingual.Text      `json:"item_name"`
 	Purpose     bilingual.Text      `json:"purpose"`
@@ -357,7 +357,7 @@ type binding struct {
 }
 
 func (v *Verifier) verifyResponse(ctx context.Context, vd *Verdict, view *View, body []byte, now time.Time) *Verdict {
-	vd.Mode = "request"
+	vd.Mode = ModeRequest
 	m, code, detail := v.match(ctx, view, body, now)
 	if m == nil {
 		vd.Code, vd.Detail = code, detail
@@ -575,7 +575,7 @@ func (v *Verifier) describeItem(vd *Verdict, view *View, item string) {
 }
 
 func (v *Verifier) verifyOneWay(ctx context.Context, vd *Verdict, view *View, body []byte, now time.Time) *Verdict {
-	vd.Mode = "one-way"
+	vd.Mode = ModeOneWay
 	ow, err := wire.ParseOneWay(body)
 	if err != nil {
 		vd.Code, vd.Detail = credential.CodeMalformed, "one-way body"
@@ -641,7 +641,7 @@ func (v *Verifier) judge(ctx context.Context, vd *Verdict, view *View, texts []s
 			vd.Code, vd.Detail = c.Code, c.Detail
 		}
 	}
-	if vd.Code == "" && vd.Mode != "one-way" {
+	if vd.Code == "" && vd.Mode != ModeOneWay {
 		var missing []string
 		for typ := range b.allowed {
 			if !present[typ] {

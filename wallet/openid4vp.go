@@ -273,12 +273,12 @@ func (w *Wallet) PresentOpenID4VP(ctx context.Context, p *Plan, o *PresentOption
 	if err != nil {
 		return nil, err
 	}
-	h := w.historyOf(p, "openid4vp", sel.fields)
+	h := w.historyOf(p, HistoryModeOnline, sel.fields)
 	h.PresentationHash, h.Nonce = oid4vp.HashPresentations(resp.Presentations()), req.Nonce
 	reply, status, err := postResponse(ctx, on.opts.client(), req.ResponseURI, jwe)
 	if err != nil {
 		// nothing is known to have arrived: still recorded, the data may have been sent
-		h.Result = "sent, no answer from the portal"
+		h.Result = HistoryNoAnswer
 		_ = w.Store.AddHistory(h)
 		return nil, fmt.Errorf("wallet: posting the answer: %w", err)
 	}
@@ -289,7 +289,7 @@ func (w *Wallet) PresentOpenID4VP(ctx context.Context, p *Plan, o *PresentOption
 			res.Code = credential.CodeMalformed
 		}
 		res.Message = credential.Text(res.Code)
-		h.Result = "refused by the portal: " + string(res.Code)
+		h.Result = historyRefusedPrefix + string(res.Code)
 	}
 	if err := w.Store.AddHistory(h); err != nil {
 		return nil, err

@@ -511,7 +511,7 @@ func (w *Wallet) Present(ctx context.Context, p *Plan, o *PresentOptions) (*Resp
 	if err != nil {
 		return nil, err
 	}
-	h := w.historyOf(p, "request", fields)
+	h := w.historyOf(p, HistoryModeRequest, fields)
 	h.PresentationHash, h.BodyHash, h.Nonce = bodyHash(text), bodyHash(text), r.NonceString()
 	if !o.noHistory {
 		if err := w.Store.AddHistory(h); err != nil {
@@ -531,7 +531,7 @@ func (w *Wallet) historyOf(p *Plan, mode string, fields map[string][]string) *Hi
 	}
 	h := &HistoryEntry{ID: newID(), Time: w.now().UTC(), Mode: mode, Window: p.Request.Window, WindowName: p.WindowName.Zh,
 		Department: p.Department, Item: p.Request.Item, ItemName: p.ItemName.Zh, Purpose: p.Purpose.Zh, Fields: fields,
-		Refused: refused, Result: "presented"}
+		Refused: refused, Result: HistoryPresented}
 	if len(refused) == 0 {
 		h.Refused = nil
 	}
@@ -721,7 +721,7 @@ func (w *Wallet) PresentOneWay(ctx context.Context, picks map[string][]string) (
 	if err != nil {
 		return nil, err
 	}
-	h := &HistoryEntry{ID: newID(), Time: w.now().UTC(), Mode: "one-way", Fields: fields, Result: "presented (one-way, weaker)",
+	h := &HistoryEntry{ID: newID(), Time: w.now().UTC(), Mode: HistoryModeOneWay, Fields: fields, Result: HistoryPresentedOneWay,
 		PresentationHash: bodyHash(text), BodyHash: bodyHash(text), Nonce: nonce}
 	if err := w.Store.AddHistory(h); err != nil {
 		return nil, err

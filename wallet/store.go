@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"lianzheng/credential"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -40,11 +42,33 @@ type Credential struct {
 	W3CVC     string    `json:"w3c_vc,omitempty"` // the W3C VC 2.0 JSON, if the issuer gave one
 }
 
+// The modes of a HistoryEntry and the results it is written with (stored as they are; the
+// app reads them through these names and PortalRefusal, never by their text).
+const (
+	HistoryModeRequest = "request"   // an answer to a window's request QR
+	HistoryModeOneWay  = "one-way"   // a one-way presentation without a request
+	HistoryModeOnline  = "openid4vp" // an answer to an online service (OpenID4VP)
+
+	HistoryPresented       = "presented"                       // given, no receipt yet
+	HistoryPresentedOneWay = "presented (one-way, weaker)"     // a one-way presentation
+	HistoryNoAnswer        = "sent, no answer from the portal" // posted; nothing came back
+	historyRefusedPrefix   = "refused by the portal: "         // + the portal's reason code
+)
+
+// PortalRefusal reports the reason code when an online service refused this answer.
+func (h HistoryEntry) PortalRefusal() (credential.Code, bool) {
+	code, ok := strings.CutPrefix(h.Result, historyRefusedPrefix)
+	if !ok {
+		return "", false
+	}
+	return credential.Code(code), true
+}
+
 // HistoryEntry records one presentation: names, never values.
 type HistoryEntry struct {
 	ID         string              `json:"id"`
 	Time       time.Time           `json:"time"`
-	Mode       string              `json:"mode"` // "request" or "one-way"
+	Mode       string              `json:"mode"` // HistoryModeRequest, HistoryModeOneWay or HistoryModeOnline
 	Window     string              `json:"window,omitempty"`
 	WindowName string              `json:"window_name,omitempty"`
 	Department string              `json:"department,omitempty"`
@@ -53,7 +77,7 @@ type HistoryEntry struct {
 	Purpose    string              `json:"purpose,omitempty"` // from the ledger
 	Fields     map[string][]string `json:"fields"`            // type id → disclosed field names
 	Refused    map[string][]string `json:"refused,omitempty"` // over-asked fields not disclosed
-	Result     string              `json:"result"`            // "presented", or the window's receipt result
+	Result     string              `json:"result"`            // HistoryPresented, … (below), or the window's receipt result
 	// PresentationHash is receipt.HashPresentation of the response text, to match receipts.
 	PresentationHash string `json:"presentation_hash"`
 	// BodyHash is base64url SHA-256(prefix 0x00 decoded body): what verifier/ puts in its

@@ -3,6 +3,7 @@ package wallet
 import (
 	"bufio"
 	"fmt"
+	"lianzheng/credential"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -106,4 +107,24 @@ func TestCrashConsistency(t *testing.T) {
 		t.Fatalf("only %d writes acknowledged", len(acked))
 	}
 	t.Logf("%d acknowledged writes over 20 SIGKILLs, none lost", len(acked))
+}
+
+// TestPortalRefusal: the app reads a refused online answer's reason through PortalRefusal,
+// whatever the stored words.
+func TestPortalRefusal(t *testing.T) {
+	for _, c := range []struct {
+		result string
+		code   credential.Code
+		ok     bool
+	}{
+		{historyRefusedPrefix + string(credential.CodeExpired), credential.CodeExpired, true},
+		{HistoryPresented, "", false},
+		{HistoryNoAnswer, "", false},
+		{"accepted", "", false},
+	} {
+		code, ok := HistoryEntry{Mode: HistoryModeOnline, Result: c.result}.PortalRefusal()
+		if code != c.code || ok != c.ok {
+			t.Errorf("%q: PortalRefusal() = %q, %v; want %q, %v", c.result, code, ok, c.code, c.ok)
+		}
+	}
 }

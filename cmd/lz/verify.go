@@ -201,7 +201,7 @@ func printVerdict(out io.Writer, vd *verifier.Verdict, lang string) {
 	if vd.Item != "" {
 		fmt.Fprintf(out, "  事项 / item: %s（%s）\n", t(vd.ItemName), t(vd.Purpose))
 	}
-	if vd.Mode == "one-way" {
+	if vd.Mode == verifier.ModeOneWay {
 		fmt.Fprintln(out, "  ⚠ 单向出示（无请求二维码，安全性较弱） / one-way presentation (weaker)")
 	}
 	for _, c := range vd.Credentials {
