@@ -91,14 +91,23 @@ func RecognitionFromGenesis(r *ledger.Recognition, genesisJSON []byte) error {
 // is checked against the root, so which node serves it does not matter to what is believed).
 // newRPC replaces NewHTTPRPC (tests: a chain in the process).
 func Foreign(rec *ledger.Recognition, cfg Config, newRPC func(node string) (RPC, error)) (*Client, error) {
+	return ForeignAt(rec, 0, cfg, newRPC)
+}
+
+// ForeignAt is Foreign reading through rec's node n (a caller failing over between the
+// region's nodes). An agreement whose root cannot be built is ErrUnverified.
+func ForeignAt(rec *ledger.Recognition, n int, cfg Config, newRPC func(node string) (RPC, error)) (*Client, error) {
 	root, err := RecognitionRoot(rec)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: region %s: %v", ErrUnverified, rec.Region, err)
+	}
+	if n < 0 || n >= len(rec.Nodes) {
+		return nil, fmt.Errorf("ledgerclient: region %s has no node %d", rec.Region, n)
 	}
 	if newRPC == nil {
 		newRPC = func(node string) (RPC, error) { return NewHTTPRPC(node, HTTPOptions{}) }
 	}
-	rpc, err := newRPC(rec.Nodes[0])
+	rpc, err := newRPC(rec.Nodes[n])
 	if err != nil {
 		return nil, fmt.Errorf("ledgerclient: region %s: %w", rec.Region, err)
 	}

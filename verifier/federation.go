@@ -291,15 +291,11 @@ func (f *Federation) refresh(ctx context.Context, ft *regionLink) (*View, error)
 func (f *Federation) read(ctx context.Context, ft *regionLink, n int) (*View, error) {
 	c := ft.clients[n]
 	if c == nil {
-		root, err := ledgerclient.RecognitionRoot(&ft.rec)
+		var err error
+		c, err = ledgerclient.ForeignAt(&ft.rec, n, f.Client, func(node string) (ledgerclient.RPC, error) {
+			return ledgerclient.NewHTTPRPC(node, f.HTTP)
+		})
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ledgerclient.ErrUnverified, err)
-		}
-		h, err := ledgerclient.NewHTTPRPC(ft.rec.Nodes[n], f.HTTP)
-		if err != nil {
-			return nil, err
-		}
-		if c, err = ledgerclient.New(h, root, f.Client); err != nil {
 			return nil, err
 		}
 		ft.clients[n] = c
