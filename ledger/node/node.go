@@ -30,6 +30,7 @@ type Node struct {
 
 	dbs      *dbTracker
 	closeApp func() error // StartHomeNode: the application's database
+	log      stopAwareLogger
 
 	stopOnce sync.Once
 	stopErr  error
@@ -116,6 +117,8 @@ func StartNode(ctx context.Context, home string, app abci.Application, logger lo
 	if logger == nil {
 		logger = log.NewNopLogger()
 	}
+	sl := newStopAwareLogger(logger)
+	logger = sl
 	c, err := LoadConfig(home)
 	if err != nil {
 		return nil, err
@@ -142,7 +145,7 @@ func StartNode(ctx context.Context, home string, app abci.Application, logger lo
 		dbs.closeAll()
 		return nil, fmt.Errorf("ledger: start node: %w", err)
 	}
-	return &Node{cfg: c, node: n, rpc: RPCURL(c.RPC.ListenAddress), dbs: dbs}, nil
+	return &Node{cfg: c, node: n, rpc: RPCURL(c.RPC.ListenAddress), dbs: dbs, log: sl}, nil
 }
 
 // newNode wraps node.NewNodeWithContext: CometBFT panics on some malformed files.
@@ -222,6 +225,7 @@ func (n *Node) WaitForHeight(ctx context.Context, h int64) error {
 // stores CometBFT opened and the ABCI client connections. It is safe to call more than once.
 func (n *Node) Stop() error {
 	n.stopOnce.Do(func() {
+		n.log.stopping.Store(true)
 		if n.node.IsRunning() {
 			if err := n.node.Stop(); err != nil {
 				n.stopErr = fmt.Errorf("ledger: stop node: %w", err)

@@ -2,11 +2,14 @@ package node
 
 import (
 	"context"
+	"github.com/cometbft/cometbft/libs/log"
 	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -98,7 +101,8 @@ func TestNodeStartStop(t *testing.T) {
 			t.Fatal(err)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		n, err := StartNode(ctx, dir, kvstore.NewApplication(db), nil)
+		rec := &recordingLogger{}
+		n, err := StartNode(ctx, dir, kvstore.NewApplication(db), rec)
 		if err != nil {
 			cancel()
 			t.Fatal(err)
@@ -124,8 +128,13 @@ func TestNodeStartStop(t *testing.T) {
 		}
 		last = n.Height()
 		hc.CloseIdleConnections()
+		before := rec.errorCount()
 		if err := n.Stop(); err != nil {
 			t.Fatal(err)
+		}
+		// A clean stop logs no errors (CometBFT's closed-listener lines are debug then).
+		if got := rec.errorCount(); got != before {
+			t.Errorf("round %d: %d error lines logged while stopping: %q", round, got-before, rec.errorLines()[before:])
 		}
 		if err := n.Stop(); err != nil { // idempotent
 			t.Fatal(err)
@@ -163,4 +172,38 @@ func leakedGoroutines() []string {
 		}
 	}
 	return out
+}
+
+// recordingLogger keeps the error lines a node logs.
+type recordingLogger struct {
+	mu   sync.Mutex
+	errs []string
+}
+
+func (r *recordingLogger) Debug(string, ...any) {}
+func (r *recordingLogger) Info(string, ...any)  {}
+func (r *recordingLogger) Error(msg string, _ ...any) {
+	r.mu.Lock()
+	r.errs = append(r.errs, msg)
+	r.mu.Unlock()
+}
+func (r *recordingLogger) With(...any) log.Logger { return r }
+func (r *recordingLogger) errorCount() int        { return len(r.errorLines()) }
+func (r *recordingLogger) errorLines() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.errs)
+}
+
+func TestStopAwareLogger(t *testing.T) {
+	rec := &recordingLogger{}
+	l := newStopAwareLogger(rec)
+	child := l.With("module", "p2p")
+	child.Error("before")
+	l.stopping.Store(true)
+	child.Error("while stopping")
+	l.Error("while stopping")
+	if got := rec.errorLines(); len(got) != 1 || got[0] != "before" {
+		t.Fatalf("errors passed: %q", got)
+	}
 }
