@@ -87,15 +87,37 @@ func RecognitionFromGenesis(r *ledger.Recognition, genesisJSON []byte) error {
 }
 
 // Foreign is a light client of the region rec describes: rooted in rec's genesis validators
-// and chain id (RecognitionRoot), reading through rec's first node (NewHTTPRPC; every answer
-// is checked against the root, so which node serves it does not matter to what is believed).
-// newRPC replaces NewHTTPRPC (tests: a chain in the process).
+// and chain id (RecognitionRoot), reading through rec's nodes with Failover (the first that
+// answers; every answer is checked against the root, so which node serves it does not matter
+// to what is believed). newRPC replaces NewHTTPRPC (tests: a chain in the process); a node it
+// cannot make a connection for is left out, and none at all is an error.
 func Foreign(rec *ledger.Recognition, cfg Config, newRPC func(node string) (RPC, error)) (*Client, error) {
-	return ForeignAt(rec, 0, cfg, newRPC)
+	root, err := RecognitionRoot(rec)
+	if err != nil {
+		return nil, fmt.Errorf("%w: region %s: %v", ErrUnverified, rec.Region, err)
+	}
+	if newRPC == nil {
+		newRPC = func(node string) (RPC, error) { return NewHTTPRPC(node, HTTPOptions{}) }
+	}
+	var rpcs []RPC
+	var errs []error
+	for _, node := range rec.Nodes {
+		rpc, err := newRPC(node)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		rpcs = append(rpcs, rpc)
+	}
+	if len(rpcs) == 0 {
+		return nil, fmt.Errorf("ledgerclient: region %s: %w", rec.Region, errors.Join(errs...))
+	}
+	return New(Failover(rpcs...), root, cfg)
 }
 
-// ForeignAt is Foreign reading through rec's node n (a caller failing over between the
-// region's nodes). An agreement whose root cannot be built is ErrUnverified.
+// ForeignAt is Foreign reading through rec's node n only (a caller keeping one light client
+// per node, as verifier.Federation does). An agreement whose root cannot be built is
+// ErrUnverified.
 func ForeignAt(rec *ledger.Recognition, n int, cfg Config, newRPC func(node string) (RPC, error)) (*Client, error) {
 	root, err := RecognitionRoot(rec)
 	if err != nil {

@@ -2,6 +2,7 @@ package ledgerclient
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -172,7 +173,12 @@ func TestRecognisedIn(t *testing.T) {
 		}
 		return RecognisedIn(bg, home, "household-register", now, func(rec *ledger.Recognition) (*Client, error) {
 			return Foreign(rec, Config{PollInterval: time.Millisecond}, func(node string) (RPC, error) {
-				if !reachable || node != "https://ledger.region-b.example" {
+				switch {
+				case !reachable:
+					return nil, errors.New("unreachable")
+				case node == "https://down.region-b.example":
+					return newDownRPC(), nil
+				case node != "https://ledger.region-b.example":
 					return nil, errors.New("unreachable")
 				}
 				return hb, nil
@@ -205,4 +211,17 @@ func TestRecognisedIn(t *testing.T) {
 	if got, err := run(t, aOfB, bOfA, false); err == nil || len(got) != 0 {
 		t.Errorf("B unreachable: %+v %v", got, err)
 	}
+	// B's first node is down: Foreign reads B through its second.
+	twoNodes := *aOfB
+	twoNodes.Nodes = []string{"https://down.region-b.example", "https://ledger.region-b.example"}
+	if got, err := run(t, &twoNodes, bOfA, true); err != nil || len(got) != 1 || got[0].Region != "region-b" {
+		t.Errorf("B's first node down: %+v %v", got, err)
+	}
+}
+
+// downRPC is a node that cannot be reached.
+type downRPC struct{ stubRPC }
+
+func newDownRPC() *downRPC {
+	return &downRPC{stubRPC{err: fmt.Errorf("%w: connection refused", ErrRPC)}}
 }

@@ -24,7 +24,7 @@ var ErrNeedsOnlineLedger = errors.New("wallet: reading other regions needs the h
 
 // RecognisedIn lists the other regions where the held credential id is recognised now. open
 // makes the light client of a region from the home ledger's agreement (nil:
-// ledgerclient.Foreign over the agreement's first node). Regions that could not be read come
+// ledgerclient.Foreign over the agreement's nodes, failing over). Regions that could not be read come
 // back in the error beside the others.
 func (w *Wallet) RecognisedIn(ctx context.Context, id string, open func(rec *ledger.Recognition) (*ledgerclient.Client, error)) ([]ledgerclient.Recognised, error) {
 	c, err := w.Store.Credential(id)

@@ -44,7 +44,7 @@ type Wallet struct {
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Foreign opens the light client of another region from the home ledger's agreement about
-	// it (default ledgerclient.Foreign over the agreement's first node): a window of another
+	// it (default ledgerclient.Foreign over the agreement's nodes, failing over): a window of another
 	// region is looked up there (region.go).
 	Foreign func(rec *ledger.Recognition) (*ledgerclient.Client, error)
 
