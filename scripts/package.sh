@@ -49,6 +49,34 @@ restore() {
 }
 trap restore EXIT
 
+# register_handler DIR: the package's Makefile (fyne's: install, user-install, …) also tells the
+# desktop about the handler after installing — update-desktop-database rebuilds the MIME cache
+# of the applications directory it installed into, and a user install makes the app the user's
+# default for openid4vp:// (xdg-mime). Either tool missing is skipped, not an error.
+register_handler() {
+  local mk
+  mk=$(find "$1" -maxdepth 2 -name Makefile -type f | head -n 1)
+  if [ -z "$mk" ]; then
+    printf '安装包里没有 Makefile / the package holds no Makefile\n' >&2
+    return 1
+  fi
+  awk -v scheme="$scheme" '
+    function extra(rule) {
+      if (rule == "install")
+        print "\t@if command -v update-desktop-database >/dev/null; then update-desktop-database -q $(DESTDIR)$(PREFIX)/share/applications; fi"
+      if (rule == "user-install") {
+        print "\t@if command -v update-desktop-database >/dev/null; then update-desktop-database -q $(DESTDIR)$(HOME)/.local/share/applications; fi"
+        print "\t@if command -v xdg-mime >/dev/null; then xdg-mime default $(AppID).desktop " scheme "; fi"
+      }
+    }
+    cur != "" && !/^\t/ { extra(cur); cur = "" }
+    /^(install|user-install):/ { cur = $0; sub(/:.*/, "", cur) }
+    { print }
+    END { if (cur != "") extra(cur) }
+  ' "$mk" > "$mk.new"
+  mv "$mk.new" "$mk"
+}
+
 # scheme_handler TARBALL: the one .desktop entry in TARBALL declares the openid4vp scheme and
 # passes the link (%u); every other member is kept as it was.
 scheme=x-scheme-handler/openid4vp
@@ -70,6 +98,7 @@ scheme_handler() {
   elif ! grep -q "^MimeType=.*$scheme;" "$entry"; then
     sed -i -E "/^MimeType=/s|;?\$|;$scheme;|" "$entry"
   fi
+  register_handler "$work"
   newtar=$(mktemp --suffix=.tar.xz)
   (cd "$work" && XZ_OPT=${XZ_OPT:--T0} tar -cJf "$newtar" -- *)
   chmod 0644 "$newtar"

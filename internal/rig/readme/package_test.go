@@ -27,7 +27,18 @@ mkdir -p "$stage/lianzheng/usr/local/bin" "$stage/lianzheng/usr/local/share/appl
 printf '#!/bin/sh\n' > "$stage/lianzheng/usr/local/bin/lianzheng"
 chmod 755 "$stage/lianzheng/usr/local/bin/lianzheng"
 printf 'PNG' > "$stage/lianzheng/usr/local/share/pixmaps/cn.gov.demo.lianzheng.png"
-printf 'install:\n' > "$stage/lianzheng/Makefile"
+# fyne tools v1.7.4's Makefile template, rendered for our app (cmd/fyne/internal/templates/data/Makefile)
+{
+  printf 'PREFIX ?= /usr/local\n\nAppID := "cn.gov.demo.lianzheng"\nExec := "lianzheng"\nIcon := "cn.gov.demo.lianzheng.png"\n\n'
+  printf 'install:\n'
+  printf '\tinstall -Dm00644 usr/local/share/applications/$(AppID).desktop $(DESTDIR)$(PREFIX)/share/applications/$(AppID).desktop\n'
+  printf '\tinstall -Dm00755 usr/local/bin/$(Exec) $(DESTDIR)$(PREFIX)/bin/$(Exec)\n'
+  printf 'uninstall:\n\t-rm $(DESTDIR)$(PREFIX)/bin/$(Exec)\n\n'
+  printf 'user-install:\n'
+  printf '\tinstall -Dm00644 usr/local/share/applications/$(AppID).desktop $(DESTDIR)$(HOME)/.local/share/applications/$(AppID).desktop\n'
+  printf '\tsed -i -e "s,Exec=$(Exec),Exec=$(DESTDIR)$(HOME)/.local/bin/$(Exec),g" $(DESTDIR)$(HOME)/.local/share/applications/$(AppID).desktop\n\n'
+  printf 'user-uninstall:\n\t-rm $(DESTDIR)$(HOME)/.local/bin/$(Exec)\n'
+} > "$stage/lianzheng/Makefile"
 exec_line="Exec=lianzheng"
 mime=""
 if [ "${FAKE_MODE:-ok}" = canopen ]; then exec_line="Exec=lianzheng %F"; mime="MimeType=text/plain"; fi
@@ -222,6 +233,31 @@ func TestPackageDeclaresSchemeHandler(t *testing.T) {
 			if lines[0] != "[Desktop Entry]" || strings.Count(string(entry), "[") != 1 || !strings.Contains(string(entry), "Name=链证通\n") ||
 				!strings.Contains(string(entry), "Icon=cn.gov.demo.lianzheng\n") {
 				t.Errorf("the rest of the entry changed:\n%s", entry)
+			}
+			// The package's Makefile registers the handler after installing.
+			if _, err := exec.LookPath("make"); err == nil {
+				unpacked := t.TempDir()
+				must(t, exec.Command("tar", "-xJf", filepath.Join(dir, "链证通.tar.xz"), "-C", unpacked).Run())
+				for rule, want := range map[string][]string{
+					"install":      {"update-desktop-database -q /stage/usr/share/applications"},
+					"user-install": {"update-desktop-database -q /stage/home/c/.local/share/applications", `xdg-mime default "cn.gov.demo.lianzheng".desktop x-scheme-handler/openid4vp`},
+					"uninstall":    nil,
+				} {
+					cmd := exec.Command("make", "-n", rule, "DESTDIR=/stage", "PREFIX=/usr", "HOME=/home/c")
+					cmd.Dir = filepath.Join(unpacked, "lianzheng")
+					out, err := cmd.CombinedOutput()
+					if err != nil {
+						t.Fatalf("make -n %s: %v\n%s", rule, err, out)
+					}
+					for _, w := range want {
+						if !strings.Contains(string(out), w) {
+							t.Errorf("make %s does not run %q:\n%s", rule, w, out)
+						}
+					}
+					if want == nil && strings.Contains(string(out), "update-desktop-database") {
+						t.Errorf("make %s registers the handler:\n%s", rule, out)
+					}
+				}
 			}
 			if st := gitRun(t, dir, "status", "--porcelain", "--untracked-files=all"); st != "" {
 				t.Errorf("git status after packaging:\n%s", st)
