@@ -20,11 +20,14 @@ deps:
 ## ledger with the demo departments (state in ~/.local/share/lianzheng/demo, or LZ_HOME). The first
 ## run downloads the Go toolchain and modules and compiles Fyne's cgo code (minutes); each step
 ## says so first and prints its progress every 15 s (scripts/build.sh). Later runs take seconds.
-## `make run TAGS=mobile` runs Fyne's phone simulation.
+## `make run TAGS=mobile` runs Fyne's phone simulation. LANGUAGE is given (when unset) because
+## Fyne reads the locale in its package initialisation, before main, and logs "Error parsing user
+## locale C" for C.UTF-8 (this Makefile's LANG when none is set) unless LANGUAGE names a language;
+## the app then selects its own language (its preference, 中文 by default) either way.
 TAGS ?=
 run: deps
 	@TAGS=$(TAGS) bash scripts/build.sh . bin/lianzheng 编译图形界面 "building the app" "首次约 8 分钟" "first time about 8 min"
-	./bin/lianzheng
+	LANGUAGE=$${LANGUAGE:-zh-Hans} ./bin/lianzheng
 
 ## lz: build the headless command line as ./bin/lz (./bin/lz help lists its commands)
 lz: deps

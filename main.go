@@ -23,9 +23,6 @@ import (
 )
 
 func main() {
-	if os.Getenv("LANG") == "" || os.Getenv("LANG") == "C" {
-		os.Setenv("LANG", "C.UTF-8") // Fyne logs an error on the C locale
-	}
 	link, dir := app.LinkFromArgs(os.Args[1:]), app.DefaultHome()
 	if app.HandLinkToRunning(dir, link) {
 		return // the copy already running shows it
