@@ -23,6 +23,7 @@ import (
 	"lianzheng/credential/oid4vp"
 	"lianzheng/did"
 	"lianzheng/home"
+	"lianzheng/internal/democitizen"
 	"lianzheng/issuer"
 	"lianzheng/portal"
 	"lianzheng/verifier"
@@ -33,17 +34,7 @@ import (
 const onlineItem = "property-transfer-online"
 
 // Invented test data (no real person).
-var onlineClaims = map[string]map[string]any{
-	"household-register": {
-		"name": "测试用户甲", "id_number": "TEST00000000000001", "birth_date": "1990-01-01",
-		"relation_to_head": "户主", "household_number": "TEST-H-0001",
-		"address": "示例省示例市样例区演示路1号", "marital_status": "已婚",
-	},
-	"marriage-certificate": {
-		"holder_name": "测试用户甲", "spouse_name": "测试用户乙", "spouse_id_number": "TEST00000000000002",
-		"registration_date": "2018-05-20", "certificate_number": "TEST-J-2018-0001", "registry": "示例市民政局婚姻登记处",
-	},
-}
+var onlineClaims = democitizen.Claims()
 
 // onlineEnv is a demo home (embedded ledger, departments, the demo portal on 127.0.0.1)
 // bound to the app's services, with a wallet holding both credentials of the online item.

@@ -17,6 +17,7 @@ import (
 	"lianzheng/credential/oid4vp"
 	"lianzheng/did"
 	"lianzheng/home"
+	"lianzheng/internal/democitizen"
 	"lianzheng/internal/keystore"
 	"lianzheng/issuer"
 	"lianzheng/portal"
@@ -25,17 +26,7 @@ import (
 )
 
 // Invented test data (no real person).
-var claims = map[string]map[string]any{
-	"household-register": {
-		"name": "测试用户甲", "id_number": "TEST00000000000001", "birth_date": "1990-01-01",
-		"relation_to_head": "户主", "household_number": "TEST-H-0001",
-		"address": "示例省示例市样例区演示路1号", "marital_status": "已婚",
-	},
-	"marriage-certificate": {
-		"holder_name": "测试用户甲", "spouse_name": "测试用户乙", "spouse_id_number": "TEST00000000000002",
-		"registration_date": "2018-05-20", "certificate_number": "TEST-J-2018-0001", "registry": "示例市民政局婚姻登记处",
-	},
-}
+var claims = democitizen.Claims()
 
 const item = "property-transfer-online"
 

@@ -18,6 +18,7 @@ import (
 	"lianzheng/credential/sdjwtvc"
 	"lianzheng/did"
 	"lianzheng/home/demonet"
+	"lianzheng/internal/democitizen"
 	"lianzheng/ledger"
 	ledgernode "lianzheng/ledger/node"
 	"lianzheng/ledgerclient"
@@ -123,17 +124,7 @@ func (n *net) newVerifier(t testing.TB, trust Trust, now func() time.Time, logs 
 	return v
 }
 
-var demoClaims = map[string]map[string]any{
-	"household-register": {
-		"name": "测试用户甲", "id_number": "TEST00000000000001", "birth_date": "1990-01-01",
-		"relation_to_head": "户主", "household_number": "TEST-H-0001",
-		"address": "示例省示例市样例区演示路1号", "marital_status": "已婚",
-	},
-	"marriage-certificate": {
-		"holder_name": "测试用户甲", "spouse_name": "测试用户乙", "spouse_id_number": "TEST00000000000002",
-		"registration_date": "2018-05-20", "certificate_number": "TEST-J-2018-0001", "registry": "示例市民政局婚姻登记处",
-	},
-}
+var demoClaims = democitizen.Claims()
 
 var typeIssuer = map[string]string{"household-register": "public-security", "marriage-certificate": "civil-affairs"}
 

@@ -6,6 +6,7 @@ import (
 	"crypto"
 	"errors"
 	"lianzheng/credential"
+	"lianzheng/internal/democitizen"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -28,16 +29,9 @@ import (
 	"lianzheng/qr"
 )
 
-var householdClaims = map[string]any{
-	"name": "测试用户甲", "id_number": "TEST00000000000001", "birth_date": "1990-01-01",
-	"relation_to_head": "户主", "household_number": "TEST-H-0001",
-	"address": "示例省示例市样例区演示路1号", "marital_status": "已婚",
-}
+var householdClaims = democitizen.HouseholdRegister()
 
-var marriageClaims = map[string]any{
-	"holder_name": "测试用户甲", "spouse_name": "测试用户乙", "spouse_id_number": "TEST00000000000002",
-	"registration_date": "2018-05-20", "certificate_number": "TEST-J-2018-0001", "registry": "示例市民政局婚姻登记处",
-}
+var marriageClaims = democitizen.MarriageCertificate()
 
 const windowDID = "did:lz:realestate-window-01"
 

@@ -29,7 +29,7 @@ type rule struct {
 }
 
 // utilities are the bottom-layer helpers under internal/ that any package may import.
-var utilities = []string{"internal/strictjson", "internal/edkey", "internal/bilingual", "internal/testvectors", "internal/benchfloor", "internal/keystore", "internal/ratelimit"}
+var utilities = []string{"internal/strictjson", "internal/edkey", "internal/bilingual", "internal/testvectors", "internal/benchfloor", "internal/keystore", "internal/ratelimit", "internal/democitizen"}
 
 var rules = []rule{
 	{pkg: "assets", may: []string{"internal/bilingual"}},
@@ -41,6 +41,7 @@ var rules = []rule{
 	{pkg: "internal/benchfloor", may: nil},
 	{pkg: "internal/keystore", may: nil},
 	{pkg: "internal/ratelimit", may: nil},
+	{pkg: "internal/democitizen", may: nil},
 	{pkg: "did", may: utilities, phone: true},
 	{pkg: "credential/...", may: append([]string{"did", "credential/..."}, utilities...), phone: true},
 	// The protocol home frames its messages with qr (a bottom layer that imports nothing of ours).

@@ -35,6 +35,7 @@ import (
 	"lianzheng/gateway"
 	"lianzheng/home"
 	"lianzheng/home/demonet"
+	"lianzheng/internal/democitizen"
 	"lianzheng/issuer"
 	"lianzheng/ledger"
 	"lianzheng/qr"
@@ -96,17 +97,7 @@ type ManifestCredential struct {
 	IssuerDIDDocument string `json:"issuer_did_document"`
 }
 
-var claims = map[string]map[string]any{
-	"household-register": {
-		"name": "测试用户甲", "id_number": "TEST00000000000001", "birth_date": "1990-01-01",
-		"relation_to_head": "户主", "household_number": "TEST-H-0001",
-		"address": "示例省示例市样例区演示路1号", "marital_status": "已婚",
-	},
-	"marriage-certificate": {
-		"holder_name": "测试用户甲", "spouse_name": "测试用户乙", "spouse_id_number": "TEST00000000000002",
-		"registration_date": "2018-05-20", "certificate_number": "TEST-J-2018-0001", "registry": "示例市民政局婚姻登记处",
-	},
-}
+var claims = democitizen.Claims()
 
 var w3cTypes = map[string]string{"household-register": "HouseholdRegisterCredential", "marriage-certificate": "MarriageCertificateCredential"}
 
