@@ -136,6 +136,7 @@ func (w *Wallet) PlanOpenID4VP(ctx context.Context, link string, o *OpenID4VPOpt
 	if err != nil {
 		return nil, err
 	}
+	l = pin(l) // the request's key, the catalogue and the registration read at one height
 	lk, err := oid4vp.ParseLink(link)
 	if err != nil {
 		return nil, refuseCause(credential.CodeBadRequest, "无法识别该网上服务请求链接", "cannot read the online service's request link", err)

@@ -136,14 +136,18 @@ func (w *Wallet) List(ctx context.Context) ([]Item, error) {
 	}
 	names := map[string]bilingual.Text{}
 	lists := map[listKey]listVal{}
+	var l Ledger
+	if w.Ledger != nil {
+		l = pin(w.Ledger) // every status list and type of the listing from one height
+	}
 	fetch := func(ctx context.Context, member string, list int) ([]byte, error) {
 		k := listKey{member, list}
 		v, ok := lists[k]
 		if !ok {
-			if w.Ledger == nil {
+			if l == nil {
 				v.err = errors.New("wallet: no ledger connection")
 			} else {
-				v.bits, v.err = w.Ledger.StatusList(ctx, member, list)
+				v.bits, v.err = l.StatusList(ctx, member, list)
 			}
 			lists[k] = v
 		}
@@ -154,8 +158,8 @@ func (w *Wallet) List(ctx context.Context) ([]Item, error) {
 		it := Item{Credential: c, Name: bilingual.Text{Zh: c.Type, En: c.Type}}
 		if n, ok := names[c.Type]; ok {
 			it.Name = n
-		} else if w.Ledger != nil {
-			if t, err := w.Ledger.Type(ctx, c.Type); err == nil {
+		} else if l != nil {
+			if t, err := l.Type(ctx, c.Type); err == nil {
 				it.Name = t.Name
 				names[c.Type] = it.Name
 			}
@@ -359,6 +363,7 @@ func (w *Wallet) plan(ctx context.Context, l Ledger, r *wire.Request, online *On
 
 // planIn is plan for a window of region g (nil: the home region), whose ledger is l.
 func (w *Wallet) planIn(ctx context.Context, l Ledger, r *wire.Request, online *OnlineRequest, g *region) (*Plan, error) {
+	l = pin(l) // the window, its department, the catalogue and the status lists at one height
 	win, err := l.Window(ctx, r.Window)
 	if errors.Is(err, ledgerclient.ErrNotFound) {
 		return nil, refuseCause(credential.CodeWindowUnregistered, "该窗口未在联盟链登记，请勿出示", "this window is not registered on the ledger; do not present", fmt.Errorf("window %s", r.Window))
