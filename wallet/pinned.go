@@ -31,6 +31,9 @@ func pin(l Ledger) Ledger {
 	return l
 }
 
+// view is one verified state of the online ledger.
+type view = ledgerclient.StateView
+
 // pinnedLedger is pin's result. A failed first read pins nothing: the next read tries again.
 type pinnedLedger struct {
 	src viewSource
@@ -54,7 +57,7 @@ func (p *pinnedLedger) view(ctx context.Context) (*view, error) {
 }
 
 // at runs one read on the pinned view.
-func at[T any](ctx context.Context, p *pinnedLedger, read func(*ledgerclient.StateView) (T, error)) (T, error) {
+func at[T any](ctx context.Context, p *pinnedLedger, read func(*view) (T, error)) (T, error) {
 	v, err := p.view(ctx)
 	if err != nil {
 		var zero T
@@ -62,8 +65,6 @@ func at[T any](ctx context.Context, p *pinnedLedger, read func(*ledgerclient.Sta
 	}
 	return read(v)
 }
-
-type view = ledgerclient.StateView
 
 func (p *pinnedLedger) Resolve(ctx context.Context, d string) (*did.Resolution, error) {
 	return at(ctx, p, func(v *view) (*did.Resolution, error) { return v.Resolve(ctx, d) })

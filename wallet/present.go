@@ -363,7 +363,7 @@ func (w *Wallet) plan(ctx context.Context, l Ledger, r *wire.Request, online *On
 
 // planIn is plan for a window of region g (nil: the home region), whose ledger is l.
 func (w *Wallet) planIn(ctx context.Context, l Ledger, r *wire.Request, online *OnlineRequest, g *region) (*Plan, error) {
-	l = pin(l) // the window, its department, the catalogue and the status lists at one height
+	l = pin(l) // the window, its department and the catalogue at one height (List pins its own: status lists are the home ledger's)
 	win, err := l.Window(ctx, r.Window)
 	if errors.Is(err, ledgerclient.ErrNotFound) {
 		return nil, refuseCause(credential.CodeWindowUnregistered, "该窗口未在联盟链登记，请勿出示", "this window is not registered on the ledger; do not present", fmt.Errorf("window %s", r.Window))
